@@ -1,0 +1,12 @@
+#include <cstdio>
+#include <cstring>
+
+// Placeholder until the peercomputed issue lands: prints its version and says so.
+int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
+    std::printf("peercomputed %s\n", PC_VERSION);
+    return 0;
+  }
+  std::printf("peercomputed %s: not implemented yet (only --version)\n", PC_VERSION);
+  return 2;
+}

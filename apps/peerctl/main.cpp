@@ -1,0 +1,3 @@
+#include "cli/common.hpp"
+
+int main(int argc, char** argv) { return pc::cli::runPeerctl(argc, argv); }

@@ -1,0 +1,40 @@
+# pc_add_module(NAME SOURCES ... DEPS ... TESTS ...)
+#   One static library per module (pc_<NAME>); includes start at src/.
+#   TESTS are *_test.cpp files beside the code, built into pc_<NAME>_tests and registered with ctest.
+function(pc_add_module NAME)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS;TESTS;TEST_DEPS" ${ARGN})
+  add_library(pc_${NAME} STATIC ${M_SOURCES})
+  target_include_directories(pc_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(pc_${NAME} PUBLIC ${M_DEPS} PRIVATE pc_warnings)
+  if(PC_TESTS AND M_TESTS AND NOT PC_FUZZ)
+    add_executable(pc_${NAME}_tests ${M_TESTS})
+    target_link_libraries(pc_${NAME}_tests PRIVATE pc_${NAME} ${M_TEST_DEPS} pc_test_support pc_test_main)
+    target_include_directories(pc_${NAME}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+    # Tests use the base warning set: gtest/rapidcheck macros trip the stricter conversion ones.
+    target_compile_options(pc_${NAME}_tests PRIVATE -Wall -Wextra $<$<BOOL:${PC_WERROR}>:-Werror>)
+    add_test(NAME ${NAME} COMMAND pc_${NAME}_tests --gtest_brief=1)
+    set_tests_properties(${NAME} PROPERTIES LABELS "unit" ENVIRONMENT "RC_PARAMS=max_success=300")
+  endif()
+endfunction()
+
+# pc_add_fuzz(NAME SOURCE DEPS ...)
+#   With PC_FUZZ: a libFuzzer binary fuzz_<NAME>.
+#   Without: the same entry point linked with a replay driver and registered as a ctest that feeds
+#   every file of tests/fuzz/corpus/<NAME> (seeds and kept crash reproducers) through it.
+function(pc_add_fuzz NAME SOURCE)
+  cmake_parse_arguments(F "" "" "DEPS" ${ARGN})
+  if(NOT PC_TESTS)
+    return()
+  endif()
+  add_executable(fuzz_${NAME} ${SOURCE})
+  target_link_libraries(fuzz_${NAME} PRIVATE ${F_DEPS} pc_warnings)
+  set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${NAME})
+  if(PC_FUZZ)
+    target_compile_options(fuzz_${NAME} PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_${NAME} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_link_libraries(fuzz_${NAME} PRIVATE pc_fuzz_replay)
+    add_test(NAME fuzz_replay_${NAME} COMMAND fuzz_${NAME} ${corpus})
+    set_tests_properties(fuzz_replay_${NAME} PROPERTIES LABELS "fuzz-replay")
+  endif()
+endfunction()

@@ -1,0 +1,34 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/common.hpp"
+#include "core/fs.hpp"
+
+namespace pc::cli {
+
+int reportError(const Error& e) {
+  std::cerr << "error: " << e.message() << "\n";
+  return 1;
+}
+
+int runPeerctl(int argc, char** argv) {
+  CLI::App app{"peerctl — deploy containers on the machines of peers you trust"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("peerctl ") + PC_VERSION);
+  Globals g;
+  std::string home;
+  app.add_option("--home", home, "State directory (default: $PEERCOMPUTE_HOME or ~/.peercompute)");
+  app.parse_complete_callback([&] { g.home = home.empty() ? fs::defaultHome() : std::filesystem::path(home); });
+  addInitCommand(app, g);
+  addIdCommand(app, g);
+  addPeersCommand(app, g);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return g.exitCode;
+}
+
+}  // namespace pc::cli

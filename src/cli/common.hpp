@@ -1,0 +1,31 @@
+#pragma once
+/// Shared state and helpers of the peerctl commands.
+#include <filesystem>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace pc::cli {
+
+struct Globals {
+  std::filesystem::path home;  ///< --home, else $PEERCOMPUTE_HOME, else ~/.peercompute
+  int exitCode = 0;
+  std::filesystem::path identityPath() const { return home / "identity.key"; }
+  std::filesystem::path trustPath() const { return home / "trusted_peers.json"; }
+};
+
+/// Prints "error: <message>" to stderr and returns the exit code for failures (1).
+int reportError(const Error& e);
+
+void addInitCommand(CLI::App& app, Globals& g);
+void addIdCommand(CLI::App& app, Globals& g);
+void addPeersCommand(CLI::App& app, Globals& g);
+
+/// The whole peerctl program; returns its exit code.
+int runPeerctl(int argc, char** argv);
+
+}  // namespace pc::cli
