@@ -18,7 +18,8 @@ int runPeerctl(int argc, char** argv) {
   Globals g;
   std::string home;
   app.add_option("--home", home, "State directory (default: $PEERCOMPUTE_HOME or ~/.peercompute)");
-  app.parse_complete_callback([&] { g.home = home.empty() ? fs::defaultHome() : std::filesystem::path(home); });
+  app.parse_complete_callback(
+      [&] { g.home = home.empty() ? fs::defaultHome() : std::filesystem::path(home); });
   addInitCommand(app, g);
   addIdCommand(app, g);
   addPeersCommand(app, g);

@@ -31,8 +31,8 @@ int addPeer(const Globals& g, const std::string& idText, std::string name,
     name = "peer-" + text.substr(text.size() - 6);
   }
   trust::TrustedPeer peer{*id, name, std::move(addrs), trust::nowRfc3339()};
-  auto store = trust::TrustStore::modify(
-      g.trustPath(), [&](trust::TrustStore& s) { return s.add(peer); });
+  auto store =
+      trust::TrustStore::modify(g.trustPath(), [&](trust::TrustStore& s) { return s.add(peer); });
   if (!store) return reportError(store.error());
   std::cout << "Trusted " << peer.id.toBase58() << " as '" << peer.name << "'\n";
   return 0;

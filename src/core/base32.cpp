@@ -34,7 +34,8 @@ Result<Bytes> decode(std::string_view in) {
   // Lengths 1, 3 and 6 mod 8 cannot come from whole bytes.
   const auto rem = in.size() % 8;
   if (rem == 1 || rem == 3 || rem == 6) {
-    return fail(Errc::kBadLength, "base32 text has an impossible length " + std::to_string(in.size()));
+    return fail(Errc::kBadLength,
+                "base32 text has an impossible length " + std::to_string(in.size()));
   }
   Bytes out;
   out.reserve(in.size() * 5 / 8);

@@ -9,7 +9,8 @@ constexpr char kAlphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqr
 constexpr std::array<std::int8_t, 256> makeIndex() {
   std::array<std::int8_t, 256> idx{};
   for (auto& v : idx) v = -1;
-  for (int i = 0; i < 58; ++i) idx[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 58; ++i)
+    idx[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
   return idx;
 }
 constexpr auto kIndex = makeIndex();

@@ -15,8 +15,8 @@ Bytes hex(std::string_view h) { return fromHex(h).value(); }
 
 TEST(Varint, KnownEncodings) {
   const std::pair<std::uint64_t, std::string_view> cases[] = {
-      {0, "00"}, {1, "01"}, {127, "7f"}, {128, "8001"}, {255, "ff01"}, {300, "ac02"},
-      {16384, "808001"}, {varint::kMaxValue, "ffffffffffffffff7f"}};
+      {0, "00"},     {1, "01"},     {127, "7f"},       {128, "8001"},
+      {255, "ff01"}, {300, "ac02"}, {16384, "808001"}, {varint::kMaxValue, "ffffffffffffffff7f"}};
   for (auto [value, text] : cases) {
     EXPECT_EQ(toHex(varint::encode(value)), text);
     auto d = varint::decode(hex(text));
@@ -78,9 +78,13 @@ RC_GTEST_PROP(Base58Prop, RoundTrips, (std::vector<std::uint8_t> in)) {
 RC_GTEST_PROP(Base58Prop, DecodeNeverCrashes, (std::string in)) { (void)base58::decode(in); }
 
 TEST(Base32, Rfc4648VectorsLowerCaseUnpadded) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
-      {"", ""}, {"f", "my"}, {"fo", "mzxq"}, {"foo", "mzxw6"}, {"foob", "mzxw6yq"},
-      {"fooba", "mzxw6ytb"}, {"foobar", "mzxw6ytboi"}};
+  const std::pair<std::string_view, std::string_view> cases[] = {{"", ""},
+                                                                 {"f", "my"},
+                                                                 {"fo", "mzxq"},
+                                                                 {"foo", "mzxw6"},
+                                                                 {"foob", "mzxw6yq"},
+                                                                 {"fooba", "mzxw6ytb"},
+                                                                 {"foobar", "mzxw6ytboi"}};
   for (auto [plain, enc] : cases) {
     EXPECT_EQ(base32::encode(asBytes(plain)), enc);
     EXPECT_EQ(asString(base32::decode(enc).value()), plain);
@@ -119,7 +123,7 @@ TEST(Multihash, ParsesIdentityAndSha256) {
   ASSERT_TRUE(id);
   EXPECT_EQ(id->code, multihash::kIdentity);
   EXPECT_EQ(asString(id->digest), "abc");
-  Bytes sha = hex("1220") ;
+  Bytes sha = hex("1220");
   sha.resize(34, 7);
   EXPECT_TRUE(multihash::parse(sha));
   EXPECT_EQ(multihash::parse(hex("1203aabbcc")).error(), make_error_code(Errc::kBadLength));
@@ -148,9 +152,9 @@ TEST(Protobuf, ReadsVarintAndBytesFields) {
 }
 
 TEST(Protobuf, RejectsTruncatedAndUnsupported) {
-  EXPECT_FALSE(protobuf::Reader(hex("1205aabb")).next());        // length past the end
-  EXPECT_FALSE(protobuf::Reader(hex("0d00000000")).next());      // fixed32 wire type
-  EXPECT_FALSE(protobuf::Reader(hex("0080")).next());            // field number 0
+  EXPECT_FALSE(protobuf::Reader(hex("1205aabb")).next());                // length past the end
+  EXPECT_FALSE(protobuf::Reader(hex("0d00000000")).next());              // fixed32 wire type
+  EXPECT_FALSE(protobuf::Reader(hex("0080")).next());                    // field number 0
   EXPECT_FALSE(protobuf::Reader(hex("08ffffffffffffffffff7f")).next());  // > 64 bits
 }
 

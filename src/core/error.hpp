@@ -78,7 +78,9 @@ inline boost::system::error_code make_error_code(Errc e) {
 }
 
 /// Builds an error of the core category with a message.
-inline Error fail(Errc e, std::string message) { return Error(make_error_code(e), std::move(message)); }
+inline Error fail(Errc e, std::string message) {
+  return Error(make_error_code(e), std::move(message));
+}
 
 }  // namespace pc
 

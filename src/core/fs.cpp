@@ -14,8 +14,7 @@ namespace pc::fs {
 namespace {
 Error sysError(const std::string& what, const std::filesystem::path& path) {
   const int err = errno;
-  return Error(make_error_code(Errc::kIo),
-               what + " " + path.string() + ": " + std::strerror(err));
+  return Error(make_error_code(Errc::kIo), what + " " + path.string() + ": " + std::strerror(err));
 }
 
 struct Fd {
@@ -76,7 +75,8 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
   }
   if (::fsync(f.fd) != 0) return cleanup(sysError("cannot fsync", tmp));
   ::close(std::exchange(f.fd, -1));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return cleanup(sysError("cannot rename onto", path));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return cleanup(sysError("cannot rename onto", path));
   Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (d.fd >= 0) ::fsync(d.fd);
   return {};

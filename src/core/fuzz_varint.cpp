@@ -5,7 +5,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   pc::BytesView in(data, size);
   if (auto d = pc::varint::decode(in)) {
-    if (pc::varint::encode(d->value) != pc::Bytes(in.begin(), in.begin() + static_cast<long>(d->size))) {
+    if (pc::varint::encode(d->value) !=
+        pc::Bytes(in.begin(), in.begin() + static_cast<long>(d->size))) {
       __builtin_trap();  // two encodings of one value
     }
   }

@@ -8,9 +8,15 @@ namespace pc::multibase {
 std::string encode(Base base, BytesView in) {
   std::string out(1, static_cast<char>(base));
   switch (base) {
-    case Base::kBase58Btc: out += base58::encode(in); break;
-    case Base::kBase32Lower: out += base32::encode(in); break;
-    case Base::kBase16Lower: out += toHex(in); break;
+    case Base::kBase58Btc:
+      out += base58::encode(in);
+      break;
+    case Base::kBase32Lower:
+      out += base32::encode(in);
+      break;
+    case Base::kBase16Lower:
+      out += toHex(in);
+      break;
   }
   return out;
 }
@@ -21,8 +27,10 @@ Result<Bytes> decode(std::string_view text) {
   }
   const auto body = text.substr(1);
   switch (text.front()) {
-    case 'z': return base58::decode(body);
-    case 'b': return base32::decode(body);
+    case 'z':
+      return base58::decode(body);
+    case 'b':
+      return base32::decode(body);
     case 'f': {
       for (char c : body) {
         if (c >= 'A' && c <= 'F') {

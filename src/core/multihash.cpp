@@ -8,13 +8,15 @@ Result<View> parse(BytesView in) {
   auto code = varint::decode(in);
   if (!code) return code.error().context("multihash code");
   if (code->value != kIdentity && code->value != kSha2_256) {
-    return fail(Errc::kUnknownCode, "unsupported multihash code 0x" + toHex(varint::encode(code->value)));
+    return fail(Errc::kUnknownCode,
+                "unsupported multihash code 0x" + toHex(varint::encode(code->value)));
   }
   auto rest = in.subspan(code->size);
   auto len = varint::decode(rest);
   if (!len) return len.error().context("multihash length");
   if (len->value > kMaxDigestLength) {
-    return fail(Errc::kTooLarge, "multihash digest longer than " + std::to_string(kMaxDigestLength));
+    return fail(Errc::kTooLarge,
+                "multihash digest longer than " + std::to_string(kMaxDigestLength));
   }
   rest = rest.subspan(len->size);
   if (rest.size() != len->value) {

@@ -36,7 +36,8 @@ Result<void> ChaChaPoly::seal(BytesView nonce, BytesView ad, BytesView plaintext
       EVP_EncryptUpdate(enc_.get(), out, &len, plaintext.data(),
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(enc_.get(), out + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(enc_.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize, out + plaintext.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(enc_.get(), EVP_CTRL_AEAD_GET_TAG, kTagSize, out + plaintext.size()) !=
+          1) {
     return fail(Errc::kOpenSsl, "ChaCha20-Poly1305 encryption failed");
   }
   return {};

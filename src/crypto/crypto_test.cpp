@@ -15,12 +15,14 @@ TEST(Ed25519, Rfc8032TestVector1) {
   auto key = ed25519::PrivateKey::fromSeed(
       hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
   ASSERT_TRUE(key);
-  EXPECT_EQ(toHex(key->publicKey()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  EXPECT_EQ(toHex(key->publicKey()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   auto sig = key->sign({});
   ASSERT_TRUE(sig);
-  EXPECT_EQ(toHex(*sig),
-            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e3970"
-            "1cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_EQ(
+      toHex(*sig),
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e3970"
+      "1cf9b46bd25bf5f0595bbe24655141438e7a100b");
   EXPECT_TRUE(ed25519::verify(key->publicKey(), {}, *sig));
 }
 
@@ -43,10 +45,13 @@ TEST(Ed25519, RejectsTamperedMessageSignatureAndKey) {
 
 TEST(X25519, Rfc7748SharedSecret) {
   auto alice = x25519::KeyPair::fromPrivate(
-      hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")).value();
+                   hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+                   .value();
   auto bob = x25519::KeyPair::fromPrivate(
-      hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")).value();
-  EXPECT_EQ(toHex(alice.publicKey()), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+                 hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
+                 .value();
+  EXPECT_EQ(toHex(alice.publicKey()),
+            "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
   const auto ab = alice.dh(bob.publicKey()).value();
   const auto ba = bob.dh(alice.publicKey()).value();
   EXPECT_EQ(toHex(ab.view()), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
@@ -63,7 +68,9 @@ TEST(X25519, RejectsSmallOrderPoints) {
 }
 
 TEST(ChaChaPoly, Rfc8439Section282) {
-  auto aead = ChaChaPoly::create(hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")).value();
+  auto aead =
+      ChaChaPoly::create(hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+          .value();
   const auto nonce = hex("070000004041424344454647");
   const auto ad = hex("50515253c0c1c2c3c4c5c6c7");
   const auto pt = toBytes(
@@ -88,7 +95,8 @@ TEST(ChaChaPoly, DetectsTamperingAndWipesOutput) {
   auto tampered = buf;
   tampered[3] ^= 0x40;
   Bytes out(pt.size(), 0xee);
-  EXPECT_EQ(aead.open(nonce, {}, tampered, out.data()).error(), make_error_code(Errc::kDecryptFailed));
+  EXPECT_EQ(aead.open(nonce, {}, tampered, out.data()).error(),
+            make_error_code(Errc::kDecryptFailed));
   EXPECT_EQ(out, Bytes(pt.size(), 0));
   EXPECT_FALSE(aead.open(nonce, asBytes("ad"), buf, out.data()));
   EXPECT_FALSE(aead.open(nonce, {}, BytesView(buf).first(15), out.data()));
@@ -96,7 +104,8 @@ TEST(ChaChaPoly, DetectsTamperingAndWipesOutput) {
   EXPECT_EQ(Bytes(buf.begin(), buf.begin() + static_cast<long>(pt.size())), pt);
 }
 
-RC_GTEST_PROP(ChaChaPolyProp, RoundTrips, (std::vector<std::uint8_t> pt, std::vector<std::uint8_t> ad)) {
+RC_GTEST_PROP(ChaChaPolyProp, RoundTrips,
+              (std::vector<std::uint8_t> pt, std::vector<std::uint8_t> ad)) {
   auto aead = ChaChaPoly::create(Bytes(32, 1)).value();
   Bytes nonce(12, 3);
   Bytes sealed(pt.size() + 16);

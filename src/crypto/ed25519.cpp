@@ -69,7 +69,8 @@ bool verify(const PublicKey& key, BytesView message, BytesView signature) {
   }
   Pkey pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
   MdCtx ctx(EVP_MD_CTX_new());
-  if (!pkey || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+  if (!pkey || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),

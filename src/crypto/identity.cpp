@@ -32,14 +32,16 @@ Result<Identity> Identity::fromSeed(BytesView seed) {
 
 Result<Identity> Identity::decodeKeyFile(BytesView bytes) {
   if (bytes.size() > kMaxKeyFileSize) {
-    return fail(Errc::kBadKeyFile, "key file is larger than " + std::to_string(kMaxKeyFileSize) + " bytes");
+    return fail(Errc::kBadKeyFile,
+                "key file is larger than " + std::to_string(kMaxKeyFileSize) + " bytes");
   }
   protobuf::Reader reader(bytes);
   std::optional<std::uint64_t> type;
   std::optional<BytesView> data;
   for (;;) {
     auto f = reader.next();
-    if (!f) return fail(Errc::kBadKeyFile, "key file is not a libp2p PrivateKey: " + f.error().message());
+    if (!f)
+      return fail(Errc::kBadKeyFile, "key file is not a libp2p PrivateKey: " + f.error().message());
     if (!*f) break;
     const auto& field = **f;
     if (field.number == 1 && field.type == protobuf::WireType::kVarint && !type) {
@@ -47,15 +49,18 @@ Result<Identity> Identity::decodeKeyFile(BytesView bytes) {
     } else if (field.number == 2 && field.type == protobuf::WireType::kLengthDelimited && !data) {
       data = field.bytes;
     } else {
-      return fail(Errc::kBadKeyFile, "key file has an unexpected or repeated field " + std::to_string(field.number));
+      return fail(Errc::kBadKeyFile,
+                  "key file has an unexpected or repeated field " + std::to_string(field.number));
     }
   }
   if (!type || !data) return fail(Errc::kBadKeyFile, "key file lacks its key type or key data");
   if (*type != kKeyTypeEd25519) {
-    return fail(Errc::kUnsupportedKeyType, "key file holds key type " + std::to_string(*type) + "; only Ed25519 (1) is supported");
+    return fail(Errc::kUnsupportedKeyType, "key file holds key type " + std::to_string(*type) +
+                                               "; only Ed25519 (1) is supported");
   }
   if (data->size() != 64 && data->size() != 32) {
-    return fail(Errc::kBadKeyFile, "Ed25519 key data must be 64 or 32 bytes, got " + std::to_string(data->size()));
+    return fail(Errc::kBadKeyFile,
+                "Ed25519 key data must be 64 or 32 bytes, got " + std::to_string(data->size()));
   }
   auto key = ed25519::PrivateKey::fromSeed(data->first(32));
   if (!key) return key.error();
@@ -79,7 +84,8 @@ Bytes Identity::encodeKeyFile() const {
 Result<Identity> Identity::load(const std::filesystem::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return fail(Errc::kBadKeyFile, "no identity at " + path.string() + "; create one with `peerctl init`");
+    return fail(Errc::kBadKeyFile,
+                "no identity at " + path.string() + "; create one with `peerctl init`");
   }
   if ((st.st_mode & 077) != 0) {
     return fail(Errc::kUnsafeKeyFile,

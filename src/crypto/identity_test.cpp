@@ -38,8 +38,9 @@ TEST(PeerId, ParsesKnownTextForms) {
 }
 
 TEST(PeerId, RejectsMalformed) {
-  for (auto bad : {"", "12D3KooW", "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeS0",
-                   "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSBx", "xyz", "bafy", "hello"}) {
+  for (auto bad :
+       {"", "12D3KooW", "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeS0",
+        "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSBx", "xyz", "bafy", "hello"}) {
     EXPECT_FALSE(PeerId::parse(bad)) << bad;
   }
   EXPECT_FALSE(PeerId::parse(std::string(200, '1')));

@@ -33,8 +33,8 @@ Result<ed25519::PublicKey> decodePublicKey(BytesView in) {
     } else if (field.number == 2 && field.type == protobuf::WireType::kLengthDelimited && !data) {
       data = field.bytes;
     } else {
-      return fail(Errc::kBadKey, "public key has an unexpected or repeated field " +
-                                     std::to_string(field.number));
+      return fail(Errc::kBadKey,
+                  "public key has an unexpected or repeated field " + std::to_string(field.number));
     }
   }
   if (!type || !data) return fail(Errc::kBadKey, "public key lacks its type or data");
@@ -71,19 +71,22 @@ Result<PeerId> PeerId::fromBytes(BytesView bytes) {
 Result<PeerId> PeerId::parse(std::string_view text) {
   if (text.empty()) return fail(Errc::kBadPeerId, "peer id is empty");
   if (text.size() > kMaxTextLength) {
-    return fail(Errc::kBadPeerId, "peer id is longer than " + std::to_string(kMaxTextLength) +
-                                      " characters");
+    return fail(Errc::kBadPeerId,
+                "peer id is longer than " + std::to_string(kMaxTextLength) + " characters");
   }
   Result<Bytes> mh = Bytes{};
   if (text.front() == '1' || text.starts_with("Qm")) {
     mh = base58::decode(text);
-    if (!mh) return Error(make_error_code(Errc::kBadPeerId), "peer id '" + std::string(text) + "': " + mh.error().message());
+    if (!mh)
+      return Error(make_error_code(Errc::kBadPeerId),
+                   "peer id '" + std::string(text) + "': " + mh.error().message());
   } else {
     auto cid = multibase::decode(text);
     if (!cid) {
-      return Error(make_error_code(Errc::kBadPeerId),
-                   "peer id '" + std::string(text) +
-                       "' is neither base58 (12D3KooW…) nor a CIDv1 (bafz…): " + cid.error().message());
+      return Error(
+          make_error_code(Errc::kBadPeerId),
+          "peer id '" + std::string(text) +
+              "' is neither base58 (12D3KooW…) nor a CIDv1 (bafz…): " + cid.error().message());
     }
     auto version = varint::decode(*cid);
     if (!version || version->value != 1) {

@@ -44,7 +44,8 @@ Result<KeyPair> KeyPair::fromPrivate(BytesView privateKey) {
 
 Result<Secret<kKeySize>> KeyPair::dh(BytesView peer) const {
   if (peer.size() != kKeySize) {
-    return fail(Errc::kBadKey, "X25519 public key must be 32 bytes, got " + std::to_string(peer.size()));
+    return fail(Errc::kBadKey,
+                "X25519 public key must be 32 bytes, got " + std::to_string(peer.size()));
   }
   Pkey self(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_.data(), kKeySize));
   Pkey remote(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), kKeySize));

@@ -5,18 +5,18 @@ namespace pc::net {
 
 /// Errors of the network stack.
 enum class Errc {
-  kBadMultiaddr = 1,    ///< malformed or unsupported multiaddr (the component is named)
-  kProtocolError,       ///< a peer broke a wire protocol (framing, state machine)
-  kTooLarge,            ///< a frame or message over its named limit
-  kTimeout,             ///< a deadline expired (dial, handshake, idle, request)
-  kClosed,              ///< the connection or stream was closed
-  kReset,               ///< the remote reset the stream
-  kLimit,               ///< a local bound was hit (streams, connections, backlog)
-  kNegotiationFailed,   ///< multistream-select found no common protocol
-  kHandshakeFailed,     ///< the security handshake failed (bad signature, decrypt failure)
-  kPeerIdMismatch,      ///< the remote proved a different PeerId than the one dialed
-  kGated,               ///< the remote is not trusted
-  kUnreachable          ///< no address could be dialed
+  kBadMultiaddr = 1,   ///< malformed or unsupported multiaddr (the component is named)
+  kProtocolError,      ///< a peer broke a wire protocol (framing, state machine)
+  kTooLarge,           ///< a frame or message over its named limit
+  kTimeout,            ///< a deadline expired (dial, handshake, idle, request)
+  kClosed,             ///< the connection or stream was closed
+  kReset,              ///< the remote reset the stream
+  kLimit,              ///< a local bound was hit (streams, connections, backlog)
+  kNegotiationFailed,  ///< multistream-select found no common protocol
+  kHandshakeFailed,    ///< the security handshake failed (bad signature, decrypt failure)
+  kPeerIdMismatch,     ///< the remote proved a different PeerId than the one dialed
+  kGated,              ///< the remote is not trusted
+  kUnreachable         ///< no address could be dialed
 };
 
 const boost::system::error_category& netCategory();

@@ -19,10 +19,10 @@ struct ProtoInfo {
 };
 
 constexpr ProtoInfo kProtos[] = {
-    {Proto::kIp4, "ip4", Kind::kIp4},     {Proto::kTcp, "tcp", Kind::kPort},
-    {Proto::kDns, "dns", Kind::kName},    {Proto::kDns4, "dns4", Kind::kName},
-    {Proto::kDns6, "dns6", Kind::kName},  {Proto::kIp6, "ip6", Kind::kIp6},
-    {Proto::kUdp, "udp", Kind::kPort},    {Proto::kP2p, "p2p", Kind::kPeer},
+    {Proto::kIp4, "ip4", Kind::kIp4},         {Proto::kTcp, "tcp", Kind::kPort},
+    {Proto::kDns, "dns", Kind::kName},        {Proto::kDns4, "dns4", Kind::kName},
+    {Proto::kDns6, "dns6", Kind::kName},      {Proto::kIp6, "ip6", Kind::kIp6},
+    {Proto::kUdp, "udp", Kind::kPort},        {Proto::kP2p, "p2p", Kind::kPeer},
     {Proto::kQuicV1, "quic-v1", Kind::kNone},
 };
 
@@ -106,7 +106,8 @@ Result<Bytes> valueFromText(const ProtoInfo& p, std::string_view text) {
       append(out, id->bytes());
       return out;
     }
-    case Kind::kNone: return Bytes{};
+    case Kind::kNone:
+      return Bytes{};
   }
   return bad("unsupported protocol");
 }
@@ -129,10 +130,14 @@ std::string valueToText(const Component& c) {
       inet_ntop(AF_INET6, c.value.data(), buf, sizeof buf);
       return buf;
     }
-    case Kind::kPort: return std::to_string(c.value[0] << 8 | c.value[1]);
-    case Kind::kName: return std::string(asString(payload(c)));
-    case Kind::kPeer: return base58::encode(payload(c));
-    case Kind::kNone: return {};
+    case Kind::kPort:
+      return std::to_string(c.value[0] << 8 | c.value[1]);
+    case Kind::kName:
+      return std::string(asString(payload(c)));
+    case Kind::kPeer:
+      return base58::encode(payload(c));
+    case Kind::kNone:
+      return {};
   }
   return {};
 }
@@ -192,10 +197,18 @@ Result<Multiaddr> Multiaddr::fromBytes(BytesView in) {
     in = in.subspan(code->size);
     std::size_t size = 0;
     switch (p->kind) {
-      case Kind::kIp4: size = 4; break;
-      case Kind::kIp6: size = 16; break;
-      case Kind::kPort: size = 2; break;
-      case Kind::kNone: size = 0; break;
+      case Kind::kIp4:
+        size = 4;
+        break;
+      case Kind::kIp6:
+        size = 16;
+        break;
+      case Kind::kPort:
+        size = 2;
+        break;
+      case Kind::kNone:
+        size = 0;
+        break;
       case Kind::kName:
       case Kind::kPeer: {
         auto len = varint::decode(in);
@@ -214,7 +227,8 @@ Result<Multiaddr> Multiaddr::fromBytes(BytesView in) {
       }
     }
     if (in.size() < size) return bad(std::string(p->name) + " value is truncated");
-    out.components_.push_back({p->proto, Bytes(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(size))});
+    out.components_.push_back(
+        {p->proto, Bytes(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(size))});
     in = in.subspan(size);
   }
   return out;
@@ -275,11 +289,13 @@ std::optional<Multiaddr::TcpTarget> Multiaddr::tcpTarget() const {
     case Proto::kIp6:
     case Proto::kDns:
     case Proto::kDns4:
-    case Proto::kDns6: break;
-    default: return std::nullopt;
+    case Proto::kDns6:
+      break;
+    default:
+      return std::nullopt;
   }
-  return TcpTarget{valueToText(cs[0]), static_cast<std::uint16_t>(cs[1].value[0] << 8 | cs[1].value[1]),
-                   cs[0].proto};
+  return TcpTarget{valueToText(cs[0]),
+                   static_cast<std::uint16_t>(cs[1].value[0] << 8 | cs[1].value[1]), cs[0].proto};
 }
 
 }  // namespace pc::net

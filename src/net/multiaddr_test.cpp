@@ -19,7 +19,8 @@ TEST(Multiaddr, TextAndBinaryVectors) {
   };
   for (auto [text, hexWithSpaces] : cases) {
     std::string h;
-    for (char c : hexWithSpaces) if (c != ' ') h += c;
+    for (char c : hexWithSpaces)
+      if (c != ' ') h += c;
     auto ma = Multiaddr::parse(text);
     ASSERT_TRUE(ma) << text << ": " << ma.error().message();
     EXPECT_EQ(toHex(ma->toBytes()), h) << text;
@@ -76,11 +77,11 @@ TEST(Multiaddr, ErrorsNameTheComponent) {
 TEST(Multiaddr, BinaryErrors) {
   auto bytes = [](std::string_view h) { return fromHex(h).value(); };
   EXPECT_FALSE(Multiaddr::fromBytes(bytes("")));
-  EXPECT_FALSE(Multiaddr::fromBytes(bytes("047f0000")));        // truncated ip4
-  EXPECT_FALSE(Multiaddr::fromBytes(bytes("06")));              // truncated port
-  EXPECT_FALSE(Multiaddr::fromBytes(bytes("3605616263")));      // dns4 length past end
-  EXPECT_FALSE(Multiaddr::fromBytes(bytes("3603612f62")));      // '/' inside a name
-  EXPECT_FALSE(Multiaddr::fromBytes(bytes("a50302abcd")));      // p2p with a bad multihash
+  EXPECT_FALSE(Multiaddr::fromBytes(bytes("047f0000")));    // truncated ip4
+  EXPECT_FALSE(Multiaddr::fromBytes(bytes("06")));          // truncated port
+  EXPECT_FALSE(Multiaddr::fromBytes(bytes("3605616263")));  // dns4 length past end
+  EXPECT_FALSE(Multiaddr::fromBytes(bytes("3603612f62")));  // '/' inside a name
+  EXPECT_FALSE(Multiaddr::fromBytes(bytes("a50302abcd")));  // p2p with a bad multihash
   auto unknown = Multiaddr::fromBytes(bytes("7f00"));
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message().find("127"), std::string::npos);

@@ -14,13 +14,20 @@ class Category final : public boost::system::error_category {
   const char* name() const noexcept override { return "pc.trust"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::kCorrupt: return "trust file is corrupt";
-      case Errc::kDuplicateId: return "peer is already trusted";
-      case Errc::kDuplicateName: return "name is already in use";
-      case Errc::kBadName: return "invalid peer name";
-      case Errc::kUnknownPeer: return "no such trusted peer";
-      case Errc::kTooMany: return "trust list limit reached";
-      case Errc::kUnsupportedPeer: return "unsupported peer id";
+      case Errc::kCorrupt:
+        return "trust file is corrupt";
+      case Errc::kDuplicateId:
+        return "peer is already trusted";
+      case Errc::kDuplicateName:
+        return "name is already in use";
+      case Errc::kBadName:
+        return "invalid peer name";
+      case Errc::kUnknownPeer:
+        return "no such trusted peer";
+      case Errc::kTooMany:
+        return "trust list limit reached";
+      case Errc::kUnsupportedPeer:
+        return "unsupported peer id";
     }
     return "unknown trust error";
   }
@@ -45,10 +52,12 @@ std::string nowRfc3339() {
 
 Result<void> validateName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) {
-    return err(Errc::kBadName, "peer name must be 1 to " + std::to_string(kMaxNameLength) + " characters");
+    return err(Errc::kBadName,
+               "peer name must be 1 to " + std::to_string(kMaxNameLength) + " characters");
   }
   if (!std::isalnum(static_cast<unsigned char>(name.front()))) {
-    return err(Errc::kBadName, "peer name '" + std::string(name) + "' must start with a letter or digit");
+    return err(Errc::kBadName,
+               "peer name '" + std::string(name) + "' must start with a letter or digit");
   }
   for (char c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
@@ -57,7 +66,8 @@ Result<void> validateName(std::string_view name) {
     }
   }
   if (crypto::PeerId::parse(name)) {
-    return err(Errc::kBadName, "peer name '" + std::string(name) + "' looks like a peer id; choose another");
+    return err(Errc::kBadName,
+               "peer name '" + std::string(name) + "' looks like a peer id; choose another");
   }
   return {};
 }
@@ -89,21 +99,25 @@ Result<void> TrustStore::add(TrustedPeer peer) {
   if (!peer.id.ed25519Key()) {
     // Only Ed25519 identities can complete our handshake; trusting another kind would be a
     // silent no-op that the operator believes is in effect.
-    return err(Errc::kUnsupportedPeer, "peer id " + peer.id.toBase58() + " is not an Ed25519 identity");
+    return err(Errc::kUnsupportedPeer,
+               "peer id " + peer.id.toBase58() + " is not an Ed25519 identity");
   }
   if (auto r = validateName(peer.name); !r) return r;
   if (const auto* existing = find(peer.id)) {
-    return err(Errc::kDuplicateId, "peer " + peer.id.toBase58() + " is already trusted as '" +
-                                       existing->name + "'");
+    return err(Errc::kDuplicateId,
+               "peer " + peer.id.toBase58() + " is already trusted as '" + existing->name + "'");
   }
   if (findByName(peer.name) != nullptr) {
-    return err(Errc::kDuplicateName, "the name '" + peer.name + "' is already used by another peer");
+    return err(Errc::kDuplicateName,
+               "the name '" + peer.name + "' is already used by another peer");
   }
   if (peers_.size() >= kMaxPeers) {
-    return err(Errc::kTooMany, "the trust list already holds " + std::to_string(kMaxPeers) + " peers");
+    return err(Errc::kTooMany,
+               "the trust list already holds " + std::to_string(kMaxPeers) + " peers");
   }
   if (peer.addrs.size() > kMaxAddrsPerPeer) {
-    return err(Errc::kTooMany, "at most " + std::to_string(kMaxAddrsPerPeer) + " addresses per peer");
+    return err(Errc::kTooMany,
+               "at most " + std::to_string(kMaxAddrsPerPeer) + " addresses per peer");
   }
   for (const auto& a : peer.addrs) {
     if (auto pid = a.peerId(); pid && *pid != peer.id) {
@@ -168,7 +182,9 @@ Result<TrustStore> TrustStore::fromJson(std::string_view text) {
     }
     auto pid = crypto::PeerId::parse(id->as_string());
     if (!pid) return corrupt(where + pid.error().message());
-    TrustedPeer peer{*pid, std::string(name->as_string()), {},
+    TrustedPeer peer{*pid,
+                     std::string(name->as_string()),
+                     {},
                      added != nullptr ? std::string(added->as_string()) : std::string()};
     if (addrs != nullptr) {
       for (const auto& a : addrs->as_array()) {
@@ -191,9 +207,10 @@ Result<TrustStore> TrustStore::load(const std::filesystem::path& path) {
   }
   auto store = fromJson(*text);
   if (!store) {
-    return Error(store.error().code(),
-                 "trust list " + path.string() + " is corrupt (" + store.error().message() +
-                     "); fix or restore it, or move it aside and re-add peers with `peerctl peers add`");
+    return Error(
+        store.error().code(),
+        "trust list " + path.string() + " is corrupt (" + store.error().message() +
+            "); fix or restore it, or move it aside and re-add peers with `peerctl peers add`");
   }
   return store;
 }

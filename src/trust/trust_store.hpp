@@ -25,7 +25,9 @@ enum class Errc {
   kUnsupportedPeer  ///< a peer id we can never authenticate (not Ed25519)
 };
 const boost::system::error_category& trustCategory();
-inline boost::system::error_code make_error_code(Errc e) { return {static_cast<int>(e), trustCategory()}; }
+inline boost::system::error_code make_error_code(Errc e) {
+  return {static_cast<int>(e), trustCategory()};
+}
 
 inline constexpr std::size_t kMaxPeers = 10000;
 inline constexpr std::size_t kMaxAddrsPerPeer = 32;

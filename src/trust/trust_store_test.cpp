@@ -12,7 +12,9 @@ namespace {
 
 TrustedPeer makePeer(std::string name) {
   auto id = crypto::Identity::generate().value();
-  return {id.peerId(), std::move(name), {net::Multiaddr::parse("/ip4/127.0.0.1/tcp/9000").value()},
+  return {id.peerId(),
+          std::move(name),
+          {net::Multiaddr::parse("/ip4/127.0.0.1/tcp/9000").value()},
           nowRfc3339()};
 }
 
@@ -37,10 +39,12 @@ TEST(TrustStore, RejectsDuplicatesAndBadNames) {
   again.name = "other";
   EXPECT_EQ(s.add(again).error(), make_error_code(Errc::kDuplicateId));
   EXPECT_EQ(s.add(makePeer("alice")).error(), make_error_code(Errc::kDuplicateName));
-  for (auto bad : {"", "-x", "a b", "x/y", "é", "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB"}) {
+  for (auto bad :
+       {"", "-x", "a b", "x/y", "é", "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB"}) {
     EXPECT_EQ(s.add(makePeer(bad)).error(), make_error_code(Errc::kBadName)) << bad;
   }
-  EXPECT_EQ(s.add(makePeer(std::string(kMaxNameLength + 1, 'a'))).error(), make_error_code(Errc::kBadName));
+  EXPECT_EQ(s.add(makePeer(std::string(kMaxNameLength + 1, 'a'))).error(),
+            make_error_code(Errc::kBadName));
   auto rsa = makePeer("rsa");
   rsa.id = crypto::PeerId::parse("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N").value();
   EXPECT_EQ(s.add(rsa).error(), make_error_code(Errc::kUnsupportedPeer));
