@@ -1,0 +1,19 @@
+#pragma once
+/// multistream-select 1.0 over any ByteStream.
+#include <string>
+#include <vector>
+
+#include "net/stream.hpp"
+
+namespace pc::net::multistream {
+
+/// Dialer: proposes `protocols` in order (the header and the first proposal go out in one
+/// write, as js-libp2p and go-libp2p do) and returns the one the listener accepted.
+/// Errors: kNegotiationFailed when every proposal got "na", kProtocolError, kTooLarge.
+Task<std::string> selectOne(ByteStream& s, const std::vector<std::string>& protocols);
+
+/// Listener: answers proposals until one is in `supported`, then returns it. Unsupported ones
+/// get "na"; more than kMaxProposals is kNegotiationFailed.
+Task<std::string> handle(ByteStream& s, const std::vector<std::string>& supported);
+
+}  // namespace pc::net::multistream

@@ -1,0 +1,150 @@
+#include "net/secure_conn.hpp"
+
+#include <cstring>
+
+#include "net/error.hpp"
+#include "net/multistream/negotiate.hpp"
+
+namespace pc::net {
+namespace {
+constexpr std::size_t kFrameOverhead = 2 + noise::kTagSize;
+/// Room for two whole frames, so one socket read can bring in a frame and the next's start.
+constexpr std::size_t kInBufferSize = 2 * (2 + noise::kMaxMessageSize) + 4096;
+/// Plaintext encrypted per socket write: bounds the output buffer for huge writes.
+constexpr std::size_t kMaxWriteBatch = 16 * noise::kMaxPlaintext;
+
+Task<void> writeHandshakeMessage(ByteStream& s, const Bytes& msg) {
+  Bytes framed{static_cast<std::uint8_t>(msg.size() >> 8), static_cast<std::uint8_t>(msg.size())};
+  append(framed, msg);
+  co_return co_await s.write(framed);
+}
+
+Task<Bytes> readHandshakeMessage(ByteStream& s) {
+  std::uint8_t len[2];
+  if (auto r = co_await readExact(s, len); !r) co_return r.error();
+  Bytes msg(static_cast<std::size_t>(len[0] << 8 | len[1]));
+  if (auto r = co_await readExact(s, msg); !r) co_return r.error();
+  co_return msg;
+}
+}  // namespace
+
+SecureConn::SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys,
+                       crypto::PeerId remote)
+    : raw_(std::move(raw)),
+      keys_(std::move(keys)),
+      remote_(std::move(remote)),
+      in_(kInBufferSize) {}
+
+Task<void> SecureConn::fill(std::size_t need) {
+  if (inEnd_ - inStart_ >= need) co_return Result<void>{};
+  if (in_.size() - inStart_ < need) {  // not enough room after the start: compact
+    std::memmove(in_.data(), in_.data() + inStart_, inEnd_ - inStart_);
+    inEnd_ -= inStart_;
+    inStart_ = 0;
+  }
+  while (inEnd_ - inStart_ < need) {
+    auto n = co_await raw_->readSome(std::span(in_.data() + inEnd_, in_.size() - inEnd_));
+    if (!n) co_return n.error();
+    if (*n == 0) {
+      if (inEnd_ == inStart_) co_return fail(Errc::kClosed, "connection closed");
+      co_return fail(Errc::kProtocolError, "noise: connection closed inside a frame");
+    }
+    inEnd_ += *n;
+  }
+  co_return Result<void>{};
+}
+
+Task<std::size_t> SecureConn::readSome(std::span<std::uint8_t> buf) {
+  while (plainStart_ == plainEnd_) {
+    if (auto r = co_await fill(2); !r) {
+      if (r.error() == make_error_code(Errc::kClosed)) co_return std::size_t{0};  // clean EOF
+      co_return r.error();
+    }
+    const std::size_t len = static_cast<std::size_t>(in_[inStart_] << 8 | in_[inStart_ + 1]);
+    if (len < noise::kTagSize)
+      co_return fail(Errc::kProtocolError, "noise: frame shorter than its tag");
+    if (auto r = co_await fill(2 + len); !r) co_return r.error();
+    std::uint8_t* frame = in_.data() + inStart_ + 2;
+    if (auto r = keys_.recv.decrypt({}, BytesView(frame, len), frame); !r) co_return r.error();
+    plainStart_ = inStart_ + 2;
+    plainEnd_ = plainStart_ + len - noise::kTagSize;
+    inStart_ += 2 + len;
+  }
+  const auto n = std::min(buf.size(), plainEnd_ - plainStart_);
+  std::memcpy(buf.data(), in_.data() + plainStart_, n);
+  plainStart_ += n;
+  co_return n;
+}
+
+Task<void> SecureConn::write(BytesView data) {
+  while (!data.empty()) {
+    const auto batch = data.first(std::min(data.size(), kMaxWriteBatch));
+    data = data.subspan(batch.size());
+    out_.resize(batch.size() + (batch.size() / noise::kMaxPlaintext + 1) * kFrameOverhead);
+    std::size_t pos = 0;
+    for (std::size_t off = 0; off < batch.size(); off += noise::kMaxPlaintext) {
+      const auto chunk = batch.subspan(off, std::min(noise::kMaxPlaintext, batch.size() - off));
+      const auto frameLen = chunk.size() + noise::kTagSize;
+      out_[pos] = static_cast<std::uint8_t>(frameLen >> 8);
+      out_[pos + 1] = static_cast<std::uint8_t>(frameLen);
+      if (auto r = keys_.send.encrypt({}, chunk, out_.data() + pos + 2); !r) co_return r.error();
+      pos += 2 + frameLen;
+    }
+    if (auto r = co_await raw_->write(BytesView(out_.data(), pos)); !r) co_return r.error();
+  }
+  co_return Result<void>{};
+}
+
+Task<void> SecureConn::closeWrite() { co_return co_await raw_->closeWrite(); }
+void SecureConn::reset() { raw_->reset(); }
+
+Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
+                                                 const crypto::Identity& self,
+                                                 std::optional<crypto::PeerId> expected) {
+  const std::vector<std::string> protos{std::string(noise::kProtocolId)};
+  auto proto = co_await multistream::selectOne(*raw, protos);
+  if (!proto) co_return proto.error();
+  auto hs = noise::Handshake::create(true, self);
+  if (!hs) co_return hs.error();
+  auto m1 = hs->writeMessage();
+  if (!m1) co_return m1.error();
+  if (auto r = co_await writeHandshakeMessage(*raw, *m1); !r) co_return r.error();
+  auto m2 = co_await readHandshakeMessage(*raw);
+  if (!m2) co_return m2.error();
+  if (auto r = hs->readMessage(*m2); !r) co_return r.error();
+  // Check the proven identity before sending ours: a wrong peer learns nothing about us.
+  if (expected && *hs->remotePeer() != *expected) {
+    co_return fail(Errc::kPeerIdMismatch, "dialed " + expected->toBase58() +
+                                              " but the remote proved " +
+                                              hs->remotePeer()->toBase58());
+  }
+  auto m3 = hs->writeMessage();
+  if (!m3) co_return m3.error();
+  if (auto r = co_await writeHandshakeMessage(*raw, *m3); !r) co_return r.error();
+  auto keys = hs->split();
+  if (!keys) co_return keys.error();
+  co_return std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs->remotePeer());
+}
+
+Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
+                                                const crypto::Identity& self) {
+  const std::vector<std::string> protos{std::string(noise::kProtocolId)};
+  auto proto = co_await multistream::handle(*raw, protos);
+  if (!proto) co_return proto.error();
+  auto hs = noise::Handshake::create(false, self);
+  if (!hs) co_return hs.error();
+  auto m1 = co_await readHandshakeMessage(*raw);
+  if (!m1) co_return m1.error();
+  if (auto r = hs->readMessage(*m1); !r) co_return r.error();
+  auto m2 = hs->writeMessage();
+  if (!m2) co_return m2.error();
+  if (auto r = co_await writeHandshakeMessage(*raw, *m2); !r) co_return r.error();
+  auto m3 = co_await readHandshakeMessage(*raw);
+  if (!m3) co_return m3.error();
+  if (auto r = hs->readMessage(*m3); !r) co_return r.error();
+  auto keys = hs->split();
+  if (!keys) co_return keys.error();
+  co_return std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs->remotePeer());
+}
+
+}  // namespace pc::net

@@ -1,0 +1,51 @@
+#pragma once
+/// A Noise-secured connection (the "secure" stage of Raw → Secure → Muxed).
+///
+/// Transport messages are a 2-byte big-endian length followed by a ChaCha20-Poly1305 frame of at
+/// most 65535 bytes. Reads pull large chunks from the socket and decrypt frames in place; writes
+/// encrypt any amount of data into as many frames as needed and send them in one socket write.
+#include <chrono>
+
+#include "crypto/identity.hpp"
+#include "net/noise/handshake.hpp"
+#include "net/tcp.hpp"
+
+namespace pc::net {
+
+class SecureConn final : public ByteStream {
+ public:
+  SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys, crypto::PeerId remote);
+
+  Task<std::size_t> readSome(std::span<std::uint8_t> buf) override;
+  /// Not re-entrant: one write at a time (the muxer's single writer guarantees it).
+  Task<void> write(BytesView data) override;
+  Task<void> closeWrite() override;
+  void reset() override;
+
+  const crypto::PeerId& remotePeer() const { return remote_; }
+  TcpStream& raw() { return *raw_; }
+  /// Bytes of decrypted plaintext already buffered (readable without I/O).
+  std::size_t buffered() const { return plainEnd_ - plainStart_; }
+
+ private:
+  Task<void> fill(std::size_t need);
+  std::unique_ptr<TcpStream> raw_;
+  noise::TransportKeys keys_;
+  crypto::PeerId remote_;
+  Bytes in_;  ///< raw bytes read from the socket: [inStart_, inEnd_)
+  std::size_t inStart_ = 0, inEnd_ = 0;
+  std::size_t plainStart_ = 0, plainEnd_ = 0;  ///< decrypted plaintext inside in_
+  Bytes out_;
+};
+
+/// Runs the security stage on a fresh TCP connection: multistream-select `/noise`, the XX
+/// handshake, and the checks on the remote identity. `expected` (when dialing /p2p/<id>) must
+/// match the proven PeerId, or kPeerIdMismatch — this stops a man in the middle that answers on
+/// the right address with the wrong key.
+Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
+                                                 const crypto::Identity& self,
+                                                 std::optional<crypto::PeerId> expected);
+Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
+                                                const crypto::Identity& self);
+
+}  // namespace pc::net

@@ -1,0 +1,122 @@
+#include "net/tcp.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "net/error.hpp"
+
+namespace pc::net {
+
+Multiaddr toMultiaddr(const tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  std::string text = addr.is_v4() ? "/ip4/" + addr.to_string() : "/ip6/" + addr.to_v6().to_string();
+  text += "/tcp/" + std::to_string(ep.port());
+  auto ma = Multiaddr::parse(text);
+  return ma ? *ma : Multiaddr{};
+}
+
+TcpStream::TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
+  boost::system::error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  if (auto ep = socket_.local_endpoint(ec); !ec) local_ = toMultiaddr(ep);
+  if (auto ep = socket_.remote_endpoint(ec); !ec) remote_ = toMultiaddr(ep);
+}
+
+Task<std::size_t> TcpStream::readSome(std::span<std::uint8_t> buf) {
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf.data(), buf.size()), kNoThrow);
+  if (ec == asio::error::eof) co_return std::size_t{0};
+  if (ec) co_return fail(Errc::kClosed, "tcp read: " + ec.message());
+  co_return n;
+}
+
+Task<void> TcpStream::write(BytesView data) {
+  auto [ec, n] =
+      co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), kNoThrow);
+  if (ec) co_return fail(Errc::kClosed, "tcp write: " + ec.message());
+  co_return Result<void>{};
+}
+
+Task<void> TcpStream::closeWrite() {
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  co_return Result<void>{};
+}
+
+void TcpStream::reset() {
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr) {
+  auto target = addr.tcpTarget();
+  if (!target) co_return fail(Errc::kBadMultiaddr, addr.toString() + " is not a TCP address");
+  if (target->hostProto == Proto::kIp4 || target->hostProto == Proto::kIp6) {
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(target->host, ec);
+    if (ec) co_return fail(Errc::kBadMultiaddr, "bad address " + target->host);
+    co_return std::vector<tcp::endpoint>{tcp::endpoint(ip, target->port)};
+  }
+  auto ex = co_await asio::this_coro::executor;
+  tcp::resolver resolver(ex);
+  auto [ec, results] =
+      co_await resolver.async_resolve(target->host, std::to_string(target->port), kNoThrow);
+  if (ec)
+    co_return fail(Errc::kUnreachable, "cannot resolve " + target->host + ": " + ec.message());
+  std::vector<tcp::endpoint> out;
+  for (const auto& r : results) {
+    const auto ep = r.endpoint();
+    if (target->hostProto == Proto::kDns4 && !ep.address().is_v4()) continue;
+    if (target->hostProto == Proto::kDns6 && !ep.address().is_v6()) continue;
+    out.push_back(ep);
+  }
+  if (out.empty()) co_return fail(Errc::kUnreachable, "no usable address for " + target->host);
+  co_return out;
+}
+
+Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::milliseconds timeout) {
+  auto eps = co_await resolve(addr);
+  if (!eps) co_return eps.error();
+  auto ex = co_await asio::this_coro::executor;
+  std::string lastError = "no endpoint";
+  for (const auto& ep : *eps) {
+    tcp::socket socket(ex);
+    asio::steady_timer timer(ex, timeout);
+    bool timedOut = false;
+    // The deadline closes the socket, which completes the pending connect with an error.
+    timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) {
+        timedOut = true;
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+    auto [ec] = co_await socket.async_connect(ep, kNoThrow);
+    timer.cancel();
+    if (!ec && socket.is_open()) co_return std::make_unique<TcpStream>(std::move(socket));
+    lastError =
+        timedOut ? "timed out after " + std::to_string(timeout.count()) + " ms" : ec.message();
+  }
+  co_return fail(Errc::kUnreachable, "cannot connect to " + addr.toString() + ": " + lastError);
+}
+
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr) {
+  auto target = addr.tcpTarget();
+  if (!target || (target->hostProto != Proto::kIp4 && target->hostProto != Proto::kIp6)) {
+    return fail(Errc::kBadMultiaddr,
+                "can only listen on /ip4 or /ip6 TCP addresses, not " + addr.toString());
+  }
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(target->host, ec);
+  const tcp::endpoint ep(ip, target->port);
+  tcp::acceptor acceptor(ex);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail(Errc::kUnreachable, "cannot listen on " + addr.toString() + ": " + ec.message());
+  return acceptor;
+}
+
+}  // namespace pc::net

@@ -1,0 +1,38 @@
+#pragma once
+/// TCP transport: dial and listen on multiaddrs (ip4, ip6, dns, dns4, dns6 + tcp).
+#include <chrono>
+
+#include "net/multiaddr.hpp"
+#include "net/stream.hpp"
+
+namespace pc::net {
+
+/// A connected TCP socket as a ByteStream (the "raw" connection before security).
+class TcpStream final : public ByteStream {
+ public:
+  explicit TcpStream(tcp::socket socket);
+  Task<std::size_t> readSome(std::span<std::uint8_t> buf) override;
+  Task<void> write(BytesView data) override;
+  Task<void> closeWrite() override;
+  void reset() override;
+
+  tcp::socket& socket() { return socket_; }
+  const Multiaddr& localAddr() const { return local_; }
+  const Multiaddr& remoteAddr() const { return remote_; }
+
+ private:
+  tcp::socket socket_;
+  Multiaddr local_;
+  Multiaddr remote_;
+};
+
+Multiaddr toMultiaddr(const tcp::endpoint& ep);
+/// Resolves a TCP multiaddr to endpoints (DNS names through the system resolver; dns4/dns6
+/// restrict the family). Errors: kBadMultiaddr for non-TCP addresses, kUnreachable.
+Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr);
+/// Dials the first endpoint of `addr` that answers within `timeout` (each attempt).
+Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::milliseconds timeout);
+/// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it).
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr);
+
+}  // namespace pc::net

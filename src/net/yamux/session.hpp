@@ -1,0 +1,149 @@
+#pragma once
+/// yamux session (`/yamux/1.0.0`) over a secured connection: the "muxed" stage.
+///
+/// One reader coroutine decodes frames and dispatches them; one writer coroutine owns the
+/// underlying connection's write side and flushes frames that streams queue, batching many small
+/// frames into one encrypted write. Everything runs on one executor, so there are no locks.
+///
+/// Bounds (all in Config): streams per session, inbound streams waiting for accept(), bytes
+/// queued for writing, and the receive window per stream (auto-tuned between 256 KiB and
+/// 16 MiB while the session-wide budget allows). A peer that breaks them gets a GoAway with a
+/// protocol error and the connection is closed.
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "net/secure_conn.hpp"
+#include "net/yamux/frame.hpp"
+
+namespace pc::net::yamux {
+
+struct Config {
+  static constexpr std::uint32_t kInitialWindow = 256 * 1024;  ///< fixed by the spec
+  std::uint32_t maxWindow = 16 * 1024 * 1024;
+  /// Sum of receive windows across one session's streams that auto-tuning may reach.
+  std::size_t maxSessionWindow = 64 * 1024 * 1024;
+  std::size_t maxStreams = 1024;
+  std::size_t maxAcceptBacklog = 256;
+  /// Data frames are cut at this size so one stream cannot monopolise the writer.
+  std::uint32_t maxFrameData = 256 * 1024;
+  /// A stream's write waits while this much is queued for the socket.
+  std::size_t maxQueuedWrite = 1024 * 1024;
+  std::chrono::milliseconds keepAliveInterval{30000};
+};
+
+class Session;
+
+class Stream final : public ByteStream, public std::enable_shared_from_this<Stream> {
+ public:
+  ~Stream() override;
+  Task<std::size_t> readSome(std::span<std::uint8_t> buf) override;
+  Task<void> write(BytesView data) override;
+  Task<void> closeWrite() override;
+  void reset() override;
+
+  std::uint32_t id() const { return id_; }
+  Session& session() { return *session_; }
+  /// The protocol negotiated on this stream (set by the host after multistream-select).
+  std::string protocol;
+  /// Current receive window target (for tests and metrics).
+  std::uint32_t receiveWindow() const { return recvWindowMax_; }
+
+ private:
+  friend class Session;
+  Stream(std::shared_ptr<Session> session, std::uint32_t id);
+  void onFlags(std::uint16_t flags);
+  void maybeSendWindowUpdate();
+  std::uint16_t takeOpenFlags();
+
+  std::shared_ptr<Session> session_;
+  std::uint32_t id_;
+  Signal readable_;
+  Signal writable_;
+  Bytes buf_;  ///< received data: [bufStart_, bufEnd_); only the session's reader grows it
+  std::size_t bufStart_ = 0;
+  std::size_t bufEnd_ = 0;
+  std::uint32_t recvWindow_ = Config::kInitialWindow;     ///< what the peer may still send
+  std::uint32_t recvWindowMax_ = Config::kInitialWindow;  ///< current window target
+  std::uint32_t sendWindow_ = Config::kInitialWindow;
+  std::chrono::steady_clock::time_point lastUpdate_;
+  bool writing_ = false;
+  bool localFin_ = false;
+  bool remoteFin_ = false;
+  bool reset_ = false;  ///< reset by either side
+  bool pendingSyn_ = false;
+  bool pendingAck_ = false;
+  bool registered_ = true;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::unique_ptr<SecureConn> conn, bool client, Config config = {});
+  ~Session();
+
+  /// Starts the reader, writer and keep-alive coroutines.
+  void start();
+  /// Opens an outbound stream. Errors: kClosed, kLimit (maxStreams or GoAway received).
+  Result<std::shared_ptr<Stream>> openStream();
+  /// Waits for the next inbound stream. Errors: kClosed when the session ends.
+  Task<std::shared_ptr<Stream>> acceptStream();
+  /// Sends GoAway(normal) after queued frames and closes the connection.
+  void close();
+  bool isClosed() const { return closed_; }
+  /// Why the session ended (empty while open).
+  const Error& closeReason() const { return closeReason_; }
+  /// Waits until the session is closed.
+  asio::awaitable<void> waitClosed();
+
+  SecureConn& conn() { return *conn_; }
+  std::size_t streamCount() const { return streams_.size(); }
+  /// Round-trip time measured with yamux pings (zero until the first pong).
+  std::chrono::microseconds rtt() const { return rtt_; }
+  const Config& config() const { return config_; }
+
+ private:
+  friend class Stream;
+  asio::awaitable<void> readLoop();
+  asio::awaitable<void> writeLoop();
+  asio::awaitable<void> keepAliveLoop();
+  Stream* streamFor(const Header& h, bool& protoError);
+  void queueFrame(const Header& h, BytesView data = {});
+  void sendPing();
+  /// Sends GoAway(protocol error) and closes once it is flushed (or after a grace period).
+  void protocolError(Error reason);
+  void armGrace();
+  /// Closes the connection now; every waiter wakes up and sees `reason`.
+  void shutdown(Error reason);
+  void unregister(Stream* s);
+  std::shared_ptr<Stream> makeStream(std::uint32_t id);
+
+  std::unique_ptr<SecureConn> conn_;
+  bool client_;
+  Config config_;
+  asio::any_io_executor ex_;
+  std::uint32_t nextId_;
+  std::unordered_map<std::uint32_t, Stream*> streams_;
+  std::deque<std::shared_ptr<Stream>> backlog_;
+  Signal acceptable_;
+  Bytes outbox_;
+  Bytes sending_;
+  Signal outboxReady_;
+  Signal drained_;
+  Signal closedSignal_;
+  bool closed_ = false;
+  bool goAwayReceived_ = false;
+  bool closing_ = false;
+  Error closeReason_;
+  Error closingReason_;
+  std::size_t sessionWindow_ = 0;  ///< sum of recvWindowMax_ over streams
+  std::uint32_t pingId_ = 0;
+  std::uint32_t outstandingPing_ = 0;
+  std::chrono::steady_clock::time_point pingSent_;
+  std::chrono::microseconds rtt_{0};
+  asio::steady_timer keepAlive_;
+  asio::steady_timer graceTimer_;
+};
+
+}  // namespace pc::net::yamux
