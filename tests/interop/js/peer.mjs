@@ -31,7 +31,7 @@ const USAGE = `usage:
                 [--timeout MS] [common options]
 common options: --ping-interval MS (js connection monitor, default 10000)
                 --max-streams N (yamux and per-protocol stream limits, default 1024)
-                --no-noise-muxers (do not offer the Noise stream_muxers extension)
+                --no-noise-muxers (neither offer nor honour Noise early muxer negotiation)
                 --ignore-stdin (listen: do not exit when stdin closes)
 scenarios: ping identify echo echo-concurrent transfer reset hold bench-connect bench-throughput`
 
@@ -128,14 +128,17 @@ async function loadKey (seedHex) {
 // Remembers, per remote peer, what the remote put in the Noise handshake extensions.
 const noiseSeen = new Map()
 
-function observedNoise (init) {
+// With early = false the remote's stream_muxers list is also ignored (js honours it by default
+// even when it offers none itself), so the muxer is always chosen by multistream-select.
+function observedNoise (init, early) {
   const factory = noise(init)
   return (components) => {
     const enc = factory(components)
     for (const method of ['secureInbound', 'secureOutbound']) {
       const original = enc[method].bind(enc)
       enc[method] = async (connection, options) => {
-        const result = await original(connection, options)
+        let result = await original(connection, options)
+        if (!early) result = { ...result, streamMuxer: undefined }
         noiseSeen.set(result.remotePeer.toString(), {
           remoteStreamMuxers: result.remoteExtensions?.streamMuxers ?? [],
           earlyMuxer: result.streamMuxer?.protocol ?? null
@@ -154,7 +157,7 @@ async function makeNode (privateKey, listen, opts) {
     privateKey,
     addresses: { listen },
     transports: [tcp()],
-    connectionEncrypters: [observedNoise(noiseInit)],
+    connectionEncrypters: [observedNoise(noiseInit, !opts['no-noise-muxers'])],
     streamMuxers: [yamux({
       maxInboundStreams: maxStreams,
       maxOutboundStreams: maxStreams,
