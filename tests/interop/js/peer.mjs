@@ -309,6 +309,13 @@ function stats (samples) {
 // ---------------------------------------------------------------------------------------------
 // Protocol handlers (served in both modes)
 
+// yamux 8.0.1 handles a frame's FIN flag before its payload: 'end' fires, then the same frame's
+// data is delivered. Deferring the end-of-input action to a microtask lets that data arrive first,
+// so a remote that sends FIN on its last Data frame is served correctly.
+function afterFrame (fn) {
+  return () => queueMicrotask(fn)
+}
+
 function registerHandlers (node, opts, emitEvents) {
   const maxStreams = intOpt(opts, 'max-streams', 1024, 1)
   const handlerOpts = { maxInboundStreams: maxStreams, maxOutboundStreams: maxStreams }
@@ -341,7 +348,7 @@ function registerHandlers (node, opts, emitEvents) {
     })
     const finish = () => { stream.close().catch((err) => stream.abort(err)) }
     if (stream.readableEnded) finish()
-    else stream.addEventListener('end', finish, { once: true })
+    else stream.addEventListener('end', afterFrame(finish), { once: true })
   }, handlerOpts)
 
   // /sink/1.0.0: count bytes to EOF, then write the count as 8 bytes big-endian and close.
@@ -360,7 +367,7 @@ function registerHandlers (node, opts, emitEvents) {
       }
     }
     if (stream.readableEnded) finish()
-    else stream.addEventListener('end', finish, { once: true })
+    else stream.addEventListener('end', afterFrame(finish), { once: true })
   }, handlerOpts)
 
   // /reset/1.0.0: reset right after protocol negotiation.
