@@ -20,6 +20,9 @@ STREAMS=${STREAMS:-"1 16"}
 WORK=$(mktemp -d)
 LISTENER=
 cleanup() {
+  if [ "${status:-0}" != 0 ] && [ -f "$WORK/listen.err" ]; then
+    echo "--- listener stderr (tail)" >&2; tail -20 "$WORK/listen.err" >&2
+  fi
   exec 9>&- 2>/dev/null || true
   if [ -n "$LISTENER" ]; then kill "$LISTENER" 2>/dev/null || true; wait "$LISTENER" 2>/dev/null || true; fi
   rm -rf "$WORK"

@@ -434,6 +434,7 @@ async function runListen (opts) {
   })
   registerHandlers(node, opts, true)
 
+  listening = true
   out({ event: 'listening', peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map((a) => a.toString()) })
   diag(`listening as ${node.peerId} on ${node.getMultiaddrs().join(' ')}`)
 
@@ -840,5 +841,12 @@ async function main () {
   }
 }
 
-process.on('unhandledRejection', (err) => diag('unhandled rejection:', err?.stack ?? errText(err)))
+// A test peer should say what went wrong rather than vanish: log stray errors and keep running.
+let listening = false
+for (const kind of ['unhandledRejection', 'uncaughtException']) {
+  process.on(kind, (err) => {
+    diag(`${kind}:`, err?.stack ?? errText(err))
+    if (listening) out({ event: 'error', kind, error: errText(err) })
+  })
+}
 main()
