@@ -238,6 +238,7 @@ std::shared_ptr<Connection> Host::addConnection(std::unique_ptr<SecureConn> sc, 
   spdlog::debug("connected to {} ({}, {})", conn->peer.toBase58(), conn->remoteAddr.toString(),
                 outbound ? "outbound" : "inbound");
   asio::co_spawn(ex_, serveStreams(conn), asio::detached);
+  if (onConnected_) onConnected_(conn);
   if (config_.identifyOnConnect) {
     asio::co_spawn(
         ex_,
@@ -421,7 +422,7 @@ Task<PeerInfo> Host::identify(const std::shared_ptr<Connection>& conn) {
   auto s = co_await newStream(conn, protos);
   if (!s) co_return s.error();
   auto msg = co_await readLengthPrefixed(**s, kMaxIdentifySize);
-  (*s)->reset();
+  co_await (*s)->closeWrite();
   if (!msg) co_return msg.error();
   auto m = decodeIdentify(*msg);
   if (!m) co_return m.error();

@@ -67,6 +67,10 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Without a gater every authenticated peer is accepted (tests and the interop peer only).
   void setGater(Gater gater) { gater_ = std::move(gater); }
   void onReject(RejectListener listener) { onReject_ = std::move(listener); }
+  /// Told about every new connection (after the upgrade, before any stream).
+  void onConnected(std::function<void(const std::shared_ptr<Connection>&)> listener) {
+    onConnected_ = std::move(listener);
+  }
 
   /// Starts accepting on `addr` and returns the bound address (port 0 resolved).
   Result<Multiaddr> listen(const Multiaddr& addr);
@@ -117,6 +121,7 @@ class Host : public std::enable_shared_from_this<Host> {
   HostConfig config_;
   Gater gater_;
   RejectListener onReject_;
+  std::function<void(const std::shared_ptr<Connection>&)> onConnected_;
   std::map<std::string, StreamHandler> handlers_;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
   std::vector<Multiaddr> listenAddrs_;

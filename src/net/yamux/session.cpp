@@ -25,9 +25,11 @@ Stream::Stream(std::shared_ptr<Session> session, std::uint32_t id)
       lastUpdate_(Clock::now()) {}
 
 Stream::~Stream() {
-  // Dropping a stream that is still open resets it, so the remote never waits forever.
+  // Dropping a stream that we have not closed resets it, so the remote never waits forever.
+  // After closeWrite() the drop is graceful: what we wrote is still delivered, and whatever the
+  // remote still sends on this id is discarded by the session.
   if (registered_) {
-    if (!reset_ && !(localFin_ && remoteFin_)) {
+    if (!reset_ && !localFin_) {
       session_->queueFrame({Type::kWindowUpdate, flags::kRst, id_, 0});
     }
     session_->unregister(this);
