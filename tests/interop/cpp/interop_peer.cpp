@@ -267,7 +267,7 @@ asio::awaitable<json::object> scHold(Ctx& c) {
 }
 
 asio::awaitable<json::object> scBenchConnect(Ctx& c) {
-  const auto n = c.num("count", 200);
+  const auto n = c.num("connections", c.num("count", 200));
   std::vector<double> totals;
   for (std::int64_t i = 0; i < n; ++i) {
     HostConfig cfg;
