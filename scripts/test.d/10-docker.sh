@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Test set-up for the Docker runtime (issue 4): makes sure a real dockerd answers on
+# /var/run/docker.sock and that the locally built test images exist. Idempotent: every step is
+# skipped when its result is already there, so a second run costs well under a second.
+#
+# - installs Debian's docker.io (engine 20.10, API 1.41) and busybox-static when missing;
+# - starts dockerd by hand when none answers (no systemd here), after removing a stale pid file
+#   that no live dockerd owns; never starts a second dockerd;
+# - waits for the daemon with a deadline (DOCKERD_WAIT_SECONDS, default 60);
+# - imports peercompute/busybox:test (Docker Hub is unreachable) from busybox-static;
+# - runs Debian's docker-registry on 127.0.0.1:5055 (loopback only) and pushes the test image to
+#   it, so the e2e tests exercise a real pull with progress (the engine trusts 127.0.0.0/8 over
+#   plain HTTP by default).
+set -euo pipefail
+
+SOCK=/var/run/docker.sock
+PIDFILE=/var/run/docker.pid
+LOG=${DOCKERD_LOG:-/var/log/peercompute-dockerd.log}
+WAIT=${DOCKERD_WAIT_SECONDS:-60}
+IMAGE=peercompute/busybox:test
+REGISTRY=127.0.0.1:5055
+REG_DIR=/var/lib/peercompute-test-registry
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+say() { echo "10-docker: $*"; }
+die() { echo "10-docker: error: $*" >&2; exit 1; }
+
+# -- packages ---------------------------------------------------------------------------------
+need=()
+for p in docker.io busybox-static docker-registry; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # The package's postinst tries to start the service; without systemd that fails harmlessly.
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" iptables ||
+    die "could not install ${need[*]} (is apt reachable?)"
+fi
+
+# Debian's client is /usr/bin/docker; a newer client elsewhere on PATH also works (it negotiates).
+DOCKER=$(command -v docker) || die "no docker client found after installing docker.io"
+
+answers() { curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
+
+# -- daemon -----------------------------------------------------------------------------------
+if answers; then
+  say "dockerd already answers on $SOCK"
+else
+  if pgrep -x dockerd >/dev/null; then
+    say "a dockerd process exists but does not answer yet; waiting for it (not starting another)"
+  else
+    if [ -e "$PIDFILE" ]; then
+      pid=$(cat "$PIDFILE" 2>/dev/null || true)
+      if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q dockerd "/proc/$pid/comm" 2>/dev/null; then
+        say "dockerd (pid $pid) owns $PIDFILE; waiting for it"
+      else
+        say "removing stale $PIDFILE (pid '${pid}' is not a running dockerd)"
+        $SUDO rm -f "$PIDFILE"
+      fi
+    fi
+    if ! pgrep -x dockerd >/dev/null; then
+      say "starting dockerd (log: $LOG)"
+      # setsid: the daemon outlives this script and is not killed with the test job's group.
+      $SUDO setsid dockerd >"$LOG" 2>&1 </dev/null &
+    fi
+  fi
+  deadline=$((SECONDS + WAIT))
+  until answers; do
+    if [ $SECONDS -ge $deadline ]; then
+      tail -20 "$LOG" >&2 2>/dev/null || true
+      die "dockerd did not answer on $SOCK within ${WAIT}s; see $LOG"
+    fi
+    sleep 0.2
+  done
+  say "dockerd is ready"
+fi
+
+# -- test images ------------------------------------------------------------------------------
+if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+  say "$IMAGE present"
+else
+  [ -x /bin/busybox ] || die "/bin/busybox missing (busybox-static)"
+  R=$(mktemp -d)
+  trap 'rm -rf "$R"' EXIT
+  mkdir -p "$R/bin" "$R/tmp" "$R/proc" "$R/sys" "$R/dev" "$R/etc"
+  cp /bin/busybox "$R/bin/"
+  for a in $("$R/bin/busybox" --list); do
+    [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
+  echo "nobody:x:65534:65534:nobody:/:/bin/false" >>"$R/etc/passwd"
+  tar -C "$R" -c . | "$DOCKER" import -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
+  say "imported $IMAGE"
+fi
+
+# -- local registry ---------------------------------------------------------------------------
+reg_answers() { curl -sf --max-time 2 "http://$REGISTRY/v2/" >/dev/null 2>&1; }
+if reg_answers; then
+  say "registry already answers on $REGISTRY"
+else
+  $SUDO mkdir -p "$REG_DIR/data"
+  cat >"$REG_DIR/config.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+YML
+  say "starting docker-registry on $REGISTRY"
+  $SUDO setsid docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/registry.log" 2>&1 </dev/null &
+  deadline=$((SECONDS + WAIT))
+  until reg_answers; do
+    [ $SECONDS -lt $deadline ] || die "docker-registry did not answer on $REGISTRY within ${WAIT}s; see $REG_DIR/registry.log"
+    sleep 0.2
+  done
+fi
+if curl -sf --max-time 5 "http://$REGISTRY/v2/peercompute/busybox/manifests/test" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
+  say "$REGISTRY/peercompute/busybox:test present"
+else
+  "$DOCKER" tag "$IMAGE" "$REGISTRY/peercompute/busybox:test"
+  "$DOCKER" push "$REGISTRY/peercompute/busybox:test" >/dev/null ||
+    die "could not push the test image to $REGISTRY"
+  # Keep only the registry copy under that name: the e2e pull must really download it.
+  "$DOCKER" rmi "$REGISTRY/peercompute/busybox:test" >/dev/null
+  say "pushed $REGISTRY/peercompute/busybox:test"
+fi

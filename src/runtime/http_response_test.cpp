@@ -1,0 +1,168 @@
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "runtime/error.hpp"
+#include "runtime/http_response.hpp"
+
+namespace pc::runtime {
+namespace {
+
+struct Decoded {
+  bool ok = true;
+  Error error;
+  unsigned status = 0;
+  std::string body;
+  bool done = false;
+};
+
+Decoded decode(const std::string& wire, std::size_t step, bool eof) {
+  HttpResponseDecoder d;
+  Decoded out;
+  for (std::size_t pos = 0; pos < wire.size(); pos += step) {
+    auto r = d.feed(std::string_view(wire).substr(pos, step), out.body);
+    if (!r) {
+      out.ok = false;
+      out.error = r.error();
+      return out;
+    }
+  }
+  if (eof) {
+    auto r = d.feedEof(out.body);
+    if (!r) {
+      out.ok = false;
+      out.error = r.error();
+    }
+  }
+  out.status = d.status();
+  out.done = d.done();
+  return out;
+}
+
+const std::string kChunked =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n"
+    "5\r\nhello\r\n"
+    "7;ext=1\r\n, world\r\n"
+    "1\r\n\n\r\n"
+    "0\r\n\r\n";
+
+TEST(HttpResponse, ChunkedAtEverySplit) {
+  for (std::size_t step = 1; step <= kChunked.size(); ++step) {
+    auto d = decode(kChunked, step, false);
+    ASSERT_TRUE(d.ok) << step << ": " << d.error.message();
+    EXPECT_TRUE(d.done) << step;
+    EXPECT_EQ(d.status, 200U);
+    EXPECT_EQ(d.body, "hello, world\n") << step;
+  }
+}
+
+TEST(HttpResponse, HeadersAreReadable) {
+  HttpResponseDecoder d;
+  std::string body;
+  ASSERT_TRUE(d.feed(kChunked, body));
+  EXPECT_EQ(d.header("api-version").value_or(""), "1.41");
+  EXPECT_FALSE(d.header("X-Nope"));
+}
+
+TEST(HttpResponse, ContentLengthAndNoBody) {
+  auto d =
+      decode("HTTP/1.1 404 Not Found\r\nContent-Length: 26\r\n\r\n{\"message\":\"No such image\"}",
+             3, false);
+  // Content-Length 26 but the JSON is 27 bytes: the extra byte is "after the end".
+  EXPECT_FALSE(d.ok);
+  d = decode("HTTP/1.1 404 Not Found\r\nContent-Length: 27\r\n\r\n{\"message\":\"No such image\"}",
+             3, false);
+  ASSERT_TRUE(d.ok) << d.error.message();
+  EXPECT_EQ(d.status, 404U);
+  EXPECT_EQ(d.body, "{\"message\":\"No such image\"}");
+  d = decode("HTTP/1.1 204 No Content\r\n\r\n", 1, false);
+  ASSERT_TRUE(d.ok);
+  EXPECT_TRUE(d.done);
+  EXPECT_EQ(d.body, "");
+}
+
+TEST(HttpResponse, BodyUntilEof) {
+  auto d = decode("HTTP/1.1 200 OK\r\n\r\nstream until close", 4, true);
+  ASSERT_TRUE(d.ok) << d.error.message();
+  EXPECT_TRUE(d.done);
+  EXPECT_EQ(d.body, "stream until close");
+}
+
+TEST(HttpResponse, TruncatedMessagesAreErrors) {
+  for (const std::string& wire : {kChunked.substr(0, kChunked.size() - 7),
+                                  std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+                                  std::string("HTTP/1.1 200 OK\r\nContent-"), std::string("")}) {
+    auto d = decode(wire, 5, true);
+    EXPECT_FALSE(d.ok) << wire;
+    EXPECT_EQ(d.error, make_error_code(Errc::kProtocolError));
+  }
+}
+
+TEST(HttpResponse, GarbageIsAProtocolError) {
+  for (const char* wire :
+       {"SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"}) {
+    auto d = decode(wire, 64, false);
+    EXPECT_FALSE(d.ok) << wire;
+    EXPECT_EQ(d.error, make_error_code(Errc::kProtocolError)) << wire;
+    EXPECT_NE(d.error.message().find("Docker engine"), std::string::npos);
+  }
+}
+
+TEST(HttpResponse, HeaderLimit) {
+  std::string wire = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(kMaxResponseHeader, 'a');
+  auto d = decode(wire, 4096, false);
+  ASSERT_FALSE(d.ok);
+  EXPECT_EQ(d.error, make_error_code(Errc::kTooLarge));
+}
+
+TEST(HttpResponse, LargeChunkedBodyStreams) {
+  std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string want;
+  for (int i = 0; i < 50; ++i) {
+    std::string chunk(5000 + static_cast<std::size_t>(i), static_cast<char>('a' + i % 26));
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%zx", chunk.size());
+    wire += std::string(hex) + "\r\n" + chunk + "\r\n";
+    want += chunk;
+  }
+  wire += "0\r\n\r\n";
+  auto d = decode(wire, 1500, false);
+  ASSERT_TRUE(d.ok) << d.error.message();
+  EXPECT_EQ(d.body, want);
+}
+
+TEST(JsonLines, SplitsAcrossFeeds) {
+  JsonLineSplitter s;
+  std::vector<std::string> out;
+  ASSERT_TRUE(s.feed("{\"a\":1}\n{\"b\"", out));
+  ASSERT_TRUE(s.feed(":2}\r\n\n  \n{\"c\":3}", out));
+  s.finish(out);
+  ASSERT_EQ(out.size(), 3U);
+  EXPECT_EQ(out[0], "{\"a\":1}");
+  EXPECT_EQ(out[1], "{\"b\":2}\r");
+  EXPECT_EQ(out[2], "{\"c\":3}");
+}
+
+TEST(JsonLines, BoundsOneMessage) {
+  JsonLineSplitter s;
+  std::vector<std::string> out;
+  const std::string big(kMaxJsonMessage / 2 + 1, 'x');
+  ASSERT_TRUE(s.feed(big, out));
+  auto r = s.feed(big, out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(Errc::kTooLarge));
+}
+
+RC_GTEST_PROP(HttpResponse, NeverCrashes, (const std::string& bytes, unsigned step)) {
+  HttpResponseDecoder d;
+  std::string body;
+  const std::size_t n = 1 + step % 64;
+  for (std::size_t pos = 0; pos < bytes.size(); pos += n) {
+    if (!d.feed(std::string_view(bytes).substr(pos, n), body)) return;
+  }
+  (void)d.feedEof(body);
+}
+
+}  // namespace
+}  // namespace pc::runtime
