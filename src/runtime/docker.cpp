@@ -101,17 +101,22 @@ struct DockerRuntime::Impl {
                                     " in time; it may be overloaded — check `dockerd` and retry");
   }
 
+  // GCC 12 mis-handles non-trivially-destructible temporaries inside a co_await expression
+  // (double destruction). Coroutines here therefore take `const&` parameters, and callers pass
+  // named locals only: never build a string, std::function or aggregate inside `co_await f(...)`.
+
   /// One HTTP exchange on a fresh connection. 2xx bodies go to `onBody` as they arrive; other
   /// bodies are kept in `Outcome::errorBody`. With `deadlineEnds`, reaching the deadline after a
   /// 2xx header ends the stream normally (follow logs, events).
-  awaitable<Result<Outcome>> exchange(http::verb method, std::string target, std::string body,
-                                      Clock::time_point deadline, BodyFn onBody, bool deadlineEnds,
-                                      std::string_view what) {
+  awaitable<Result<Outcome>> exchange(http::verb method, const std::string& target,
+                                      const std::string& body, Clock::time_point deadline,
+                                      const BodyFn& onBody, bool deadlineEnds,
+                                      const std::string& what) {
     auto executor = co_await asio::this_coro::executor;
     beast::basic_stream<asio::local::stream_protocol> stream(executor);
     stream.expires_at(deadline);
-    auto [cec] = co_await stream.async_connect(
-        asio::local::stream_protocol::endpoint(options.socketPath), kUseTuple);
+    const asio::local::stream_protocol::endpoint endpoint(options.socketPath);
+    auto [cec] = co_await stream.async_connect(endpoint, kUseTuple);
     if (cec == beast::error::timeout) co_return timedOut(what);
     if (cec) co_return unreachable(cec);
 
@@ -120,7 +125,7 @@ struct DockerRuntime::Impl {
     req.set(http::field::user_agent, "peercompute");
     if (!body.empty()) {
       req.set(http::field::content_type, "application/json");
-      req.body() = std::move(body);
+      req.body() = body;
     }
     req.prepare_payload();
     auto [wec, written] = co_await http::async_write(stream, req, kUseTuple);
@@ -148,8 +153,8 @@ struct DockerRuntime::Impl {
         co_return timedOut(what);
       } else if (rec) {
         co_return fail(Errc::kDaemonUnreachable,
-                       "the connection to the Docker engine failed while " + std::string(what) +
-                           " (" + rec.message() + "); check that dockerd is still running");
+                       "the connection to the Docker engine failed while " + what + " (" +
+                           rec.message() + "); check that dockerd is still running");
       } else if (auto r = decoder.feed(std::string_view(buf.data(), n), chunk); !r) {
         co_return r.error();
       }
@@ -163,8 +168,8 @@ struct DockerRuntime::Impl {
           if (!more) co_return more.error();
           if (!*more) co_return out;  // the consumer is done: closing the socket ends the stream
         } else if (!ok(out.status)) {
-          out.errorBody.append(
-              chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, out.errorBody.size())));
+          const std::size_t room = kMaxErrorBody - std::min(kMaxErrorBody, out.errorBody.size());
+          out.errorBody.append(chunk, 0, room);
         }
       }
       if (eof) break;
@@ -172,12 +177,17 @@ struct DockerRuntime::Impl {
     co_return out;
   }
 
+  struct Buffered {
+    Outcome outcome;
+    std::string body;
+  };
+
   /// A buffered request: the 2xx body is returned whole (up to kMaxBufferedBody).
-  awaitable<Result<std::pair<Outcome, std::string>>> call(
-      http::verb method, std::string target, std::string body, std::string_view what,
-      std::optional<Clock::time_point> deadline = {}) {
+  awaitable<Result<Buffered>> call(http::verb method, const std::string& target,
+                                   const std::string& body, const std::string& what,
+                                   Clock::time_point deadline) {
     auto full = std::make_shared<std::string>();
-    BodyFn collect = [full](std::string_view b) -> Result<bool> {
+    const BodyFn collect = [full](std::string_view b) -> Result<bool> {
       if (full->size() + b.size() > kMaxBufferedBody) {
         return fail(Errc::kTooLarge, "a response from the Docker engine exceeds " +
                                          std::to_string(kMaxBufferedBody) + " bytes");
@@ -185,11 +195,14 @@ struct DockerRuntime::Impl {
       full->append(b);
       return true;
     };
-    auto r = co_await exchange(method, std::move(target), std::move(body),
-                               deadline.value_or(deadlineIn(options.requestTimeout)), collect,
-                               false, what);
+    auto r = co_await exchange(method, target, body, deadline, collect, false, what);
     if (!r) co_return r.error();
-    co_return std::pair<Outcome, std::string>{std::move(*r), std::move(*full)};
+    co_return Buffered{std::move(*r), std::move(*full)};
+  }
+  awaitable<Result<Buffered>> call(http::verb method, const std::string& target,
+                                   const std::string& body, const std::string& what) {
+    const auto deadline = deadlineIn(options.requestTimeout);
+    co_return co_await call(method, target, body, what, deadline);
   }
 
   Error engineError(const Outcome& o, std::string_view what, Errc notFound,
@@ -211,29 +224,25 @@ struct DockerRuntime::Impl {
                                         std::to_string(o.status) + "): " + msg);
   }
 
-  awaitable<Result<docker::ApiVersion>> ensureApi() {
+  /// Negotiates once (GET /_ping → Api-Version) and returns the "/v1.xx" path prefix.
+  awaitable<Result<std::string>> prefix() {
     if (const int packed = api.load(); packed != 0) {
-      co_return docker::ApiVersion{packed / 1000, packed % 1000};
+      co_return "/v" + docker::ApiVersion{packed / 1000, packed % 1000}.toString();
     }
-    auto r = co_await call(http::verb::get, "/_ping", {}, "the ping");
+    const std::string target = "/_ping";
+    const std::string what = "answering a ping";
+    auto r = co_await call(http::verb::get, target, kNoBody, what);
     if (!r) co_return r.error();
-    auto& [o, body] = *r;
-    if (!ok(o.status)) co_return engineError(o, "ping", Errc::kEngineError, "");
-    if (!o.apiVersion) {
+    if (!ok(r->outcome.status)) co_return engineError(r->outcome, "ping", Errc::kEngineError, "");
+    if (!r->outcome.apiVersion) {
       co_return fail(Errc::kProtocolError,
                      "the engine's /_ping answer has no Api-Version header; is " +
                          options.socketPath + " a Docker engine?");
     }
-    auto v = docker::negotiate(*o.apiVersion);
+    auto v = docker::negotiate(*r->outcome.apiVersion);
     if (!v) co_return v.error();
     api.store(v->major * 1000 + v->minor);
-    co_return *v;
-  }
-
-  awaitable<Result<std::string>> versioned(std::string path) {
-    auto v = co_await ensureApi();
-    if (!v) co_return v.error();
-    co_return "/v" + v->toString() + path;
+    co_return "/v" + v->toString();
   }
 
   /// Inspects `id` and refuses containers that are not ours: a caller must not be able to act on
@@ -243,16 +252,17 @@ struct DockerRuntime::Impl {
       co_return fail(Errc::kNoSuchContainer,
                      "\"" + id.substr(0, 64) + "\" is not a valid container id");
     }
-    auto target = co_await versioned("/containers/" + id + "/json");
-    if (!target) co_return target.error();
-    auto r = co_await call(http::verb::get, *target, {}, "inspecting a container");
+    auto pre = co_await prefix();
+    if (!pre) co_return pre.error();
+    const std::string target = *pre + "/containers/" + id + "/json";
+    const std::string what = "inspecting a container";
+    auto r = co_await call(http::verb::get, target, kNoBody, what);
     if (!r) co_return r.error();
-    auto& [o, body] = *r;
-    if (!ok(o.status)) {
-      co_return engineError(o, "container " + id, Errc::kNoSuchContainer,
+    if (!ok(r->outcome.status)) {
+      co_return engineError(r->outcome, "container " + id, Errc::kNoSuchContainer,
                             "it may have been removed; list deployments to see what runs");
     }
-    auto info = docker::parseInspect(body);
+    auto info = docker::parseInspect(r->body);
     if (!info) co_return info.error();
     if (!info->managed) {
       co_return fail(Errc::kNoSuchContainer,
@@ -262,24 +272,28 @@ struct DockerRuntime::Impl {
   }
 
   awaitable<Result<void>> removeNetwork(const std::string& deploymentId) {
-    auto target = co_await versioned("/networks/" + docker::objectName(deploymentId));
-    if (!target) co_return target.error();
-    auto r = co_await call(http::verb::delete_, *target, {}, "removing a network");
+    auto pre = co_await prefix();
+    if (!pre) co_return pre.error();
+    const std::string name = docker::objectName(deploymentId);
+    const std::string target = *pre + "/networks/" + name;
+    const std::string what = "removing a network";
+    auto r = co_await call(http::verb::delete_, target, kNoBody, what);
     if (!r) co_return r.error();
-    if (!ok(r->first.status) && r->first.status != 404) {
-      co_return engineError(r->first, "removing network " + docker::objectName(deploymentId),
-                            Errc::kEngineError, "");
+    if (!ok(r->outcome.status) && r->outcome.status != 404) {
+      co_return engineError(r->outcome, "removing network " + name, Errc::kEngineError, "");
     }
     co_return Result<void>{};
   }
 
   awaitable<Result<void>> forceRemove(const std::string& id) {
-    auto target = co_await versioned("/containers/" + id + "?force=1&v=1");
-    if (!target) co_return target.error();
-    auto r = co_await call(http::verb::delete_, *target, {}, "removing a container");
+    auto pre = co_await prefix();
+    if (!pre) co_return pre.error();
+    const std::string target = *pre + "/containers/" + id + "?force=1&v=1";
+    const std::string what = "removing a container";
+    auto r = co_await call(http::verb::delete_, target, kNoBody, what);
     if (!r) co_return r.error();
-    if (!ok(r->first.status)) {
-      co_return engineError(r->first, "removing container " + id, Errc::kNoSuchContainer,
+    if (!ok(r->outcome.status)) {
+      co_return engineError(r->outcome, "removing container " + id, Errc::kNoSuchContainer,
                             "it is already gone");
     }
     co_return Result<void>{};
@@ -288,28 +302,32 @@ struct DockerRuntime::Impl {
   /// Creates the deployment network, or adopts one we created earlier for the same deployment
   /// (left by a crash between network and container creation). Returns whether it is new.
   awaitable<Result<bool>> ensureNetwork(const ContainerSpec& spec) {
-    auto target = co_await versioned("/networks/create");
-    if (!target) co_return target.error();
-    auto r = co_await call(http::verb::post, *target, docker::buildNetworkBody(spec),
-                           "creating the deployment network");
+    auto pre = co_await prefix();
+    if (!pre) co_return pre.error();
+    const std::string name = docker::objectName(spec.deploymentId);
+    const std::string target = *pre + "/networks/create";
+    const std::string body = docker::buildNetworkBody(spec);
+    const std::string what = "creating the deployment network";
+    auto r = co_await call(http::verb::post, target, body, what);
     if (!r) co_return r.error();
-    if (ok(r->first.status)) co_return true;
-    if (r->first.status == 409) {
-      auto ins = co_await versioned("/networks/" + docker::objectName(spec.deploymentId));
-      if (!ins) co_return ins.error();
-      auto n = co_await call(http::verb::get, *ins, {}, "inspecting the deployment network");
+    if (ok(r->outcome.status)) co_return true;
+    if (r->outcome.status == 409) {
+      const std::string inspectTarget = *pre + "/networks/" + name;
+      const std::string inspectWhat = "inspecting the deployment network";
+      auto n = co_await call(http::verb::get, inspectTarget, kNoBody, inspectWhat);
       if (!n) co_return n.error();
-      if (ok(n->first.status)) {
-        auto dep = docker::parseNetworkDeployment(n->second);
+      if (ok(n->outcome.status)) {
+        auto dep = docker::parseNetworkDeployment(n->body);
         if (dep && *dep == spec.deploymentId) co_return false;
       }
-      co_return fail(Errc::kConflict, "a network named " + docker::objectName(spec.deploymentId) +
+      co_return fail(Errc::kConflict, "a network named " + name +
                                           " already exists and is not this deployment's; remove "
                                           "it or use another deployment id");
     }
-    co_return engineError(r->first, "creating network " + docker::objectName(spec.deploymentId),
-                          Errc::kEngineError, "");
+    co_return engineError(r->outcome, "creating network " + name, Errc::kEngineError, "");
   }
+
+  inline static const std::string kNoBody;
 };
 
 DockerRuntime::DockerRuntime(DockerOptions options)
@@ -319,16 +337,19 @@ DockerRuntime::~DockerRuntime() = default;
 awaitable<Result<EngineInfo>> DockerRuntime::ping() {
   auto& im = *impl_;
   im.api.store(0);  // renegotiate: the engine may have been upgraded since
-  auto v = co_await im.ensureApi();
-  if (!v) co_return v.error();
-  auto r =
-      co_await im.call(http::verb::get, "/v" + v->toString() + "/version", {}, "the version query");
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/version";
+  const std::string what = "answering the version query";
+  auto r = co_await im.call(http::verb::get, target, Impl::kNoBody, what);
   if (!r) co_return r.error();
-  if (!ok(r->first.status)) co_return im.engineError(r->first, "version", Errc::kEngineError, "");
-  EngineInfo info;
-  info.apiVersion = v->toString();
-  auto parsed = docker::parseVersion(r->second);
+  if (!ok(r->outcome.status)) {
+    co_return im.engineError(r->outcome, "version", Errc::kEngineError, "");
+  }
+  auto parsed = docker::parseVersion(r->body);
   if (!parsed) co_return parsed.error();
+  EngineInfo info;
+  info.apiVersion = pre->substr(2);
   info.engineVersion = parsed->engineVersion;
   info.engineApiVersion = parsed->engineApiVersion;
   info.os = parsed->os;
@@ -339,11 +360,12 @@ awaitable<Result<void>> DockerRuntime::pull(std::string image, PullProgressFn pr
   auto& im = *impl_;
   auto ref = ImageRef::parse(image);
   if (!ref) co_return ref.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
   // A digest pins the content; when both are given the digest is what is pulled.
   const std::string tag = ref->digest.empty() ? ref->tag : ref->digest;
-  auto target = co_await im.versioned("/images/create?fromImage=" + docker::urlEncode(ref->name()) +
-                                      "&tag=" + docker::urlEncode(tag));
-  if (!target) co_return target.error();
+  const std::string target = *pre + "/images/create?fromImage=" + docker::urlEncode(ref->name()) +
+                             "&tag=" + docker::urlEncode(tag);
   auto splitter = std::make_shared<JsonLineSplitter>();
   auto failure = std::make_shared<std::optional<Error>>();
   auto handle = [progress, failure](std::vector<std::string>& msgs) -> bool {
@@ -358,17 +380,18 @@ awaitable<Result<void>> DockerRuntime::pull(std::string image, PullProgressFn pr
     msgs.clear();
     return true;
   };
-  BodyFn onBody = [splitter, failure, handle](std::string_view b) -> Result<bool> {
+  const BodyFn onBody = [splitter, handle](std::string_view b) -> Result<bool> {
     std::vector<std::string> msgs;
     if (auto r = splitter->feed(b, msgs); !r) return r.error();
     return handle(msgs);
   };
-  auto r = co_await im.exchange(http::verb::post, std::move(*target), {},
-                                im.deadlineIn(im.options.pullTimeout), onBody, false,
-                                "pulling " + ref->toString());
+  const std::string what = "pulling " + ref->toString();
+  const auto deadline = im.deadlineIn(im.options.pullTimeout);
+  auto r =
+      co_await im.exchange(http::verb::post, target, Impl::kNoBody, deadline, onBody, false, what);
   if (!r) co_return r.error();
   if (!ok(r->status)) {
-    co_return im.engineError(*r, "pulling " + ref->toString(), Errc::kImageNotFound,
+    co_return im.engineError(*r, what, Errc::kImageNotFound,
                              "check the repository and tag (and that the registry is reachable "
                              "from this provider)");
   }
@@ -377,7 +400,7 @@ awaitable<Result<void>> DockerRuntime::pull(std::string image, PullProgressFn pr
     splitter->finish(rest);
     handle(rest);
   }
-  if (*failure) co_return failure->value().context("pulling " + ref->toString());
+  if (*failure) co_return failure->value().context(what);
   co_return Result<void>{};
 }
 
@@ -385,64 +408,68 @@ awaitable<Result<Started>> DockerRuntime::createAndStart(ContainerSpec spec) {
   auto& im = *impl_;
   auto ref = docker::validateSpec(spec);
   if (!ref) co_return ref.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
   const std::string name = docker::objectName(spec.deploymentId);
+  const std::string image = ref->toString();
 
-  auto imgTarget = co_await im.versioned("/images/" + ref->toString() + "/json");
-  if (!imgTarget) co_return imgTarget.error();
-  auto img = co_await im.call(http::verb::get, *imgTarget, {}, "inspecting the image");
+  const std::string imgTarget = *pre + "/images/" + image + "/json";
+  const std::string imgWhat = "inspecting the image";
+  auto img = co_await im.call(http::verb::get, imgTarget, Impl::kNoBody, imgWhat);
   if (!img) co_return img.error();
-  if (!ok(img->first.status)) {
-    co_return im.engineError(img->first, "image " + ref->toString(), Errc::kImageNotFound,
+  if (!ok(img->outcome.status)) {
+    co_return im.engineError(img->outcome, "image " + image, Errc::kImageNotFound,
                              "it is not on this provider: pull it first");
   }
-  auto volumes = docker::parseImageVolumes(img->second);
+  auto volumes = docker::parseImageVolumes(img->body);
   if (!volumes) co_return volumes.error();
 
   auto net = co_await im.ensureNetwork(spec);
   if (!net) co_return net.error();
   const bool newNetwork = *net;
-  auto cleanupNetwork = [&]() -> awaitable<void> {
-    if (newNetwork) (void)co_await im.removeNetwork(spec.deploymentId);
-  };
 
-  auto createTarget = co_await im.versioned("/containers/create?name=" + name);
-  if (!createTarget) co_return createTarget.error();
-  auto created = co_await im.call(
-      http::verb::post, *createTarget,
-      docker::buildCreateBody(spec, *ref, *volumes, docker::ProfileOptions{im.options.ociRuntime}),
-      "creating the container");
+  docker::ProfileOptions profile;
+  profile.ociRuntime = im.options.ociRuntime;
+  const std::string createBody = docker::buildCreateBody(spec, *ref, *volumes, profile);
+  const std::string createTarget = *pre + "/containers/create?name=" + name;
+  const std::string createWhat = "creating the container";
+  auto created = co_await im.call(http::verb::post, createTarget, createBody, createWhat);
+  std::optional<Error> createError;
+  std::string id;
   if (!created) {
-    co_await cleanupNetwork();
-    co_return created.error();
+    createError = created.error();
+  } else if (!ok(created->outcome.status)) {
+    createError = im.engineError(created->outcome, "creating container " + name,
+                                 Errc::kImageNotFound, "pull the image first");
+  } else if (auto parsed = docker::parseId(created->body); !parsed) {
+    createError = parsed.error();
+  } else {
+    id = *parsed;
   }
-  if (!ok(created->first.status)) {
-    co_await cleanupNetwork();
-    co_return im.engineError(created->first, "creating container " + name, Errc::kImageNotFound,
-                             "pull the image first");
-  }
-  auto id = docker::parseId(created->second);
-  if (!id) {
-    co_await cleanupNetwork();
-    co_return id.error();
+  if (createError) {
+    // Leave nothing behind: a network we made for a container that never came is removed.
+    if (newNetwork) (void)co_await im.removeNetwork(spec.deploymentId);
+    co_return *createError;
   }
 
-  auto startTarget = co_await im.versioned("/containers/" + *id + "/start");
-  if (!startTarget) co_return startTarget.error();
-  auto started = co_await im.call(http::verb::post, *startTarget, {}, "starting the container");
-  if (!started || (!ok(started->first.status) && started->first.status != 304)) {
-    Error e = started ? im.engineError(started->first, "starting container " + name,
-                                       Errc::kNoSuchContainer, "it was removed while starting")
-                      : started.error();
+  const std::string startTarget = *pre + "/containers/" + id + "/start";
+  const std::string startWhat = "starting the container";
+  auto startedReply = co_await im.call(http::verb::post, startTarget, Impl::kNoBody, startWhat);
+  if (!startedReply || (!ok(startedReply->outcome.status) && startedReply->outcome.status != 304)) {
+    Error e = startedReply ? im.engineError(startedReply->outcome, "starting container " + name,
+                                            Errc::kNoSuchContainer, "it was removed while starting")
+                           : startedReply.error();
     // Leave nothing behind: a half-made deployment would hold its name and network.
-    (void)co_await im.forceRemove(*id);
-    co_await cleanupNetwork();
+    (void)co_await im.forceRemove(id);
+    if (newNetwork) (void)co_await im.removeNetwork(spec.deploymentId);
     co_return e;
   }
 
   // The ephemeral host port is only known once the container runs.
-  Started out{*id, std::nullopt};
+  Started out;
+  out.id = id;
   if (spec.exposedPort) {
-    auto info = co_await im.owned(*id);
+    auto info = co_await im.owned(id);
     if (!info) co_return info.error();
     out.hostPort = info->hostPort;
   }
@@ -453,15 +480,17 @@ awaitable<Result<void>> DockerRuntime::stop(std::string id, std::chrono::seconds
   auto& im = *impl_;
   auto info = co_await im.owned(id);
   if (!info) co_return info.error();
-  auto target =
-      co_await im.versioned("/containers/" + id + "/stop?t=" + std::to_string(grace.count()));
-  if (!target) co_return target.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target =
+      *pre + "/containers/" + id + "/stop?t=" + std::to_string(grace.count());
+  const std::string what = "stopping the container";
   // The engine waits `grace` before SIGKILL, so the deadline covers it plus a normal request.
-  auto r = co_await im.call(http::verb::post, *target, {}, "stopping the container",
-                            im.deadlineIn(grace + im.options.requestTimeout));
+  const auto deadline = im.deadlineIn(grace + im.options.requestTimeout);
+  auto r = co_await im.call(http::verb::post, target, Impl::kNoBody, what, deadline);
   if (!r) co_return r.error();
-  if (ok(r->first.status) || r->first.status == 304) co_return Result<void>{};
-  co_return im.engineError(r->first, "stopping container " + id, Errc::kNoSuchContainer,
+  if (ok(r->outcome.status) || r->outcome.status == 304) co_return Result<void>{};
+  co_return im.engineError(r->outcome, "stopping container " + id, Errc::kNoSuchContainer,
                            "it is already gone");
 }
 
@@ -477,23 +506,24 @@ awaitable<Result<void>> DockerRuntime::remove(std::string id) {
 }
 
 awaitable<Result<ContainerInfo>> DockerRuntime::inspect(std::string id) {
-  co_return co_await impl_->owned(id);
+  auto r = co_await impl_->owned(id);
+  co_return r;
 }
 
 awaitable<Result<void>> DockerRuntime::logs(std::string id, LogOptions options, LogSink sink) {
   auto& im = *impl_;
   auto info = co_await im.owned(id);
   if (!info) co_return info.error();
-  std::string query = "/containers/" + id + "/logs?timestamps=1";
-  query += options.stdoutStream ? "&stdout=1" : "&stdout=0";
-  query += options.stderrStream ? "&stderr=1" : "&stderr=0";
-  query += options.follow ? "&follow=1" : "&follow=0";
-  query += "&tail=" + (options.tail ? std::to_string(*options.tail) : std::string("all"));
-  if (options.since) query += "&since=" + nanosSince(*options.since);
-  auto target = co_await im.versioned(query);
-  if (!target) co_return target.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  std::string target = *pre + "/containers/" + id + "/logs?timestamps=1";
+  target += options.stdoutStream ? "&stdout=1" : "&stdout=0";
+  target += options.stderrStream ? "&stderr=1" : "&stderr=0";
+  target += options.follow ? "&follow=1" : "&follow=0";
+  target += "&tail=" + (options.tail ? std::to_string(*options.tail) : std::string("all"));
+  if (options.since) target += "&since=" + nanosSince(*options.since);
   auto decoder = std::make_shared<LogFrameDecoder>();
-  BodyFn onBody = [decoder, sink](std::string_view b) -> Result<bool> {
+  const BodyFn onBody = [decoder, sink](std::string_view b) -> Result<bool> {
     decoder->feed(b);
     while (true) {
       auto f = decoder->next();
@@ -502,9 +532,10 @@ awaitable<Result<void>> DockerRuntime::logs(std::string id, LogOptions options, 
       if (!sink(docker::toLogEntry((*f)->stream, (*f)->payload))) return false;
     }
   };
-  auto r = co_await im.exchange(http::verb::get, std::move(*target), {},
-                                im.deadlineIn(options.maxDuration), onBody, options.follow,
-                                "reading logs");
+  const std::string what = "reading logs";
+  const auto deadline = im.deadlineIn(options.maxDuration);
+  auto r = co_await im.exchange(http::verb::get, target, Impl::kNoBody, deadline, onBody,
+                                options.follow, what);
   if (!r) co_return r.error();
   if (!ok(r->status)) {
     co_return im.engineError(*r, "logs of " + id, Errc::kNoSuchContainer, "it was removed");
@@ -516,27 +547,32 @@ awaitable<Result<Stats>> DockerRuntime::stats(std::string id) {
   auto& im = *impl_;
   auto info = co_await im.owned(id);
   if (!info) co_return info.error();
-  auto target = co_await im.versioned("/containers/" + id + "/stats?stream=false");
-  if (!target) co_return target.error();
-  auto r = co_await im.call(http::verb::get, *target, {}, "reading stats");
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/containers/" + id + "/stats?stream=false";
+  const std::string what = "reading stats";
+  auto r = co_await im.call(http::verb::get, target, Impl::kNoBody, what);
   if (!r) co_return r.error();
-  if (!ok(r->first.status)) {
-    co_return im.engineError(r->first, "stats of " + id, Errc::kNoSuchContainer, "it was removed");
+  if (!ok(r->outcome.status)) {
+    co_return im.engineError(r->outcome, "stats of " + id, Errc::kNoSuchContainer,
+                             "it was removed");
   }
-  co_return docker::parseStats(r->second);
+  co_return docker::parseStats(r->body);
 }
 
 awaitable<Result<std::vector<ContainerInfo>>> DockerRuntime::listOwned() {
   auto& im = *impl_;
-  auto target = co_await im.versioned("/containers/json?all=1&filters=" +
-                                      docker::urlEncode(docker::ownedFilter()));
-  if (!target) co_return target.error();
-  auto r = co_await im.call(http::verb::get, *target, {}, "listing containers");
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target =
+      *pre + "/containers/json?all=1&filters=" + docker::urlEncode(docker::ownedFilter());
+  const std::string what = "listing containers";
+  auto r = co_await im.call(http::verb::get, target, Impl::kNoBody, what);
   if (!r) co_return r.error();
-  if (!ok(r->first.status)) {
-    co_return im.engineError(r->first, "listing containers", Errc::kEngineError, "");
+  if (!ok(r->outcome.status)) {
+    co_return im.engineError(r->outcome, what, Errc::kEngineError, "");
   }
-  auto list = docker::parseList(r->second);
+  auto list = docker::parseList(r->body);
   if (!list) co_return list.error();
   // The engine filtered by label already; filter again so a wrong filter can never hand us a
   // container that is not ours.
@@ -546,12 +582,12 @@ awaitable<Result<std::vector<ContainerInfo>>> DockerRuntime::listOwned() {
 
 awaitable<Result<void>> DockerRuntime::events(EventOptions options, EventSink sink) {
   auto& im = *impl_;
-  std::string query = "/events?filters=" + docker::urlEncode(docker::eventsFilter());
-  if (options.since) query += "&since=" + nanosSince(*options.since);
-  auto target = co_await im.versioned(query);
-  if (!target) co_return target.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  std::string target = *pre + "/events?filters=" + docker::urlEncode(docker::eventsFilter());
+  if (options.since) target += "&since=" + nanosSince(*options.since);
   auto splitter = std::make_shared<JsonLineSplitter>();
-  BodyFn onBody = [splitter, sink](std::string_view b) -> Result<bool> {
+  const BodyFn onBody = [splitter, sink](std::string_view b) -> Result<bool> {
     std::vector<std::string> msgs;
     if (auto r = splitter->feed(b, msgs); !r) return r.error();
     for (const auto& m : msgs) {
@@ -561,8 +597,10 @@ awaitable<Result<void>> DockerRuntime::events(EventOptions options, EventSink si
     }
     return true;
   };
-  auto r = co_await im.exchange(http::verb::get, std::move(*target), {},
-                                im.deadlineIn(options.window), onBody, true, "watching events");
+  const std::string what = "watching events";
+  const auto deadline = im.deadlineIn(options.window);
+  auto r =
+      co_await im.exchange(http::verb::get, target, Impl::kNoBody, deadline, onBody, true, what);
   if (!r) co_return r.error();
   if (!ok(r->status)) co_return im.engineError(*r, "events", Errc::kEngineError, "");
   co_return Result<void>{};
@@ -572,12 +610,14 @@ awaitable<Result<void>> DockerRuntime::removeImage(std::string image) {
   auto& im = *impl_;
   auto ref = ImageRef::parse(image);
   if (!ref) co_return ref.error();
-  auto target = co_await im.versioned("/images/" + ref->toString());
-  if (!target) co_return target.error();
-  auto r = co_await im.call(http::verb::delete_, *target, {}, "removing an image");
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/images/" + ref->toString();
+  const std::string what = "removing an image";
+  auto r = co_await im.call(http::verb::delete_, target, Impl::kNoBody, what);
   if (!r) co_return r.error();
-  if (!ok(r->first.status)) {
-    co_return im.engineError(r->first, "removing image " + ref->toString(), Errc::kImageNotFound,
+  if (!ok(r->outcome.status)) {
+    co_return im.engineError(r->outcome, "removing image " + ref->toString(), Errc::kImageNotFound,
                              "it is not on this host");
   }
   co_return Result<void>{};
