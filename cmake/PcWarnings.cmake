@@ -2,7 +2,7 @@
 add_library(pc_warnings INTERFACE)
 target_compile_options(pc_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
-  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
   -Wformat=2)
 if(PC_WERROR)
   target_compile_options(pc_warnings INTERFACE -Werror)

@@ -1,12 +1,20 @@
-#include <cstdio>
-#include <cstring>
+#include <CLI/CLI.hpp>
 
-// Placeholder until the peercomputed issue lands: prints its version and says so.
+#include "core/fs.hpp"
+#include "provider/daemon.hpp"
+
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
-    std::printf("peercomputed %s\n", PC_VERSION);
-    return 0;
-  }
-  std::printf("peercomputed %s: not implemented yet (only --version)\n", PC_VERSION);
-  return 2;
+  CLI::App app{"peercomputed — runs containers for the peers you trust"};
+  app.set_version_flag("--version", std::string("peercomputed ") + PC_VERSION);
+  pc::provider::DaemonOptions opts;
+  opts.version = PC_VERSION;
+  std::string dataDir;
+  opts.listen = {"/ip4/0.0.0.0/tcp/9000"};
+  app.add_option("--listen", opts.listen, "Multiaddr to listen on (repeatable)")
+      ->capture_default_str();
+  app.add_option("--data-dir", dataDir,
+                 "State directory (default: $PEERCOMPUTE_HOME or ~/.peercompute)");
+  CLI11_PARSE(app, argc, argv);
+  opts.dataDir = dataDir.empty() ? pc::fs::defaultHome() : std::filesystem::path(dataDir);
+  return pc::provider::runDaemon(opts);
 }

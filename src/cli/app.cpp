@@ -23,6 +23,7 @@ int runPeerctl(int argc, char** argv) {
   addInitCommand(app, g);
   addIdCommand(app, g);
   addPeersCommand(app, g);
+  addPingCommand(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

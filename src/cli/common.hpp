@@ -24,6 +24,7 @@ int reportError(const Error& e);
 void addInitCommand(CLI::App& app, Globals& g);
 void addIdCommand(CLI::App& app, Globals& g);
 void addPeersCommand(CLI::App& app, Globals& g);
+void addPingCommand(CLI::App& app, Globals& g);
 
 /// The whole peerctl program; returns its exit code.
 int runPeerctl(int argc, char** argv);

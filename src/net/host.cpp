@@ -183,9 +183,12 @@ asio::awaitable<void> Host::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor) 
 
 void Host::reject(const std::optional<crypto::PeerId>& peer, const Multiaddr& remote,
                   const std::string& reason) {
+  if (onReject_) {
+    onReject_(peer, remote, reason);
+    return;
+  }
   spdlog::warn("refused connection from {} ({}): {}",
                peer ? peer->toBase58() : std::string("unknown peer"), remote.toString(), reason);
-  if (onReject_) onReject_(peer, remote, reason);
 }
 
 asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
@@ -338,9 +341,19 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   }
   const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
   auto muxer = co_await multistream::selectOne(**sc, muxers);
-  if (!muxer)
-    co_return dog.fired() ? timeoutError("muxer negotiation", config_.handshakeTimeout)
-                          : muxer.error();
+  if (!muxer) {
+    if (dog.fired()) co_return timeoutError("muxer negotiation", config_.handshakeTimeout);
+    if (muxer.error() == make_error_code(Errc::kClosed)) {
+      // A gating peer closes right after the handshake, which is all we can observe of it.
+      co_return fail(Errc::kGated,
+                     "the remote " + peer.toBase58() +
+                         " closed the connection after the handshake: it probably does "
+                         "not trust us (" +
+                         peerId().toBase58() +
+                         "); its operator can add us with `peerctl peers add`");
+    }
+    co_return muxer.error();
+  }
   dog.disarm();
   co_return addConnection(std::move(*sc), true);
 }

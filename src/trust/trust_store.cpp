@@ -232,3 +232,51 @@ Result<TrustStore> TrustStore::modify(const std::filesystem::path& path,
 }
 
 }  // namespace pc::trust
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+namespace pc::trust {
+
+Result<TrustGate> TrustGate::open(std::filesystem::path path) {
+  TrustGate g(std::move(path));
+  auto s = TrustStore::load(g.path_);
+  if (!s) return s.error();
+  g.store_ = std::move(*s);
+  g.refresh();
+  return g;
+}
+
+void TrustGate::refresh() {
+  struct stat st {};
+  std::int64_t mtime = 0, size = 0;
+  if (::stat(path_.c_str(), &st) == 0) {
+    mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    size = static_cast<std::int64_t>(st.st_size);
+  }
+  if (mtime == mtimeNs_ && size == size_) return;
+  mtimeNs_ = mtime;  // a bad file is reported once per change, not on every check
+  size_ = size;
+  auto s = TrustStore::load(path_);
+  if (!s) {
+    spdlog::error("keeping the previous trust list ({} peers): {}", store_.peers().size(),
+                  s.error().message());
+    return;  // retried on the next change
+  }
+  if (s->peers().size() != store_.peers().size()) {
+    spdlog::info("trust list reloaded: {} peers", s->peers().size());
+  }
+  store_ = std::move(*s);
+}
+
+bool TrustGate::isTrusted(const crypto::PeerId& id) {
+  refresh();
+  return store_.isTrusted(id);
+}
+
+const TrustStore& TrustGate::store() {
+  refresh();
+  return store_;
+}
+
+}  // namespace pc::trust

@@ -85,3 +85,29 @@ std::string nowRfc3339();
 
 template <>
 struct boost::system::is_error_code_enum<pc::trust::Errc> : std::true_type {};
+
+namespace pc::trust {
+
+/// The gater's view of the trust list: answers "is this peer trusted?" from a cached copy and
+/// reloads it when the file changes (checked at most once per call, by mtime and size), so
+/// `peerctl peers add/remove` takes effect on a running daemon without a restart.
+/// If the file becomes corrupt the last good list stays in force and the error is reported:
+/// neither "trust nobody" (an outage) nor "trust everybody" (a breach) happens silently.
+class TrustGate {
+ public:
+  /// Loads `path` now. Errors: the load error (a daemon should refuse to start on it).
+  static Result<TrustGate> open(std::filesystem::path path);
+  bool isTrusted(const crypto::PeerId& id);
+  /// The current list (after a reload check).
+  const TrustStore& store();
+
+ private:
+  explicit TrustGate(std::filesystem::path path) : path_(std::move(path)) {}
+  void refresh();
+  std::filesystem::path path_;
+  TrustStore store_;
+  std::int64_t mtimeNs_ = -1;
+  std::int64_t size_ = -1;
+};
+
+}  // namespace pc::trust

@@ -115,8 +115,10 @@ Task<void> Stream::write(BytesView data) {
 Task<void> Stream::closeWrite() {
   if (localFin_ || reset_ || session_->closed_) co_return Result<void>{};
   localFin_ = true;
+  // A zero-length WindowUpdate carries the FIN, as js-libp2p sends it: js-yamux 8 applies a
+  // Data frame's FIN before its payload, so FIN never rides on data.
   session_->queueFrame(
-      {Type::kData, static_cast<std::uint16_t>(takeOpenFlags() | flags::kFin), id_, 0});
+      {Type::kWindowUpdate, static_cast<std::uint16_t>(takeOpenFlags() | flags::kFin), id_, 0});
   if (remoteFin_) session_->unregister(this);
   co_return Result<void>{};
 }

@@ -1,0 +1,102 @@
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/node.hpp"
+
+namespace pc::cli {
+namespace {
+
+struct PingArgs {
+  std::string target;
+  int count = 4;
+  double interval = 1.0;
+  double timeout = 10.0;
+};
+
+int runPing(const Globals& g, const PingArgs& a) {
+  net::asio::io_context io(1);
+  auto node = openNode(g, io.get_executor());
+  if (!node) return reportError(node.error());
+  auto& host = *(*node)->host;
+  int rc = 0;
+  net::asio::co_spawn(
+      io,
+      [&]() -> net::asio::awaitable<void> {
+        auto conn = co_await connectTarget(**node, a.target);
+        if (!conn) {
+          rc = reportError(conn.error().context("cannot connect to " + a.target));
+          co_return;
+        }
+        const auto& c = **conn;
+        std::cout << "PING " << c.peer.toBase58() << " at " << c.remoteAddr.toString()
+                  << " (security " << c.security << ", muxer " << c.muxer << ")" << std::endl;
+        std::vector<double> rtts;
+        net::asio::steady_timer t(io);
+        for (int i = 1; i <= a.count; ++i) {
+          auto rtt = co_await host.ping(*conn);
+          if (!rtt) {
+            std::cout << "seq=" << i << " failed: " << rtt.error().message() << std::endl;
+          } else {
+            const double msv = static_cast<double>(rtt->count()) / 1000.0;
+            rtts.push_back(msv);
+            char line[128];
+            std::snprintf(line, sizeof line, "reply from %s: seq=%d time=%.3f ms",
+                          c.peer.toBase58().c_str(), i, msv);
+            std::cout << line << std::endl;
+          }
+          if (i < a.count) {
+            t.expires_after(std::chrono::microseconds(static_cast<long>(a.interval * 1e6)));
+            co_await t.async_wait(net::kNoThrow);
+          }
+        }
+        double mn = 0, mx = 0, sum = 0;
+        for (double r : rtts) {
+          mn = (mn == 0 || r < mn) ? r : mn;
+          mx = std::max(mx, r);
+          sum += r;
+        }
+        char line[160];
+        std::snprintf(line, sizeof line,
+                      "--- %d pings, %zu replies, rtt min/avg/max = %.3f/%.3f/%.3f ms", a.count,
+                      rtts.size(), mn, rtts.empty() ? 0.0 : sum / static_cast<double>(rtts.size()),
+                      mx);
+        std::cout << line << std::endl;
+        if (rtts.size() != static_cast<std::size_t>(a.count)) rc = 1;
+        host.close();
+      },
+      [&](std::exception_ptr e) {
+        if (e) rc = 1;
+        io.stop();
+      });
+  // Overall deadline: a peer that accepts TCP but never answers cannot hang the command.
+  net::asio::steady_timer deadline(
+      io, std::chrono::milliseconds(
+              static_cast<long>((a.timeout + a.interval * std::max(0, a.count - 1)) * 1000)));
+  deadline.async_wait([&](boost::system::error_code ec) {
+    if (!ec) {
+      std::cerr << "error: no answer from " << a.target << " within " << a.timeout << " s\n";
+      rc = 1;
+      io.stop();
+    }
+  });
+  io.run();
+  return rc;
+}
+
+}  // namespace
+
+void addPingCommand(CLI::App& app, Globals& g) {
+  auto args = std::make_shared<PingArgs>();
+  auto* cmd = app.add_subcommand("ping", "Ping a peer over libp2p (/ipfs/ping/1.0.0)");
+  cmd->add_option("target", args->target, "Trusted peer name or id, or a multiaddr")->required();
+  cmd->add_option("-c,--count", args->count, "Number of pings")->check(CLI::Range(1, 100000));
+  cmd->add_option("-i,--interval", args->interval, "Seconds between pings")
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--timeout", args->timeout, "Seconds to wait for the connection and each reply");
+  cmd->callback([&g, args] { g.exitCode = runPing(g, *args); });
+}
+
+}  // namespace pc::cli
