@@ -235,7 +235,9 @@ std::shared_ptr<Connection> Host::addConnection(std::unique_ptr<SecureConn> sc, 
   auto conn = std::make_shared<Connection>(Connection{
       sc->remotePeer(), sc->raw().localAddr(), sc->raw().remoteAddr(), outbound,
       std::string(noise::kProtocolId), std::string(yamux::kProtocolId), nullptr, std::nullopt});
-  conn->session = std::make_shared<yamux::Session>(std::move(sc), outbound, config_.yamux);
+  auto ex = sc->raw().socket().get_executor();
+  conn->session = std::make_shared<yamux::Session>(std::move(sc), ex, outbound,
+                                                   conn->peer.toBase58(), config_.yamux);
   conn->session->start();
   conns_.emplace(conn->peer, conn);
   spdlog::debug("connected to {} ({}, {})", conn->peer.toBase58(), conn->remoteAddr.toString(),

@@ -146,11 +146,13 @@ void Stream::onFlags(std::uint16_t f) {
 
 // ---------------------------------------------------------------- Session
 
-Session::Session(std::unique_ptr<SecureConn> conn, bool client, Config config)
+Session::Session(std::unique_ptr<ByteStream> conn, asio::any_io_executor ex, bool client,
+                 std::string label, Config config)
     : conn_(std::move(conn)),
+      label_(std::move(label)),
       client_(client),
       config_(config),
-      ex_(conn_->raw().socket().get_executor()),
+      ex_(std::move(ex)),
       nextId_(client ? 1 : 2),
       acceptable_(ex_),
       outboxReady_(ex_),
@@ -221,8 +223,7 @@ asio::awaitable<void> Session::waitClosed() {
 
 void Session::protocolError(Error reason) {
   if (closed_ || closing_) return;
-  spdlog::warn("yamux: closing connection to {}: {}", conn_->remotePeer().toBase58(),
-               reason.message());
+  spdlog::warn("yamux: closing connection to {}: {}", label_, reason.message());
   closing_ = true;
   queueFrame({Type::kGoAway, 0, 0, static_cast<std::uint32_t>(GoAwayCode::kProtocolError)});
   closingReason_ = std::move(reason);

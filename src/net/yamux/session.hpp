@@ -80,7 +80,10 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(std::unique_ptr<SecureConn> conn, bool client, Config config = {});
+  /// `conn` is the secured connection (any ByteStream: tests use an in-memory pipe); `label`
+  /// names the remote in logs.
+  Session(std::unique_ptr<ByteStream> conn, asio::any_io_executor ex, bool client,
+          std::string label, Config config = {});
   ~Session();
 
   /// Starts the reader, writer and keep-alive coroutines.
@@ -97,7 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Waits until the session is closed.
   asio::awaitable<void> waitClosed();
 
-  SecureConn& conn() { return *conn_; }
+  ByteStream& conn() { return *conn_; }
   std::size_t streamCount() const { return streams_.size(); }
   /// Round-trip time measured with yamux pings (zero until the first pong).
   std::chrono::microseconds rtt() const { return rtt_; }
@@ -119,7 +122,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void unregister(Stream* s);
   std::shared_ptr<Stream> makeStream(std::uint32_t id);
 
-  std::unique_ptr<SecureConn> conn_;
+  std::unique_ptr<ByteStream> conn_;
+  std::string label_;
   bool client_;
   Config config_;
   asio::any_io_executor ex_;

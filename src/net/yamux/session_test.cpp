@@ -1,0 +1,248 @@
+// yamux session against a hand-driven raw peer over an in-memory pipe: every frame the session
+// sends is read and checked, and hostile frames are injected directly.
+#include "net/yamux/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "net/error.hpp"
+#include "support/memory_stream.hpp"
+#include "support/run.hpp"
+
+namespace pc::net::yamux {
+namespace {
+using namespace std::chrono_literals;
+using test::run;
+
+struct Frame {
+  Header h;
+  Bytes data;
+};
+
+class RawPeerTest : public ::testing::Test {
+ protected:
+  asio::io_context io{1};
+  std::unique_ptr<ByteStream> raw;
+  std::shared_ptr<Session> session;
+
+  void start(Config cfg = {}) {
+    auto [a, b] = test::memoryPipe(io.get_executor());
+    raw = std::move(a);
+    session = std::make_shared<Session>(std::move(b), io.get_executor(), /*client=*/false,
+                                        "raw-peer", cfg);
+    session->start();
+    // The session's first frame is its RTT ping; answer it so keep-alive stays happy.
+    auto ping = next();
+    ASSERT_EQ(ping.h.type, Type::kPing);
+    send({Type::kPing, flags::kAck, 0, ping.h.length});
+  }
+  void TearDown() override {
+    if (session) session->close();
+    test::pump(io, 10ms);
+  }
+  void send(const Header& h, BytesView data = {}) {
+    Bytes b;
+    encode(h, b);
+    append(b, data);
+    ASSERT_TRUE(run(io, raw->write(b)));
+  }
+  Frame next() {
+    return run(
+        io,
+        [this]() -> asio::awaitable<Frame> {
+          std::array<std::uint8_t, kHeaderSize> hdr{};
+          auto r = co_await readExact(*raw, hdr);
+          if (!r) co_return Frame{{Type::kGoAway, 0, 0, 0xdead}, {}};
+          Frame f{**decode(hdr), {}};
+          if (f.h.type == Type::kData && f.h.length > 0) {
+            f.data.resize(f.h.length);
+            co_await readExact(*raw, f.data);
+          }
+          co_return f;
+        }(),
+        10s);
+  }
+  bool closedSoon() {
+    for (int i = 0; i < 200 && !session->isClosed(); ++i) test::pump(io, 5ms);
+    return session->isClosed();
+  }
+};
+
+TEST_F(RawPeerTest, InboundStreamIsAckedAndDataFlowsBothWays) {
+  start();
+  send({Type::kWindowUpdate, flags::kSyn, 1, 0});
+  auto ack = next();
+  EXPECT_EQ(ack.h.type, Type::kWindowUpdate);
+  EXPECT_EQ(ack.h.flags, flags::kAck);
+  EXPECT_EQ(ack.h.streamId, 1u);
+  auto s = run(io, session->acceptStream()).value();
+  send({Type::kData, 0, 1, 5}, asBytes("hello"));
+  std::array<std::uint8_t, 5> buf{};
+  ASSERT_TRUE(run(io, readExact(*s, buf)));
+  EXPECT_EQ(asString(buf), "hello");
+  ASSERT_TRUE(run(io, s->write(asBytes("world"))));
+  auto d = next();
+  EXPECT_EQ(d.h.type, Type::kData);
+  EXPECT_EQ(asString(d.data), "world");
+  // Remote FIN → EOF; our FIN goes out as a zero-length window update.
+  send({Type::kWindowUpdate, flags::kFin, 1, 0});
+  std::array<std::uint8_t, 1> one{};
+  EXPECT_EQ(run(io, s->readSome(one)).value(), 0u);
+  ASSERT_TRUE(run(io, s->closeWrite()));
+  auto fin = next();
+  EXPECT_EQ(fin.h.type, Type::kWindowUpdate);
+  EXPECT_EQ(fin.h.flags, flags::kFin);
+  EXPECT_EQ(session->streamCount(), 0u);
+}
+
+TEST_F(RawPeerTest, WindowViolationClosesWithProtocolError) {
+  start();
+  send({Type::kWindowUpdate, flags::kSyn, 1, 0});
+  (void)next();  // ACK
+  Bytes big(Config::kInitialWindow + 1, 'x');
+  send({Type::kData, 0, 1, static_cast<std::uint32_t>(big.size())}, big);
+  auto ga = next();
+  EXPECT_EQ(ga.h.type, Type::kGoAway);
+  EXPECT_EQ(ga.h.length, static_cast<std::uint32_t>(GoAwayCode::kProtocolError));
+  ASSERT_TRUE(closedSoon());
+  EXPECT_NE(session->closeReason().message().find("window"), std::string::npos);
+}
+
+TEST_F(RawPeerTest, MalformedHeaderClosesWithProtocolError) {
+  start();
+  Bytes bad{1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};  // version 1
+  ASSERT_TRUE(run(io, raw->write(bad)));
+  auto ga = next();
+  EXPECT_EQ(ga.h.type, Type::kGoAway);
+  EXPECT_EQ(ga.h.length, static_cast<std::uint32_t>(GoAwayCode::kProtocolError));
+  EXPECT_TRUE(closedSoon());
+}
+
+TEST_F(RawPeerTest, WrongParityStreamIdIsAProtocolError) {
+  start();
+  send({Type::kWindowUpdate, flags::kSyn, 2, 0});  // the server's parity
+  auto ga = next();
+  EXPECT_EQ(ga.h.type, Type::kGoAway);
+  EXPECT_TRUE(closedSoon());
+}
+
+TEST_F(RawPeerTest, StreamLimitsRefuseOnlyTheExtraStream) {
+  Config cfg;
+  cfg.maxStreams = 2;
+  start(cfg);
+  for (std::uint32_t id : {1u, 3u, 5u}) send({Type::kWindowUpdate, flags::kSyn, id, 0});
+  EXPECT_EQ(next().h.flags, flags::kAck);
+  EXPECT_EQ(next().h.flags, flags::kAck);
+  auto rst = next();
+  EXPECT_EQ(rst.h.streamId, 5u);
+  EXPECT_EQ(rst.h.flags, flags::kRst);
+  send({Type::kPing, flags::kSyn, 0, 77});
+  auto pong = next();
+  EXPECT_EQ(pong.h.type, Type::kPing);
+  EXPECT_EQ(pong.h.flags, flags::kAck);
+  EXPECT_EQ(pong.h.length, 77u);
+  EXPECT_FALSE(session->isClosed());
+}
+
+TEST_F(RawPeerTest, AcceptBacklogIsBounded) {
+  Config cfg;
+  cfg.maxAcceptBacklog = 2;
+  start(cfg);
+  for (std::uint32_t id : {1u, 3u, 5u}) send({Type::kWindowUpdate, flags::kSyn, id, 0});
+  (void)next();
+  (void)next();
+  EXPECT_EQ(next().h.flags, flags::kRst);
+}
+
+TEST_F(RawPeerTest, RemoteResetWakesReaderAndWriter) {
+  start();
+  send({Type::kWindowUpdate, flags::kSyn, 1, 0});
+  (void)next();
+  auto s = run(io, session->acceptStream()).value();
+  send({Type::kWindowUpdate, flags::kRst, 1, 0});
+  std::array<std::uint8_t, 4> buf{};
+  auto r = run(io, s->readSome(buf));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(Errc::kReset));
+  EXPECT_EQ(run(io, s->write(asBytes("x"))).error(), make_error_code(Errc::kReset));
+  // Late data for the reset stream is consumed and ignored, the session lives on.
+  send({Type::kData, 0, 1, 3}, asBytes("abc"));
+  send({Type::kPing, flags::kSyn, 0, 5});
+  EXPECT_EQ(next().h.length, 5u);
+}
+
+TEST_F(RawPeerTest, WriterWaitsForWindowAndResumesOnUpdate) {
+  start();
+  send({Type::kWindowUpdate, flags::kSyn, 1, 0});
+  (void)next();
+  auto s = run(io, session->acceptStream()).value();
+  Bytes data(Config::kInitialWindow + 1000, 'z');
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await s->write(data);
+        done = true;
+      },
+      asio::detached);
+  std::size_t got = 0;
+  while (got < Config::kInitialWindow) got += next().data.size();
+  EXPECT_EQ(got, Config::kInitialWindow);
+  test::pump(io, 20ms);
+  EXPECT_FALSE(done);  // blocked on the window
+  send({Type::kWindowUpdate, 0, 1, 4096});
+  EXPECT_EQ(next().data.size(), 1000u);
+  test::pump(io, 5ms);
+  EXPECT_TRUE(done);
+}
+
+TEST_F(RawPeerTest, GoAwayFromRemoteStopsNewStreams) {
+  start();
+  send({Type::kGoAway, 0, 0, 0});
+  test::pump(io, 10ms);
+  auto s = session->openStream();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), make_error_code(Errc::kLimit));
+}
+
+TEST_F(RawPeerTest, SilentPeerIsDroppedByKeepAlive) {
+  Config cfg;
+  cfg.keepAliveInterval = 50ms;
+  auto [a, b] = test::memoryPipe(io.get_executor());
+  raw = std::move(a);
+  session = std::make_shared<Session>(std::move(b), io.get_executor(), false, "silent", cfg);
+  session->start();  // its pings are never answered
+  ASSERT_TRUE(closedSoon());
+  EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
+}
+
+TEST(SessionPair, ReceiveWindowGrowsForAFastReader) {
+  asio::io_context io{1};
+  auto [a, b] = test::memoryPipe(io.get_executor());
+  auto client = std::make_shared<Session>(std::move(a), io.get_executor(), true, "server");
+  auto server = std::make_shared<Session>(std::move(b), io.get_executor(), false, "client");
+  client->start();
+  server->start();
+  test::pump(io, 5ms);  // RTT pings
+  auto out = client->openStream().value();
+  Bytes data(8 * 1024 * 1024, 1);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await out->write(data);
+        co_await out->closeWrite();
+      },
+      asio::detached);
+  auto in = run(io, server->acceptStream()).value();
+  auto all = run(io, readToEnd(*in, 1 << 30)).value();
+  EXPECT_EQ(all.size(), data.size());
+  EXPECT_GT(in->receiveWindow(), Config::kInitialWindow);
+  EXPECT_LE(in->receiveWindow(), Config{}.maxWindow);
+  client->close();
+  server->close();
+  test::pump(io, 10ms);
+}
+
+}  // namespace
+}  // namespace pc::net::yamux
