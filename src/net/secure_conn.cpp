@@ -12,6 +12,8 @@ constexpr std::size_t kFrameOverhead = 2 + noise::kTagSize;
 constexpr std::size_t kInBufferSize = 2 * (2 + noise::kMaxMessageSize) + 4096;
 /// Plaintext encrypted per socket write: bounds the output buffer for huge writes.
 constexpr std::size_t kMaxWriteBatch = 16 * noise::kMaxPlaintext;
+/// Output buffer kept across idle periods; more is freed when the writer goes idle.
+constexpr std::size_t kKeepIdleOutput = 16 * 1024;
 
 Task<void> writeHandshakeMessage(ByteStream& s, const Bytes& msg) {
   Bytes framed{static_cast<std::uint8_t>(msg.size() >> 8), static_cast<std::uint8_t>(msg.size())};
@@ -37,6 +39,25 @@ SecureConn::SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys
 
 Task<void> SecureConn::fill(std::size_t need) {
   if (inEnd_ - inStart_ >= need) co_return Result<void>{};
+  if (inStart_ == inEnd_) {
+    // Nothing buffered: take what the socket already has; if it has nothing, drop the receive
+    // buffer while we wait, so an idle connection costs no buffer memory.
+    inStart_ = inEnd_ = 0;
+    if (!in_.empty()) {
+      auto n = raw_->tryReadSome(in_);
+      if (!n) co_return n.error();
+      inEnd_ = *n;
+    }
+    while (inEnd_ == 0) {
+      Bytes().swap(in_);
+      if (auto r = co_await raw_->waitReadable(); !r) co_return r.error();
+      in_.resize(kInBufferSize);
+      auto n = raw_->tryReadSome(in_);
+      if (!n) co_return n.error();
+      inEnd_ = *n;
+    }
+    if (inEnd_ >= need) co_return Result<void>{};
+  }
   if (in_.size() - inStart_ < need) {  // not enough room after the start: compact
     std::memmove(in_.data(), in_.data() + inStart_, inEnd_ - inStart_);
     inEnd_ -= inStart_;
@@ -45,10 +66,7 @@ Task<void> SecureConn::fill(std::size_t need) {
   while (inEnd_ - inStart_ < need) {
     auto n = co_await raw_->readSome(std::span(in_.data() + inEnd_, in_.size() - inEnd_));
     if (!n) co_return n.error();
-    if (*n == 0) {
-      if (inEnd_ == inStart_) co_return fail(Errc::kClosed, "connection closed");
-      co_return fail(Errc::kProtocolError, "noise: connection closed inside a frame");
-    }
+    if (*n == 0) co_return fail(Errc::kProtocolError, "noise: connection closed inside a frame");
     inEnd_ += *n;
   }
   co_return Result<void>{};
@@ -97,6 +115,10 @@ Task<void> SecureConn::write(BytesView data) {
 
 Task<void> SecureConn::closeWrite() { co_return co_await raw_->closeWrite(); }
 void SecureConn::reset() { raw_->reset(); }
+
+void SecureConn::releaseBuffers() {
+  if (out_.capacity() > kKeepIdleOutput) Bytes().swap(out_);
+}
 
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,

@@ -21,6 +21,7 @@ class SecureConn final : public ByteStream {
   Task<void> write(BytesView data) override;
   Task<void> closeWrite() override;
   void reset() override;
+  void releaseBuffers() override;
 
   const crypto::PeerId& remotePeer() const { return remote_; }
   TcpStream& raw() { return *raw_; }

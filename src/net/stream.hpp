@@ -20,6 +20,8 @@ class ByteStream {
   virtual Task<void> closeWrite() = 0;
   /// Abruptly ends the stream in both directions.
   virtual void reset() = 0;
+  /// Frees buffers an idle stream does not need (called when the owner goes idle).
+  virtual void releaseBuffers() {}
 };
 
 /// Reads exactly buf.size() bytes. An EOF before that is kClosed ("stream ended early").

@@ -30,6 +30,22 @@ Task<std::size_t> TcpStream::readSome(std::span<std::uint8_t> buf) {
   co_return n;
 }
 
+Result<std::size_t> TcpStream::tryReadSome(std::span<std::uint8_t> buf) {
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  const auto n = socket_.read_some(asio::buffer(buf.data(), buf.size()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return std::size_t{0};
+  if (ec == asio::error::eof) return fail(Errc::kClosed, "connection closed");
+  if (ec) return fail(Errc::kClosed, "tcp read: " + ec.message());
+  return n;
+}
+
+Task<void> TcpStream::waitReadable() {
+  auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
+  if (ec) co_return fail(Errc::kClosed, "tcp wait: " + ec.message());
+  co_return Result<void>{};
+}
+
 Task<void> TcpStream::write(BytesView data) {
   auto [ec, n] =
       co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), kNoThrow);

@@ -16,6 +16,12 @@ class TcpStream final : public ByteStream {
   Task<void> closeWrite() override;
   void reset() override;
 
+  /// Reads what is already available without waiting: 0 bytes with no error means "nothing
+  /// yet" (would block). Lets callers hold no buffer while a connection is idle.
+  Result<std::size_t> tryReadSome(std::span<std::uint8_t> buf);
+  /// Waits until the socket is readable (data, EOF or error), without a buffer.
+  Task<void> waitReadable();
+
   tcp::socket& socket() { return socket_; }
   const Multiaddr& localAddr() const { return local_; }
   const Multiaddr& remoteAddr() const { return remote_; }

@@ -56,6 +56,11 @@ Task<std::size_t> Stream::readSome(std::span<std::uint8_t> buf) {
   const auto n = std::min(buf.size(), bufEnd_ - bufStart_);
   std::memcpy(buf.data(), buf_.data() + bufStart_, n);
   bufStart_ += n;
+  if (bufStart_ == bufEnd_ && !filling_) {
+    // Drained: reuse from the start, and free a large buffer so an idle stream stays small.
+    bufStart_ = bufEnd_ = 0;
+    if (buf_.capacity() > kIdleBufferKeep) Bytes().swap(buf_);
+  }
   maybeSendWindowUpdate();
   co_return n;
 }
@@ -286,6 +291,10 @@ asio::awaitable<void> Session::writeLoop() {
         shutdown(closingReason_);
         co_return;
       }
+      // Going idle: give back the batch buffers so idle connections stay small.
+      if (sending_.capacity() > kIdleBufferKeep) Bytes().swap(sending_);
+      if (outbox_.capacity() > kIdleBufferKeep) Bytes().swap(outbox_);
+      conn_->releaseBuffers();
       co_await outboxReady_.wait();
     }
     if (closed_) co_return;
@@ -412,6 +421,12 @@ asio::awaitable<void> Session::readLoop() {
           st.bufStart_ = 0;
         }
         if (st.buf_.size() < st.bufEnd_ + h.length) st.buf_.resize(st.bufEnd_ + h.length);
+        // While we fill the tail, the reader must not move or free the buffer.
+        st.filling_ = true;
+        struct Filling {
+          bool& f;
+          ~Filling() { f = false; }
+        } filling{st.filling_};
         if (auto r = co_await readExact(*conn_, std::span(st.buf_.data() + st.bufEnd_, h.length));
             !r) {
           shutdown(r.error());

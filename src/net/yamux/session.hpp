@@ -65,6 +65,7 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
   Bytes buf_;  ///< received data: [bufStart_, bufEnd_); only the session's reader grows it
   std::size_t bufStart_ = 0;
   std::size_t bufEnd_ = 0;
+  bool filling_ = false;  ///< the session reader is writing into buf_'s tail
   std::uint32_t recvWindow_ = Config::kInitialWindow;     ///< what the peer may still send
   std::uint32_t recvWindowMax_ = Config::kInitialWindow;  ///< current window target
   std::uint32_t sendWindow_ = Config::kInitialWindow;
