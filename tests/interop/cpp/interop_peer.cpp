@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -31,6 +32,7 @@ namespace {
 constexpr const char* kEcho = "/echo/1.0.0";
 constexpr const char* kSink = "/sink/1.0.0";
 constexpr const char* kReset = "/reset/1.0.0";
+constexpr const char* kHold = "/hold/1.0.0";  // benchmark only: keeps the stream open and idle
 
 void out(const json::object& o) { std::cout << json::serialize(o) << std::endl; }
 
@@ -88,6 +90,15 @@ asio::awaitable<void> sinkHandler(std::shared_ptr<yamux::Stream> s, std::shared_
   std::uint8_t be[8];
   for (int i = 0; i < 8; ++i) be[i] = static_cast<std::uint8_t>(total >> (56 - 8 * i));
   if (auto w = co_await s->write(BytesView(be, 8)); w) co_await s->closeWrite();
+}
+
+asio::awaitable<void> holdHandler(std::shared_ptr<yamux::Stream> s, std::shared_ptr<Connection>) {
+  std::array<std::uint8_t, 1> buf{};
+  for (;;) {
+    auto n = co_await s->readSome(buf);
+    if (!n || *n == 0) break;
+  }
+  co_await s->closeWrite();
 }
 
 asio::awaitable<void> resetHandler(std::shared_ptr<yamux::Stream> s, std::shared_ptr<Connection>) {
@@ -349,6 +360,65 @@ asio::awaitable<json::object> scBenchThroughput(Ctx& c) {
   co_return o;
 }
 
+long rssKiB() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+// Opens --connections connections (each a fresh dial) and --streams-per-conn idle /hold streams
+// on each, announcing each phase and pausing --pause-ms so the harness can sample the listener's
+// memory. Also reports this (dialing) process's own memory.
+asio::awaitable<json::object> scBenchMemory(Ctx& c) {
+  const auto conns = c.num("connections", 1000);
+  const auto perConn = c.num("streams-per-conn", 10);
+  const auto pause = std::chrono::milliseconds(c.num("pause-ms", 1500));
+  HostConfig cfg;
+  cfg.identifyOnConnect = false;
+  cfg.maxConnections = static_cast<std::size_t>(conns) + 10;
+  auto h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
+  const auto base = rssKiB();
+  out({{"phase", "start"}, {"dialerRssKiB", base}});
+  co_await sleepFor(pause);
+  std::vector<std::shared_ptr<Connection>> held;
+  const auto plain = c.target.withoutPeerId();  // no /p2p: every dial is a new connection
+  for (std::int64_t i = 0; i < conns; ++i) {
+    auto conn = co_await h->connect(plain);
+    if (!conn)
+      co_return json::object{
+          {"ok", false},
+          {"error", "connection " + std::to_string(i) + ": " + conn.error().message()}};
+    held.push_back(*conn);
+  }
+  const auto afterConns = rssKiB();
+  out({{"phase", "connections"}, {"connections", conns}, {"dialerRssKiB", afterConns}});
+  co_await sleepFor(pause);
+  std::vector<std::shared_ptr<yamux::Stream>> streams;
+  const std::vector<std::string> hold{kHold};
+  for (auto& conn : held) {
+    for (std::int64_t j = 0; j < perConn; ++j) {
+      auto s = co_await h->newStream(conn, hold);
+      if (!s) co_return json::object{{"ok", false}, {"error", "stream: " + s.error().message()}};
+      streams.push_back(*s);
+    }
+  }
+  const auto afterStreams = rssKiB();
+  out({{"phase", "streams"}, {"streams", streams.size()}, {"dialerRssKiB", afterStreams}});
+  co_await sleepFor(pause);
+  streams.clear();
+  h->close();
+  co_return json::object{{"ok", true},
+                         {"connections", conns},
+                         {"streams", conns * perConn},
+                         {"dialerKiBPerConnection",
+                          static_cast<double>(afterConns - base) / static_cast<double>(conns)},
+                         {"dialerKiBPerStream", static_cast<double>(afterStreams - afterConns) /
+                                                    static_cast<double>(conns * perConn)}};
+}
+
 std::optional<crypto::Identity> identityFrom(const std::map<std::string, std::string>& opts) {
   if (auto it = opts.find("seed"); it != opts.end()) {
     auto seed = fromHex(it->second);
@@ -401,12 +471,15 @@ int main(int argc, char** argv) {
   }
   asio::io_context io(1);
   HostConfig cfg;
-  cfg.identifyOnConnect =
-      false;  // the listener identifies explicitly and reports it; dial scenarios too
+  cfg.maxConnections = 5000;  // benchmarks hold 1000 connections
+  cfg.yamux.maxStreams = 4096;
+  // The listener identifies explicitly and reports it; dial scenarios do their own.
+  cfg.identifyOnConnect = false;
   auto host = Host::create(io.get_executor(), *identity, cfg);
   host->setHandler(kEcho, echoHandler);
   host->setHandler(kSink, sinkHandler);
   host->setHandler(kReset, resetHandler);
+  host->setHandler(kHold, holdHandler);
 
   if (mode == "listen") {
     const auto port = opts.count("port") ? opts["port"] : "0";
@@ -494,6 +567,8 @@ int main(int argc, char** argv) {
             r = co_await scBenchConnect(c);
           else if (name == "bench-throughput")
             r = co_await scBenchThroughput(c);
+          else if (name == "bench-memory")
+            r = co_await scBenchMemory(c);
           else
             r = {{"ok", false}, {"error", "unknown scenario"}};
           r["scenario"] = name;
