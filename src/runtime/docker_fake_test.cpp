@@ -396,13 +396,11 @@ TEST(DockerFake, EventsEndNormallyAtTheirWindow) {
   };
   DockerRuntime rt(fe.options());
   std::vector<Event> got;
-  const auto t0 = std::chrono::steady_clock::now();
   auto r = fe.run(rt.events({std::nullopt, 1s}, [&](const Event& e) {
     got.push_back(e);
     return true;
   }));
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
   ASSERT_EQ(got.size(), 1U);
   EXPECT_EQ(got[0].kind, EventKind::kDie);
   EXPECT_EQ(got[0].exitCode.value_or(0), 1);
