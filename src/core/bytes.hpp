@@ -1,6 +1,7 @@
 #pragma once
 /// Byte buffers and views used at every layer.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,32 @@ inline Bytes toBytes(std::string_view s) {
   return {v.begin(), v.end()};
 }
 inline void append(Bytes& out, BytesView in) { out.insert(out.end(), in.begin(), in.end()); }
+
+/// A heap byte buffer that is not zero-filled on allocation (hot I/O paths allocate and free
+/// these; zeroing 64 KiB per use would cost more than the I/O).
+class RawBuffer {
+ public:
+  RawBuffer() = default;
+  explicit RawBuffer(std::size_t n) { allocate(n); }
+  void allocate(std::size_t n) {
+    data_.reset(new std::uint8_t[n]);
+    size_ = n;
+  }
+  void release() {
+    data_.reset();
+    size_ = 0;
+  }
+  std::uint8_t* data() { return data_.get(); }
+  const std::uint8_t* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::uint8_t& operator[](std::size_t i) { return data_[i]; }
+  operator std::span<std::uint8_t>() { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> data_;
+  std::size_t size_ = 0;
+};
 
 /// Lower-case hexadecimal.
 std::string toHex(BytesView bytes);

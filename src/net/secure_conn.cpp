@@ -8,8 +8,9 @@
 namespace pc::net {
 namespace {
 constexpr std::size_t kFrameOverhead = 2 + noise::kTagSize;
-/// Room for two whole frames, so one socket read can bring in a frame and the next's start.
-constexpr std::size_t kInBufferSize = 2 * (2 + noise::kMaxMessageSize) + 4096;
+/// Room for a whole frame plus the start of the next; under glibc's mmap threshold, so freeing
+/// and re-allocating it around idle periods stays cheap.
+constexpr std::size_t kInBufferSize = 2 + noise::kMaxMessageSize + 16 * 1024;
 /// Plaintext encrypted per socket write: bounds the output buffer for huge writes.
 constexpr std::size_t kMaxWriteBatch = 16 * noise::kMaxPlaintext;
 /// Output buffer kept across idle periods; more is freed when the writer goes idle.
@@ -49,9 +50,9 @@ Task<void> SecureConn::fill(std::size_t need) {
       inEnd_ = *n;
     }
     while (inEnd_ == 0) {
-      Bytes().swap(in_);
+      in_.release();
       if (auto r = co_await raw_->waitReadable(); !r) co_return r.error();
-      in_.resize(kInBufferSize);
+      in_.allocate(kInBufferSize);
       auto n = raw_->tryReadSome(in_);
       if (!n) co_return n.error();
       inEnd_ = *n;

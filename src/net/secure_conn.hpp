@@ -33,7 +33,7 @@ class SecureConn final : public ByteStream {
   std::unique_ptr<TcpStream> raw_;
   noise::TransportKeys keys_;
   crypto::PeerId remote_;
-  Bytes in_;  ///< raw bytes read from the socket: [inStart_, inEnd_)
+  RawBuffer in_;  ///< raw bytes read from the socket: [inStart_, inEnd_); freed while idle
   std::size_t inStart_ = 0, inEnd_ = 0;
   std::size_t plainStart_ = 0, plainEnd_ = 0;  ///< decrypted plaintext inside in_
   Bytes out_;

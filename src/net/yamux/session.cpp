@@ -56,11 +56,7 @@ Task<std::size_t> Stream::readSome(std::span<std::uint8_t> buf) {
   const auto n = std::min(buf.size(), bufEnd_ - bufStart_);
   std::memcpy(buf.data(), buf_.data() + bufStart_, n);
   bufStart_ += n;
-  if (bufStart_ == bufEnd_ && !filling_) {
-    // Drained: reuse from the start, and free a large buffer so an idle stream stays small.
-    bufStart_ = bufEnd_ = 0;
-    if (buf_.capacity() > kIdleBufferKeep) Bytes().swap(buf_);
-  }
+  if (bufStart_ == bufEnd_ && !filling_) bufStart_ = bufEnd_ = 0;  // drained: reuse from the start
   maybeSendWindowUpdate();
   co_return n;
 }
@@ -276,6 +272,22 @@ void Session::queueFrame(const Header& h, BytesView data) {
   outboxReady_.notify();
 }
 
+void Session::releaseIdleBuffers() {
+  // Buffers grow to the size of a burst; a connection that has gone quiet gives them back, so
+  // idle connections and streams stay small. Once per keep-alive tick costs nothing when busy.
+  if (!writing_ && outbox_.empty()) {
+    if (sending_.capacity() > kIdleBufferKeep) Bytes().swap(sending_);
+    if (outbox_.capacity() > kIdleBufferKeep) Bytes().swap(outbox_);
+    conn_->releaseBuffers();
+  }
+  for (auto& [id, s] : streams_) {
+    if (s->bufStart_ == s->bufEnd_ && !s->filling_ && s->buf_.capacity() > kIdleBufferKeep) {
+      s->bufStart_ = s->bufEnd_ = 0;
+      Bytes().swap(s->buf_);
+    }
+  }
+}
+
 void Session::sendPing() {
   outstandingPing_ = ++pingId_;
   if (outstandingPing_ == 0) outstandingPing_ = ++pingId_;
@@ -291,15 +303,13 @@ asio::awaitable<void> Session::writeLoop() {
         shutdown(closingReason_);
         co_return;
       }
-      // Going idle: give back the batch buffers so idle connections stay small.
-      if (sending_.capacity() > kIdleBufferKeep) Bytes().swap(sending_);
-      if (outbox_.capacity() > kIdleBufferKeep) Bytes().swap(outbox_);
-      conn_->releaseBuffers();
       co_await outboxReady_.wait();
     }
     if (closed_) co_return;
     std::swap(outbox_, sending_);
+    writing_ = true;
     auto r = co_await conn_->write(sending_);
+    writing_ = false;
     sending_.clear();
     drained_.notify();
     if (!r) {
@@ -316,6 +326,7 @@ asio::awaitable<void> Session::keepAliveLoop() {
     keepAlive_.expires_after(config_.keepAliveInterval);
     auto [ec] = co_await keepAlive_.async_wait(kNoThrow);
     if (ec || closed_) co_return;
+    releaseIdleBuffers();
     if (outstandingPing_ != 0) {
       shutdown(fail(Errc::kTimeout, "the remote stopped answering keep-alive pings"));
       co_return;

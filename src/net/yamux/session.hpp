@@ -115,6 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Stream* streamFor(const Header& h, bool& protoError);
   void queueFrame(const Header& h, BytesView data = {});
   void sendPing();
+  void releaseIdleBuffers();
   /// Sends GoAway(protocol error) and closes once it is flushed (or after a grace period).
   void protocolError(Error reason);
   void armGrace();
@@ -138,6 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Signal drained_;
   Signal closedSignal_;
   bool closed_ = false;
+  bool writing_ = false;
   bool goAwayReceived_ = false;
   bool closing_ = false;
   Error closeReason_;
