@@ -47,15 +47,18 @@ Result<PrivateKey> PrivateKey::fromSeed(BytesView seed) {
       len != kPublicKeySize) {
     return fail(Errc::kOpenSsl, "cannot derive the Ed25519 public key");
   }
+  key.pkey_ = std::shared_ptr<void>(pkey.release(),
+                                    [](void* p) { EVP_PKEY_free(static_cast<EVP_PKEY*>(p)); });
   return key;
 }
 
 Result<Signature> PrivateKey::sign(BytesView message) const {
-  Pkey pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(), seed_.size()));
+  auto* pkey = static_cast<EVP_PKEY*>(pkey_.get());
   MdCtx ctx(EVP_MD_CTX_new());
   Signature sig{};
   std::size_t len = sig.size();
-  if (!pkey || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1 ||
+  if (pkey == nullptr || !ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
       len != kSignatureSize) {
     return fail(Errc::kOpenSsl, "Ed25519 signing failed");

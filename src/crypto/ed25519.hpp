@@ -1,6 +1,7 @@
 #pragma once
 /// Ed25519 (RFC 8032) through OpenSSL 3 EVP.
 #include <array>
+#include <memory>
 
 #include "core/bytes.hpp"
 #include "crypto/error.hpp"
@@ -30,6 +31,8 @@ class PrivateKey {
   PrivateKey() = default;
   Secret<kSeedSize> seed_;
   PublicKey public_{};
+  /// The OpenSSL key, built once: rebuilding it per signature re-derives the public key.
+  std::shared_ptr<void> pkey_;
 };
 
 /// True only when `signature` is a valid signature of `message` by `key`.

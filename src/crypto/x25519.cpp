@@ -39,6 +39,8 @@ Result<KeyPair> KeyPair::fromPrivate(BytesView privateKey) {
   if (EVP_PKEY_get_raw_public_key(pkey.get(), kp.public_.data(), &len) != 1 || len != kKeySize) {
     return fail(Errc::kOpenSsl, "cannot derive the X25519 public key");
   }
+  kp.pkey_ = std::shared_ptr<void>(pkey.release(),
+                                   [](void* p) { EVP_PKEY_free(static_cast<EVP_PKEY*>(p)); });
   return kp;
 }
 
@@ -47,10 +49,10 @@ Result<Secret<kKeySize>> KeyPair::dh(BytesView peer) const {
     return fail(Errc::kBadKey,
                 "X25519 public key must be 32 bytes, got " + std::to_string(peer.size()));
   }
-  Pkey self(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_.data(), kKeySize));
+  auto* self = static_cast<EVP_PKEY*>(pkey_.get());
   Pkey remote(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), kKeySize));
-  if (!self || !remote) return fail(Errc::kBadKey, "invalid X25519 key");
-  PkeyCtx ctx(EVP_PKEY_CTX_new(self.get(), nullptr));
+  if (self == nullptr || !remote) return fail(Errc::kBadKey, "invalid X25519 key");
+  PkeyCtx ctx(EVP_PKEY_CTX_new(self, nullptr));
   Secret<kKeySize> out;
   std::size_t len = kKeySize;
   // OpenSSL fails the derivation itself when the result is all zeros (small-order point).

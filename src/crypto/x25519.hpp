@@ -1,6 +1,7 @@
 #pragma once
 /// X25519 Diffie-Hellman (RFC 7748) through OpenSSL 3 EVP.
 #include <array>
+#include <memory>
 
 #include "core/bytes.hpp"
 #include "crypto/error.hpp"
@@ -26,6 +27,8 @@ class KeyPair {
   KeyPair() = default;
   Secret<kKeySize> private_;
   PublicKey public_{};
+  /// The OpenSSL key, built once (building it from raw bytes costs a scalar multiplication).
+  std::shared_ptr<void> pkey_;
 };
 
 }  // namespace pc::crypto::x25519

@@ -48,6 +48,19 @@ class Watchdog {
   std::shared_ptr<State> state_;
 };
 
+}  // namespace
+
+Error Host::gatedByRemote(const crypto::PeerId& peer) const {
+  // A gating peer closes right after the handshake, which is all we can observe of it.
+  return fail(Errc::kGated, "the remote " + peer.toBase58() +
+                                " closed the connection after the handshake: it probably does not "
+                                "trust us (" +
+                                peerId().toBase58() +
+                                "); its operator can add us with `peerctl peers add`");
+}
+
+namespace {
+
 Error timeoutError(const char* what, std::chrono::milliseconds t) {
   return fail(Errc::kTimeout,
               std::string(what) + " did not finish within " + std::to_string(t.count()) + " ms");
@@ -218,13 +231,15 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
     sc->reset();
     co_return;
   }
-  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
-  auto muxer = co_await multistream::handle(*sc, muxers);
-  if (!muxer) {
-    spdlog::debug("inbound muxer negotiation with {} failed: {}", peer.toBase58(),
-                  muxer.error().message());
-    sc->reset();
-    co_return;
+  if (!sc->earlyMuxer()) {
+    const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
+    auto muxer = co_await multistream::handle(*sc, muxers);
+    if (!muxer) {
+      spdlog::debug("inbound muxer negotiation with {} failed: {}", peer.toBase58(),
+                    muxer.error().message());
+      sc->reset();
+      co_return;
+    }
   }
   dog.disarm();
   if (closed_) co_return;
@@ -341,20 +356,14 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
     (*sc)->reset();
     co_return fail(Errc::kGated, "remote " + peer.toBase58() + " is not a trusted peer");
   }
-  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
-  auto muxer = co_await multistream::selectOne(**sc, muxers);
-  if (!muxer) {
-    if (dog.fired()) co_return timeoutError("muxer negotiation", config_.handshakeTimeout);
-    if (muxer.error() == make_error_code(Errc::kClosed)) {
-      // A gating peer closes right after the handshake, which is all we can observe of it.
-      co_return fail(Errc::kGated,
-                     "the remote " + peer.toBase58() +
-                         " closed the connection after the handshake: it probably does "
-                         "not trust us (" +
-                         peerId().toBase58() +
-                         "); its operator can add us with `peerctl peers add`");
+  if (!(*sc)->earlyMuxer()) {
+    const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
+    auto muxer = co_await multistream::selectOne(**sc, muxers);
+    if (!muxer) {
+      if (dog.fired()) co_return timeoutError("muxer negotiation", config_.handshakeTimeout);
+      if (muxer.error() == make_error_code(Errc::kClosed)) co_return gatedByRemote(peer);
+      co_return muxer.error();
     }
-    co_return muxer.error();
   }
   dog.disarm();
   co_return addConnection(std::move(*sc), true);
@@ -386,6 +395,11 @@ Task<std::shared_ptr<yamux::Stream>> Host::newStream(const std::shared_ptr<Conne
   auto proto = co_await multistream::selectOne(**s, protocols);
   if (!proto) {
     (*s)->reset();
+    // With early muxer negotiation a gating remote's refusal shows up here: the connection
+    // closed before it sent a single frame.
+    if (conn->session->isClosed() && conn->session->framesReceived() == 0) {
+      co_return gatedByRemote(conn->peer);
+    }
     co_return dog.fired() ? timeoutError("protocol negotiation", config_.negotiateTimeout)
                           : proto.error();
   }

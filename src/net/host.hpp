@@ -115,6 +115,7 @@ class Host : public std::enable_shared_from_this<Host> {
   void reject(const std::optional<crypto::PeerId>& peer, const Multiaddr& remote,
               const std::string& reason);
   void installDefaultHandlers();
+  Error gatedByRemote(const crypto::PeerId& peer) const;
 
   asio::any_io_executor ex_;
   const crypto::Identity& identity_;

@@ -188,11 +188,21 @@ TEST_F(HostTest, UntrustedPeerIsDisconnectedBeforeTheMuxer) {
       [&](const std::optional<crypto::PeerId>& p, const Multiaddr&, const std::string& why) {
         rejected.push_back((p ? p->toBase58() : "?") + ": " + why);
       });
+  // With early muxer negotiation the dialer's handshake completes before the listener's
+  // verdict reaches it; the refusal surfaces on first use, as kGated with a clear message.
   auto conn = run(io, b->connect(addrA));
-  ASSERT_FALSE(conn);
+  if (conn) {
+    auto s = run(io, b->newStream(*conn, {"/ipfs/ping/1.0.0"}));
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error(), make_error_code(Errc::kGated));
+    EXPECT_NE(s.error().message().find("does not trust us"), std::string::npos);
+  } else {
+    EXPECT_EQ(conn.error(), make_error_code(Errc::kGated));
+  }
   ASSERT_EQ(rejected.size(), 1u);
   EXPECT_NE(rejected[0].find(idB.peerId().toBase58()), std::string::npos);
   EXPECT_TRUE(a->connections().empty());
+  EXPECT_EQ(a->config().maxConnections, 400u);  // the documented default
 }
 
 TEST_F(HostTest, DialerGatesTheRemoteToo) {

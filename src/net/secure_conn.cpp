@@ -4,6 +4,9 @@
 
 #include "net/error.hpp"
 #include "net/multistream/negotiate.hpp"
+#include "net/yamux/frame.hpp"
+
+#include <algorithm>
 
 namespace pc::net {
 namespace {
@@ -16,10 +19,25 @@ constexpr std::size_t kMaxWriteBatch = 16 * noise::kMaxPlaintext;
 /// Output buffer kept across idle periods; more is freed when the writer goes idle.
 constexpr std::size_t kKeepIdleOutput = 16 * 1024;
 
+void appendHandshakeMessage(Bytes& out, const Bytes& msg) {
+  out.push_back(static_cast<std::uint8_t>(msg.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(msg.size()));
+  append(out, msg);
+}
+
 Task<void> writeHandshakeMessage(ByteStream& s, const Bytes& msg) {
-  Bytes framed{static_cast<std::uint8_t>(msg.size() >> 8), static_cast<std::uint8_t>(msg.size())};
-  append(framed, msg);
+  Bytes framed;
+  appendHandshakeMessage(framed, msg);
   co_return co_await s.write(framed);
+}
+
+Result<std::unique_ptr<SecureConn>> finish(std::unique_ptr<TcpStream> raw, noise::Handshake& hs) {
+  auto keys = hs.split();
+  if (!keys) return keys.error();
+  auto sc = std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs.remotePeer());
+  const auto& theirs = hs.remoteMuxers();
+  sc->setEarlyMuxer(std::find(theirs.begin(), theirs.end(), yamux::kProtocolId) != theirs.end());
+  return sc;
 }
 
 Task<Bytes> readHandshakeMessage(ByteStream& s) {
@@ -124,14 +142,18 @@ void SecureConn::releaseBuffers() {
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected) {
-  const std::vector<std::string> protos{std::string(noise::kProtocolId)};
-  auto proto = co_await multistream::selectOne(*raw, protos);
-  if (!proto) co_return proto.error();
-  auto hs = noise::Handshake::create(true, self);
+  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
+  auto hs = noise::Handshake::create(true, self, muxers);
   if (!hs) co_return hs.error();
   auto m1 = hs->writeMessage();
   if (!m1) co_return m1.error();
-  if (auto r = co_await writeHandshakeMessage(*raw, *m1); !r) co_return r.error();
+  Bytes flight;
+  multistream::encodeProposal(noise::kProtocolId, flight);
+  appendHandshakeMessage(flight, *m1);
+  if (auto r = co_await raw->write(flight); !r) co_return r.error();
+  if (auto r = co_await multistream::readConfirmation(*raw, noise::kProtocolId); !r) {
+    co_return r.error();
+  }
   auto m2 = co_await readHandshakeMessage(*raw);
   if (!m2) co_return m2.error();
   if (auto r = hs->readMessage(*m2); !r) co_return r.error();
@@ -144,9 +166,7 @@ Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
   auto m3 = hs->writeMessage();
   if (!m3) co_return m3.error();
   if (auto r = co_await writeHandshakeMessage(*raw, *m3); !r) co_return r.error();
-  auto keys = hs->split();
-  if (!keys) co_return keys.error();
-  co_return std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs->remotePeer());
+  co_return finish(std::move(raw), *hs);
 }
 
 Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
@@ -154,7 +174,8 @@ Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
   const std::vector<std::string> protos{std::string(noise::kProtocolId)};
   auto proto = co_await multistream::handle(*raw, protos);
   if (!proto) co_return proto.error();
-  auto hs = noise::Handshake::create(false, self);
+  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
+  auto hs = noise::Handshake::create(false, self, muxers);
   if (!hs) co_return hs.error();
   auto m1 = co_await readHandshakeMessage(*raw);
   if (!m1) co_return m1.error();
@@ -165,9 +186,7 @@ Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
   auto m3 = co_await readHandshakeMessage(*raw);
   if (!m3) co_return m3.error();
   if (auto r = hs->readMessage(*m3); !r) co_return r.error();
-  auto keys = hs->split();
-  if (!keys) co_return keys.error();
-  co_return std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs->remotePeer());
+  co_return finish(std::move(raw), *hs);
 }
 
 }  // namespace pc::net

@@ -24,6 +24,10 @@ class SecureConn final : public ByteStream {
   void releaseBuffers() override;
 
   const crypto::PeerId& remotePeer() const { return remote_; }
+  /// True when both sides listed yamux in the Noise extensions (specs/noise "early multiplexer
+  /// negotiation"): the muxer is then settled without a multistream-select round trip.
+  bool earlyMuxer() const { return earlyMuxer_; }
+  void setEarlyMuxer(bool v) { earlyMuxer_ = v; }
   TcpStream& raw() { return *raw_; }
   /// Bytes of decrypted plaintext already buffered (readable without I/O).
   std::size_t buffered() const { return plainEnd_ - plainStart_; }
@@ -37,12 +41,15 @@ class SecureConn final : public ByteStream {
   std::size_t inStart_ = 0, inEnd_ = 0;
   std::size_t plainStart_ = 0, plainEnd_ = 0;  ///< decrypted plaintext inside in_
   Bytes out_;
+  bool earlyMuxer_ = false;
 };
 
 /// Runs the security stage on a fresh TCP connection: multistream-select `/noise`, the XX
-/// handshake, and the checks on the remote identity. `expected` (when dialing /p2p/<id>) must
-/// match the proven PeerId, or kPeerIdMismatch — this stops a man in the middle that answers on
-/// the right address with the wrong key.
+/// handshake, and the checks on the remote identity. The dialer proposes `/noise` and sends the
+/// first handshake message in the same flight (one round trip saved; a remote that answers "na"
+/// fails the dial either way). Both sides offer `/yamux/1.0.0` in the Noise extensions. `expected`
+/// (when dialing /p2p/<id>) must match the proven PeerId, or kPeerIdMismatch — this stops a man in
+/// the middle that answers on the right address with the wrong key.
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected);

@@ -45,13 +45,18 @@ echo "C++ listener: $CPP_ADDR"
 d1=$!
 node "$JS/peer.mjs" dial "$CPP_ADDR" --scenario "$SCENARIOS" --seconds "$HOLD" >"$W/js-dial.out" 2>"$W/js-dial.err" &
 d2=$!
+# 3. js without the Noise muxer extension: the muxer is then negotiated with multistream-select.
+node "$JS/peer.mjs" dial "$CPP_ADDR" --no-noise-muxers --scenario ping,echo,echo-concurrent >"$W/js-nomux.out" 2>"$W/js-nomux.err" &
+d3=$!
 wait $d1; rc1=$?
 wait $d2; rc2=$?
+wait $d3; rc3=$?
 sleep 0.5  # let the listeners print their last events
 
-python3 - "$W" "$KAT_ID" "$rc1" "$rc2" "$SCENARIOS" <<'PY'
+python3 - "$W" "$KAT_ID" "$rc1" "$rc2" "$SCENARIOS" "$rc3" <<'PY'
 import json, sys, os
 w, kat, rc1, rc2, scen = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(",")
+rc3 = int(sys.argv[6])
 def lines(name):
     out = []
     for l in open(os.path.join(w, name)):
@@ -72,6 +77,12 @@ for label, name, rc in (("C++ dials js", "cpp-dial.out", rc1), ("js dials C++", 
         if r and s == "transfer": extra = f" {r.get('bytes')} bytes, sha256 {r.get('sha256Received','')[:16]}…"
         check(r is not None and r.get("ok") is True, f"{label}: {s}{extra}", json.dumps(r)[:300] if r else "no result")
     check(rc == 0, f"{label}: dialer exit status 0", f"rc={rc}")
+res = {r["scenario"]: r for r in lines("js-nomux.out") if "scenario" in r}
+for s in ("ping", "echo", "echo-concurrent"):
+    check(res.get(s, {}).get("ok") is True, f"js dials C++ without Noise muxer extension: {s}", json.dumps(res.get(s))[:300])
+check(rc3 == 0, "js dials C++ without Noise muxer extension: exit status 0", f"rc={rc3}")
+early = [l for l in lines("js-dial.out") if l.get("event") == "connected"]
+check(bool(early) and early[0].get("earlyMuxerNegotiation") is True, "js and C++ settled yamux in the Noise handshake (early muxer negotiation)", json.dumps(early)[:300])
 js_ev = lines("js.out"); cpp_ev = lines("cpp.out")
 check(js_ev[0].get("peerId") == kat, "js listener has the known-answer PeerId", js_ev[0].get("peerId"))
 ids = [e for e in js_ev if e.get("event") == "identify"]
@@ -89,6 +100,6 @@ sys.exit(1 if fails else 0)
 PY
 status=$?
 if [ $status -ne 0 ]; then
-  for f in cpp-dial.err js-dial.err js.err cpp.err; do echo "--- $f"; tail -20 "$W/$f"; done
+  for f in cpp-dial.err js-dial.err js-nomux.err js.err cpp.err; do echo "--- $f"; tail -20 "$W/$f"; done
 fi
 exit $status

@@ -55,6 +55,26 @@ Task<std::string> selectOne(ByteStream& s, const std::vector<std::string>& proto
   co_return fail(Errc::kNegotiationFailed, "remote supports none of: " + list);
 }
 
+void encodeProposal(std::string_view protocol, Bytes& out) {
+  encode(kProtocolId, out);
+  encode(protocol, out);
+}
+
+Task<void> readConfirmation(ByteStream& s, std::string_view protocol) {
+  auto header = co_await readMessage(s);
+  if (!header) co_return header.error();
+  if (*header != kProtocolId) {
+    co_return fail(Errc::kProtocolError, "remote does not speak " + std::string(kProtocolId) +
+                                             " (said '" + *header + "')");
+  }
+  auto reply = co_await readMessage(s);
+  if (!reply) co_return reply.error();
+  if (*reply == protocol) co_return Result<void>{};
+  if (*reply == kNa)
+    co_return fail(Errc::kNegotiationFailed, "remote does not support " + std::string(protocol));
+  co_return fail(Errc::kProtocolError, "unexpected multistream reply '" + *reply + "'");
+}
+
 Task<std::string> handle(ByteStream& s, const std::vector<std::string>& supported) {
   Bytes out;
   encode(kProtocolId, out);

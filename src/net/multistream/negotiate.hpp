@@ -12,6 +12,12 @@ namespace pc::net::multistream {
 /// Errors: kNegotiationFailed when every proposal got "na", kProtocolError, kTooLarge.
 Task<std::string> selectOne(ByteStream& s, const std::vector<std::string>& protocols);
 
+/// Optimistic dialer, for a single protocol: appends the header and the proposal to `out` so the
+/// caller can send them together with the protocol's first bytes ...
+void encodeProposal(std::string_view protocol, Bytes& out);
+/// ... and later reads the listener's header and its answer. Errors: kNegotiationFailed ("na").
+Task<void> readConfirmation(ByteStream& s, std::string_view protocol);
+
 /// Listener: answers proposals until one is in `supported`, then returns it. Unsupported ones
 /// get "na"; more than kMaxProposals is kNegotiationFailed.
 Task<std::string> handle(ByteStream& s, const std::vector<std::string>& supported);

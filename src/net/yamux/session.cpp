@@ -388,6 +388,7 @@ asio::awaitable<void> Session::readLoop() {
       co_return;
     }
     const Header h = **decoded;
+    ++framesReceived_;
     switch (h.type) {
       case Type::kPing:
         if ((h.flags & flags::kSyn) != 0) {

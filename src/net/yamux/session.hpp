@@ -71,6 +71,7 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
   std::uint32_t sendWindow_ = Config::kInitialWindow;
   std::chrono::steady_clock::time_point lastUpdate_;
   bool writing_ = false;
+  std::uint64_t framesReceived_ = 0;
   bool localFin_ = false;
   bool remoteFin_ = false;
   bool reset_ = false;  ///< reset by either side
@@ -103,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ByteStream& conn() { return *conn_; }
   std::size_t streamCount() const { return streams_.size(); }
+  /// Frames received so far (0 means the remote never spoke yamux on this connection).
+  std::uint64_t framesReceived() const { return framesReceived_; }
   /// Round-trip time measured with yamux pings (zero until the first pong).
   std::chrono::microseconds rtt() const { return rtt_; }
   const Config& config() const { return config_; }
@@ -140,6 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Signal closedSignal_;
   bool closed_ = false;
   bool writing_ = false;
+  std::uint64_t framesReceived_ = 0;
   bool goAwayReceived_ = false;
   bool closing_ = false;
   Error closeReason_;

@@ -279,7 +279,7 @@ asio::awaitable<json::object> scHold(Ctx& c) {
 
 asio::awaitable<json::object> scBenchConnect(Ctx& c) {
   const auto n = c.num("connections", c.num("count", 200));
-  std::vector<double> totals;
+  std::vector<double> totals, dialOnly;
   for (std::int64_t i = 0; i < n; ++i) {
     HostConfig cfg;
     cfg.identifyOnConnect = false;
@@ -287,17 +287,20 @@ asio::awaitable<json::object> scBenchConnect(Ctx& c) {
     const auto start = Clock::now();
     auto conn = co_await h->connect(c.target);
     if (!conn) co_return json::object{{"ok", false}, {"error", conn.error().message()}};
+    dialOnly.push_back(ms(Clock::now() - start));
     auto rtt = co_await h->ping(*conn);
     if (!rtt) co_return json::object{{"ok", false}, {"error", rtt.error().message()}};
     totals.push_back(ms(Clock::now() - start));
     h->close();
   }
   std::sort(totals.begin(), totals.end());
+  std::sort(dialOnly.begin(), dialOnly.end());
   co_return json::object{{"ok", true},
                          {"connections", n},
                          {"medianMs", totals[totals.size() / 2]},
                          {"p90Ms", totals[totals.size() * 9 / 10]},
-                         {"minMs", totals.front()}};
+                         {"minMs", totals.front()},
+                         {"dialOnlyMedianMs", dialOnly[dialOnly.size() / 2]}};
 }
 
 asio::awaitable<json::object> scBenchThroughput(Ctx& c) {
