@@ -55,9 +55,9 @@ Result<void> checkRequest(const Message& m, const crypto::PeerId& authenticatedP
   // the signer must be the peer the secure channel authenticated.
   const std::string peerText = authenticatedPeer.toBase58();
   if (h->requesterId != peerText) {
-    return fail(Errc::kRequesterMismatch,
-                name + ": requester_id " + h->requesterId.substr(0, 64) +
-                    " is not the connection's authenticated peer " + peerText);
+    return fail(Errc::kRequesterMismatch, name + ": requester_id " + h->requesterId.substr(0, 64) +
+                                              " is not the connection's authenticated peer " +
+                                              peerText);
   }
   // Bounds how long a captured request stays usable, and so how long the replay cache must
   // remember it; both directions, so a request dated in the future cannot outlive the cache.

@@ -45,8 +45,8 @@ class MemoryReplayCache final : public ReplayCache {
   void evict(std::int64_t nowMs);
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::int64_t, std::less<>> entries_;   // key -> timestamp
-  std::set<std::pair<std::int64_t, std::string>> byTime_;       // eviction order
+  std::map<std::string, std::int64_t, std::less<>> entries_;  // key -> timestamp
+  std::set<std::pair<std::int64_t, std::string>> byTime_;     // eviction order
 };
 
 /// All admission checks for a decoded request received on a connection authenticated as

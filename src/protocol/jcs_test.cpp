@@ -71,20 +71,20 @@ TEST(Jcs, EscapingRules) {
 
 TEST(Jcs, RejectsWhatItCannotCanonicalize) {
   for (std::string_view bad : {
-           R"({"a":1,"a":2})",             // duplicate member
-           R"({"x":{"a":1,"a":1}})",       // nested duplicate
-           R"([1.0])",                     // fraction
-           R"([1e3])",                     // exponent
-           R"([9007199254740992])",        // 2^53
-           R"([-9007199254740992])",       // -2^53
-           R"([18446744073709551615])",    // uint64
-           R"(["\ud800"])",                // lone surrogate
-           "[\"\xff\"]",                   // invalid UTF-8
-           R"([1,])",                      // trailing comma
-           R"([1] [2])",                   // extra data
+           R"({"a":1,"a":2})",           // duplicate member
+           R"({"x":{"a":1,"a":1}})",     // nested duplicate
+           R"([1.0])",                   // fraction
+           R"([1e3])",                   // exponent
+           R"([9007199254740992])",      // 2^53
+           R"([-9007199254740992])",     // -2^53
+           R"([18446744073709551615])",  // uint64
+           R"(["\ud800"])",              // lone surrogate
+           "[\"\xff\"]",                 // invalid UTF-8
+           R"([1,])",                    // trailing comma
+           R"([1] [2])",                 // extra data
            R"(// c
-              [1])",                       // comment
-           "",                             // empty
+              [1])",                     // comment
+           "",                           // empty
        }) {
     auto r = canonicalizeJson(bad);
     EXPECT_FALSE(r) << bad;
@@ -95,8 +95,9 @@ TEST(Jcs, RejectsWhatItCannotCanonicalize) {
   EXPECT_FALSE(canonicalizeJson(std::string(40, '[') + std::string(40, ']')));
 }
 
-RC_GTEST_PROP(JcsProp, Idempotent, (const std::map<std::string, std::vector<int>>& m,
-                                    const std::vector<std::string>& strs)) {
+RC_GTEST_PROP(JcsProp, Idempotent,
+              (const std::map<std::string, std::vector<int>>& m,
+               const std::vector<std::string>& strs)) {
   // Build a document from generated keys and strings (escaped byte-wise, so arbitrary bytes
   // become \u00xx; keep only valid-UTF-8 inputs by mapping bytes into ASCII).
   auto esc = [](const std::string& s) {

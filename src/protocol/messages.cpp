@@ -17,13 +17,13 @@ namespace pc::protocol {
 namespace json = boost::json;
 
 // Local propagation helpers (this file only): every field read is a Result.
-#define PC_PROTO_ASSIGN(lhs, expr)   \
-  do {                               \
-    auto pcProtoR = (expr);          \
-    if (!pcProtoR) {                 \
-      return pcProtoR.error();       \
-    }                                \
-    (lhs) = std::move(*pcProtoR);    \
+#define PC_PROTO_ASSIGN(lhs, expr) \
+  do {                             \
+    auto pcProtoR = (expr);        \
+    if (!pcProtoR) {               \
+      return pcProtoR.error();     \
+    }                              \
+    (lhs) = std::move(*pcProtoR);  \
   } while (0)
 #define PC_PROTO_CHECK(expr)   \
   do {                         \
@@ -88,7 +88,8 @@ bool isEnvKey(std::string_view k) {
   if (k.empty()) return false;
   auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
   if (!alpha(k.front())) return false;
-  return std::all_of(k.begin(), k.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+  return std::all_of(k.begin(), k.end(),
+                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
 }
 
 bool hasControl(std::string_view s) {
@@ -212,8 +213,9 @@ class Fields {
     std::string s;
     PC_PROTO_ASSIGN(s, str(key, 64));
     if (!isDeploymentId(s)) {
-      return fail(Errc::kBadFormat, where(key) + ": " + quoted(s) +
-                                        " is not a deployment id (dep- and 16 characters a-z, 2-7)");
+      return fail(Errc::kBadFormat,
+                  where(key) + ": " + quoted(s) +
+                      " is not a deployment id (dep- and 16 characters a-z, 2-7)");
     }
     return s;
   }
@@ -344,9 +346,10 @@ Result<std::map<std::string, std::string>> readEnv(const Fields& f) {
     const std::string_view k(kv.key());
     const std::string where = f.where("env") + "[" + quoted(k) + "]";
     if (k.size() > kMaxEnvKeyLength || !isEnvKey(k)) {
-      return fail(Errc::kBadFormat, where + ": variable names must match [A-Za-z_][A-Za-z0-9_]* "
-                                            "and be at most " +
-                                            std::to_string(kMaxEnvKeyLength) + " characters");
+      return fail(Errc::kBadFormat, where +
+                                        ": variable names must match [A-Za-z_][A-Za-z0-9_]* "
+                                        "and be at most " +
+                                        std::to_string(kMaxEnvKeyLength) + " characters");
     }
     if (!kv.value().is_string()) {
       return fail(Errc::kWrongType,
@@ -373,17 +376,17 @@ std::string ctx(MessageType t) { return std::string(messageTypeName(t)); }
 
 Result<DeployRequest> readDeploy(const json::object& o, bool sig) {
   Fields f(o, ctx(MessageType::kDeployRequest));
-  PC_PROTO_CHECK(onlyFields(o, f, true,
-                            {"image", "cpu_millicores", "memory_bytes", "expose_port", "env",
-                             "timeout_seconds"}));
+  PC_PROTO_CHECK(onlyFields(
+      o, f, true,
+      {"image", "cpu_millicores", "memory_bytes", "expose_port", "env", "timeout_seconds"}));
   DeployRequest m;
   PC_PROTO_ASSIGN(m.header, readHeader(f, sig));
   PC_PROTO_ASSIGN(m.image, f.str("image", kMaxImageRefLength));
   // The reference grammar (docker/distribution) uses only these characters; the runtime parses
   // the reference fully, this only keeps odd bytes out of logs and audit records.
   const bool imageChars = std::all_of(m.image.begin(), m.image.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
   });
   if (!imageChars) {
     return fail(Errc::kBadFormat,
@@ -469,8 +472,7 @@ Result<DeploymentStatus> readStatusEntry(const json::object& o, std::string cont
   Fields f(o, std::move(context));
   PC_PROTO_CHECK(onlyFields(o, f, false,
                             {"deployment_id", "image", "state", "started_at", "url",
-                             "cpu_usage_millicores", "memory_bytes", "memory_limit",
-                             "exit_code"}));
+                             "cpu_usage_millicores", "memory_bytes", "memory_limit", "exit_code"}));
   DeploymentStatus m;
   PC_PROTO_ASSIGN(m.deploymentId, f.deploymentId("deployment_id"));
   PC_PROTO_ASSIGN(m.image, f.str("image", kMaxImageRefLength));
@@ -481,8 +483,8 @@ Result<DeploymentStatus> readStatusEntry(const json::object& o, std::string cont
                   f.optInteger("cpu_usage_millicores", 0, detail::kMaxSafeInteger));
   PC_PROTO_ASSIGN(m.memoryBytes, f.optInteger("memory_bytes", 0, detail::kMaxSafeInteger));
   PC_PROTO_ASSIGN(m.memoryLimit, f.integer("memory_limit", 0, detail::kMaxSafeInteger));
-  PC_PROTO_ASSIGN(m.exitCode, f.optInteger("exit_code", -(std::int64_t{1} << 31),
-                                           (std::int64_t{1} << 31) - 1));
+  PC_PROTO_ASSIGN(m.exitCode,
+                  f.optInteger("exit_code", -(std::int64_t{1} << 31), (std::int64_t{1} << 31) - 1));
   return m;
 }
 
@@ -558,8 +560,8 @@ Result<ErrorMessage> readError(const json::object& o) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
   if (!codeChars) {
-    return fail(Errc::kBadFormat, f.where("code") + ": " + quoted(m.code) +
-                                      " must use only a-z, 0-9 and '_'");
+    return fail(Errc::kBadFormat,
+                f.where("code") + ": " + quoted(m.code) + " must use only a-z, 0-9 and '_'");
   }
   PC_PROTO_ASSIGN(m.message, f.str("message", kMaxErrorTextLength));
   return m;
@@ -685,94 +687,93 @@ namespace detail {
 
 json::object toObject(const Message& m, bool withSignature) {
   json::object o;
-  std::visit(
-      Overloaded{
-          [&](const DeployRequest& x) {
-            writeHeader(o, x.header, withSignature);
-            o["image"] = x.image;
-            o["cpu_millicores"] = x.cpuMillicores;
-            o["memory_bytes"] = x.memoryBytes;
-            if (x.exposePort) o["expose_port"] = std::int64_t{*x.exposePort};
-            json::object env;
-            for (const auto& [k, v] : x.env) env[k] = v;
-            o["env"] = std::move(env);
-            o["timeout_seconds"] = x.timeoutSeconds;
-          },
-          [&](const DeployProgress& x) {
-            o["deployment_id"] = x.deploymentId;
-            o["phase"] = x.phase == DeployPhase::kPulling ? "pulling" : "starting";
-            putOpt(o, "percent", x.percent);
-            putOpt(o, "bytes_done", x.bytesDone);
-            putOpt(o, "bytes_total", x.bytesTotal);
-          },
-          [&](const DeployResponse& x) {
-            o["deployment_id"] = x.deploymentId;
-            o["state"] = toString(x.state);
-            putOpt(o, "url", x.url);
-            putOpt(o, "error", x.error);
-          },
-          [&](const StopRequest& x) {
-            writeHeader(o, x.header, withSignature);
-            o["deployment_id"] = x.deploymentId;
-            o["force"] = x.force;
-          },
-          [&](const StopResponse& x) {
-            o["deployment_id"] = x.deploymentId;
-            o["state"] = toString(x.state);
-          },
-          [&](const StatusRequest& x) {
-            writeHeader(o, x.header, withSignature);
-            putOpt(o, "deployment_id", x.deploymentId);
-          },
-          [&](const StatusResponse& x) {
-            json::array arr;
-            for (const auto& d : x.deployments) {
-              json::object e;
-              e["deployment_id"] = d.deploymentId;
-              e["image"] = d.image;
-              e["state"] = toString(d.state);
-              putOpt(e, "started_at", d.startedAtMs);
-              putOpt(e, "url", d.url);
-              putOpt(e, "cpu_usage_millicores", d.cpuUsageMillicores);
-              putOpt(e, "memory_bytes", d.memoryBytes);
-              e["memory_limit"] = d.memoryLimit;
-              putOpt(e, "exit_code", d.exitCode);
-              arr.emplace_back(std::move(e));
-            }
-            o["deployments"] = std::move(arr);
-          },
-          [&](const LogsRequest& x) {
-            writeHeader(o, x.header, withSignature);
-            o["deployment_id"] = x.deploymentId;
-            o["follow"] = x.follow;
-            putOpt(o, "tail", x.tail);
-            putOpt(o, "since", x.sinceMs);
-          },
-          [&](const LogEntry& x) {
-            o["stream"] = x.stream == LogStream::kStdout ? "stdout" : "stderr";
-            o["timestamp"] = x.timestampMs;
-            o["line"] = x.line;
-          },
-          [&](const LogsEnd& x) { putOpt(o, "reason", x.reason); },
-          [&](const ErrorMessage& x) {
-            o["code"] = x.code;
-            o["message"] = x.message;
-          },
-          [&](const RegisterRoute& x) {
-            writeHeader(o, x.header, withSignature);
-            o["deployment_id"] = x.deploymentId;
-          },
-          [&](const RouteRegistered& x) {
-            o["deployment_id"] = x.deploymentId;
-            o["url"] = x.url;
-          },
-          [&](const UnregisterRoute& x) {
-            writeHeader(o, x.header, withSignature);
-            o["deployment_id"] = x.deploymentId;
-          },
-          [&](const Heartbeat& x) { o["timestamp"] = x.timestampMs; },
-      },
-      m);
+  std::visit(Overloaded{
+                 [&](const DeployRequest& x) {
+                   writeHeader(o, x.header, withSignature);
+                   o["image"] = x.image;
+                   o["cpu_millicores"] = x.cpuMillicores;
+                   o["memory_bytes"] = x.memoryBytes;
+                   if (x.exposePort) o["expose_port"] = std::int64_t{*x.exposePort};
+                   json::object env;
+                   for (const auto& [k, v] : x.env) env[k] = v;
+                   o["env"] = std::move(env);
+                   o["timeout_seconds"] = x.timeoutSeconds;
+                 },
+                 [&](const DeployProgress& x) {
+                   o["deployment_id"] = x.deploymentId;
+                   o["phase"] = x.phase == DeployPhase::kPulling ? "pulling" : "starting";
+                   putOpt(o, "percent", x.percent);
+                   putOpt(o, "bytes_done", x.bytesDone);
+                   putOpt(o, "bytes_total", x.bytesTotal);
+                 },
+                 [&](const DeployResponse& x) {
+                   o["deployment_id"] = x.deploymentId;
+                   o["state"] = toString(x.state);
+                   putOpt(o, "url", x.url);
+                   putOpt(o, "error", x.error);
+                 },
+                 [&](const StopRequest& x) {
+                   writeHeader(o, x.header, withSignature);
+                   o["deployment_id"] = x.deploymentId;
+                   o["force"] = x.force;
+                 },
+                 [&](const StopResponse& x) {
+                   o["deployment_id"] = x.deploymentId;
+                   o["state"] = toString(x.state);
+                 },
+                 [&](const StatusRequest& x) {
+                   writeHeader(o, x.header, withSignature);
+                   putOpt(o, "deployment_id", x.deploymentId);
+                 },
+                 [&](const StatusResponse& x) {
+                   json::array arr;
+                   for (const auto& d : x.deployments) {
+                     json::object e;
+                     e["deployment_id"] = d.deploymentId;
+                     e["image"] = d.image;
+                     e["state"] = toString(d.state);
+                     putOpt(e, "started_at", d.startedAtMs);
+                     putOpt(e, "url", d.url);
+                     putOpt(e, "cpu_usage_millicores", d.cpuUsageMillicores);
+                     putOpt(e, "memory_bytes", d.memoryBytes);
+                     e["memory_limit"] = d.memoryLimit;
+                     putOpt(e, "exit_code", d.exitCode);
+                     arr.emplace_back(std::move(e));
+                   }
+                   o["deployments"] = std::move(arr);
+                 },
+                 [&](const LogsRequest& x) {
+                   writeHeader(o, x.header, withSignature);
+                   o["deployment_id"] = x.deploymentId;
+                   o["follow"] = x.follow;
+                   putOpt(o, "tail", x.tail);
+                   putOpt(o, "since", x.sinceMs);
+                 },
+                 [&](const LogEntry& x) {
+                   o["stream"] = x.stream == LogStream::kStdout ? "stdout" : "stderr";
+                   o["timestamp"] = x.timestampMs;
+                   o["line"] = x.line;
+                 },
+                 [&](const LogsEnd& x) { putOpt(o, "reason", x.reason); },
+                 [&](const ErrorMessage& x) {
+                   o["code"] = x.code;
+                   o["message"] = x.message;
+                 },
+                 [&](const RegisterRoute& x) {
+                   writeHeader(o, x.header, withSignature);
+                   o["deployment_id"] = x.deploymentId;
+                 },
+                 [&](const RouteRegistered& x) {
+                   o["deployment_id"] = x.deploymentId;
+                   o["url"] = x.url;
+                 },
+                 [&](const UnregisterRoute& x) {
+                   writeHeader(o, x.header, withSignature);
+                   o["deployment_id"] = x.deploymentId;
+                 },
+                 [&](const Heartbeat& x) { o["timestamp"] = x.timestampMs; },
+             },
+             m);
   return o;
 }
 
@@ -809,8 +810,8 @@ Result<Message> fromObject(MessageType t, const json::object& o, bool sig) {
     case MessageType::kHeartbeat:
       return wrap(readHeartbeat(o));
   }
-  return fail(Errc::kUnknownType, "unknown message type " +
-                                      std::to_string(static_cast<unsigned>(t)));
+  return fail(Errc::kUnknownType,
+              "unknown message type " + std::to_string(static_cast<unsigned>(t)));
 }
 
 }  // namespace detail

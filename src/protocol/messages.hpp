@@ -61,7 +61,15 @@ struct RequestHeader {
   friend bool operator==(const RequestHeader&, const RequestHeader&) = default;
 };
 
-enum class DeploymentState { kPending, kPulling, kStarting, kRunning, kStopping, kStopped, kFailed };
+enum class DeploymentState {
+  kPending,
+  kPulling,
+  kStarting,
+  kRunning,
+  kStopping,
+  kStopped,
+  kFailed
+};
 /// "pending", "pulling", "starting", "running", "stopping", "stopped", "failed".
 std::string_view toString(DeploymentState s);
 std::optional<DeploymentState> deploymentStateFromString(std::string_view s);

@@ -36,14 +36,20 @@ std::string withMember(const Message& m, std::string_view key, std::string_view 
   for (; end < body.size(); ++end) {
     const char c = body[end];
     if (inStr) {
-      if (c == '\\') ++end;
-      else if (c == '"') inStr = false;
+      if (c == '\\')
+        ++end;
+      else if (c == '"')
+        inStr = false;
       continue;
     }
-    if (c == '"') inStr = true;
-    else if (c == '{' || c == '[') ++depth;
-    else if ((c == '}' || c == ']') && depth > 0) --depth;
-    else if ((c == ',' || c == '}') && depth == 0) break;
+    if (c == '"')
+      inStr = true;
+    else if (c == '{' || c == '[')
+      ++depth;
+    else if ((c == '}' || c == ']') && depth > 0)
+      --depth;
+    else if ((c == ',' || c == '}') && depth == 0)
+      break;
   }
   return body.substr(0, start) + std::string(rawValue) + body.substr(end);
 }
@@ -65,10 +71,10 @@ void expectRejected(const Message& m, std::string_view key, std::string_view raw
 TEST(Messages, DeployRequestWireFormat) {
   const auto d = deployRequest();
   const std::string body = toJson(d);
-  for (auto field : {"\"request_id\":\"000102030405060708090a0b0c0d0e0f\"",
-                     "\"requester_id\":\"12D3KooW", "\"timestamp\":1700000000000",
-                     "\"cpu_millicores\":500", "\"memory_bytes\":268435456", "\"expose_port\":8080",
-                     "\"timeout_seconds\":300", "\"env\":{", "\"signature\":\"0000"}) {
+  for (auto field :
+       {"\"request_id\":\"000102030405060708090a0b0c0d0e0f\"", "\"requester_id\":\"12D3KooW",
+        "\"timestamp\":1700000000000", "\"cpu_millicores\":500", "\"memory_bytes\":268435456",
+        "\"expose_port\":8080", "\"timeout_seconds\":300", "\"env\":{", "\"signature\":\"0000"}) {
     EXPECT_NE(body.find(field), std::string::npos) << field << " in " << body;
   }
   EXPECT_EQ(roundTrip(d), Message(d));
@@ -78,10 +84,18 @@ TEST(Messages, EveryTypeRoundTrips) {
   const std::string dep = "dep-abcdefghijklmnop";
   StatusRequest all{header(), std::nullopt};
   StatusRequest one{header(), dep};
-  DeploymentStatus st{dep, "nginx:1", DeploymentState::kRunning, test::kNow,
-                      "https://" + dep + ".example.net", 250, 1 << 20, 64 << 20, std::nullopt};
-  DeploymentStatus failed{dep, "nginx:1", DeploymentState::kFailed, std::nullopt, std::nullopt,
-                          std::nullopt, std::nullopt, 64 << 20, 137};
+  DeploymentStatus st{dep,
+                      "nginx:1",
+                      DeploymentState::kRunning,
+                      test::kNow,
+                      "https://" + dep + ".example.net",
+                      250,
+                      1 << 20,
+                      64 << 20,
+                      std::nullopt};
+  DeploymentStatus failed{dep,          "nginx:1",    DeploymentState::kFailed,
+                          std::nullopt, std::nullopt, std::nullopt,
+                          std::nullopt, 64 << 20,     137};
   const std::vector<Message> all_msgs = {
       deployRequest(),
       DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000},
@@ -156,8 +170,8 @@ TEST(Messages, StrictValidationNamesTheField) {
   expectRejected(entry, "stream", "\"stdin\"", Errc::kBadFormat, "stream");
   const Message err = ErrorMessage{"x", "y"};
   expectRejected(err, "code", "\"Bad Code\"", Errc::kBadFormat, "code");
-  const Message resp = DeployResponse{"dep-abcdefghijklmnop", DeploymentState::kRunning,
-                                      std::nullopt, std::nullopt};
+  const Message resp =
+      DeployResponse{"dep-abcdefghijklmnop", DeploymentState::kRunning, std::nullopt, std::nullopt};
   expectRejected(resp, "url", "\"javascript:alert(1)\"", Errc::kBadFormat, "url");
   expectRejected(resp, "state", "\"exploded\"", Errc::kBadFormat, "state");
 
@@ -201,7 +215,8 @@ TEST(Messages, LocallyBuiltInvalidUtf8IsCaught) {
   e.line = sanitizeUtf8(e.line);
   EXPECT_EQ(e.line, "bad \xef\xbf\xbd byte");
   EXPECT_TRUE(validate(e));
-  EXPECT_EQ(sanitizeUtf8("\xc0\xaf\xed\xa0\x80ok"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdok");
+  EXPECT_EQ(sanitizeUtf8("\xc0\xaf\xed\xa0\x80ok"),
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdok");
 }
 
 TEST(Messages, Ids) {
@@ -259,8 +274,8 @@ rc::Gen<RequestHeader> genHeader() {
 RC_GTEST_PROP(MessagesProp, DeployRequestRoundTrip, ()) {
   DeployRequest d;
   d.header = *genHeader();
-  d.image = *rc::gen::nonEmpty(rc::gen::container<std::string>(
-      rc::gen::elementOf(std::string("abcxyz0189._-/:@"))));
+  d.image = *rc::gen::nonEmpty(
+      rc::gen::container<std::string>(rc::gen::elementOf(std::string("abcxyz0189._-/:@"))));
   if (d.image.size() > kMaxImageRefLength) d.image.resize(kMaxImageRefLength);
   d.cpuMillicores = *rc::gen::inRange<std::int64_t>(1, kMaxCpuMillicores + 1);
   d.memoryBytes = *rc::gen::inRange<std::int64_t>(kMinMemoryBytes, kMaxMemoryBytes + 1);
@@ -289,7 +304,8 @@ RC_GTEST_PROP(MessagesProp, StatusAndLogsRoundTrip, ()) {
     e.state = *rc::gen::elementOf(std::vector<DeploymentState>{
         DeploymentState::kPending, DeploymentState::kRunning, DeploymentState::kFailed});
     if (*rc::gen::arbitrary<bool>()) e.startedAtMs = *rc::gen::inRange<std::int64_t>(0, 1LL << 52);
-    if (*rc::gen::arbitrary<bool>()) e.cpuUsageMillicores = *rc::gen::inRange<std::int64_t>(0, 64000);
+    if (*rc::gen::arbitrary<bool>())
+      e.cpuUsageMillicores = *rc::gen::inRange<std::int64_t>(0, 64000);
     if (*rc::gen::arbitrary<bool>()) e.exitCode = *rc::gen::arbitrary<std::int32_t>();
     e.memoryLimit = *rc::gen::inRange<std::int64_t>(0, 1LL << 40);
     s.deployments.push_back(e);
@@ -305,7 +321,8 @@ RC_GTEST_PROP(MessagesProp, StatusAndLogsRoundTrip, ()) {
   RC_ASSERT(std::get<LogEntry>(*eb) == e);
 }
 
-RC_GTEST_PROP(MessagesProp, ArbitraryBodiesNeverCrash, (std::uint8_t type, const std::string& body)) {
+RC_GTEST_PROP(MessagesProp, ArbitraryBodiesNeverCrash,
+              (std::uint8_t type, const std::string& body)) {
   auto t = messageTypeFromByte(type);
   if (!t) return;
   auto m = fromJson(*t, body);

@@ -66,9 +66,9 @@ Result<void> verify(const Message& m, const crypto::PeerId& expected) {
     return fail(Errc::kBadSignature, name + ": signature is not 64 bytes of hex");
   }
   if (!crypto::ed25519::verify(*key, asBytes(payloadOf(m)), *sig)) {
-    return fail(Errc::kBadSignature,
-                name + ": signature does not verify for requester " + expectedText +
-                    " (altered in transit, or signed for another message)");
+    return fail(Errc::kBadSignature, name + ": signature does not verify for requester " +
+                                         expectedText +
+                                         " (altered in transit, or signed for another message)");
   }
   return {};
 }

@@ -49,8 +49,7 @@ TEST(Signing, SurvivesTheWireAndMemberOrder) {
       "\", \"env\": {\"_X1\": \"\", \"GREETING\": \"hello \\\"world\\\"\\n\"}, \"expose_port\": "
       "8080, \"memory_bytes\": 268435456, \"cpu_millicores\": 500, \"image\": \"" +
       d.image + "\", \"timestamp\": 1700000000000, \"requester_id\": \"" +
-      std::string(test::kSeedPeer) +
-      "\", \"request_id\": \"000102030405060708090a0b0c0d0e0f\" }";
+      std::string(test::kSeedPeer) + "\", \"request_id\": \"000102030405060708090a0b0c0d0e0f\" }";
   auto r = fromJsonAs<DeployRequest>(reordered);
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_TRUE(verify(*r, seedIdentity().peerId()));

@@ -36,9 +36,8 @@ class Stmt {
 Result<std::unique_ptr<SqliteReplayCache>> SqliteReplayCache::open(
     const std::filesystem::path& path, std::size_t capacity) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = storageError(db, "cannot open " + path.string());
     sqlite3_close(db);
@@ -109,9 +108,9 @@ Result<void> SqliteReplayCache::remember(std::string_view requester, std::string
       return rollback(storageError(db_, "count"));
     }
     if (static_cast<std::size_t>(sqlite3_column_int64(count.get(), 0)) >= capacity_) {
-      return rollback(fail(Errc::kReplayCacheFull,
-                           "the replay cache holds " + std::to_string(capacity_) +
-                               " recent requests; retry in a few minutes"));
+      return rollback(fail(Errc::kReplayCacheFull, "the replay cache holds " +
+                                                       std::to_string(capacity_) +
+                                                       " recent requests; retry in a few minutes"));
     }
   }
   {

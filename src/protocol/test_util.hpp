@@ -12,7 +12,8 @@ inline crypto::Identity seedIdentity(std::uint8_t start = 0) {
 }
 
 inline constexpr std::int64_t kNow = 1'700'000'000'000;
-inline constexpr std::string_view kSeedPeer = "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB";
+inline constexpr std::string_view kSeedPeer =
+    "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB";
 inline constexpr std::string_view kZeroSignature =
     "0000000000000000000000000000000000000000000000000000000000000000"
     "0000000000000000000000000000000000000000000000000000000000000000";
