@@ -134,6 +134,7 @@ Host::~Host() = default;
 std::shared_ptr<Host> Host::create(asio::any_io_executor ex, const crypto::Identity& identity,
                                    HostConfig config) {
   std::shared_ptr<Host> h(new Host(std::move(ex), identity, std::move(config)));
+  if (auto k = crypto::x25519::KeyPair::generate()) h->noiseStatic_ = std::move(*k);
   h->installDefaultHandlers();
   return h;
 }
@@ -215,7 +216,8 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
   TcpStream* rawPtr = raw.get();
   std::unique_ptr<SecureConn> sc;
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
-  auto secured = co_await secureInbound(std::move(raw), identity_);
+  auto secured =
+      co_await secureInbound(std::move(raw), identity_, noiseStatic_ ? &*noiseStatic_ : nullptr);
   if (!secured) {
     spdlog::debug("inbound handshake from {} failed: {}", remote.toString(),
                   dog.fired() ? timeoutError("handshake", config_.handshakeTimeout).message()
@@ -347,7 +349,8 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   if (!raw) co_return raw.error();
   TcpStream* rawPtr = raw->get();
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
-  auto sc = co_await secureOutbound(std::move(*raw), identity_, expected);
+  auto sc = co_await secureOutbound(std::move(*raw), identity_, expected,
+                                    noiseStatic_ ? &*noiseStatic_ : nullptr);
   if (!sc)
     co_return dog.fired() ? timeoutError("security handshake", config_.handshakeTimeout)
                           : sc.error();
@@ -470,13 +473,27 @@ Task<PeerInfo> Host::identify(const std::shared_ptr<Connection>& conn) {
 
 Task<std::chrono::microseconds> Host::ping(const std::shared_ptr<Connection>& conn) {
   auto self = shared_from_this();
-  const std::vector<std::string> protos{std::string(kPingProtocol)};
-  auto s = co_await newStream(conn, protos);
+  // Optimistic negotiation: proposal and ping payload leave in one flight, the confirmation is
+  // read back before the echo. One round trip instead of two; a remote without ping answers
+  // "na" and the ping fails either way.
+  auto s = conn->session->openStream();
   if (!s) co_return s.error();
+  yamux::Stream* sp = s->get();
+  Watchdog dog(ex_, config_.negotiateTimeout, [sp] { sp->reset(); });
   std::array<std::uint8_t, 32> out{}, in{};
   RAND_bytes(out.data(), static_cast<int>(out.size()));
+  Bytes flight;
+  multistream::encodeProposal(kPingProtocol, flight);
+  append(flight, out);
   const auto start = std::chrono::steady_clock::now();
-  if (auto w = co_await (*s)->write(out); !w) co_return w.error();
+  if (auto w = co_await (*s)->write(flight); !w) co_return w.error();
+  if (auto r = co_await multistream::readConfirmation(**s, kPingProtocol); !r) {
+    if (conn->session->isClosed() && conn->session->framesReceived() == 0) {
+      co_return gatedByRemote(conn->peer);
+    }
+    co_return dog.fired() ? timeoutError("ping", config_.negotiateTimeout) : r.error();
+  }
+  (*s)->protocol = std::string(kPingProtocol);
   if (auto r = co_await readExact(**s, in); !r) co_return r.error();
   const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);

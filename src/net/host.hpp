@@ -119,6 +119,7 @@ class Host : public std::enable_shared_from_this<Host> {
 
   asio::any_io_executor ex_;
   const crypto::Identity& identity_;
+  std::optional<crypto::x25519::KeyPair> noiseStatic_;  ///< one Noise static key per host
   HostConfig config_;
   Gater gater_;
   RejectListener onReject_;

@@ -104,8 +104,10 @@ Handshake::Handshake(bool initiator, const crypto::Identity& identity, crypto::x
 }
 
 Result<Handshake> Handshake::create(bool initiator, const crypto::Identity& identity,
-                                    std::vector<std::string> offeredMuxers) {
-  auto s = crypto::x25519::KeyPair::generate();
+                                    std::vector<std::string> offeredMuxers,
+                                    const crypto::x25519::KeyPair* staticKey) {
+  auto s = staticKey != nullptr ? Result<crypto::x25519::KeyPair>(*staticKey)
+                                : crypto::x25519::KeyPair::generate();
   if (!s) return s.error();
   auto e = crypto::x25519::KeyPair::generate();
   if (!e) return e.error();

@@ -71,8 +71,12 @@ class Handshake {
  public:
   /// `identity` signs the payload; the Noise static key is fresh per handshake (libp2p allows it,
   /// and it keeps no long-lived DH secret around).
+  /// `staticKey` is the Noise static key; without one a fresh key is made for this handshake.
+  /// A host reuses one (libp2p allows it: the identity signature binds whichever key is used),
+  /// which takes a key generation off every handshake's critical path.
   static Result<Handshake> create(bool initiator, const crypto::Identity& identity,
-                                  std::vector<std::string> offeredMuxers = {});
+                                  std::vector<std::string> offeredMuxers = {},
+                                  const crypto::x25519::KeyPair* staticKey = nullptr);
 
   bool isInitiator() const { return initiator_; }
   /// Which message comes next: 0, 1, 2 → handshake; 3 → complete.
