@@ -18,7 +18,8 @@ function(pc_add_module NAME)
 endfunction()
 
 # pc_add_fuzz(NAME SOURCE DEPS ...)
-#   With PC_FUZZ: a libFuzzer binary fuzz_<NAME>.
+#   With PC_FUZZ (fuzz-only build) or PC_LIBFUZZER (the asan build: unit tests and fuzzers from
+#   one compilation): a libFuzzer binary fuzz_<NAME>.
 #   Without: the same entry point linked with a replay driver and registered as a ctest that feeds
 #   every file of tests/fuzz/corpus/<NAME> (seeds and kept crash reproducers) through it.
 function(pc_add_fuzz NAME SOURCE)
@@ -29,9 +30,14 @@ function(pc_add_fuzz NAME SOURCE)
   add_executable(fuzz_${NAME} ${SOURCE})
   target_link_libraries(fuzz_${NAME} PRIVATE ${F_DEPS} pc_warnings)
   set(corpus ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${NAME})
-  if(PC_FUZZ)
+  if(PC_FUZZ OR PC_LIBFUZZER)
     target_compile_options(fuzz_${NAME} PRIVATE -fsanitize=fuzzer)
     target_link_options(fuzz_${NAME} PRIVATE -fsanitize=fuzzer)
+    if(PC_LIBFUZZER)
+      # The libFuzzer binary replays the corpus once (-runs=0) as a regression test.
+      add_test(NAME fuzz_replay_${NAME} COMMAND fuzz_${NAME} -runs=0 ${corpus})
+      set_tests_properties(fuzz_replay_${NAME} PROPERTIES LABELS "fuzz-replay")
+    endif()
   else()
     target_link_libraries(fuzz_${NAME} PRIVATE pc_fuzz_replay)
     add_test(NAME fuzz_replay_${NAME} COMMAND fuzz_${NAME} ${corpus})

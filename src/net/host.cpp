@@ -50,6 +50,14 @@ class Watchdog {
 
 }  // namespace
 
+Error Host::explainClosed(const Connection& conn, Error e) const {
+  // With early muxer negotiation a gating remote's refusal shows up on first use: the
+  // connection closed before the remote sent a single frame.
+  if (conn.session->isClosed() && conn.session->framesReceived() == 0)
+    return gatedByRemote(conn.peer);
+  return e;
+}
+
 Error Host::gatedByRemote(const crypto::PeerId& peer) const {
   // A gating peer closes right after the handshake, which is all we can observe of it.
   return fail(Errc::kGated, "the remote " + peer.toBase58() +
@@ -392,19 +400,14 @@ Task<std::shared_ptr<yamux::Stream>> Host::newStream(const std::shared_ptr<Conne
                                                      const std::vector<std::string>& protocols) {
   auto self = shared_from_this();
   auto s = conn->session->openStream();
-  if (!s) co_return s.error();
+  if (!s) co_return explainClosed(*conn, s.error());
   yamux::Stream* sp = s->get();
   Watchdog dog(ex_, config_.negotiateTimeout, [sp] { sp->reset(); });
   auto proto = co_await multistream::selectOne(**s, protocols);
   if (!proto) {
     (*s)->reset();
-    // With early muxer negotiation a gating remote's refusal shows up here: the connection
-    // closed before it sent a single frame.
-    if (conn->session->isClosed() && conn->session->framesReceived() == 0) {
-      co_return gatedByRemote(conn->peer);
-    }
     co_return dog.fired() ? timeoutError("protocol negotiation", config_.negotiateTimeout)
-                          : proto.error();
+                          : explainClosed(*conn, proto.error());
   }
   (*s)->protocol = *proto;
   co_return std::move(*s);
@@ -477,7 +480,7 @@ Task<std::chrono::microseconds> Host::ping(const std::shared_ptr<Connection>& co
   // read back before the echo. One round trip instead of two; a remote without ping answers
   // "na" and the ping fails either way.
   auto s = conn->session->openStream();
-  if (!s) co_return s.error();
+  if (!s) co_return explainClosed(*conn, s.error());
   yamux::Stream* sp = s->get();
   Watchdog dog(ex_, config_.negotiateTimeout, [sp] { sp->reset(); });
   std::array<std::uint8_t, 32> out{}, in{};
@@ -488,10 +491,8 @@ Task<std::chrono::microseconds> Host::ping(const std::shared_ptr<Connection>& co
   const auto start = std::chrono::steady_clock::now();
   if (auto w = co_await (*s)->write(flight); !w) co_return w.error();
   if (auto r = co_await multistream::readConfirmation(**s, kPingProtocol); !r) {
-    if (conn->session->isClosed() && conn->session->framesReceived() == 0) {
-      co_return gatedByRemote(conn->peer);
-    }
-    co_return dog.fired() ? timeoutError("ping", config_.negotiateTimeout) : r.error();
+    co_return dog.fired() ? timeoutError("ping", config_.negotiateTimeout)
+                          : explainClosed(*conn, r.error());
   }
   (*s)->protocol = std::string(kPingProtocol);
   if (auto r = co_await readExact(**s, in); !r) co_return r.error();

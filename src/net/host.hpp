@@ -116,6 +116,7 @@ class Host : public std::enable_shared_from_this<Host> {
               const std::string& reason);
   void installDefaultHandlers();
   Error gatedByRemote(const crypto::PeerId& peer) const;
+  Error explainClosed(const Connection& conn, Error e) const;
 
   asio::any_io_executor ex_;
   const crypto::Identity& identity_;

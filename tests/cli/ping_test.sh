@@ -26,7 +26,7 @@ out=$("$PEERCTL" ping "$ADDR" -c 1 2>&1) && ko "ping of an untrusted provider su
   { grep -q "not a trusted peer" <<<"$out" && ok "dialer refuses an untrusted provider" || ko "untrusted provider: $out"; }
 "$PEERCTL" peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null
 out=$("$PEERCTL" ping prov -c 1 2>&1) && ko "provider accepted an untrusted developer" || \
-  { grep -q "does not trust us" <<<"$out" && ok "provider refuses an untrusted developer, message says why" || ko "untrusted developer: $out"; }
+  { grep -q "does not trust us" <<<"$out" && ok "provider refuses an untrusted developer, message says why" || ko "untrusted developer: $(tr "\n" " " <<<"$out")"; }
 grep -q "refused.*$DEV.*not trusted" "$W/prov.log" && ok "provider logged the refusal with the peer id" || ko "no refusal log"
 
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$DEV" --name dev >/dev/null   # daemon still running

@@ -71,7 +71,6 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
   std::uint32_t sendWindow_ = Config::kInitialWindow;
   std::chrono::steady_clock::time_point lastUpdate_;
   bool writing_ = false;
-  std::uint64_t framesReceived_ = 0;
   bool localFin_ = false;
   bool remoteFin_ = false;
   bool reset_ = false;  ///< reset by either side
