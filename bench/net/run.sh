@@ -17,15 +17,14 @@ cmake --preset release >/dev/null
 cmake --build build/release --target pc_interop_peer >/dev/null
 PEER=$ROOT/build/release/bin/pc_interop_peer
 W=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
+# Listeners are started inside $(…) subshells, so their pids are kept in files, not a variable.
+cleanup() { for f in "$W"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$W"; }
 trap cleanup EXIT
 : >"$OUT"
 
 listen() {  # listen NAME CMD... → prints the listener's address
   local name=$1; shift
   "$@" >"$W/$name.out" 2>"$W/$name.err" &
-  pids+=($!)
   echo $! >"$W/$name.pid"
   for _ in $(seq 200); do grep -q listening "$W/$name.out" 2>/dev/null && break; sleep 0.05; done
   python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["addrs"][0])' "$W/$name.out"
