@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -B build -G Ninja >/dev/null
-cmake --build build -j "$(nproc)"
+# The programs only (tests are built by scripts/test.sh).
+cmake --build build -j "$(nproc)" --target peerctl peercomputed peergateway
 B=$PWD/build/bin
 
 DEMO=$(mktemp -d /tmp/peercompute-demo.XXXXXX)
