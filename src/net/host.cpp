@@ -171,7 +171,8 @@ Result<Multiaddr> Host::listen(const Multiaddr& addr) {
   auto shared = std::make_shared<tcp::acceptor>(std::move(*acceptor));
   auto bound = toMultiaddr(shared->local_endpoint());
   acceptors_.push_back(shared);
-  listenAddrs_.push_back(bound);
+  // Identify advertises what peers can dial: a wildcard becomes the interface addresses.
+  for (auto& a : expandWildcard(shared->local_endpoint())) listenAddrs_.push_back(std::move(a));
   asio::co_spawn(
       ex_, [self = shared_from_this(), shared]() { return self->acceptLoop(shared); },
       asio::detached);

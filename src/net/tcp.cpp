@@ -4,6 +4,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <ifaddrs.h>
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <algorithm>
+
 #include "net/error.hpp"
 
 namespace pc::net {
@@ -14,6 +20,36 @@ Multiaddr toMultiaddr(const tcp::endpoint& ep) {
   text += "/tcp/" + std::to_string(ep.port());
   auto ma = Multiaddr::parse(text);
   return ma ? *ma : Multiaddr{};
+}
+
+std::vector<Multiaddr> expandWildcard(const tcp::endpoint& bound) {
+  if (!bound.address().is_unspecified()) return {toMultiaddr(bound)};
+  const bool v6 = bound.address().is_v6();
+  std::vector<Multiaddr> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {toMultiaddr(bound)};
+  for (auto* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+    if (ifa->ifa_addr == nullptr || (ifa->ifa_flags & IFF_UP) == 0) continue;
+    asio::ip::address addr;
+    if (ifa->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ifa->ifa_addr);
+      addr = asio::ip::address_v4(ntohl(sin->sin_addr.s_addr));
+    } else if (ifa->ifa_addr->sa_family == AF_INET6 && v6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ifa->ifa_addr);
+      asio::ip::address_v6::bytes_type b{};
+      std::copy(std::begin(sin6->sin6_addr.s6_addr), std::end(sin6->sin6_addr.s6_addr), b.begin());
+      const asio::ip::address_v6 a6(b);
+      if (a6.is_link_local()) continue;  // needs a zone id to be dialable
+      addr = a6;
+    } else {
+      continue;
+    }
+    auto ma = toMultiaddr(tcp::endpoint(addr, bound.port()));
+    if (!ma.empty() && std::find(out.begin(), out.end(), ma) == out.end()) out.push_back(ma);
+  }
+  ::freeifaddrs(list);
+  if (out.empty()) out.push_back(toMultiaddr(bound));
+  return out;
 }
 
 TcpStream::TcpStream(tcp::socket socket) : socket_(std::move(socket)) {

@@ -33,6 +33,9 @@ class TcpStream final : public ByteStream {
 };
 
 Multiaddr toMultiaddr(const tcp::endpoint& ep);
+/// For a wildcard listen address (0.0.0.0 or ::), the concrete addresses of this host's up
+/// interfaces with the same port (what peers can actually dial); other addresses unchanged.
+std::vector<Multiaddr> expandWildcard(const tcp::endpoint& bound);
 /// Resolves a TCP multiaddr to endpoints (DNS names through the system resolver; dns4/dns6
 /// restrict the family). Errors: kBadMultiaddr for non-TCP addresses, kUnreachable.
 Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr);

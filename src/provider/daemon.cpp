@@ -62,7 +62,9 @@ int runDaemon(const DaemonOptions& options) {
       std::cerr << "error: " << bound.error().message() << "\n";
       return 1;
     }
-    std::cout << "Listening on " << bound->withPeerId(identity->peerId()).toString() << std::endl;
+  }
+  for (const auto& a : host->listenAddrs()) {
+    std::cout << "Listening on " << a.withPeerId(identity->peerId()).toString() << std::endl;
   }
   std::cout << "Trusted peers: " << gate->store().peers().size()
             << " (manage with: PEERCOMPUTE_HOME=" << options.dataDir.string()
