@@ -1,5 +1,6 @@
 #include "provider/daemon.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,10 @@
 namespace pc::provider {
 
 int runDaemon(const DaemonOptions& options) {
+  // Logs go to stderr and are flushed per line: a daemon's refusals must reach its log at once,
+  // not when stdio buffers happen to fill.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("peercomputed"));
+  spdlog::flush_on(spdlog::level::info);
   if (auto r = fs::ensurePrivateDir(options.dataDir); !r) {
     std::cerr << "error: " << r.error().message() << "\n";
     return 1;
