@@ -69,6 +69,19 @@ Error Host::gatedByRemote(const crypto::PeerId& peer) const {
 
 namespace {
 
+/// Counts a connection upgrade in progress for as long as it lives (the connection limit
+/// includes handshakes that have not finished yet).
+class UpgradeSlot {
+ public:
+  explicit UpgradeSlot(std::size_t& n) : n_(n) { ++n_; }
+  ~UpgradeSlot() { --n_; }
+  UpgradeSlot(const UpgradeSlot&) = delete;
+  UpgradeSlot& operator=(const UpgradeSlot&) = delete;
+
+ private:
+  std::size_t& n_;
+};
+
 Error timeoutError(const char* what, std::chrono::milliseconds t) {
   return fail(Errc::kTimeout,
               std::string(what) + " did not finish within " + std::to_string(t.count()) + " ms");
@@ -216,11 +229,7 @@ void Host::reject(const std::optional<crypto::PeerId>& peer, const Multiaddr& re
 
 asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
   auto self = shared_from_this();
-  ++pendingUpgrades_;
-  struct Pending {
-    std::size_t& n;
-    ~Pending() { --n; }
-  } pending{pendingUpgrades_};
+  const UpgradeSlot slot(pendingUpgrades_);
   const auto remote = raw->remoteAddr();
   TcpStream* rawPtr = raw.get();
   std::unique_ptr<SecureConn> sc;
@@ -349,11 +358,7 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
     co_return fail(Errc::kLimit,
                    "connection limit " + std::to_string(config_.maxConnections) + " reached");
   }
-  ++pendingUpgrades_;
-  struct Pending {
-    std::size_t& n;
-    ~Pending() { --n; }
-  } pending{pendingUpgrades_};
+  const UpgradeSlot slot(pendingUpgrades_);
   auto raw = co_await dialTcp(addr.withoutPeerId(), config_.dialTimeout);
   if (!raw) co_return raw.error();
   TcpStream* rawPtr = raw->get();
