@@ -72,8 +72,7 @@ void Stream::maybeSendWindowUpdate() {
   // window, not by itself; double it (bounded per stream and per session).
   const auto now = Clock::now();
   const auto& cfg = session_->config_;
-  const auto rtt =
-      std::max<std::chrono::microseconds>(session_->rtt_, std::chrono::microseconds(500));
+  const auto rtt = std::max<std::chrono::microseconds>(session_->rtt_, cfg.autoTuneMinRtt);
   if (now - lastUpdate_ < 2 * rtt && recvWindowMax_ < cfg.maxWindow &&
       session_->sessionWindow_ + recvWindowMax_ <= cfg.maxSessionWindow) {
     const auto grown = std::min<std::uint32_t>(recvWindowMax_ * 2, cfg.maxWindow);

@@ -32,6 +32,9 @@ struct Config {
   /// A stream's write waits while this much is queued for the socket.
   std::size_t maxQueuedWrite = 1024 * 1024;
   std::chrono::milliseconds keepAliveInterval{30000};
+  /// Lower bound on the RTT used by window auto-tuning (a window grows when half of it is
+  /// drained within two RTTs); loopback RTTs are too small to measure usefully.
+  std::chrono::microseconds autoTuneMinRtt{500};
 };
 
 class Session;
