@@ -35,37 +35,22 @@ Result<Identity> Identity::decodeKeyFile(BytesView bytes) {
     return fail(Errc::kBadKeyFile,
                 "key file is larger than " + std::to_string(kMaxKeyFileSize) + " bytes");
   }
-  protobuf::Reader reader(bytes);
-  std::optional<std::uint64_t> type;
-  std::optional<BytesView> data;
-  for (;;) {
-    auto f = reader.next();
-    if (!f)
-      return fail(Errc::kBadKeyFile, "key file is not a libp2p PrivateKey: " + f.error().message());
-    if (!*f) break;
-    const auto& field = **f;
-    if (field.number == 1 && field.type == protobuf::WireType::kVarint && !type) {
-      type = field.varint;
-    } else if (field.number == 2 && field.type == protobuf::WireType::kLengthDelimited && !data) {
-      data = field.bytes;
-    } else {
-      return fail(Errc::kBadKeyFile,
-                  "key file has an unexpected or repeated field " + std::to_string(field.number));
-    }
-  }
-  if (!type || !data) return fail(Errc::kBadKeyFile, "key file lacks its key type or key data");
-  if (*type != kKeyTypeEd25519) {
-    return fail(Errc::kUnsupportedKeyType, "key file holds key type " + std::to_string(*type) +
+  auto proto = parseKeyProto(bytes, Errc::kBadKeyFile, "key file");
+  if (!proto) return proto.error();
+  const std::uint64_t type = proto->type;
+  const BytesView data = proto->data;
+  if (type != kKeyTypeEd25519) {
+    return fail(Errc::kUnsupportedKeyType, "key file holds key type " + std::to_string(type) +
                                                "; only Ed25519 (1) is supported");
   }
-  if (data->size() != 64 && data->size() != 32) {
+  if (data.size() != 64 && data.size() != 32) {
     return fail(Errc::kBadKeyFile,
-                "Ed25519 key data must be 64 or 32 bytes, got " + std::to_string(data->size()));
+                "Ed25519 key data must be 64 or 32 bytes, got " + std::to_string(data.size()));
   }
-  auto key = ed25519::PrivateKey::fromSeed(data->first(32));
+  auto key = ed25519::PrivateKey::fromSeed(data.first(32));
   if (!key) return key.error();
-  if (data->size() == 64 &&
-      !std::equal(key->publicKey().begin(), key->publicKey().end(), data->begin() + 32)) {
+  if (data.size() == 64 &&
+      !std::equal(key->publicKey().begin(), key->publicKey().end(), data.begin() + 32)) {
     return fail(Errc::kBadKeyFile, "key file's public key does not match its private key");
   }
   return Identity(std::move(*key));

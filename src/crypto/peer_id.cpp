@@ -19,13 +19,16 @@ Bytes encodePublicKey(const ed25519::PublicKey& key) {
   return out;
 }
 
-Result<ed25519::PublicKey> decodePublicKey(BytesView in) {
+Result<KeyProto> parseKeyProto(BytesView in, Errc errc, std::string_view what) {
   protobuf::Reader reader(in);
   std::optional<std::uint64_t> type;
   std::optional<BytesView> data;
   for (;;) {
     auto f = reader.next();
-    if (!f) return Error(make_error_code(Errc::kBadKey), "public key: " + f.error().message());
+    if (!f) {
+      return fail(errc,
+                  std::string(what) + " is not a libp2p key protobuf: " + f.error().message());
+    }
     if (!*f) break;
     const auto& field = **f;
     if (field.number == 1 && field.type == protobuf::WireType::kVarint && !type) {
@@ -33,22 +36,30 @@ Result<ed25519::PublicKey> decodePublicKey(BytesView in) {
     } else if (field.number == 2 && field.type == protobuf::WireType::kLengthDelimited && !data) {
       data = field.bytes;
     } else {
-      return fail(Errc::kBadKey,
-                  "public key has an unexpected or repeated field " + std::to_string(field.number));
+      return fail(errc, std::string(what) + " has an unexpected or repeated field " +
+                            std::to_string(field.number));
     }
   }
-  if (!type || !data) return fail(Errc::kBadKey, "public key lacks its type or data");
-  if (*type != kKeyTypeEd25519) {
+  if (!type || !data) return fail(errc, std::string(what) + " lacks its key type or key data");
+  return KeyProto{*type, *data};
+}
+
+Result<ed25519::PublicKey> decodePublicKey(BytesView in) {
+  auto proto = parseKeyProto(in, Errc::kBadKey, "public key");
+  if (!proto) return proto.error();
+  const std::uint64_t type = proto->type;
+  const BytesView data = proto->data;
+  if (type != kKeyTypeEd25519) {
     return fail(Errc::kUnsupportedKeyType,
-                *type <= kKeyTypeMax
-                    ? "only Ed25519 keys are supported (got key type " + std::to_string(*type) + ")"
-                    : "unknown key type " + std::to_string(*type));
+                type <= kKeyTypeMax
+                    ? "only Ed25519 keys are supported (got key type " + std::to_string(type) + ")"
+                    : "unknown key type " + std::to_string(type));
   }
-  if (data->size() != ed25519::kPublicKeySize) {
+  if (data.size() != ed25519::kPublicKeySize) {
     return fail(Errc::kBadKey, "Ed25519 public key must be 32 bytes");
   }
   ed25519::PublicKey key{};
-  std::copy(data->begin(), data->end(), key.begin());
+  std::copy(data.begin(), data.end(), key.begin());
   return key;
 }
 

@@ -12,6 +12,15 @@
 
 namespace pc::crypto {
 
+/// The two fields shared by libp2p's `PublicKey` and `PrivateKey` protobufs. Strict: each field
+/// exactly once with its wire type, nothing else (one key, one encoding). Errors use `errc` and
+/// name `what` ("public key", "key file").
+struct KeyProto {
+  std::uint64_t type;
+  BytesView data;  ///< points into the input
+};
+Result<KeyProto> parseKeyProto(BytesView protobuf, Errc errc, std::string_view what);
+
 /// Protobuf `PublicKey{Type=Ed25519, Data=key}` as libp2p encodes it (deterministic).
 Bytes encodePublicKey(const ed25519::PublicKey& key);
 /// Parses a protobuf `PublicKey`. Errors: kUnsupportedKeyType for non-Ed25519 keys, kBadKey for
