@@ -10,20 +10,32 @@
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
 #include "net/host.hpp"
+#include "protocol/sqlite_replay_cache.hpp"
+#include "provider/audit.hpp"
+#include "provider/scheduler.hpp"
+#include "provider/service.hpp"
+#include "provider/store.hpp"
+#include "runtime/docker.hpp"
 #include "trust/trust_store.hpp"
 
 namespace pc::provider {
 
+namespace {
+int startupError(const Error& e) {
+  std::cerr << "error: " << e.message() << "\n";
+  return 1;
+}
+}  // namespace
+
 int runDaemon(const DaemonOptions& options) {
+  const ProviderConfig& cfg = options.config;
   // Logs go to stderr and are flushed per line: a daemon's refusals must reach its log at once,
   // not when stdio buffers happen to fill.
   spdlog::set_default_logger(spdlog::stderr_color_mt("peercomputed"));
   spdlog::flush_on(spdlog::level::info);
-  if (auto r = fs::ensurePrivateDir(options.dataDir); !r) {
-    std::cerr << "error: " << r.error().message() << "\n";
-    return 1;
-  }
-  const auto keyPath = options.dataDir / "identity.key";
+  if (auto r = cfg.validate(); !r) return startupError(r.error());
+  if (auto r = fs::ensurePrivateDir(cfg.dataDir); !r) return startupError(r.error());
+  const auto keyPath = cfg.dataDir / "identity.key";
   auto identity = crypto::Identity::load(keyPath);
   if (!identity && !std::filesystem::exists(keyPath)) {
     identity = crypto::Identity::generate();
@@ -32,57 +44,97 @@ int runDaemon(const DaemonOptions& options) {
     }
     if (identity) std::cout << "Created identity " << keyPath.string() << std::endl;
   }
-  if (!identity) {
-    std::cerr << "error: " << identity.error().message() << "\n";
-    return 1;
-  }
+  if (!identity) return startupError(identity.error());
   // A corrupt trust list stops start-up: running with an unknown trust list is not an option.
-  auto gate = trust::TrustGate::open(options.dataDir / trust::TrustStore::kFileName);
-  if (!gate) {
-    std::cerr << "error: " << gate.error().message() << "\n";
-    return 1;
-  }
+  auto gate = trust::TrustGate::open(cfg.dataDir / trust::TrustStore::kFileName);
+  if (!gate) return startupError(gate.error());
+  auto store = Store::open(cfg.dataDir / Store::kFileName);
+  if (!store) return startupError(store.error());
+  auto replay = protocol::SqliteReplayCache::open(cfg.dataDir / Store::kFileName);
+  if (!replay) return startupError(replay.error());
+  auto audit = AuditLog::open(cfg.dataDir / AuditLog::kFileName);
+  if (!audit) return startupError(audit.error());
+  auto dockerOpts = runtime::DockerOptions::fromEnvironment();
+  if (!dockerOpts) return startupError(dockerOpts.error());
+  dockerOpts->ociRuntime = cfg.ociRuntime;
+  runtime::DockerRuntime docker(*dockerOpts);
+  auto policy = runtime::Policy::create(cfg.policy());
+  if (!policy) return startupError(policy.error());
 
   net::asio::io_context io(1);
-  net::HostConfig cfg;
-  cfg.agentVersion = "peercomputed/" + options.version;
-  auto host = net::Host::create(io.get_executor(), *identity, cfg);
+  SchedulerOptions schedOpts;
+  schedOpts.stopGrace = cfg.stopGrace;
+  Scheduler scheduler(io.get_executor(), docker, **store, std::move(*policy), schedOpts);
+  if (auto r = scheduler.load(); !r) return startupError(r.error());
+
+  net::HostConfig hostCfg;
+  hostCfg.agentVersion = "peercomputed/" + options.version;
+  auto host = net::Host::create(io.get_executor(), *identity, hostCfg);
+  auto service = std::make_shared<Service>(scheduler, **audit, **replay);
+  // Gating happens right after the Noise handshake, before any muxer byte: an untrusted peer
+  // never reaches a protocol handler.
   host->setGater([&gate](const crypto::PeerId& p) { return gate->isTrusted(p); });
-  host->onReject([](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
-                    const std::string& why) {
+  host->onReject([service](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
+                           const std::string& why) {
     spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
                  remote.toString(), why);
+    service->connectionRefused(p, remote.toString(), why);
   });
+  service->install(*host);
 
   std::cout << "peercomputed " << options.version << "\nPeer ID: " << identity->peerId().toBase58()
             << std::endl;
-  for (const auto& text : options.listen) {
+  for (const auto& text : cfg.listen) {
     auto addr = net::Multiaddr::parse(text);
-    if (!addr) {
-      std::cerr << "error: --listen " << text << ": " << addr.error().message() << "\n";
-      return 1;
-    }
+    if (!addr) return startupError(addr.error().context("--listen " + text));
     auto bound = host->listen(*addr);
-    if (!bound) {
-      std::cerr << "error: " << bound.error().message() << "\n";
-      return 1;
-    }
+    if (!bound) return startupError(bound.error());
   }
   for (const auto& a : host->listenAddrs()) {
     std::cout << "Listening on " << a.withPeerId(identity->peerId()).toString() << std::endl;
   }
   std::cout << "Trusted peers: " << gate->store().peers().size()
-            << " (manage with: PEERCOMPUTE_HOME=" << options.dataDir.string()
+            << " (manage with: PEERCOMPUTE_HOME=" << cfg.dataDir.string()
             << " peerctl peers add …)" << std::endl;
+  std::cout << "Capacity: " << cfg.maxCpuMillis << "m CPU, " << (cfg.maxMemoryBytes >> 20)
+            << " MiB memory, " << cfg.maxDeployments << " deployments (" << cfg.maxPerPeer
+            << " per peer); registries:";
+  for (const auto& r : cfg.allowedRegistries) std::cout << " " << r;
+  std::cout << std::endl;
+
+  // The engine may be down at start: the scheduler reconciles as soon as it answers.
+  net::asio::co_spawn(
+      io,
+      [&docker]() -> net::asio::awaitable<void> {
+        auto info = co_await docker.ping();
+        if (info) {
+          spdlog::info("container engine: Docker {} (API {})", info->engineVersion,
+                       info->apiVersion);
+        } else {
+          spdlog::warn("container engine: {}", info.error().message());
+        }
+      },
+      net::asio::detached);
+  scheduler.start();
 
   net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", sig);
-    host->close();
-    // Give GoAway frames a moment to flush, then stop.
-    auto t = std::make_shared<net::asio::steady_timer>(io, std::chrono::milliseconds(200));
-    t->async_wait([&io, t](auto) { io.stop(); });
+    scheduler.shutdown();
+    net::asio::co_spawn(
+        io,
+        [&]() -> net::asio::awaitable<void> {
+          // Containers keep running across a provider restart (they are re-adopted) unless the
+          // operator asked otherwise.
+          if (cfg.stopOnExit) co_await scheduler.stopAll();
+          host->close();
+          // Give GoAway frames a moment to flush, then stop.
+          net::asio::steady_timer t(io, std::chrono::milliseconds(200));
+          co_await t.async_wait(net::kNoThrow);
+          io.stop();
+        },
+        net::asio::detached);
   });
   io.run();
   std::cout << "peercomputed stopped" << std::endl;

@@ -1,15 +1,15 @@
 #pragma once
 /// peercomputed's long-running node: identity and trust list from the data dir, a libp2p host
-/// that admits only trusted peers, identify and ping. Deploy handlers attach here (provider issue).
-#include <filesystem>
+/// that admits only trusted peers (identify, ping and the Peer Compute protocols), the scheduler
+/// over the Docker engine, SQLite state and the audit log.
 #include <string>
-#include <vector>
+
+#include "provider/config.hpp"
 
 namespace pc::provider {
 
 struct DaemonOptions {
-  std::filesystem::path dataDir;
-  std::vector<std::string> listen;  ///< multiaddrs
+  ProviderConfig config;
   std::string version;
 };
 

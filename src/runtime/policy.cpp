@@ -98,40 +98,40 @@ Result<void> Policy::admit(const ResourceRequest& request, const Usage& provider
                                         " bytes)");
   }
   if (request.cpuMillis > c.maxCpuMillisPerContainer) {
-    return over("cpu", "max_cpu_millis_per_container", std::to_string(request.cpuMillis) + "m", "",
+    return over("cpu", "max_cpu_per_deployment", std::to_string(request.cpuMillis) + "m", "",
                 std::to_string(c.maxCpuMillisPerContainer) + "m");
   }
   if (request.memoryBytes > c.maxMemoryPerContainer) {
-    return over("memory", "max_memory_per_container", mib(request.memoryBytes), "",
+    return over("memory", "max_memory_per_deployment", mib(request.memoryBytes), "",
                 mib(c.maxMemoryPerContainer));
   }
   // Provider totals.
   if (addSat(providerUsed.cpuMillis, request.cpuMillis) > c.providerCapacity.cpuMillis) {
-    return over("provider cpu", "capacity.cpu_millis", std::to_string(request.cpuMillis) + "m",
+    return over("provider cpu", "max_cpu", std::to_string(request.cpuMillis) + "m",
                 std::to_string(providerUsed.cpuMillis) + "m",
                 std::to_string(c.providerCapacity.cpuMillis) + "m");
   }
   if (addSat(providerUsed.memoryBytes, request.memoryBytes) > c.providerCapacity.memoryBytes) {
-    return over("provider memory", "capacity.memory", mib(request.memoryBytes),
+    return over("provider memory", "max_memory", mib(request.memoryBytes),
                 mib(providerUsed.memoryBytes), mib(c.providerCapacity.memoryBytes));
   }
   if (providerUsed.containers >= c.providerCapacity.containers) {
-    return over("provider containers", "capacity.containers", "1 more container",
+    return over("provider containers", "max_deployments", "1 more container",
                 std::to_string(providerUsed.containers),
                 std::to_string(c.providerCapacity.containers));
   }
   // Per-requester quota: one trusted peer cannot take the whole provider.
   if (addSat(requesterUsed.cpuMillis, request.cpuMillis) > c.perRequesterQuota.cpuMillis) {
-    return over("requester cpu", "quota.cpu_millis", std::to_string(request.cpuMillis) + "m",
+    return over("requester cpu", "max_cpu_per_peer", std::to_string(request.cpuMillis) + "m",
                 std::to_string(requesterUsed.cpuMillis) + "m",
                 std::to_string(c.perRequesterQuota.cpuMillis) + "m");
   }
   if (addSat(requesterUsed.memoryBytes, request.memoryBytes) > c.perRequesterQuota.memoryBytes) {
-    return over("requester memory", "quota.memory", mib(request.memoryBytes),
+    return over("requester memory", "max_memory_per_peer", mib(request.memoryBytes),
                 mib(requesterUsed.memoryBytes), mib(c.perRequesterQuota.memoryBytes));
   }
   if (requesterUsed.containers >= c.perRequesterQuota.containers) {
-    return over("requester containers", "quota.containers", "1 more container",
+    return over("requester containers", "max_per_peer", "1 more container",
                 std::to_string(requesterUsed.containers),
                 std::to_string(c.perRequesterQuota.containers));
   }

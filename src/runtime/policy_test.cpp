@@ -67,14 +67,14 @@ TEST(Policy, EveryLimitIsNamed) {
   auto p = make({"docker.io"});
   const std::uint64_t MiB = 1ULL << 20;
   EXPECT_TRUE(p.admit({1000, 256 * MiB}, {}, {}));
-  expectLimit(p.admit({2001, 256 * MiB}, {}, {}), "max_cpu_millis_per_container");
-  expectLimit(p.admit({1000, 1025 * MiB}, {}, {}), "max_memory_per_container");
-  expectLimit(p.admit({1000, 256 * MiB}, {3500, 0, 0}, {}), "capacity.cpu_millis");
-  expectLimit(p.admit({1000, 1024 * MiB}, {0, 3500 * MiB, 0}, {}), "capacity.memory");
-  expectLimit(p.admit({100, 10 * MiB}, {0, 0, 3}, {}), "capacity.containers");
-  expectLimit(p.admit({1000, 256 * MiB}, {1600, 0, 1}, {1600, 0, 1}), "quota.cpu_millis");
-  expectLimit(p.admit({100, 1024 * MiB}, {0, 1100 * MiB, 1}, {0, 1100 * MiB, 1}), "quota.memory");
-  expectLimit(p.admit({100, 10 * MiB}, {0, 0, 2}, {0, 0, 2}), "quota.containers");
+  expectLimit(p.admit({2001, 256 * MiB}, {}, {}), "max_cpu_per_deployment");
+  expectLimit(p.admit({1000, 1025 * MiB}, {}, {}), "max_memory_per_deployment");
+  expectLimit(p.admit({1000, 256 * MiB}, {3500, 0, 0}, {}), "max_cpu");
+  expectLimit(p.admit({1000, 1024 * MiB}, {0, 3500 * MiB, 0}, {}), "max_memory");
+  expectLimit(p.admit({100, 10 * MiB}, {0, 0, 3}, {}), "max_deployments");
+  expectLimit(p.admit({1000, 256 * MiB}, {1600, 0, 1}, {1600, 0, 1}), "max_cpu_per_peer");
+  expectLimit(p.admit({100, 1024 * MiB}, {0, 1100 * MiB, 1}, {0, 1100 * MiB, 1}), "max_memory_per_peer");
+  expectLimit(p.admit({100, 10 * MiB}, {0, 0, 2}, {0, 0, 2}), "max_per_peer");
   // Another requester still fits where this one's quota is exhausted.
   EXPECT_TRUE(p.admit({100, 10 * MiB}, {0, 0, 2}, {0, 0, 0}));
 }
@@ -91,8 +91,8 @@ TEST(Policy, RejectsZeroAndTinyRequests) {
 
 TEST(Policy, NoOverflowWithHugeUsage) {
   auto p = make({"docker.io"});
-  expectLimit(p.admit({100, 10ULL << 20}, {UINT64_MAX, 0, 0}, {}), "capacity.cpu_millis");
-  expectLimit(p.admit({100, 10ULL << 20}, {0, UINT64_MAX - 1, 0}, {}), "capacity.memory");
+  expectLimit(p.admit({100, 10ULL << 20}, {UINT64_MAX, 0, 0}, {}), "max_cpu");
+  expectLimit(p.admit({100, 10ULL << 20}, {0, UINT64_MAX - 1, 0}, {}), "max_memory");
 }
 
 }  // namespace

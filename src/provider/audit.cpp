@@ -1,0 +1,75 @@
+#include "provider/audit.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+
+#include "provider/error.hpp"
+
+namespace pc::provider {
+namespace {
+
+std::string nowRfc3339Millis() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) %
+                  1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count()));
+  return buf;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Errc::kStorage,
+                "cannot open the audit log " + path.string() + ": " + std::strerror(errno));
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(fd));
+}
+
+AuditLog::~AuditLog() { ::close(fd_); }
+
+Result<void> AuditLog::record(std::string_view event, std::string_view peer,
+                              const std::vector<std::pair<std::string, std::string>>& fields) {
+  boost::json::object o;
+  o["time"] = nowRfc3339Millis();
+  o["event"] = event;
+  o["peer"] = peer;
+  for (const auto& [k, v] : fields) o[k] = v;
+  // serialize() escapes control characters, so a hostile peer's text cannot forge a second line.
+  std::string line = boost::json::serialize(o);
+  line.push_back('\n');
+  std::lock_guard lock(mutex_);
+  std::size_t off = 0;
+  while (off < line.size()) {
+    const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      std::cerr << "audit log write failed (" << why << "): " << line << std::flush;
+      return fail(Errc::kStorage, "audit log write failed: " + why);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) {
+    const std::string why = std::strerror(errno);
+    std::cerr << "audit log sync failed (" << why << ")\n" << std::flush;
+    return fail(Errc::kStorage, "audit log sync failed: " + why);
+  }
+  return {};
+}
+
+}  // namespace pc::provider

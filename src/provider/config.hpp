@@ -1,0 +1,59 @@
+#pragma once
+/// peercomputed's configuration: defaults, then `<data-dir>/config.toml` (or `--config FILE`),
+/// then command-line flags — each later source overrides the earlier one key by key.
+///
+/// TOML keys (all optional):
+///   listen = ["/ip4/0.0.0.0/tcp/9000"]     max_cpu = 4000          # millicores, or "4" cores
+///   max_memory = "4G"                       max_deployments = 10
+///   max_per_peer = 5                        # deployments one peer may run at once
+///   max_cpu_per_peer, max_memory_per_peer   # default: the provider totals
+///   max_cpu_per_deployment, max_memory_per_deployment   # default: the provider totals
+///   allowed_registries = ["docker.io", "ghcr.io", "quay.io"]
+///   runtime = ""                            # OCI runtime name, e.g. "runsc"; "" = engine default
+///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
+///   stop_on_exit = false                    stop_grace = "10s"
+/// Unknown keys are errors (a typo must not silently leave a limit at its default).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "runtime/policy.hpp"
+
+namespace pc::provider {
+
+struct ProviderConfig {
+  std::vector<std::string> listen{"/ip4/0.0.0.0/tcp/9000"};
+  std::filesystem::path dataDir;
+  std::uint32_t maxCpuMillis = 4000;
+  std::uint64_t maxMemoryBytes = 4ULL << 30;
+  std::uint32_t maxDeployments = 10;
+  std::uint32_t maxPerPeer = 5;
+  std::uint32_t maxCpuPerPeer = 0;          ///< 0 = maxCpuMillis
+  std::uint64_t maxMemoryPerPeer = 0;       ///< 0 = maxMemoryBytes
+  std::uint32_t maxCpuPerDeployment = 0;    ///< 0 = maxCpuMillis
+  std::uint64_t maxMemoryPerDeployment = 0; ///< 0 = maxMemoryBytes
+  std::vector<std::string> allowedRegistries{"docker.io", "ghcr.io", "quay.io"};
+  std::string ociRuntime;
+  std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
+  bool stopOnExit = false;
+  std::chrono::seconds stopGrace{10};
+
+  /// The image and capacity policy these settings describe.
+  [[nodiscard]] runtime::PolicyConfig policy() const;
+  /// Checks ranges and the allowlist. Errors: kConfig naming the key.
+  [[nodiscard]] Result<void> validate() const;
+};
+
+/// A CPU amount where a bare integer is millicores (`--max-cpu 4000`), "500m" is millicores and a
+/// decimal ("2.5") is cores. Errors: kInvalidArgument.
+Result<std::uint32_t> parseMaxCpu(std::string_view text);
+
+/// Applies the TOML file at `path` over `cfg`. Errors: kConfig with the file, line and key.
+Result<void> applyTomlFile(const std::filesystem::path& path, ProviderConfig& cfg);
+/// Same for TOML text (tests).
+Result<void> applyToml(std::string_view text, std::string_view source, ProviderConfig& cfg);
+
+}  // namespace pc::provider

@@ -1,0 +1,79 @@
+#include "provider/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pc::provider {
+namespace {
+
+TEST(ProviderConfig, DefaultsAreValid) {
+  ProviderConfig c;
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.maxCpuMillis, 4000U);
+  EXPECT_EQ(c.maxMemoryBytes, 4ULL << 30);
+  EXPECT_EQ(c.maxDeployments, 10U);
+  const auto p = c.policy();
+  EXPECT_EQ(p.providerCapacity.containers, 10U);
+  EXPECT_EQ(p.perRequesterQuota.containers, 5U);
+  EXPECT_EQ(p.perRequesterQuota.cpuMillis, 4000U);
+}
+
+TEST(ProviderConfig, TomlOverridesKeyByKey) {
+  ProviderConfig c;
+  auto r = applyToml(R"(
+listen = ["/ip4/127.0.0.1/tcp/0"]
+max_cpu = 2000
+max_memory = "1G"
+max_deployments = 3
+max_per_peer = 1
+allowed_registries = ["127.0.0.1:5055"]
+runtime = "runsc"
+stop_on_exit = true
+stop_grace = "3s"
+)",
+                     "test.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(c.listen, std::vector<std::string>{"/ip4/127.0.0.1/tcp/0"});
+  EXPECT_EQ(c.maxCpuMillis, 2000U);
+  EXPECT_EQ(c.maxMemoryBytes, 1ULL << 30);
+  EXPECT_EQ(c.maxDeployments, 3U);
+  EXPECT_EQ(c.maxPerPeer, 1U);
+  EXPECT_EQ(c.ociRuntime, "runsc");
+  EXPECT_TRUE(c.stopOnExit);
+  EXPECT_EQ(c.stopGrace.count(), 3);
+  EXPECT_TRUE(c.validate());
+}
+
+TEST(ProviderConfig, CpuForms) {
+  EXPECT_EQ(*parseMaxCpu("4000"), 4000U);
+  EXPECT_EQ(*parseMaxCpu("500m"), 500U);
+  EXPECT_EQ(*parseMaxCpu("2.5"), 2500U);
+  EXPECT_FALSE(parseMaxCpu("lots"));
+}
+
+TEST(ProviderConfig, ErrorsNameFileLineAndKey) {
+  ProviderConfig c;
+  auto r = applyToml("max_cpu = 1000\nmax_memroy = \"1G\"\n", "p.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("p.toml:2: max_memroy: unknown key"), std::string::npos)
+      << r.error().message();
+  r = applyToml("max_memory = \"lots\"\n", "p.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("max_memory"), std::string::npos);
+  r = applyToml("max_deployments = \"x\"\n", "p.toml", c);
+  ASSERT_FALSE(r);
+  r = applyToml("listen = [\n", "p.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("p.toml:"), std::string::npos);
+}
+
+TEST(ProviderConfig, ValidateRejectsNonsense) {
+  ProviderConfig c;
+  c.allowedRegistries = {"not a registry!"};
+  EXPECT_FALSE(c.validate());
+  c = ProviderConfig{};
+  c.maxDeployments = 0;
+  EXPECT_FALSE(c.validate());
+}
+
+}  // namespace
+}  // namespace pc::provider

@@ -1,0 +1,503 @@
+#include "provider/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+#include "net/error.hpp"
+#include "net/watchdog.hpp"
+#include "protocol/error.hpp"
+#include "provider/error.hpp"
+#include "rpc/message_stream.hpp"
+#include "runtime/error.hpp"
+
+namespace pc::provider {
+
+namespace asio = net::asio;
+using asio::awaitable;
+using net::yamux::Stream;
+using protocol::DeploymentState;
+using protocol::MessageType;
+using StreamPtr = std::shared_ptr<Stream>;
+using ConnPtr = std::shared_ptr<net::Connection>;
+
+std::string errorCode(const Error& e) {
+  const auto& c = e.code();
+  if (c.category() == protocol::protocolCategory()) {
+    switch (static_cast<protocol::Errc>(c.value())) {
+      case protocol::Errc::kBadSignature:
+        return "bad_signature";
+      case protocol::Errc::kReplay:
+        return "replay";
+      case protocol::Errc::kClockSkew:
+        return "clock_skew";
+      case protocol::Errc::kRequesterMismatch:
+        return "requester_mismatch";
+      case protocol::Errc::kReplayCacheFull:
+      case protocol::Errc::kStorage:
+        return "unavailable";
+      default:
+        return "bad_request";
+    }
+  }
+  if (c.category() == runtime::runtimeCategory()) {
+    switch (static_cast<runtime::Errc>(c.value())) {
+      case runtime::Errc::kImageNotAllowed:
+        return "image_not_allowed";
+      case runtime::Errc::kLimitExceeded:
+        return "over_capacity";
+      case runtime::Errc::kBadReference:
+      case runtime::Errc::kInvalidSpec:
+        return "bad_request";
+      case runtime::Errc::kImageNotFound:
+        return "image_not_found";
+      case runtime::Errc::kNoSuchContainer:
+        return "not_found";
+      default:
+        return "engine_error";
+    }
+  }
+  if (c.category() == providerCategory()) {
+    switch (static_cast<Errc>(c.value())) {
+      case Errc::kNotFound:
+        return "not_found";
+      case Errc::kBadState:
+        return "bad_state";
+      case Errc::kShuttingDown:
+        return "unavailable";
+      default:
+        return "internal";
+    }
+  }
+  return "bad_request";
+}
+
+Service::Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay)
+    : scheduler_(scheduler), audit_(audit), replay_(replay) {}
+
+void Service::install(net::Host& host) {
+  auto self = shared_from_this();
+  host.setHandler(std::string(kDeployProtocol),
+                  [self](StreamPtr s, ConnPtr c) { return self->deploy(s, c); });
+  host.setHandler(std::string(kStopProtocol),
+                  [self](StreamPtr s, ConnPtr c) { return self->stop(s, c); });
+  host.setHandler(std::string(kStatusProtocol),
+                  [self](StreamPtr s, ConnPtr c) { return self->status(s, c); });
+  host.setHandler(std::string(kLogsProtocol),
+                  [self](StreamPtr s, ConnPtr c) { return self->logs(s, c); });
+}
+
+void Service::audit(std::string_view event, std::string_view peer,
+                    std::vector<std::pair<std::string, std::string>> fields) {
+  (void)audit_.record(event, peer, fields);
+}
+
+void Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
+                                const std::string& remote, const std::string& reason) {
+  audit("connection_refused", peer ? peer->toBase58() : "", {{"remote", remote}, {"reason", reason}});
+}
+
+awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, ConnPtr conn,
+                                                                 MessageType expected) {
+  const std::string peer = conn->peer.toBase58();
+  const std::string proto = s->protocol;
+  // A peer that opens a stream and never sends its request is cut off (stops stream hoarding).
+  Stream* sp = s.get();
+  net::Watchdog dog(co_await asio::this_coro::executor, rpc::kRequestReadTimeout,
+                    [sp] { sp->reset(); });
+  rpc::MessageReader reader(*s);
+  auto m = co_await reader.next();
+  const bool timedOut = dog.fired();
+  dog.disarm();
+  if (!m) {
+    const std::string why =
+        timedOut ? "no request within " + std::to_string(rpc::kRequestReadTimeout.count()) + " s"
+                 : m.error().message();
+    audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
+    const std::string msg = "bad request: " + why;
+    co_await rpc::writeError(*s, "bad_request", msg);
+    s->reset();
+    co_return std::nullopt;
+  }
+  if (!*m) co_return std::nullopt;  // closed before sending anything
+  if (protocol::typeOf(**m) != expected) {
+    const std::string why = std::string("expected a ") +
+                            std::string(protocol::messageTypeName(expected)) + " on " + proto +
+                            ", got a " +
+                            std::string(protocol::messageTypeName(protocol::typeOf(**m)));
+    audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
+    co_await rpc::writeError(*s, "bad_request", why);
+    (void)co_await s->closeWrite();
+    co_return std::nullopt;
+  }
+  // Authenticity, freshness and uniqueness before any action (protocol/checks.hpp): stops a
+  // peer acting in another's name, replays of captured requests, and forged signatures.
+  if (auto chk = protocol::checkRequest(**m, conn->peer, protocol::unixMillisNow(), replay_);
+      !chk) {
+    const std::string code = errorCode(chk.error());
+    const std::string why = chk.error().message();
+    const auto* h = protocol::requestHeader(**m);
+    audit(code, peer,
+          {{"protocol", proto}, {"reason", why}, {"request_id", h ? h->requestId : ""}});
+    spdlog::warn("security: {} from {} on {}: {}", code, peer, proto, why);
+    co_await rpc::writeError(*s, code, why);
+    (void)co_await s->closeWrite();
+    co_return std::nullopt;
+  }
+  co_return std::move(*m);
+}
+
+awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kDeployRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::DeployRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  DeployParams p;
+  p.requester = peer;
+  p.image = req.image;
+  p.cpuMillis = static_cast<std::uint32_t>(req.cpuMillicores);
+  p.memoryBytes = static_cast<std::uint64_t>(req.memoryBytes);
+  p.exposePort = req.exposePort;
+  for (const auto& [k, v] : req.env) p.env.emplace_back(k, v);
+  p.timeout = std::chrono::seconds(req.timeoutSeconds);
+
+  auto admitted = scheduler_.admit(p);
+  if (!admitted) {
+    const std::string code = errorCode(admitted.error());
+    const std::string why = admitted.error().message();
+    audit("deploy_refused", peer, {{"image", req.image}, {"code", code}, {"reason", why}});
+    co_await rpc::writeError(*s, code, why);
+    (void)co_await s->closeWrite();
+    co_return;
+  }
+  const std::string id = admitted->id;
+  audit("deploy_accepted", peer,
+        {{"deployment", id},
+         {"image", admitted->image},
+         {"cpu_millicores", std::to_string(p.cpuMillis)},
+         {"memory_bytes", std::to_string(p.memoryBytes)}});
+
+  // Progress goes out through one writer coroutine (one write in flight per stream); the
+  // scheduler's callback only queues, and coalesces when the client reads slowly.
+  struct Pump {
+    explicit Pump(const asio::any_io_executor& ex) : ready(ex), finished(ex) {}
+    std::deque<protocol::Message> queue;
+    net::Signal ready;
+    net::Signal finished;
+    bool done = false;
+    bool isFinished = false;
+    bool broken = false;
+  };
+  auto ex = co_await asio::this_coro::executor;
+  auto pump = std::make_shared<Pump>(ex);
+  constexpr std::size_t kMaxQueuedProgress = 16;
+  auto push = [pump](protocol::Message msg) {
+    if (pump->queue.size() >= kMaxQueuedProgress) pump->queue.pop_back();
+    pump->queue.push_back(std::move(msg));
+    pump->ready.notify();
+  };
+  asio::co_spawn(
+      ex,
+      [pump, s]() -> awaitable<void> {
+        while (true) {
+          while (!pump->queue.empty()) {
+            const protocol::Message msg = std::move(pump->queue.front());
+            pump->queue.pop_front();
+            if (!pump->broken) {
+              auto w = co_await rpc::writeMessage(*s, msg);
+              if (!w) pump->broken = true;  // the client left; the deploy goes on
+            }
+          }
+          if (pump->done) break;
+          co_await pump->ready.wait();
+        }
+        pump->isFinished = true;
+        pump->finished.notify();
+      },
+      asio::detached);
+
+  protocol::DeployProgress first;
+  first.deploymentId = id;
+  first.phase = protocol::DeployPhase::kPulling;
+  push(first);
+  const ProgressFn onProgress = [push, id](const DeployProgressInfo& info) {
+    protocol::DeployProgress msg;
+    msg.deploymentId = id;
+    msg.phase = info.starting ? protocol::DeployPhase::kStarting : protocol::DeployPhase::kPulling;
+    msg.percent = info.percent;
+    msg.bytesDone = info.bytesDone;
+    msg.bytesTotal = info.bytesTotal;
+    push(msg);
+  };
+  const Deployment final = co_await scheduler_.run(id, p, onProgress);
+  pump->done = true;
+  pump->ready.notify();
+  while (!pump->isFinished) co_await pump->finished.wait();
+
+  protocol::DeployResponse resp;
+  resp.deploymentId = final.id;
+  resp.state = final.state;
+  resp.url = final.url;
+  if (!final.error.empty()) resp.error = final.error;
+  if (final.state == DeploymentState::kFailed) {
+    audit("deploy_failed", peer, {{"deployment", id}, {"reason", final.error}});
+  }
+  const protocol::Message out = resp;
+  (void)co_await rpc::writeMessage(*s, out);
+  (void)co_await s->closeWrite();
+}
+
+awaitable<void> Service::stop(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kStopRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::StopRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  const std::string id = req.deploymentId;
+  auto r = co_await scheduler_.stop(peer, id, req.force);
+  if (!r) {
+    const std::string code = errorCode(r.error());
+    const std::string why = r.error().message();
+    audit("stop_refused", peer, {{"deployment", id}, {"code", code}, {"reason", why}});
+    co_await rpc::writeError(*s, code, why);
+    (void)co_await s->closeWrite();
+    co_return;
+  }
+  audit("stop_accepted", peer,
+        {{"deployment", id}, {"force", req.force ? "true" : "false"},
+         {"state", std::string(protocol::toString(r->state))}});
+  const protocol::Message out = protocol::StopResponse{r->id, r->state};
+  (void)co_await rpc::writeMessage(*s, out);
+  (void)co_await s->closeWrite();
+}
+
+awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kStatusRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::StatusRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  std::vector<Deployment> ds;
+  if (req.deploymentId) {
+    auto d = scheduler_.find(peer, *req.deploymentId);
+    if (!d) {
+      const std::string code = errorCode(d.error());
+      const std::string why = d.error().message();
+      audit("status_refused", peer, {{"deployment", *req.deploymentId}, {"reason", why}});
+      co_await rpc::writeError(*s, code, why);
+      (void)co_await s->closeWrite();
+      co_return;
+    }
+    ds.push_back(*d);
+  } else {
+    ds = scheduler_.list(peer);
+    if (ds.size() > protocol::kMaxStatusEntries) ds.resize(protocol::kMaxStatusEntries);
+  }
+  auto stats = co_await scheduler_.stats(ds);
+  protocol::StatusResponse resp;
+  for (const auto& d : ds) {
+    protocol::DeploymentStatus st;
+    st.deploymentId = d.id;
+    st.image = d.image;
+    st.state = d.state;
+    st.startedAtMs = d.startedAtMs;
+    st.url = d.url;
+    st.memoryLimit = static_cast<std::int64_t>(d.memoryBytes);
+    st.exitCode = d.exitCode;
+    if (auto it = stats.find(d.id); it != stats.end()) {
+      st.cpuUsageMillicores = static_cast<std::int64_t>(it->second.cpuPercent * 10.0 + 0.5);
+      st.memoryBytes = static_cast<std::int64_t>(it->second.memoryBytes);
+    }
+    resp.deployments.push_back(std::move(st));
+  }
+  const protocol::Message out = resp;
+  (void)co_await rpc::writeMessage(*s, out);
+  (void)co_await s->closeWrite();
+}
+
+namespace {
+
+/// Log lines between the engine reader and one client, bounded by kMaxQueuedLogBytes.
+struct LogQueue {
+  explicit LogQueue(const asio::any_io_executor& ex) : ready(ex), drained(ex) {}
+  std::deque<protocol::LogEntry> lines;
+  std::size_t bytes = 0;
+  net::Signal ready;    ///< lines added, or the producer finished
+  net::Signal drained;  ///< the consumer took lines
+  bool producerDone = false;
+  bool consumerGone = false;
+  std::optional<std::string> endReason;
+};
+
+std::int64_t toMillis(runtime::SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kLogsRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::LogsRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  auto d = scheduler_.find(peer, req.deploymentId);
+  if (d && (d->containerId.empty() || d->state == DeploymentState::kStopped)) {
+    d = fail(Errc::kBadState,
+             d->id + " is " + std::string(protocol::toString(d->state)) +
+                 (d->state == DeploymentState::kStopped
+                      ? "; its container and logs were removed when it stopped"
+                      : "; it has no container yet, try again once it is running"));
+  }
+  if (!d) {
+    const std::string code = errorCode(d.error());
+    const std::string why = d.error().message();
+    audit("logs_refused", peer, {{"deployment", req.deploymentId}, {"reason", why}});
+    co_await rpc::writeError(*s, code, why);
+    (void)co_await s->closeWrite();
+    co_return;
+  }
+  auto ex = co_await asio::this_coro::executor;
+  auto q = std::make_shared<LogQueue>(ex);
+  const std::string id = d->id;
+  const std::string cid = d->containerId;
+
+  // The client keeps its write side open while it reads; anything from it (EOF, reset, bytes)
+  // means it is done.
+  asio::co_spawn(
+      ex,
+      [s, q]() -> awaitable<void> {
+        std::array<std::uint8_t, 64> buf{};
+        (void)co_await s->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
+        q->consumerGone = true;
+        q->ready.notify();
+        q->drained.notify();
+      },
+      asio::detached);
+
+  // Producer: engine → queue. When the queue is full it stops reading from the engine and later
+  // resumes from the last delivered timestamp, skipping lines already sent at that instant.
+  asio::co_spawn(
+      ex,
+      [self, q, id, cid, follow = req.follow, tail = req.tail,
+       sinceMs = req.sinceMs]() -> awaitable<void> {
+        runtime::LogOptions opts;
+        opts.follow = follow;
+        if (tail) opts.tail = static_cast<std::uint32_t>(*tail);
+        if (sinceMs) {
+          opts.since = runtime::SystemTime(std::chrono::milliseconds(*sinceMs));
+        }
+        opts.maxDuration = follow ? kLogFollowWindow : std::chrono::seconds(30);
+        std::optional<runtime::SystemTime> last;  // time of the last line queued
+        std::size_t sameInstant = 0;              // lines queued with exactly that time
+        std::optional<runtime::SystemTime> resumeAt;
+        std::size_t skip = 0;
+        bool paused = false;
+        const runtime::LogSink sink = [&](const runtime::LogEntry& e) -> bool {
+          if (q->consumerGone) return false;
+          if (resumeAt && e.time) {
+            if (*e.time < *resumeAt) return true;
+            if (*e.time == *resumeAt && skip > 0) {
+              --skip;
+              return true;
+            }
+          }
+          protocol::LogEntry out;
+          out.stream = e.stream == runtime::LogStream::kStderr ? protocol::LogStream::kStderr
+                                                               : protocol::LogStream::kStdout;
+          out.timestampMs = e.time ? toMillis(*e.time) : protocol::unixMillisNow();
+          std::string_view text = e.text;
+          if (text.size() > protocol::kMaxLogLineBytes - 3) {
+            text = text.substr(0, protocol::kMaxLogLineBytes - 3);
+          }
+          out.line = protocol::sanitizeUtf8(text);
+          if (e.time) {
+            if (last && *last == *e.time) {
+              ++sameInstant;
+            } else {
+              last = e.time;
+              sameInstant = 1;
+            }
+          }
+          q->bytes += out.line.size() + 64;
+          q->lines.push_back(std::move(out));
+          q->ready.notify();
+          if (q->bytes > kMaxQueuedLogBytes) {
+            paused = true;
+            return false;
+          }
+          return true;
+        };
+        while (true) {
+          paused = false;
+          auto r = co_await self->scheduler_.runtime().logs(cid, opts, sink);
+          if (!r) {
+            q->endReason = r.error().message();
+            break;
+          }
+          if (q->consumerGone) break;
+          if (paused) {
+            while (q->bytes > kMaxQueuedLogBytes / 2 && !q->consumerGone) {
+              co_await q->drained.wait();
+            }
+            if (q->consumerGone) break;
+          } else if (!follow || !self->scheduler_.isRunning(id)) {
+            if (follow) q->endReason = "the deployment is no longer running";
+            break;
+          } else {
+            // The follow window ended while it still runs: check with the engine, so a
+            // container that just exited does not make us loop.
+            auto info = co_await self->scheduler_.runtime().inspect(cid);
+            if (!info || info->state != runtime::ContainerState::kRunning) {
+              q->endReason = "the deployment is no longer running";
+              break;
+            }
+          }
+          // Resume after the last line we queued.
+          opts.tail.reset();
+          if (last) {
+            opts.since = *last;
+            resumeAt = *last;
+            skip = sameInstant;
+          }
+        }
+        q->producerDone = true;
+        q->ready.notify();
+      },
+      asio::detached);
+
+  // Consumer: queue → client, several frames per write.
+  constexpr std::size_t kBatchBytes = 64 * 1024;
+  Bytes batch;
+  while (true) {
+    batch.clear();
+    while (!q->lines.empty() && batch.size() < kBatchBytes) {
+      const protocol::Message msg = std::move(q->lines.front());
+      q->lines.pop_front();
+      auto frame = protocol::encodeMessage(msg);
+      q->bytes -= std::min(q->bytes, std::get<protocol::LogEntry>(msg).line.size() + 64);
+      if (frame) batch.insert(batch.end(), frame->begin(), frame->end());
+    }
+    if (!batch.empty()) {
+      q->drained.notify();
+      auto w = co_await s->write(batch);
+      if (!w) {
+        q->consumerGone = true;
+        q->drained.notify();
+        co_return;
+      }
+      continue;
+    }
+    if (q->consumerGone) co_return;
+    if (q->producerDone) break;
+    co_await q->ready.wait();
+  }
+  protocol::LogsEnd end;
+  end.reason = q->endReason;
+  const protocol::Message out = end;
+  (void)co_await rpc::writeMessage(*s, out);
+  (void)co_await s->closeWrite();
+}
+
+}  // namespace pc::provider

@@ -1,0 +1,66 @@
+#pragma once
+/// The Peer Compute request handlers of a provider: `/peercompute/deploy|stop|status|logs/1.0.0`.
+///
+/// Every stream carries one signed request. Before anything is acted on, the request must
+/// decode strictly, be of the stream's type, and pass protocol::checkRequest (requester = the
+/// connection's authenticated peer, timestamp within 5 minutes, valid signature, request id never
+/// seen — the replay cache is SQLite-backed, so this holds across restarts). Refusals answer
+/// with an Error message {code, message} and are written to the audit log.
+///
+/// Logs streams: the provider sends LogEntry frames, then LogsEnd. With `follow` the client keeps
+/// its write side open; closing or resetting it ends the follow (noticed at the next line, or at
+/// the latest when the provider's engine request window ends, kLogFollowWindow).
+#include <memory>
+
+#include "net/host.hpp"
+#include "protocol/checks.hpp"
+#include "provider/audit.hpp"
+#include "provider/scheduler.hpp"
+
+namespace pc::provider {
+
+inline constexpr std::string_view kDeployProtocol = "/peercompute/deploy/1.0.0";
+inline constexpr std::string_view kStopProtocol = "/peercompute/stop/1.0.0";
+inline constexpr std::string_view kStatusProtocol = "/peercompute/status/1.0.0";
+inline constexpr std::string_view kLogsProtocol = "/peercompute/logs/1.0.0";
+
+/// Log lines queued for one slow client before the provider stops reading from the engine (it
+/// resumes, from the last delivered timestamp, once the client drained half).
+inline constexpr std::size_t kMaxQueuedLogBytes = 1 << 20;
+/// Engine log requests of a follow are renewed after this long.
+inline constexpr std::chrono::seconds kLogFollowWindow{60};
+
+class Service : public std::enable_shared_from_this<Service> {
+ public:
+  Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay);
+  /// Registers the handlers on `host`. The service must outlive the host's handlers.
+  void install(net::Host& host);
+  /// The audit hook for the host's gater: a refused connection.
+  void connectionRefused(const std::optional<crypto::PeerId>& peer, const std::string& remote,
+                         const std::string& reason);
+
+ private:
+  struct Request;
+  net::asio::awaitable<std::optional<protocol::Message>> readRequest(
+      std::shared_ptr<net::yamux::Stream> s, std::shared_ptr<net::Connection> conn,
+      protocol::MessageType expected);
+  net::asio::awaitable<void> deploy(std::shared_ptr<net::yamux::Stream> s,
+                                    std::shared_ptr<net::Connection> conn);
+  net::asio::awaitable<void> stop(std::shared_ptr<net::yamux::Stream> s,
+                                  std::shared_ptr<net::Connection> conn);
+  net::asio::awaitable<void> status(std::shared_ptr<net::yamux::Stream> s,
+                                    std::shared_ptr<net::Connection> conn);
+  net::asio::awaitable<void> logs(std::shared_ptr<net::yamux::Stream> s,
+                                  std::shared_ptr<net::Connection> conn);
+  void audit(std::string_view event, std::string_view peer,
+             std::vector<std::pair<std::string, std::string>> fields);
+
+  Scheduler& scheduler_;
+  AuditLog& audit_;
+  protocol::ReplayCache& replay_;
+};
+
+/// The wire error code for an error ("bad_signature", "replay", "over_capacity", …).
+std::string errorCode(const Error& e);
+
+}  // namespace pc::provider

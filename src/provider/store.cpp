@@ -1,0 +1,215 @@
+#include "provider/store.hpp"
+
+#include <sqlite3.h>
+
+#include "provider/error.hpp"
+
+namespace pc::provider {
+namespace {
+
+Error storageError(sqlite3* db, std::string_view what) {
+  return fail(Errc::kStorage, "state database: " + std::string(what) + ": " +
+                                  (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  [[nodiscard]] bool ok() const { return stmt_ != nullptr; }
+  sqlite3_stmt* get() { return stmt_; }
+  void text(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void integer(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  template <class T>
+  void optional(int i, const std::optional<T>& v) {
+    if (v) {
+      integer(i, static_cast<std::int64_t>(*v));
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+  }
+  void optionalText(int i, const std::optional<std::string>& v) {
+    if (v) {
+      text(i, *v);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+  }
+  std::string columnText(int i) {
+    const auto* p = sqlite3_column_text(stmt_, i);
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+                        : std::string();
+  }
+  std::int64_t columnInt(int i) { return sqlite3_column_int64(stmt_, i); }
+  bool isNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::optional<std::int64_t> columnOptional(int i) {
+    if (isNull(i)) return std::nullopt;
+    return columnInt(i);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kColumns =
+    "id, requester, image, cpu_millis, memory_bytes, expose_port, state, container_id, host_port,"
+    " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error";
+
+Result<Deployment> readRow(Stmt& s) {
+  Deployment d;
+  d.id = s.columnText(0);
+  d.requester = s.columnText(1);
+  d.image = s.columnText(2);
+  d.cpuMillis = static_cast<std::uint32_t>(s.columnInt(3));
+  d.memoryBytes = static_cast<std::uint64_t>(s.columnInt(4));
+  if (auto p = s.columnOptional(5)) d.exposePort = static_cast<std::uint16_t>(*p);
+  const std::string state = s.columnText(6);
+  auto st = protocol::deploymentStateFromString(state);
+  // A state we do not know means the file was written by something else: refuse to guess.
+  if (!st) {
+    return fail(Errc::kStorage,
+                "state database: deployment " + d.id + " has unknown state '" + state + "'");
+  }
+  d.state = *st;
+  d.containerId = s.columnText(7);
+  if (auto p = s.columnOptional(8)) d.hostPort = static_cast<std::uint16_t>(*p);
+  if (!s.isNull(9)) d.url = s.columnText(9);
+  d.createdAtMs = s.columnInt(10);
+  d.startedAtMs = s.columnOptional(11);
+  d.finishedAtMs = s.columnOptional(12);
+  d.exitCode = s.columnOptional(13);
+  d.oomKilled = s.columnInt(14) != 0;
+  d.error = s.columnText(15);
+  return d;
+}
+
+}  // namespace
+
+bool Deployment::active() const {
+  using S = protocol::DeploymentState;
+  return state == S::kPending || state == S::kPulling || state == S::kStarting ||
+         state == S::kRunning || state == S::kStopping;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const std::string recover =
+      "; the provider will not start with unreadable state. Stop it, move " + path.string() +
+      " aside (its deployments' containers keep running and carry the label "
+      "peercompute.managed), and start again: containers without a record are then removed";
+  if (rc != SQLITE_OK) {
+    Error e = storageError(db, "cannot open " + path.string());
+    sqlite3_close(db);
+    return Error(e.code(), e.message() + recover);
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  sqlite3_busy_timeout(db, 5000);
+  // quick_check reads every page: a truncated or scribbled file is caught here, at start-up,
+  // not later in the middle of a deploy.
+  {
+    Stmt check(db, "PRAGMA quick_check");
+    if (!check.ok() || sqlite3_step(check.get()) != SQLITE_ROW || check.columnText(0) != "ok") {
+      const std::string why = check.ok() ? check.columnText(0) : sqlite3_errmsg(db);
+      return fail(Errc::kStorage,
+                  "state database " + path.string() + " is corrupt (" + why + ")" + recover);
+    }
+  }
+  for (const char* sql :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+        "CREATE TABLE IF NOT EXISTS deployments ("
+        " id TEXT PRIMARY KEY, requester TEXT NOT NULL, image TEXT NOT NULL,"
+        " cpu_millis INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, expose_port INTEGER,"
+        " state TEXT NOT NULL, container_id TEXT NOT NULL, host_port INTEGER, url TEXT,"
+        " created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER,"
+        " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)"}) {
+    if (auto r = store->exec(sql); !r) {
+      return Error(r.error().code(), r.error().message() + recover);
+    }
+  }
+  return store;
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+Result<void> Store::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string m = msg != nullptr ? msg : "unknown error";
+    sqlite3_free(msg);
+    return fail(Errc::kStorage, "state database: " + m);
+  }
+  return {};
+}
+
+Result<void> Store::put(const Deployment& d) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("INSERT OR REPLACE INTO deployments (") + kColumns +
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return storageError(db_, "prepare");
+  s.text(1, d.id);
+  s.text(2, d.requester);
+  s.text(3, d.image);
+  s.integer(4, d.cpuMillis);
+  s.integer(5, static_cast<std::int64_t>(d.memoryBytes));
+  s.optional(6, d.exposePort);
+  s.text(7, protocol::toString(d.state));
+  s.text(8, d.containerId);
+  s.optional(9, d.hostPort);
+  s.optionalText(10, d.url);
+  s.integer(11, d.createdAtMs);
+  s.optional(12, d.startedAtMs);
+  s.optional(13, d.finishedAtMs);
+  s.optional(14, d.exitCode);
+  s.integer(15, d.oomKilled ? 1 : 0);
+  s.text(16, d.error);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) {
+    return storageError(db_, "saving deployment " + d.id);
+  }
+  return {};
+}
+
+Result<std::optional<Deployment>> Store::get(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kColumns + " FROM deployments WHERE id = ?";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return storageError(db_, "prepare");
+  s.text(1, id);
+  const int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_DONE) return std::optional<Deployment>{};
+  if (rc != SQLITE_ROW) return storageError(db_, "reading deployment " + id);
+  auto d = readRow(s);
+  if (!d) return d.error();
+  return std::optional<Deployment>(std::move(*d));
+}
+
+Result<std::vector<Deployment>> Store::list() {
+  std::lock_guard lock(mutex_);
+  const std::string sql =
+      std::string("SELECT ") + kColumns + " FROM deployments ORDER BY created_at_ms DESC, id";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return storageError(db_, "prepare");
+  std::vector<Deployment> out;
+  while (true) {
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return storageError(db_, "listing deployments");
+    auto d = readRow(s);
+    if (!d) return d.error();
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+}  // namespace pc::provider
