@@ -15,12 +15,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> registries;
   std::uint32_t maxDeployments = 0, maxPerPeer = 0;
   bool stopOnExit = false;
-  app.add_option("--listen", listen, "Multiaddr to listen on, repeatable (default /ip4/0.0.0.0/tcp/9000)");
+  app.add_option("--listen", listen,
+                 "Multiaddr to listen on, repeatable (default /ip4/0.0.0.0/tcp/9000)");
   app.add_option("--data-dir", dataDir,
                  "State directory: identity, trust list, provider.db, audit.jsonl, config.toml "
                  "(default: $PEERCOMPUTE_HOME or ~/.peercompute)");
-  app.add_option("--config", configFile, "TOML config file (default: <data-dir>/config.toml if present)");
-  app.add_option("--max-cpu", maxCpu, "CPU for all deployments in millicores (4000), or cores with a decimal point (4.0); default 4000");
+  app.add_option("--config", configFile,
+                 "TOML config file (default: <data-dir>/config.toml if present)");
+  app.add_option("--max-cpu", maxCpu,
+                 "CPU for all deployments in millicores (4000), or cores with a decimal point "
+                 "(4.0); default 4000");
   app.add_option("--max-memory", maxMemory, "Memory for all deployments (e.g. 4G; default 4G)");
   app.add_option("--max-deployments", maxDeployments, "Deployments at once (default 10)")
       ->check(CLI::Range(1, 100000));
@@ -29,10 +33,12 @@ int main(int argc, char** argv) {
   app.add_option("--allow-registry", registries,
                  "Allowed image source, repeatable: registry[/repository-prefix] "
                  "(default docker.io, ghcr.io, quay.io)");
-  app.add_option("--runtime", runtimeName, "OCI runtime for deployments, e.g. runsc (default: the engine's)");
+  app.add_option("--runtime", runtimeName,
+                 "OCI runtime for deployments, e.g. runsc (default: the engine's)");
   app.add_option("--gateway", gateway, "Gateway multiaddr with /p2p/<id> (public URLs)");
   app.add_flag("--stop-on-exit", stopOnExit, "Stop running deployments when the daemon exits");
-  app.add_option("--stop-grace", stopGrace, "Time between SIGTERM and SIGKILL on stop (default 10s)");
+  app.add_option("--stop-grace", stopGrace,
+                 "Time between SIGTERM and SIGKILL on stop (default 10s)");
   CLI11_PARSE(app, argc, argv);
 
   pc::provider::DaemonOptions opts;

@@ -133,3 +133,33 @@ else
   "$DOCKER" rmi "$REGISTRY/peercompute/busybox:test" >/dev/null
   say "pushed $REGISTRY/peercompute/busybox:test"
 fi
+
+# -- demo web image ---------------------------------------------------------------------------
+# A tiny web server (busybox httpd on port 8080) for the README demo and the provider e2e tests,
+# served by the local registry so a deploy really pulls it.
+DEMO_REF=$REGISTRY/peercompute/demo-web:1
+if curl -sf --max-time 5 "http://$REGISTRY/v2/peercompute/demo-web/manifests/1" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
+  say "$DEMO_REF present"
+else
+  D=$(mktemp -d)
+  mkdir -p "$D/www"
+  cat >"$D/www/index.html" <<'HTML'
+<!doctype html>
+<html><head><title>Peer Compute demo</title></head>
+<body><h1>Hello from Peer Compute</h1>
+<p>This page is served by a locked-down container on a peer you trust.</p></body></html>
+HTML
+  # The busybox image plus /www, with httpd in the foreground logging each request to stderr.
+  "$DOCKER" save "$IMAGE" >/dev/null  # fail early if the base image is missing
+  cid=$("$DOCKER" create "$IMAGE" /bin/true)
+  "$DOCKER" export "$cid" | tar -C "$D" -x --exclude=www 2>/dev/null || true
+  "$DOCKER" rm "$cid" >/dev/null
+  tar -C "$D" -c . | "$DOCKER" import \
+      -c 'CMD ["/bin/httpd", "-f", "-v", "-p", "8080", "-h", "/www"]' -c 'EXPOSE 8080' \
+      - "$DEMO_REF" >/dev/null
+  rm -rf "$D"
+  "$DOCKER" push "$DEMO_REF" >/dev/null || die "could not push $DEMO_REF"
+  "$DOCKER" rmi "$DEMO_REF" >/dev/null
+  say "pushed $DEMO_REF"
+fi

@@ -24,6 +24,10 @@ int runPeerctl(int argc, char** argv) {
   addIdCommand(app, g);
   addPeersCommand(app, g);
   addPingCommand(app, g);
+  addDeployCommand(app, g);
+  addStatusCommand(app, g);
+  addLogsCommand(app, g);
+  addStopCommand(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

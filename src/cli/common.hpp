@@ -25,6 +25,10 @@ void addInitCommand(CLI::App& app, Globals& g);
 void addIdCommand(CLI::App& app, Globals& g);
 void addPeersCommand(CLI::App& app, Globals& g);
 void addPingCommand(CLI::App& app, Globals& g);
+void addDeployCommand(CLI::App& app, Globals& g);
+void addStatusCommand(CLI::App& app, Globals& g);
+void addLogsCommand(CLI::App& app, Globals& g);
+void addStopCommand(CLI::App& app, Globals& g);
 
 /// The whole peerctl program; returns its exit code.
 int runPeerctl(int argc, char** argv);

@@ -49,8 +49,8 @@ std::uint64_t pow10(int n) {
 
 Error invalid(std::string_view what, std::string_view text, std::string_view example) {
   return fail(Errc::kInvalidArgument, "'" + std::string(text) + "' is not a valid " +
-                                          std::string(what) + " (examples: " +
-                                          std::string(example) + ")");
+                                          std::string(what) +
+                                          " (examples: " + std::string(example) + ")");
 }
 
 }  // namespace
@@ -77,7 +77,8 @@ Result<std::uint64_t> parseBytes(std::string_view text) {
     return invalid("size", text, kExamples);
   }
   constexpr std::uint64_t kMax = std::uint64_t{1} << 53;
-  if (whole > kMax / mult) return fail(Errc::kTooLarge, "size '" + std::string(text) + "' is too large");
+  if (whole > kMax / mult)
+    return fail(Errc::kTooLarge, "size '" + std::string(text) + "' is too large");
   const std::uint64_t value = whole * mult + frac * mult / pow10(fracDigits);
   if (value > kMax) return fail(Errc::kTooLarge, "size '" + std::string(text) + "' is too large");
   return value;

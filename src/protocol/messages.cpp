@@ -372,13 +372,46 @@ Result<std::map<std::string, std::string>> readEnv(const Fields& f) {
   return out;
 }
 
+Result<std::vector<std::string>> readCommand(const Fields& f) {
+  std::vector<std::string> out;
+  if (!f.has("command")) return out;
+  const json::value* v = nullptr;
+  PC_PROTO_ASSIGN(v, f.required("command", json::kind::array, "an array of strings"));
+  const auto& arr = v->get_array();
+  if (arr.empty() || arr.size() > kMaxCommandArgs) {
+    return fail(Errc::kOutOfRange, f.where("command") + ": needs 1 to " +
+                                       std::to_string(kMaxCommandArgs) + " arguments, got " +
+                                       std::to_string(arr.size()));
+  }
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const std::string where = f.where("command") + "[" + std::to_string(i) + "]";
+    if (!arr[i].is_string()) {
+      return fail(Errc::kWrongType, where + ": expected a string, got " + kindName(arr[i]));
+    }
+    const std::string_view a(arr[i].get_string());
+    if (!isValidUtf8(a)) return fail(Errc::kBadFormat, where + ": not valid UTF-8");
+    // As for env values: a NUL would cut the argument short inside the runtime.
+    if (a.find('\0') != std::string_view::npos) {
+      return fail(Errc::kBadFormat, where + ": contains a NUL character");
+    }
+    total += a.size();
+    if (total > kMaxCommandBytes) {
+      return fail(Errc::kOutOfRange, f.where("command") + ": total size exceeds the limit of " +
+                                         std::to_string(kMaxCommandBytes) + " bytes");
+    }
+    out.emplace_back(a);
+  }
+  return out;
+}
+
 std::string ctx(MessageType t) { return std::string(messageTypeName(t)); }
 
 Result<DeployRequest> readDeploy(const json::object& o, bool sig) {
   Fields f(o, ctx(MessageType::kDeployRequest));
-  PC_PROTO_CHECK(onlyFields(
-      o, f, true,
-      {"image", "cpu_millicores", "memory_bytes", "expose_port", "env", "timeout_seconds"}));
+  PC_PROTO_CHECK(onlyFields(o, f, true,
+                            {"image", "cpu_millicores", "memory_bytes", "expose_port", "env",
+                             "timeout_seconds", "command"}));
   DeployRequest m;
   PC_PROTO_ASSIGN(m.header, readHeader(f, sig));
   PC_PROTO_ASSIGN(m.image, f.str("image", kMaxImageRefLength));
@@ -400,6 +433,7 @@ Result<DeployRequest> readDeploy(const json::object& o, bool sig) {
   PC_PROTO_ASSIGN(m.env, readEnv(f));
   PC_PROTO_ASSIGN(m.timeoutSeconds,
                   f.integer("timeout_seconds", kMinTimeoutSeconds, kMaxTimeoutSeconds));
+  PC_PROTO_ASSIGN(m.command, readCommand(f));
   return m;
 }
 
@@ -698,6 +732,11 @@ json::object toObject(const Message& m, bool withSignature) {
                    for (const auto& [k, v] : x.env) env[k] = v;
                    o["env"] = std::move(env);
                    o["timeout_seconds"] = x.timeoutSeconds;
+                   if (!x.command.empty()) {
+                     json::array cmd;
+                     for (const auto& a : x.command) cmd.emplace_back(a);
+                     o["command"] = std::move(cmd);
+                   }
                  },
                  [&](const DeployProgress& x) {
                    o["deployment_id"] = x.deploymentId;

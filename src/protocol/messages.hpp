@@ -34,6 +34,8 @@ inline constexpr std::int64_t kMaxMemoryBytes = std::int64_t{1} << 40;  ///< 1 T
 inline constexpr std::size_t kMaxEnvVars = 128;
 inline constexpr std::size_t kMaxEnvKeyLength = 256;
 inline constexpr std::size_t kMaxEnvTotalBytes = 32 * 1024;  ///< sum of key and value lengths
+inline constexpr std::size_t kMaxCommandArgs = 64;
+inline constexpr std::size_t kMaxCommandBytes = 32 * 1024;  ///< sum of argument lengths
 inline constexpr std::int64_t kMinTimeoutSeconds = 1;
 inline constexpr std::int64_t kMaxTimeoutSeconds = 24 * 3600;
 inline constexpr std::size_t kMaxUrlLength = 2048;
@@ -44,7 +46,8 @@ inline constexpr std::int64_t kMaxLogTail = 100'000;
 inline constexpr std::size_t kMaxStatusEntries = 1024;
 static_assert(kMaxEnvVars * 2 <= kMaxEnvTotalBytes, "every env entry needs at least 2 bytes");
 static_assert(kMaxLogLineBytes * 2 < kDefaultMaxFrameBody, "an escaped log line fits a frame");
-static_assert(kMaxEnvTotalBytes * 6 + kMaxImageRefLength * 6 < kDefaultMaxFrameBody,
+static_assert((kMaxEnvTotalBytes + kMaxCommandBytes) * 6 + kMaxImageRefLength * 6 <
+                  kDefaultMaxFrameBody,
               "a maximal deploy request fits a frame even with every byte escaped");
 
 /// Fields every request carries.
@@ -78,7 +81,9 @@ std::optional<DeploymentState> deploymentStateFromString(std::string_view s);
 /// `cpu_millicores` (1..kMaxCpuMillicores), `memory_bytes` (kMinMemoryBytes..kMaxMemoryBytes),
 /// `expose_port` (optional, 1..65535), `env` (object of string values, keys
 /// [A-Za-z_][A-Za-z0-9_]*, ≤ kMaxEnvVars entries, ≤ kMaxEnvTotalBytes, no NUL in values),
-/// `timeout_seconds` (kMinTimeoutSeconds..kMaxTimeoutSeconds; deadline for pull + start).
+/// `timeout_seconds` (kMinTimeoutSeconds..kMaxTimeoutSeconds; deadline for pull + start),
+/// `command` (optional array of strings replacing the image's CMD, 1..kMaxCommandArgs entries,
+/// ≤ kMaxCommandBytes in all, valid UTF-8 without NUL; omitted when empty).
 struct DeployRequest {
   static constexpr MessageType kType = MessageType::kDeployRequest;
   RequestHeader header;
@@ -88,6 +93,7 @@ struct DeployRequest {
   std::optional<std::uint16_t> exposePort;
   std::map<std::string, std::string> env;
   std::int64_t timeoutSeconds = 300;
+  std::vector<std::string> command;
   friend bool operator==(const DeployRequest&, const DeployRequest&) = default;
 };
 

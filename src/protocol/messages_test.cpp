@@ -80,6 +80,21 @@ TEST(Messages, DeployRequestWireFormat) {
   EXPECT_EQ(roundTrip(d), Message(d));
 }
 
+TEST(Messages, DeployCommandIsBounded) {
+  auto d = deployRequest();
+  d.command = {"sh", "-c", "echo hi"};
+  EXPECT_EQ(roundTrip(d), Message(d));
+  EXPECT_NE(toJson(d).find("\"command\":[\"sh\",\"-c\",\"echo hi\"]"), std::string::npos);
+  expectRejected(deployRequest(), "command", "[]", Errc::kOutOfRange, "command");
+  expectRejected(deployRequest(), "command", "[1]", Errc::kWrongType, "command[0]");
+  expectRejected(deployRequest(), "command", "\"sh\"", Errc::kWrongType, "command");
+  expectRejected(deployRequest(), "command", "[\"a\\u0000b\"]", Errc::kBadFormat, "NUL");
+  std::string many = "[";
+  for (std::size_t i = 0; i <= kMaxCommandArgs; ++i) many += (i ? ",\"x\"" : "\"x\"");
+  many += "]";
+  expectRejected(deployRequest(), "command", many, Errc::kOutOfRange, "command");
+}
+
 TEST(Messages, EveryTypeRoundTrips) {
   const std::string dep = "dep-abcdefghijklmnop";
   StatusRequest all{header(), std::nullopt};
@@ -289,6 +304,12 @@ RC_GTEST_PROP(MessagesProp, DeployRequestRoundTrip, ()) {
     d.env["K_" + std::to_string(i)] = v;
   }
   d.timeoutSeconds = *rc::gen::inRange<std::int64_t>(kMinTimeoutSeconds, kMaxTimeoutSeconds + 1);
+  const auto args = *rc::gen::inRange<std::size_t>(0, 5);
+  for (std::size_t i = 0; i < args; ++i) {
+    auto a = *genText(50);
+    a.erase(std::remove(a.begin(), a.end(), '\0'), a.end());
+    d.command.push_back(a);
+  }
   auto back = fromJson(MessageType::kDeployRequest, toJson(d));
   RC_ASSERT(back.has_value());
   RC_ASSERT(std::get<DeployRequest>(*back) == d);

@@ -31,10 +31,10 @@ struct ProviderConfig {
   std::uint64_t maxMemoryBytes = 4ULL << 30;
   std::uint32_t maxDeployments = 10;
   std::uint32_t maxPerPeer = 5;
-  std::uint32_t maxCpuPerPeer = 0;          ///< 0 = maxCpuMillis
-  std::uint64_t maxMemoryPerPeer = 0;       ///< 0 = maxMemoryBytes
-  std::uint32_t maxCpuPerDeployment = 0;    ///< 0 = maxCpuMillis
-  std::uint64_t maxMemoryPerDeployment = 0; ///< 0 = maxMemoryBytes
+  std::uint32_t maxCpuPerPeer = 0;           ///< 0 = maxCpuMillis
+  std::uint64_t maxMemoryPerPeer = 0;        ///< 0 = maxMemoryBytes
+  std::uint32_t maxCpuPerDeployment = 0;     ///< 0 = maxCpuMillis
+  std::uint64_t maxMemoryPerDeployment = 0;  ///< 0 = maxMemoryBytes
   std::vector<std::string> allowedRegistries{"docker.io", "ghcr.io", "quay.io"};
   std::string ociRuntime;
   std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs

@@ -94,8 +94,8 @@ int runDaemon(const DaemonOptions& options) {
     std::cout << "Listening on " << a.withPeerId(identity->peerId()).toString() << std::endl;
   }
   std::cout << "Trusted peers: " << gate->store().peers().size()
-            << " (manage with: PEERCOMPUTE_HOME=" << cfg.dataDir.string()
-            << " peerctl peers add …)" << std::endl;
+            << " (manage with: PEERCOMPUTE_HOME=" << cfg.dataDir.string() << " peerctl peers add …)"
+            << std::endl;
   std::cout << "Capacity: " << cfg.maxCpuMillis << "m CPU, " << (cfg.maxMemoryBytes >> 20)
             << " MiB memory, " << cfg.maxDeployments << " deployments (" << cfg.maxPerPeer
             << " per peer); registries:";

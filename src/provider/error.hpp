@@ -5,12 +5,12 @@
 namespace pc::provider {
 
 enum class Errc {
-  kStorage = 1,    ///< the state database failed or is corrupt
-  kNotFound,       ///< no such deployment of this requester
-  kBadState,       ///< the deployment is not in a state that allows the operation
-  kConfig,         ///< an invalid configuration value
-  kShuttingDown,   ///< the provider is stopping and takes no new work
-  kDeployFailed    ///< pulling or starting failed (the runtime's reason is kept)
+  kStorage = 1,   ///< the state database failed or is corrupt
+  kNotFound,      ///< no such deployment of this requester
+  kBadState,      ///< the deployment is not in a state that allows the operation
+  kConfig,        ///< an invalid configuration value
+  kShuttingDown,  ///< the provider is stopping and takes no new work
+  kDeployFailed   ///< pulling or starting failed (the runtime's reason is kept)
 };
 
 const boost::system::error_category& providerCategory();

@@ -154,8 +154,8 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   };
   auto layers = std::make_shared<std::map<std::string, Layer>>();
   auto lastPercent = std::make_shared<std::int64_t>(-1);
-  const runtime::PullProgressFn onPull = [layers, lastPercent, progress](
-                                             const runtime::PullProgress& pp) {
+  const runtime::PullProgressFn onPull = [layers, lastPercent,
+                                          progress](const runtime::PullProgress& pp) {
     if (pp.layer.empty()) return;
     auto& l = (*layers)[pp.layer];
     if (pp.total > 0) l.total = pp.total;
@@ -196,9 +196,11 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
     co_return finish(d);
   }
   if (pulled.index() == 1) {
-    co_return finish(failedWith(d, "pulling " + d.image + " did not finish within the deploy "
-                                   "timeout of " + std::to_string(p.timeout.count()) +
-                                   " s; deploy again with a longer --timeout"));
+    co_return finish(failedWith(d, "pulling " + d.image +
+                                       " did not finish within the deploy "
+                                       "timeout of " +
+                                       std::to_string(p.timeout.count()) +
+                                       " s; deploy again with a longer --timeout"));
   }
   if (auto& r = std::get<0>(pulled); !r) {
     co_return finish(failedWith(d, r.error().message()));
@@ -216,6 +218,7 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   spec.requesterId = d.requester;
   spec.image = d.image;
   spec.env = p.env;
+  spec.command = p.command;
   spec.exposedPort = d.exposePort;
   spec.cpuMillis = d.cpuMillis;
   spec.memoryBytes = d.memoryBytes;
@@ -241,8 +244,7 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   co_return finish(d);
 }
 
-awaitable<Result<Deployment>> Scheduler::stop(std::string requester, std::string id,
-                                              bool force) {
+awaitable<Result<Deployment>> Scheduler::stop(std::string requester, std::string id, bool force) {
   auto alive = alive_;
   auto found = find(requester, id);
   if (!found) co_return found.error();
@@ -330,8 +332,8 @@ Result<Deployment> Scheduler::find(const std::string& requester, const std::stri
   auto it = deployments_.find(id);
   // Another peer's deployment answers exactly like a missing one: ids are not an oracle.
   if (it == deployments_.end() || it->second.requester != requester) {
-    return fail(Errc::kNotFound, "no deployment " + id +
-                                     " of yours on this provider; `peerctl status` lists yours");
+    return fail(Errc::kNotFound,
+                "no deployment " + id + " of yours on this provider; `peerctl status` lists yours");
   }
   return it->second;
 }
@@ -354,6 +356,7 @@ awaitable<std::map<std::string, runtime::Stats>> Scheduler::stats(
   const auto now = std::chrono::steady_clock::now();
   struct Pending {
     std::size_t remaining = 0;
+    bool expired = false;
     std::map<std::string, runtime::Stats> results;
     std::unique_ptr<net::Signal> done;
   };
@@ -383,14 +386,16 @@ awaitable<std::map<std::string, runtime::Stats>> Scheduler::stats(
   }
   if (pending->remaining > 0) {
     asio::steady_timer deadline(ex_, options_.statsTimeout);
-    bool expired = false;
-    deadline.async_wait([&expired, pending](boost::system::error_code ec) {
+    // The handler owns what it touches: it may run after this frame is gone.
+    deadline.async_wait([pending](boost::system::error_code ec) {
       if (!ec) {
-        expired = true;
+        pending->expired = true;
         pending->done->notify();
       }
     });
-    while (pending->remaining > 0 && !expired && *alive) co_await pending->done->wait();
+    while (pending->remaining > 0 && !pending->expired && *alive) {
+      co_await pending->done->wait();
+    }
     deadline.cancel();
   }
   for (auto& [id, s] : pending->results) out[id] = s;
@@ -440,9 +445,10 @@ awaitable<Result<void>> Scheduler::reconcile() {
       // Not ours to judge: another provider may share this engine, or our database was moved
       // aside. Left alone, and said once per pass.
       for (const auto& c : cs) {
-        spdlog::warn("container {} ({}) carries the peercompute label but this provider has no "
-                     "record of deployment '{}'; left untouched",
-                     c.id.substr(0, 12), c.name, depId);
+        spdlog::warn(
+            "container {} ({}) carries the peercompute label but this provider has no "
+            "record of deployment '{}'; left untouched",
+            c.id.substr(0, 12), c.name, depId);
       }
     }
   }

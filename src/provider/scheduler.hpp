@@ -35,6 +35,7 @@ struct DeployParams {
   std::uint64_t memoryBytes = 0;
   std::optional<std::uint16_t> exposePort;
   std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> command;   ///< replaces the image's CMD when not empty
   std::chrono::seconds timeout{300};  ///< pull + start
 };
 
@@ -81,8 +82,7 @@ class Scheduler {
   /// Stops (SIGTERM, then SIGKILL after the grace period; at once with `force`) and removes the
   /// container. Only the requester may stop its deployment: others get kNotFound, the same
   /// answer as for an id that does not exist (no probing of other peers' ids).
-  net::asio::awaitable<Result<Deployment>> stop(std::string requester, std::string id,
-                                                bool force);
+  net::asio::awaitable<Result<Deployment>> stop(std::string requester, std::string id, bool force);
 
   /// The requester's deployment `id`. Errors: kNotFound (also for other peers' deployments).
   Result<Deployment> find(const std::string& requester, const std::string& id) const;

@@ -94,7 +94,8 @@ void Service::audit(std::string_view event, std::string_view peer,
 
 void Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
                                 const std::string& remote, const std::string& reason) {
-  audit("connection_refused", peer ? peer->toBase58() : "", {{"remote", remote}, {"reason", reason}});
+  audit("connection_refused", peer ? peer->toBase58() : "",
+        {{"remote", remote}, {"reason", reason}});
 }
 
 awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, ConnPtr conn,
@@ -116,15 +117,15 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
     audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
     const std::string msg = "bad request: " + why;
     co_await rpc::writeError(*s, "bad_request", msg);
-    s->reset();
+    // Graceful: the error reaches the peer; anything more it sends on this stream is dropped.
+    (void)co_await s->closeWrite();
     co_return std::nullopt;
   }
   if (!*m) co_return std::nullopt;  // closed before sending anything
   if (protocol::typeOf(**m) != expected) {
-    const std::string why = std::string("expected a ") +
-                            std::string(protocol::messageTypeName(expected)) + " on " + proto +
-                            ", got a " +
-                            std::string(protocol::messageTypeName(protocol::typeOf(**m)));
+    const std::string why =
+        std::string("expected a ") + std::string(protocol::messageTypeName(expected)) + " on " +
+        proto + ", got a " + std::string(protocol::messageTypeName(protocol::typeOf(**m)));
     audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
     co_await rpc::writeError(*s, "bad_request", why);
     (void)co_await s->closeWrite();
@@ -160,6 +161,7 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   p.memoryBytes = static_cast<std::uint64_t>(req.memoryBytes);
   p.exposePort = req.exposePort;
   for (const auto& [k, v] : req.env) p.env.emplace_back(k, v);
+  p.command = req.command;
   p.timeout = std::chrono::seconds(req.timeoutSeconds);
 
   auto admitted = scheduler_.admit(p);
@@ -265,7 +267,8 @@ awaitable<void> Service::stop(StreamPtr s, ConnPtr conn) {
     co_return;
   }
   audit("stop_accepted", peer,
-        {{"deployment", id}, {"force", req.force ? "true" : "false"},
+        {{"deployment", id},
+         {"force", req.force ? "true" : "false"},
          {"state", std::string(protocol::toString(r->state))}});
   const protocol::Message out = protocol::StopResponse{r->id, r->state};
   (void)co_await rpc::writeMessage(*s, out);

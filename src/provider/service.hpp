@@ -14,15 +14,16 @@
 
 #include "net/host.hpp"
 #include "protocol/checks.hpp"
+#include "protocol/ids.hpp"
 #include "provider/audit.hpp"
 #include "provider/scheduler.hpp"
 
 namespace pc::provider {
 
-inline constexpr std::string_view kDeployProtocol = "/peercompute/deploy/1.0.0";
-inline constexpr std::string_view kStopProtocol = "/peercompute/stop/1.0.0";
-inline constexpr std::string_view kStatusProtocol = "/peercompute/status/1.0.0";
-inline constexpr std::string_view kLogsProtocol = "/peercompute/logs/1.0.0";
+using protocol::kDeployProtocol;
+using protocol::kLogsProtocol;
+using protocol::kStatusProtocol;
+using protocol::kStopProtocol;
 
 /// Log lines queued for one slow client before the provider stops reading from the engine (it
 /// resumes, from the last delivered timestamp, once the client drained half).

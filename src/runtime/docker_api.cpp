@@ -236,6 +236,10 @@ std::string buildCreateBody(const ContainerSpec& spec, const ImageRef& image,
       {"IpcMode", "private"},
       {"PublishAllPorts", false},
       {"RestartPolicy", {{"Name", "no"}}},
+      // The engine's init (tini) as PID 1: it forwards SIGTERM to the workload, so a stop is
+      // graceful even for programs that install no handler (PID 1 ignores default-action
+      // signals), and it reaps zombies that would otherwise count against the pids limit.
+      {"Init", true},
       {"AutoRemove", false},
       // Bounded logs: a chatty container cannot fill the host's disk through the log driver.
       {"LogConfig", {{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "3"}}}}},

@@ -3,7 +3,8 @@
 ///
 /// Pure and synchronous; the provider calls it before it pulls anything. Every rejection is an
 /// `Errc::kImageNotAllowed` or `Errc::kLimitExceeded` whose message names the limit that was hit
-/// (by its peercomputed configuration key: max_cpu, max_memory, max_deployments, max_per_peer, …) and the numbers involved.
+/// (by its peercomputed configuration key: max_cpu, max_memory, max_deployments, max_per_peer, …)
+/// and the numbers involved.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -73,7 +73,8 @@ TEST(Policy, EveryLimitIsNamed) {
   expectLimit(p.admit({1000, 1024 * MiB}, {0, 3500 * MiB, 0}, {}), "max_memory");
   expectLimit(p.admit({100, 10 * MiB}, {0, 0, 3}, {}), "max_deployments");
   expectLimit(p.admit({1000, 256 * MiB}, {1600, 0, 1}, {1600, 0, 1}), "max_cpu_per_peer");
-  expectLimit(p.admit({100, 1024 * MiB}, {0, 1100 * MiB, 1}, {0, 1100 * MiB, 1}), "max_memory_per_peer");
+  expectLimit(p.admit({100, 1024 * MiB}, {0, 1100 * MiB, 1}, {0, 1100 * MiB, 1}),
+              "max_memory_per_peer");
   expectLimit(p.admit({100, 10 * MiB}, {0, 0, 2}, {0, 0, 2}), "max_per_peer");
   // Another requester still fits where this one's quota is exhausted.
   EXPECT_TRUE(p.admit({100, 10 * MiB}, {0, 0, 2}, {0, 0, 0}));

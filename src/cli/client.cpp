@@ -1,0 +1,115 @@
+#include "cli/client.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "cli/deployments.hpp"
+#include "net/error.hpp"
+#include "protocol/signing.hpp"
+#include "rpc/message_stream.hpp"
+
+namespace pc::cli {
+
+int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
+                std::function<net::asio::awaitable<int>(Node&)> body) {
+  net::asio::io_context io(1);
+  auto node = openNode(g, io.get_executor());
+  if (!node) return reportError(node.error());
+  int rc = 1;
+  net::asio::co_spawn(
+      io,
+      [&]() -> net::asio::awaitable<void> {
+        rc = co_await body(**node);
+        (*node)->host->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::cerr << "error: " << ex.what() << "\n";
+          }
+          rc = 1;
+        }
+        io.stop();
+      });
+  net::asio::steady_timer timer(io);
+  if (deadline.count() > 0) {
+    timer.expires_after(deadline);
+    timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) {
+        std::cerr << "error: no complete answer within " << deadline.count() / 1000
+                  << " s; the provider may be overloaded or unreachable\n";
+        rc = 1;
+        io.stop();
+      }
+    });
+  }
+  io.run();
+  return rc;
+}
+
+net::Task<std::shared_ptr<net::Connection>> connectPeer(Node& node, const std::string& target) {
+  auto conn = co_await connectTarget(node, target);
+  if (!conn) co_return conn.error().context("cannot reach " + target);
+  co_return conn;
+}
+
+net::Task<std::shared_ptr<net::yamux::Stream>> sendRequest(Node& node,
+                                                           std::shared_ptr<net::Connection> conn,
+                                                           std::string_view protocol,
+                                                           protocol::Message request) {
+  if (auto r = protocol::sign(request, node.identity); !r) co_return r.error();
+  const std::vector<std::string> protocols{std::string(protocol)};
+  auto s = co_await node.host->newStream(conn, protocols);
+  if (!s) {
+    if (s.error() == net::make_error_code(net::Errc::kNegotiationFailed)) {
+      co_return Error(s.error().code(), "the peer does not serve " + std::string(protocol) +
+                                            " — is it a Peer Compute provider (peercomputed)?");
+    }
+    co_return s.error();
+  }
+  if (auto w = co_await rpc::writeMessage(**s, request); !w) co_return w.error();
+  co_return s;
+}
+
+net::Task<Answer> requestOnce(Node& node, const std::string& target, std::string_view protocol,
+                              protocol::Message request) {
+  auto conn = co_await connectPeer(node, target);
+  if (!conn) co_return conn.error();
+  auto s = co_await sendRequest(node, *conn, protocol, std::move(request));
+  if (!s) co_return s.error();
+  rpc::MessageReader reader(**s);
+  auto m = co_await reader.next();
+  (*s)->reset();
+  if (!m) co_return m.error();
+  if (!*m) {
+    co_return Error(net::make_error_code(net::Errc::kClosed),
+                    "the provider closed the stream without an answer");
+  }
+  if (auto* e = std::get_if<protocol::ErrorMessage>(&**m)) co_return providerError(*e);
+  co_return Answer{(*conn)->peer.toBase58(), std::move(**m)};
+}
+
+Result<std::string> peerFor(const Globals& g, const std::string& id, const std::string& peerFlag) {
+  if (!peerFlag.empty()) return peerFlag;
+  auto book = DeploymentBook::load(g.home / DeploymentBook::kFileName);
+  if (!book) return book.error();
+  if (const auto* ref = book->find(id)) return ref->peerId;
+  return fail(Errc::kNotFound, "this machine did not deploy " + id +
+                                   "; say which provider holds it with --peer <name|id>");
+}
+
+Error providerError(const protocol::ErrorMessage& e) {
+  return Error(net::make_error_code(net::Errc::kProtocolError),
+               "the provider refused: " + e.message + " [" + e.code + "]");
+}
+
+std::string peerLabel(const Node& node, const std::string& peerId) {
+  for (const auto& p : node.trust.peers()) {
+    if (p.id.toBase58() == peerId) return p.name;
+  }
+  return peerId.size() > 12 ? "…" + peerId.substr(peerId.size() - 8) : peerId;
+}
+
+}  // namespace pc::cli

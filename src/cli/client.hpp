@@ -1,0 +1,47 @@
+#pragma once
+/// What the request commands (deploy, status, logs, stop) share: running one async command on
+/// a fresh node, sending a signed request on a new stream, and turning a provider's Error
+/// message into a local error.
+#include <functional>
+
+#include "cli/node.hpp"
+#include "protocol/messages.hpp"
+
+namespace pc::cli {
+
+/// Opens the node, runs `body` on it, and returns its exit code. `deadline` bounds the whole
+/// command (a provider that stops answering cannot hang it); zero means none (logs --follow).
+int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
+                std::function<net::asio::awaitable<int>(Node&)> body);
+
+/// A connection to `target` (a trusted peer's name or id, or a multiaddr), with errors that say
+/// what to do.
+net::Task<std::shared_ptr<net::Connection>> connectPeer(Node& node, const std::string& target);
+
+/// Opens a stream for `protocol` on `conn`, signs `request` with the node's identity and sends
+/// it. The stream stays open for the answer.
+net::Task<std::shared_ptr<net::yamux::Stream>> sendRequest(Node& node,
+                                                           std::shared_ptr<net::Connection> conn,
+                                                           std::string_view protocol,
+                                                           protocol::Message request);
+
+/// Connects to `target`, sends `request` on `protocol` and returns the single answer. An Error
+/// message from the provider becomes an error.
+struct Answer {
+  std::string peerId;  ///< the provider that answered (base58)
+  protocol::Message message;
+};
+net::Task<Answer> requestOnce(Node& node, const std::string& target, std::string_view protocol,
+                              protocol::Message request);
+
+/// Which peer to ask about deployment `id`: `peerFlag` when given, else the peer recorded by
+/// `peerctl deploy`. Errors say to pass --peer.
+Result<std::string> peerFor(const Globals& g, const std::string& id, const std::string& peerFlag);
+
+/// An Error message from the provider as a local error ("<message> [<code>]").
+Error providerError(const protocol::ErrorMessage& e);
+
+/// The trusted peer's name for `peerId` (base58), or a shortened id.
+std::string peerLabel(const Node& node, const std::string& peerId);
+
+}  // namespace pc::cli

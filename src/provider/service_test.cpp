@@ -1,0 +1,563 @@
+// The provider's handlers and scheduler over real loopback sockets (libp2p hosts on ephemeral
+// ports), with the in-memory FakeRuntime standing in for Docker. The same flows run against the
+// real engine through the CLI in tests/e2e/provider_e2e.sh.
+#include "provider/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "protocol/signing.hpp"
+#include "protocol/sqlite_replay_cache.hpp"
+#include "provider/config.hpp"
+#include "rpc/message_stream.hpp"
+#include "support/fake_runtime.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+
+namespace pc::provider {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = net::asio;
+using protocol::DeploymentState;
+using protocol::Message;
+using test::run;
+
+constexpr const char* kImage = "127.0.0.1:5055/peercompute/busybox:test";
+
+class ProviderTest : public ::testing::Test {
+ protected:
+  asio::io_context io{1};
+  test::TempDir dir;
+  crypto::Identity provId = crypto::Identity::generate().value();
+  crypto::Identity aliceId = crypto::Identity::generate().value();
+  crypto::Identity bobId = crypto::Identity::generate().value();
+  crypto::Identity malloryId = crypto::Identity::generate().value();
+  test::FakeRuntime rt{io.get_executor()};
+  std::unique_ptr<Store> store;
+  std::unique_ptr<protocol::SqliteReplayCache> replay;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<Scheduler> sched;
+  std::shared_ptr<Service> svc;
+  std::shared_ptr<net::Host> prov, alice, bob, mallory;
+  net::Multiaddr provAddr;
+
+  void SetUp() override {
+    rt.images = {kImage};
+    startProvider();
+    alice = net::Host::create(io.get_executor(), aliceId);
+    bob = net::Host::create(io.get_executor(), bobId);
+    mallory = net::Host::create(io.get_executor(), malloryId);
+  }
+
+  void startProvider() {
+    store = Store::open(dir.path() / Store::kFileName).value();
+    replay = protocol::SqliteReplayCache::open(dir.path() / Store::kFileName).value();
+    audit = AuditLog::open(dir.path() / AuditLog::kFileName).value();
+    ProviderConfig cfg;
+    cfg.allowedRegistries = {"127.0.0.1:5055"};
+    cfg.maxDeployments = 3;
+    cfg.maxPerPeer = 2;
+    cfg.maxCpuMillis = 4000;
+    cfg.maxMemoryBytes = 1ULL << 30;
+    sched = std::make_unique<Scheduler>(io.get_executor(), rt, *store,
+                                        runtime::Policy::create(cfg.policy()).value());
+    ASSERT_TRUE(sched->load());
+    svc = std::make_shared<Service>(*sched, *audit, *replay);
+    prov = net::Host::create(io.get_executor(), provId);
+    const auto alicePeer = aliceId.peerId();
+    const auto bobPeer = bobId.peerId();
+    prov->setGater([=](const crypto::PeerId& p) { return p == alicePeer || p == bobPeer; });
+    prov->onReject(
+        [this](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
+               const std::string& why) { svc->connectionRefused(p, remote.toString(), why); });
+    svc->install(*prov);
+    provAddr = prov->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
+                   .value()
+                   .withPeerId(provId.peerId());
+    sched->start();
+    test::pump(io, 20ms);  // first reconciliation
+  }
+
+  void stopProvider() {
+    sched->shutdown();
+    prov->close();
+    test::pump(io, 20ms);
+    svc.reset();
+    sched.reset();
+    audit.reset();
+    replay.reset();
+    store.reset();
+  }
+
+  void TearDown() override {
+    for (auto& h : {alice, bob, mallory}) h->close();
+    if (sched) stopProvider();
+    test::pump(io, 20ms);
+  }
+
+  /// Sends `req` (signed by `signer` unless `sign` is false) on a new stream from `h` and
+  /// collects every message until the provider closes the stream.
+  asio::awaitable<Result<std::vector<Message>>> call(std::shared_ptr<net::Host> h,
+                                                     std::string_view proto, Message req,
+                                                     const crypto::Identity* signer) {
+    if (signer != nullptr) {
+      if (auto r = protocol::sign(req, *signer); !r) co_return r.error();
+    }
+    auto bytes = protocol::encodeMessage(req);
+    if (!bytes) co_return bytes.error();
+    co_return co_await callRaw(h, proto, *bytes);
+  }
+
+  asio::awaitable<Result<std::vector<Message>>> callRaw(std::shared_ptr<net::Host> h,
+                                                        std::string_view proto, Bytes bytes) {
+    auto conn = co_await h->connect(provAddr);
+    if (!conn) co_return conn.error();
+    const std::vector<std::string> protos{std::string(proto)};
+    auto s = co_await h->newStream(*conn, protos);
+    if (!s) co_return s.error();
+    if (auto w = co_await (*s)->write(bytes); !w) co_return w.error();
+    rpc::MessageReader reader(**s);
+    std::vector<Message> out;
+    while (true) {
+      auto m = co_await reader.next();
+      if (!m) co_return m.error();
+      if (!*m) break;
+      out.push_back(std::move(**m));
+    }
+    co_return out;
+  }
+
+  std::vector<Message> callOk(std::shared_ptr<net::Host> h, std::string_view proto, Message req,
+                              const crypto::Identity& signer) {
+    auto r = run(io, call(h, proto, std::move(req), &signer));
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? *r : std::vector<Message>{};
+  }
+
+  static protocol::DeployRequest deployReq(std::optional<std::uint16_t> port = 8080) {
+    protocol::DeployRequest d;
+    d.header = protocol::newRequestHeader(protocol::unixMillisNow());
+    d.image = kImage;
+    d.cpuMillicores = 500;
+    d.memoryBytes = 64 << 20;
+    d.exposePort = port;
+    d.env = {{"GREETING", "hello"}};
+    d.timeoutSeconds = 60;
+    return d;
+  }
+  static protocol::StopRequest stopReq(const std::string& id, bool force = false) {
+    return {protocol::newRequestHeader(protocol::unixMillisNow()), id, force};
+  }
+  static protocol::StatusRequest statusReq(std::optional<std::string> id = std::nullopt) {
+    return {protocol::newRequestHeader(protocol::unixMillisNow()), std::move(id)};
+  }
+  static protocol::LogsRequest logsReq(const std::string& id, bool follow = false) {
+    protocol::LogsRequest l;
+    l.header = protocol::newRequestHeader(protocol::unixMillisNow());
+    l.deploymentId = id;
+    l.follow = follow;
+    return l;
+  }
+
+  /// Deploys as `who` and returns the deployment id (empty on failure).
+  std::string deployAs(std::shared_ptr<net::Host> h, const crypto::Identity& who) {
+    auto msgs = callOk(h, kDeployProtocol, deployReq(), who);
+    if (msgs.empty()) return "";
+    auto* r = std::get_if<protocol::DeployResponse>(&msgs.back());
+    if (r == nullptr || r->state != DeploymentState::kRunning) return "";
+    return r->deploymentId;
+  }
+
+  static const protocol::ErrorMessage* errorOf(const std::vector<Message>& msgs) {
+    return msgs.size() == 1 ? std::get_if<protocol::ErrorMessage>(&msgs[0]) : nullptr;
+  }
+
+  std::vector<boost::json::object> auditRecords() {
+    std::vector<boost::json::object> out;
+    std::ifstream in(dir.path() / AuditLog::kFileName);
+    std::string line;
+    while (std::getline(in, line)) out.push_back(boost::json::parse(line).as_object());
+    return out;
+  }
+  bool audited(std::string_view event, const crypto::Identity& who) {
+    for (const auto& r : auditRecords()) {
+      if (r.at("event").as_string() == event && r.at("peer").as_string() == who.peerId().toBase58())
+        return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(ProviderTest, DeployStatusLogsStop) {
+  auto msgs = callOk(alice, kDeployProtocol, deployReq(), aliceId);
+  ASSERT_GE(msgs.size(), 3U);
+  auto* first = std::get_if<protocol::DeployProgress>(&msgs.front());
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->phase, protocol::DeployPhase::kPulling);
+  bool sawPercent = false, sawStarting = false;
+  for (const auto& m : msgs) {
+    if (auto* p = std::get_if<protocol::DeployProgress>(&m)) {
+      if (p->percent) sawPercent = true;
+      if (p->phase == protocol::DeployPhase::kStarting) sawStarting = true;
+    }
+  }
+  EXPECT_TRUE(sawPercent);
+  EXPECT_TRUE(sawStarting);
+  auto* resp = std::get_if<protocol::DeployResponse>(&msgs.back());
+  ASSERT_NE(resp, nullptr);
+  EXPECT_EQ(resp->state, DeploymentState::kRunning);
+  EXPECT_TRUE(protocol::isDeploymentId(resp->deploymentId));
+  ASSERT_TRUE(resp->url);
+  const std::string id = resp->deploymentId;
+
+  // The container got the request's settings under the locked-down spec.
+  auto* c = rt.byDeployment(id);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->spec.requesterId, aliceId.peerId().toBase58());
+  EXPECT_EQ(c->spec.cpuMillis, 500U);
+  EXPECT_EQ(c->spec.memoryBytes, 64U << 20);
+  EXPECT_EQ(c->spec.exposedPort, 8080);
+  ASSERT_EQ(c->spec.env.size(), 1U);
+  EXPECT_EQ(c->spec.env[0].second, "hello");
+
+  msgs = callOk(alice, kStatusProtocol, statusReq(), aliceId);
+  ASSERT_EQ(msgs.size(), 1U);
+  auto* st = std::get_if<protocol::StatusResponse>(&msgs[0]);
+  ASSERT_NE(st, nullptr);
+  ASSERT_EQ(st->deployments.size(), 1U);
+  EXPECT_EQ(st->deployments[0].state, DeploymentState::kRunning);
+  EXPECT_EQ(st->deployments[0].cpuUsageMillicores, 125);
+  EXPECT_EQ(st->deployments[0].memoryBytes, 3 << 20);
+  EXPECT_EQ(st->deployments[0].memoryLimit, 64 << 20);
+
+  rt.emit(id, "hello stdout");
+  rt.emit(id, "hello stderr", runtime::LogStream::kStderr);
+  msgs = callOk(alice, kLogsProtocol, logsReq(id), aliceId);
+  ASSERT_EQ(msgs.size(), 3U);
+  auto* l0 = std::get_if<protocol::LogEntry>(&msgs[0]);
+  auto* l1 = std::get_if<protocol::LogEntry>(&msgs[1]);
+  ASSERT_TRUE(l0 && l1);
+  EXPECT_EQ(l0->line, "hello stdout");
+  EXPECT_EQ(l1->stream, protocol::LogStream::kStderr);
+  EXPECT_NE(std::get_if<protocol::LogsEnd>(&msgs[2]), nullptr);
+
+  msgs = callOk(alice, kStopProtocol, stopReq(id), aliceId);
+  ASSERT_EQ(msgs.size(), 1U);
+  auto* stopped = std::get_if<protocol::StopResponse>(&msgs[0]);
+  ASSERT_NE(stopped, nullptr);
+  EXPECT_EQ(stopped->state, DeploymentState::kStopped);
+  EXPECT_EQ(rt.byDeployment(id), nullptr) << "the container is removed";
+  EXPECT_TRUE(audited("deploy_accepted", aliceId));
+  EXPECT_TRUE(audited("stop_accepted", aliceId));
+}
+
+TEST_F(ProviderTest, ForgedSignatureIsRefusedAndAudited) {
+  Message req = deployReq();
+  ASSERT_TRUE(protocol::sign(req, aliceId));
+  auto& sig = protocol::requestHeader(req)->signature;
+  sig[10] = sig[10] == '0' ? '1' : '0';
+  auto bytes = protocol::encodeMessage(req).value();
+  auto r = run(io, callRaw(alice, kDeployProtocol, bytes));
+  ASSERT_TRUE(r) << r.error().message();
+  auto* e = errorOf(*r);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->code, "bad_signature");
+  EXPECT_EQ(rt.creates, 0);
+  EXPECT_TRUE(audited("bad_signature", aliceId));
+}
+
+TEST_F(ProviderTest, RequestInAnotherPeersNameIsRefused) {
+  // Bob's connection carries a request validly signed by Alice (e.g. captured from her).
+  Message req = deployReq();
+  ASSERT_TRUE(protocol::sign(req, aliceId));
+  auto r = run(io, callRaw(bob, kDeployProtocol, protocol::encodeMessage(req).value()));
+  ASSERT_TRUE(r);
+  auto* e = errorOf(*r);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->code, "requester_mismatch");
+  EXPECT_EQ(rt.creates, 0);
+  EXPECT_TRUE(audited("requester_mismatch", bobId));
+}
+
+TEST_F(ProviderTest, ReplayIsRefusedEvenAfterRestart) {
+  Message req = stopReq("dep-aaaaaaaaaaaaaaaa");
+  ASSERT_TRUE(protocol::sign(req, aliceId));
+  const auto bytes = protocol::encodeMessage(req).value();
+  auto first = run(io, callRaw(alice, kStopProtocol, bytes));
+  ASSERT_TRUE(first);
+  ASSERT_NE(errorOf(*first), nullptr);
+  EXPECT_EQ(errorOf(*first)->code, "not_found");  // accepted as a request, no such deployment
+  auto second = run(io, callRaw(alice, kStopProtocol, bytes));
+  ASSERT_TRUE(second);
+  ASSERT_NE(errorOf(*second), nullptr);
+  EXPECT_EQ(errorOf(*second)->code, "replay");
+
+  alice->close();
+  stopProvider();
+  startProvider();
+  alice = net::Host::create(io.get_executor(), aliceId);
+  auto third = run(io, callRaw(alice, kStopProtocol, bytes));
+  ASSERT_TRUE(third) << third.error().message();
+  ASSERT_NE(errorOf(*third), nullptr);
+  EXPECT_EQ(errorOf(*third)->code, "replay");
+  EXPECT_TRUE(audited("replay", aliceId));
+}
+
+TEST_F(ProviderTest, StaleTimestampIsRefused) {
+  auto req = deployReq();
+  req.header.timestampMs = protocol::unixMillisNow() - 6 * 60 * 1000;
+  auto msgs = callOk(alice, kDeployProtocol, req, aliceId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_EQ(errorOf(msgs)->code, "clock_skew");
+  req.header = protocol::newRequestHeader(protocol::unixMillisNow() + 6 * 60 * 1000);
+  msgs = callOk(alice, kDeployProtocol, req, aliceId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_EQ(errorOf(msgs)->code, "clock_skew");
+  EXPECT_EQ(rt.creates, 0);
+}
+
+TEST_F(ProviderTest, CapacityAndPerPeerQuotaNameTheLimit) {
+  ASSERT_FALSE(deployAs(alice, aliceId).empty());
+  ASSERT_FALSE(deployAs(alice, aliceId).empty());
+  auto msgs = callOk(alice, kDeployProtocol, deployReq(), aliceId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_EQ(errorOf(msgs)->code, "over_capacity");
+  EXPECT_NE(errorOf(msgs)->message.find("max_per_peer"), std::string::npos)
+      << errorOf(msgs)->message;
+  ASSERT_FALSE(deployAs(bob, bobId).empty());
+  msgs = callOk(bob, kDeployProtocol, deployReq(), bobId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_EQ(errorOf(msgs)->code, "over_capacity");
+  EXPECT_NE(errorOf(msgs)->message.find("max_deployments"), std::string::npos);
+  auto big = deployReq();
+  big.memoryBytes = 2LL << 30;
+  msgs = callOk(bob, kDeployProtocol, big, bobId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_NE(errorOf(msgs)->message.find("max_memory"), std::string::npos);
+  EXPECT_EQ(rt.creates, 3);
+  EXPECT_TRUE(audited("deploy_refused", bobId));
+}
+
+TEST_F(ProviderTest, ImagePolicyIsCheckedBeforeAnyPull) {
+  auto req = deployReq();
+  req.image = "docker.io/library/nginx:1.25";
+  auto msgs = callOk(alice, kDeployProtocol, req, aliceId);
+  ASSERT_NE(errorOf(msgs), nullptr);
+  EXPECT_EQ(errorOf(msgs)->code, "image_not_allowed");
+  EXPECT_EQ(rt.creates, 0);
+}
+
+TEST_F(ProviderTest, FailedPullIsReportedAndFreesCapacity) {
+  auto req = deployReq();
+  req.image = "127.0.0.1:5055/peercompute/missing:1";
+  auto msgs = callOk(alice, kDeployProtocol, req, aliceId);
+  auto* r = std::get_if<protocol::DeployResponse>(&msgs.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->state, DeploymentState::kFailed);
+  ASSERT_TRUE(r->error);
+  EXPECT_NE(r->error->find("not found"), std::string::npos);
+  // Failed deployments hold no capacity: two more fit under max_per_peer = 2.
+  EXPECT_FALSE(deployAs(alice, aliceId).empty());
+  EXPECT_FALSE(deployAs(alice, aliceId).empty());
+}
+
+TEST_F(ProviderTest, OtherPeersCannotSeeOrStopADeployment) {
+  const std::string id = deployAs(alice, aliceId);
+  ASSERT_FALSE(id.empty());
+  for (auto [proto, req] : {std::pair<std::string_view, Message>{kStopProtocol, stopReq(id, true)},
+                            {kStatusProtocol, statusReq(id)},
+                            {kLogsProtocol, logsReq(id)}}) {
+    auto msgs = callOk(bob, proto, req, bobId);
+    ASSERT_NE(errorOf(msgs), nullptr) << proto;
+    EXPECT_EQ(errorOf(msgs)->code, "not_found") << proto;
+  }
+  auto msgs = callOk(bob, kStatusProtocol, statusReq(), bobId);
+  ASSERT_EQ(msgs.size(), 1U);
+  EXPECT_TRUE(std::get<protocol::StatusResponse>(msgs[0]).deployments.empty());
+  ASSERT_NE(rt.byDeployment(id), nullptr);
+  EXPECT_EQ(rt.byDeployment(id)->info.state, runtime::ContainerState::kRunning);
+  EXPECT_TRUE(audited("stop_refused", bobId));
+}
+
+TEST_F(ProviderTest, UntrustedPeerIsRefusedBeforeAnyProtocol) {
+  auto r = run(io, call(mallory, kStatusProtocol, statusReq(), &malloryId));
+  ASSERT_FALSE(r);
+  test::pump(io, 20ms);
+  EXPECT_TRUE(audited("connection_refused", malloryId));
+}
+
+TEST_F(ProviderTest, MalformedFramesAreRefused) {
+  // Unknown type byte.
+  Bytes unknown{0x66, 0, 0, 0, 2, '{', '}'};
+  auto r = run(io, callRaw(alice, kDeployProtocol, unknown));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_NE(errorOf(*r), nullptr);
+  EXPECT_EQ(errorOf(*r)->code, "bad_request");
+  // A length far over the limit is refused from the header alone.
+  Bytes huge{0x01, 0x7f, 0xff, 0xff, 0xff};
+  r = run(io, callRaw(alice, kDeployProtocol, huge));
+  ASSERT_TRUE(r);
+  ASSERT_NE(errorOf(*r), nullptr);
+  // A request of the wrong type for the protocol.
+  Message status = statusReq();
+  ASSERT_TRUE(protocol::sign(status, aliceId));
+  r = run(io, callRaw(alice, kDeployProtocol, protocol::encodeMessage(status).value()));
+  ASSERT_TRUE(r);
+  ASSERT_NE(errorOf(*r), nullptr);
+  EXPECT_EQ(errorOf(*r)->code, "bad_request");
+  EXPECT_TRUE(audited("bad_request", aliceId));
+  EXPECT_EQ(rt.creates, 0);
+}
+
+TEST_F(ProviderTest, FollowSeesLinesWrittenAfterItBeganAndEndsWithTheContainer) {
+  const std::string id = deployAs(alice, aliceId);
+  ASSERT_FALSE(id.empty());
+  rt.emit(id, "before");
+  std::vector<std::string> lines;
+  bool ended = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Message req = logsReq(id, true);
+        (void)protocol::sign(req, aliceId);
+        auto conn = co_await alice->connect(provAddr);
+        const std::vector<std::string> protos{std::string(kLogsProtocol)};
+        auto s = co_await alice->newStream(*conn, protos);
+        (void)co_await (*s)->write(protocol::encodeMessage(req).value());
+        rpc::MessageReader reader(**s);
+        while (true) {
+          auto m = co_await reader.next();
+          if (!m || !*m) break;
+          if (auto* e = std::get_if<protocol::LogEntry>(&**m)) lines.push_back(e->line);
+          if (std::holds_alternative<protocol::LogsEnd>(**m)) ended = true;
+        }
+      },
+      asio::detached);
+  const auto waitFor = [&](auto pred) {
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (!pred() && std::chrono::steady_clock::now() < end) io.run_one_for(10ms);
+    return pred();
+  };
+  ASSERT_TRUE(waitFor([&] { return lines.size() == 1; }));
+  rt.emit(id, "after");
+  ASSERT_TRUE(waitFor([&] { return lines.size() == 2; }));
+  EXPECT_EQ(lines[1], "after");
+  rt.exit(id, 3);
+  ASSERT_TRUE(waitFor([&] { return ended; }));
+}
+
+TEST_F(ProviderTest, ADeathIsLearntFromEventsWithItsExitCode) {
+  const std::string id = deployAs(alice, aliceId);
+  ASSERT_FALSE(id.empty());
+  rt.exit(id, 0, /*oom=*/true);
+  test::pump(io, 50ms);
+  auto msgs = callOk(alice, kStatusProtocol, statusReq(id), aliceId);
+  auto& st = std::get<protocol::StatusResponse>(msgs.at(0)).deployments.at(0);
+  EXPECT_EQ(st.state, DeploymentState::kFailed);
+  EXPECT_EQ(st.exitCode, 0);
+  // The failed container is kept for its logs until the owner stops it.
+  ASSERT_NE(rt.byDeployment(id), nullptr);
+  msgs = callOk(alice, kStopProtocol, stopReq(id), aliceId);
+  EXPECT_EQ(std::get<protocol::StopResponse>(msgs.at(0)).state, DeploymentState::kFailed);
+  EXPECT_EQ(rt.byDeployment(id), nullptr);
+}
+
+TEST_F(ProviderTest, RestartReadoptsReconcilesAndLeavesNoOrphan) {
+  const std::string running = deployAs(alice, aliceId);
+  const std::string dies = deployAs(alice, aliceId);
+  ASSERT_FALSE(running.empty());
+  ASSERT_FALSE(dies.empty());
+  alice->close();
+  stopProvider();
+  // While the provider is down: one container dies, and a deploy was caught half-way (its
+  // record says starting and its container exists).
+  rt.exit(dies, 42);
+  Deployment half;
+  half.id = "dep-hhhhhhhhhhhhhhhh";
+  half.requester = bobId.peerId().toBase58();
+  half.image = kImage;
+  half.cpuMillis = 100;
+  half.memoryBytes = 16 << 20;
+  half.state = DeploymentState::kStarting;
+  half.createdAtMs = protocol::unixMillisNow();
+  {
+    auto s = Store::open(dir.path() / Store::kFileName).value();
+    ASSERT_TRUE(s->put(half));
+  }
+  rt.adopt(half.id, half.requester);
+  startProvider();
+  alice = net::Host::create(io.get_executor(), aliceId);
+
+  auto msgs = callOk(alice, kStatusProtocol, statusReq(), aliceId);
+  std::map<std::string, protocol::DeploymentStatus> byId;
+  for (auto& d : std::get<protocol::StatusResponse>(msgs.at(0)).deployments)
+    byId[d.deploymentId] = d;
+  EXPECT_EQ(byId.at(running).state, DeploymentState::kRunning);
+  EXPECT_EQ(byId.at(dies).state, DeploymentState::kFailed);
+  EXPECT_EQ(byId.at(dies).exitCode, 42);
+  EXPECT_EQ(rt.byDeployment(half.id), nullptr) << "the interrupted deploy's container is removed";
+  auto rec = sched->find(half.requester, half.id);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->state, DeploymentState::kFailed);
+  // Still stoppable after the restart.
+  msgs = callOk(alice, kStopProtocol, stopReq(running), aliceId);
+  EXPECT_EQ(std::get<protocol::StopResponse>(msgs.at(0)).state, DeploymentState::kStopped);
+}
+
+TEST_F(ProviderTest, EngineOutageIsSurvived) {
+  const std::string id = deployAs(alice, aliceId);
+  ASSERT_FALSE(id.empty());
+  rt.setDown(true);
+  test::pump(io, 50ms);
+  auto msgs = callOk(alice, kDeployProtocol, deployReq(), aliceId);
+  auto* r = std::get_if<protocol::DeployResponse>(&msgs.back());
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->state, DeploymentState::kFailed);
+  // The container died while the engine was away; once it is back the watcher reconciles.
+  rt.exit(id, 9);
+  rt.setDown(false);
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < end) {
+    io.run_one_for(10ms);
+    auto d = sched->find(aliceId.peerId().toBase58(), id);
+    if (d && d->state == DeploymentState::kFailed) break;
+  }
+  auto d = sched->find(aliceId.peerId().toBase58(), id);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->state, DeploymentState::kFailed);
+  EXPECT_EQ(d->exitCode, 9);
+}
+
+TEST_F(ProviderTest, StopDuringPullEndsStopped) {
+  rt.pullSteps = 200;
+  rt.pullStepDelay = 5ms;
+  std::string id;
+  std::optional<DeploymentState> final;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto msgs = co_await call(alice, kDeployProtocol, deployReq(), &aliceId);
+        if (msgs && !msgs->empty()) {
+          if (auto* r = std::get_if<protocol::DeployResponse>(&msgs->back())) final = r->state;
+        }
+      },
+      asio::detached);
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (id.empty() && std::chrono::steady_clock::now() < end) {
+    io.run_one_for(5ms);
+    for (const auto& d : sched->list(aliceId.peerId().toBase58())) id = d.id;
+  }
+  ASSERT_FALSE(id.empty());
+  auto msgs = callOk(alice, kStopProtocol, stopReq(id), aliceId);
+  EXPECT_EQ(std::get<protocol::StopResponse>(msgs.at(0)).state, DeploymentState::kStopped);
+  while (!final && std::chrono::steady_clock::now() < end) io.run_one_for(5ms);
+  EXPECT_EQ(final, DeploymentState::kStopped);
+  EXPECT_EQ(rt.creates, 0);
+}
+
+}  // namespace
+}  // namespace pc::provider
