@@ -1,61 +1,74 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine: install dependencies, build, and show what Peer Compute
-# does today. Until deploy lands (provider issue) this demonstrates identities, mutual trust and
-# the libp2p stack: a developer and a provider create Ed25519 identities and trust each other,
-# the provider daemon starts, the developer pings it over Noise + yamux, and a stranger is refused.
+# The main job, end to end on this machine: install what is needed (packages, a running dockerd,
+# the demo web image in a loopback registry), build the three programs, then: a developer and a
+# provider create identities and trust each other, the provider daemon starts, the developer
+# deploys a web container on it, sees its status and logs, fetches its page, and stops it.
+# A stranger's attempt is refused and logged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# dockerd (started by hand when none answers: no systemd here), the busybox-based demo web image
+# and a registry on 127.0.0.1:5055 that serves it (Docker Hub is not needed).
+./scripts/test.d/10-docker.sh
 cmake -B build -G Ninja >/dev/null
 # The programs only (tests are built by scripts/test.sh).
 cmake --build build -j "$(nproc)" --target peerctl peercomputed peergateway
 B=$PWD/build/bin
+IMAGE=127.0.0.1:5055/peercompute/demo-web:1
 
 DEMO=$(mktemp -d /tmp/peercompute-demo.XXXXXX)
 DEV=$DEMO/developer
 PROV=$DEMO/provider
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+dev() { PEERCOMPUTE_HOME=$DEV "$B/peerctl" "$@"; }
 
 say "peerctl init   (developer)"
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" init
+dev init
 say "peerctl init   (provider)"
 PEERCOMPUTE_HOME=$PROV "$B/peerctl" init
-DEV_ID=$(PEERCOMPUTE_HOME=$DEV "$B/peerctl" id)
+DEV_ID=$(dev id)
 PROV_ID=$(PEERCOMPUTE_HOME=$PROV "$B/peerctl" id)
-
-say "peerctl peers add $PROV_ID --name provider --addr /ip4/127.0.0.1/tcp/9000   (developer)"
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" peers add "$PROV_ID" --name provider --addr /ip4/127.0.0.1/tcp/9000
-say "peerctl peers add $DEV_ID --name developer   (provider)"
+say "peerctl peers add $DEV_ID --name developer   (provider trusts the developer)"
 PEERCOMPUTE_HOME=$PROV "$B/peerctl" peers add "$DEV_ID" --name developer
-say "peerctl peers list   (developer)"
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" peers list
-say "peerctl peers list -o json   (provider)"
-PEERCOMPUTE_HOME=$PROV "$B/peerctl" peers list -o json
-say "peerctl id --cid   (developer)"
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" id --cid
 
-say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0   (provider, in the background)"
-"$B/peercomputed" --data-dir "$PROV" --listen /ip4/127.0.0.1/tcp/0 >"$DEMO/provider.log" 2>&1 &
+say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 &"
+"$B/peercomputed" --data-dir "$PROV" --listen /ip4/127.0.0.1/tcp/0 \
+  --allow-registry 127.0.0.1:5055 >"$DEMO/provider.log" 2>&1 &
 PROVIDER_PID=$!
 trap 'kill $PROVIDER_PID 2>/dev/null' EXIT
 for _ in $(seq 1 100); do grep -q "Listening on" "$DEMO/provider.log" && break; sleep 0.1; done
 cat "$DEMO/provider.log"
 ADDR=$(awk '/Listening on/ {print $3; exit}' "$DEMO/provider.log")
-# The provider listens on an ephemeral port: point the developer's entry for it there.
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" peers remove provider >/dev/null
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" peers add "$PROV_ID" --name provider --addr "${ADDR%/p2p/*}" >/dev/null
 
-say "peerctl ping provider -c 3   (developer → provider over TCP + Noise + yamux)"
-PEERCOMPUTE_HOME=$DEV "$B/peerctl" ping provider -c 3 -i 0.2
+say "peerctl peers add $PROV_ID --name provider --addr ${ADDR%/p2p/*}   (developer trusts the provider)"
+dev peers add "$PROV_ID" --name provider --addr "${ADDR%/p2p/*}"
+say "peerctl ping provider -c 2"
+dev ping provider -c 2 -i 0.2
+
+say "peerctl deploy $IMAGE --peer provider --expose 8080 --cpu 0.5 --memory 64M"
+dev deploy "$IMAGE" --peer provider --expose 8080 --cpu 0.5 --memory 64M | tee "$DEMO/deploy.out"
+DEP=$(awk '/^Deployment/ {print $2}' "$DEMO/deploy.out")
+URL=$(awk '/url:/ {print $2}' "$DEMO/deploy.out")
+
+say "curl $URL"
+curl -sS --max-time 10 "$URL"
+say "peerctl status"
+dev status
+say "peerctl logs $DEP"
+dev logs "$DEP"
 
 STRANGER=$DEMO/stranger
 PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" init >/dev/null
-PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" peers add "$PROV_ID" --name provider >/dev/null
-say "peerctl ping $ADDR   (a stranger the provider does not trust)"
-PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" ping "$ADDR" -c 1 || echo "(refused, as it must be)"
-sleep 0.3
-say "provider log (the refusal is logged with the stranger's Peer ID)"
-cat "$DEMO/provider.log"
+PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" peers add "$PROV_ID" --name provider --addr "${ADDR%/p2p/*}" >/dev/null
+say "peerctl stop $DEP --peer provider   (a stranger the provider does not trust)"
+PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" stop "$DEP" --peer provider || echo "(refused, as it must be)"
+
+say "peerctl stop $DEP"
+dev stop "$DEP"
+say "peerctl status $DEP"
+dev status "$DEP"
+say "tail -4 $PROV/audit.jsonl   (the provider's audit log)"
+tail -4 "$PROV/audit.jsonl"
 kill $PROVIDER_PID 2>/dev/null; wait $PROVIDER_PID 2>/dev/null || true
 echo
-echo "Demo state is in $DEMO (developer/, provider/ and stranger/ homes)."
+echo "Demo state is in $DEMO (developer/, provider/ and stranger/ homes, provider.log)."

@@ -205,6 +205,12 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   if (auto& r = std::get<0>(pulled); !r) {
     co_return finish(failedWith(d, r.error().message()));
   }
+  if (progress && *lastPercent != 100) {
+    // Completion is reported even when the engine had nothing to download.
+    DeployProgressInfo info;
+    info.percent = 100;
+    progress(info);
+  }
 
   d.state = DeploymentState::kStarting;
   if (auto r = save(d); !r) co_return finish(failedWith(d, r.error().message()));

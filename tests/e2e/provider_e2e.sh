@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The provider end to end against the real dockerd, through the CLI: deploy a web image pulled
+# from the local registry, fetch it, status, logs (and --follow seeing a line written after it
+# began), stop; refusals (untrusted peer, forged / replayed / stale / misattributed requests,
+# over capacity, per-peer quota, another peer's deployment); kill -9 of the provider while a
+# deployment runs, restart, and the deployment is still listed, running, reachable and stoppable.
+#
+#   provider_e2e.sh <peerctl> <peercomputed> <provider_probe>
+set -uo pipefail
+PEERCTL=${1:?usage}
+DAEMON=${2:?usage}
+PROBE=${3:?usage}
+IMAGE=127.0.0.1:5055/peercompute/demo-web:1
+W=$(mktemp -d /tmp/pc-e2e.XXXXXX)
+DPID=
+cleanup() {
+  [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
+  # Containers this test's provider made (found by its deployment ids).
+  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
+    docker rm -f "pc-$id" >/dev/null 2>&1 || true
+    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
+    docker network rm "pc-$id" >/dev/null 2>&1 || true
+  done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+fails=0
+ok() { echo "ok   - $*"; }
+ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+as() { local who=$1; shift; PEERCOMPUTE_HOME=$W/$who "$PEERCTL" "$@"; }
+
+for who in alice bob carol mallory; do as $who init >/dev/null; done
+# Not cached locally, so the first deploy really pulls it from the registry (with progress).
+docker rmi "$IMAGE" >/dev/null 2>&1 || true
+PROV_HOME=$W/prov
+for who in alice bob carol; do
+  PEERCOMPUTE_HOME=$PROV_HOME "$PEERCTL" peers add "$(as $who id)" --name $who >/dev/null
+done
+
+start_provider() {
+  "$DAEMON" --data-dir "$PROV_HOME" --listen "${1:-/ip4/127.0.0.1/tcp/0}" \
+    --allow-registry 127.0.0.1:5055 --max-deployments 3 --max-per-peer 2 --stop-grace 2s \
+    >>"$W/prov.log" 2>&1 &
+  DPID=$!
+  for _ in $(seq 1 100); do grep -q "Listening on" "$W/prov.log" && break; sleep 0.1; done
+}
+start_provider
+ADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
+PROV=$(awk '/Peer ID/ {print $3; exit}' "$W/prov.log")
+[ -n "$ADDR" ] && ok "provider started at $ADDR" || { ko "provider did not start: $(cat "$W/prov.log")"; exit 1; }
+for who in alice bob carol mallory; do as $who peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null; done
+
+# -- untrusted peer ---------------------------------------------------------------------------
+out=$(as mallory status --peer prov 2>&1) && ko "untrusted peer got an answer: $out" || {
+  grep -q "does not trust us" <<<"$out" && ok "untrusted peer refused before any protocol" || ko "untrusted: $out"; }
+sleep 0.2
+grep -q "\"event\":\"connection_refused\",\"peer\":\"$(as mallory id)\"" "$PROV_HOME/audit.jsonl" &&
+  ok "refused connection in audit.jsonl" || ko "no connection_refused audit record"
+
+# -- deploy, fetch, status, logs ---------------------------------------------------------------
+as alice deploy "$IMAGE" --peer prov --expose 8080 --env GREETING=hi >"$W/deploy.out" 2>&1
+rc=$?
+DEP=$(grep -o 'dep-[a-z2-7]\{16\}' "$W/deploy.out" | head -1)
+URL=$(awk '/url:/ {print $2}' "$W/deploy.out")
+if [ $rc -eq 0 ] && grep -q "state: running" "$W/deploy.out" && [ -n "$URL" ]; then
+  ok "deploy: $DEP running at $URL"
+else
+  ko "deploy (rc $rc): $(cat "$W/deploy.out")"
+fi
+grep -q "pulling image" "$W/deploy.out" && grep -q "100%" "$W/deploy.out" &&
+  ok "deploy showed pull progress" || ko "no pull progress: $(cat "$W/deploy.out")"
+page=$(curl -sf --max-time 5 "$URL")
+grep -q "Hello from Peer Compute" <<<"$page" && ok "fetched the page from the container" || ko "page: $page"
+port=${URL#http://127.0.0.1:}; port=${port%/}
+for ip in $(hostname -I 2>/dev/null); do
+  curl -s --max-time 2 "http://$ip:$port/" >/dev/null && ko "published port answers on $ip" || true
+done
+ok "published port not reachable off loopback"
+
+as alice status >"$W/status.out" 2>&1
+grep -q "$DEP.*running" "$W/status.out" && grep -q "iB / 256 MiB" "$W/status.out" &&
+  ok "status table: running, memory use shown" || ko "status: $(cat "$W/status.out")"
+as alice status "$DEP" -o json >"$W/status-json.out" 2>&1
+python3 - "$W/status-json.out" "$DEP" <<'PY' && ok "status -o json" || ko "status json: $(cat "$W/status-json.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d) == 1 and d[0]["deployment_id"] == sys.argv[2] and d[0]["state"] == "running"
+assert d[0]["memory_bytes"] > 0 and d[0]["memory_limit"] == 256 << 20 and "cpu_usage_millicores" in d[0]
+PY
+as alice logs "$DEP" >"$W/logs.out" 2>&1
+grep -q "response:200" "$W/logs.out" && ok "logs show the request" || ko "logs: $(cat "$W/logs.out")"
+as alice logs "$DEP" --tail 0 >"$W/tail0.out" 2>&1
+[ ! -s "$W/tail0.out" ] && ok "logs --tail 0 is empty" || ko "tail 0: $(cat "$W/tail0.out")"
+
+as alice logs "$DEP" --follow >"$W/follow.out" 2>&1 &
+FPID=$!
+for _ in $(seq 1 50); do grep -q "response:200" "$W/follow.out" && break; sleep 0.1; done
+before=$(grep -c "response:404" "$W/follow.out")
+curl -s --max-time 5 "${URL}written-after-follow-began" >/dev/null
+for _ in $(seq 1 50); do [ "$(grep -c "response:404" "$W/follow.out")" -gt "$before" ] && break; sleep 0.1; done
+[ "$(grep -c "response:404" "$W/follow.out")" -gt "$before" ] &&
+  ok "logs --follow printed a line written after following began" || ko "follow: $(cat "$W/follow.out")"
+kill $FPID 2>/dev/null; wait $FPID 2>/dev/null
+
+# -- forged, replayed, stale, misattributed requests against the real daemon -------------------
+out=$("$PROBE" "$W/alice" "$ADDR" forged)
+grep -q "^error bad_signature" <<<"$out" && ok "forged signature refused" || ko "forged: $out"
+out=$("$PROBE" "$W/alice" "$ADDR" replay)
+[ "$(sed -n 1p <<<"$out")" = "ok status_response" ] && grep -q "^error replay" <<<"$(sed -n 2p <<<"$out")" &&
+  ok "replayed request refused" || ko "replay: $out"
+out=$("$PROBE" "$W/alice" "$ADDR" stale)
+grep -q "^error clock_skew" <<<"$out" && ok "stale timestamp refused" || ko "stale: $out"
+out=$("$PROBE" "$W/bob" "$ADDR" mismatch "$W/alice")
+grep -q "^error requester_mismatch" <<<"$out" && ok "request signed by another peer refused" || ko "mismatch: $out"
+for ev in bad_signature replay clock_skew requester_mismatch; do
+  grep -q "\"event\":\"$ev\"" "$PROV_HOME/audit.jsonl" || ko "no $ev audit record"
+done
+
+# -- isolation and capacity --------------------------------------------------------------------
+out=$(as bob stop "$DEP" --peer prov 2>&1) && ko "bob stopped alice's deployment" || {
+  grep -q "not_found" <<<"$out" && ok "another peer cannot stop it" || ko "bob stop: $out"; }
+out=$(as bob logs "$DEP" --peer prov 2>&1) && ko "bob read alice's logs" || ok "another peer cannot read its logs"
+out=$(as bob status --peer prov 2>&1)
+grep -q "$DEP" <<<"$out" && ko "bob sees alice's deployment" || ok "another peer does not see it in status"
+
+as alice deploy "$IMAGE" --peer prov >"$W/deploy2.out" 2>&1 && ok "second deployment" || ko "deploy 2: $(cat "$W/deploy2.out")"
+out=$(as alice deploy "$IMAGE" --peer prov 2>&1) && ko "third deployment of one peer accepted" || {
+  grep -q "max_per_peer" <<<"$out" && ok "per-peer quota refused, naming max_per_peer" || ko "quota: $out"; }
+as bob deploy "$IMAGE" --peer prov >"$W/deploy-bob.out" 2>&1 && ok "bob deploys" || ko "bob deploy: $(cat "$W/deploy-bob.out")"
+out=$(as carol deploy "$IMAGE" --peer prov 2>&1) && ko "over capacity accepted" || {
+  grep -q "max_deployments" <<<"$out" && ok "over capacity refused, naming max_deployments" || ko "capacity: $out"; }
+grep -q '"event":"deploy_refused"' "$PROV_HOME/audit.jsonl" && ok "refusals audited" || ko "no deploy_refused record"
+
+# -- kill -9 and restart ------------------------------------------------------------------------
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+curl -sf --max-time 5 "$URL" >/dev/null && ok "container keeps serving while the provider is down" || ko "container died with the provider"
+start_provider "${ADDR%/p2p/*}"
+out=$(as alice status "$DEP" 2>&1)
+grep -q "$DEP.*running" <<<"$out" && ok "after kill -9 and restart: still listed and running" || ko "after restart: $out"
+grep -q "$DEP adopted" "$W/prov.log" && ok "provider re-adopted the container" || ko "no adoption log"
+curl -sf --max-time 5 "$URL" | grep -q "Hello" && ok "still reachable after restart" || ko "not reachable after restart"
+t0=$(date +%s%N)
+out=$(as alice stop "$DEP" 2>&1)
+t1=$(date +%s%N)
+grep -q "$DEP stopped" <<<"$out" && ok "stoppable after restart (graceful stop took $(((t1 - t0) / 1000000)) ms)" || ko "stop: $out"
+[ -z "$(docker ps -aq --filter "label=peercompute.deployment-id=$DEP")" ] && ok "container removed" || ko "container left behind"
+curl -s --max-time 2 "$URL" >/dev/null && ko "stopped deployment still answers" || ok "stopped deployment no longer answers"
+out=$(as alice status "$DEP" 2>&1)
+grep -q "stopped" <<<"$out" && ok "status says stopped" || ko "status after stop: $out"
+
+# Clean up the rest through the product itself.
+for f in deploy2 deploy-bob; do
+  id=$(grep -o 'dep-[a-z2-7]\{16\}' "$W/$f.out" | head -1)
+  who=alice; [ $f = deploy-bob ] && who=bob
+  [ -n "$id" ] && as $who stop "$id" --force >/dev/null 2>&1
+done
+kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
+[ $rc -eq 0 ] && ok "SIGTERM stops the provider cleanly" || ko "provider exit $rc"
+[ $fails -eq 0 ] && echo "all provider e2e checks passed" || echo "$fails provider e2e checks failed"
+exit $((fails > 0))

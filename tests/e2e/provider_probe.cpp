@@ -1,0 +1,86 @@
+// Sends deliberately bad requests to a running peercomputed, for the e2e test of the real
+// daemon: a forged signature, a replayed request, a stale timestamp, and a request signed by
+// another identity than the connection's. Prints the provider's answer ("error <code>: …" or
+// "ok <type>") for each attempt; exits 0 when every answer arrived.
+//
+//   provider_probe <home> <provider-multiaddr> forged|replay|stale|mismatch [other-home]
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "net/host.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/signing.hpp"
+#include "rpc/message_stream.hpp"
+
+namespace asio = pc::net::asio;
+using pc::protocol::Message;
+
+namespace {
+
+asio::awaitable<std::string> send(pc::net::Host& host, const pc::net::Multiaddr& addr,
+                                  const pc::Bytes& frame) {
+  auto conn = co_await host.connect(addr);
+  if (!conn) co_return "connect failed: " + conn.error().message();
+  const std::vector<std::string> protos{std::string(pc::protocol::kStatusProtocol)};
+  auto s = co_await host.newStream(*conn, protos);
+  if (!s) co_return "stream failed: " + s.error().message();
+  if (auto w = co_await (*s)->write(frame); !w) co_return "write failed: " + w.error().message();
+  pc::rpc::MessageReader reader(**s);
+  auto m = co_await reader.next();
+  if (!m) co_return "read failed: " + m.error().message();
+  if (!*m) co_return "closed without an answer";
+  if (auto* e = std::get_if<pc::protocol::ErrorMessage>(&**m)) {
+    co_return "error " + e->code + ": " + e->message;
+  }
+  co_return "ok " + std::string(pc::protocol::messageTypeName(pc::protocol::typeOf(**m)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::cerr << "usage: provider_probe <home> <multiaddr> forged|replay|stale|mismatch [home2]\n";
+    return 2;
+  }
+  const std::string mode = argv[3];
+  auto id = pc::crypto::Identity::load(std::string(argv[1]) + "/identity.key");
+  auto addr = pc::net::Multiaddr::parse(argv[2]);
+  if (!id || !addr) {
+    std::cerr << "bad identity or address\n";
+    return 2;
+  }
+  std::optional<pc::crypto::Identity> other;
+  if (argc > 4) other = pc::crypto::Identity::load(std::string(argv[4]) + "/identity.key").value();
+
+  pc::protocol::StatusRequest req;
+  req.header = pc::protocol::newRequestHeader(pc::protocol::unixMillisNow());
+  if (mode == "stale") req.header.timestampMs -= 10 * 60 * 1000;
+  Message m = req;
+  const auto& signer = mode == "mismatch" && other ? *other : *id;
+  if (auto r = pc::protocol::sign(m, signer); !r) {
+    std::cerr << r.error().message() << "\n";
+    return 2;
+  }
+  if (mode == "forged") {
+    auto& sig = pc::protocol::requestHeader(m)->signature;
+    sig[0] = sig[0] == 'a' ? 'b' : 'a';
+  }
+  const auto frame = pc::protocol::encodeMessage(m).value();
+
+  asio::io_context io(1);
+  auto host = pc::net::Host::create(io.get_executor(), *id);
+  int rc = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const int attempts = mode == "replay" ? 2 : 1;
+        for (int i = 0; i < attempts; ++i) std::cout << co_await send(*host, *addr, frame) << "\n";
+        host->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e) rc = 1;
+        io.stop();
+      });
+  io.run();
+  return rc;
+}
