@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "core/base32.hpp"
+#include "crypto/hash.hpp"
 #include "crypto/peer_id.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json_detail.hpp"
@@ -601,13 +602,27 @@ Result<ErrorMessage> readError(const json::object& o) {
   return m;
 }
 
-template <class T>
-Result<T> readRouteRequest(const json::object& o, bool sig) {
-  Fields f(o, ctx(T::kType));
+Result<UnregisterRoute> readUnregister(const json::object& o, bool sig) {
+  Fields f(o, ctx(MessageType::kUnregisterRoute));
   PC_PROTO_CHECK(onlyFields(o, f, true, {"deployment_id"}));
-  T m;
+  UnregisterRoute m;
   PC_PROTO_ASSIGN(m.header, readHeader(f, sig));
   PC_PROTO_ASSIGN(m.deploymentId, f.deploymentId("deployment_id"));
+  return m;
+}
+
+Result<RegisterRoute> readRegister(const json::object& o, bool sig) {
+  Fields f(o, ctx(MessageType::kRegisterRoute));
+  PC_PROTO_CHECK(onlyFields(o, f, true, {"deployment_id", "id_salt"}));
+  RegisterRoute m;
+  PC_PROTO_ASSIGN(m.header, readHeader(f, sig));
+  PC_PROTO_ASSIGN(m.deploymentId, f.deploymentId("deployment_id"));
+  PC_PROTO_ASSIGN(m.idSalt, f.str("id_salt", kDeploymentSaltBytes * 2));
+  if (m.idSalt.size() != kDeploymentSaltBytes * 2 || !isLowerHex(m.idSalt)) {
+    return fail(Errc::kBadFormat, f.where("id_salt") + ": must be " +
+                                      std::to_string(kDeploymentSaltBytes * 2) +
+                                      " lower-case hex characters");
+  }
   return m;
 }
 
@@ -801,6 +816,7 @@ json::object toObject(const Message& m, bool withSignature) {
                  [&](const RegisterRoute& x) {
                    writeHeader(o, x.header, withSignature);
                    o["deployment_id"] = x.deploymentId;
+                   o["id_salt"] = x.idSalt;
                  },
                  [&](const RouteRegistered& x) {
                    o["deployment_id"] = x.deploymentId;
@@ -841,11 +857,11 @@ Result<Message> fromObject(MessageType t, const json::object& o, bool sig) {
     case MessageType::kError:
       return wrap(readError(o));
     case MessageType::kRegisterRoute:
-      return wrap(readRouteRequest<RegisterRoute>(o, sig));
+      return wrap(readRegister(o, sig));
     case MessageType::kRouteRegistered:
       return wrap(readRouteRegistered(o));
     case MessageType::kUnregisterRoute:
-      return wrap(readRouteRequest<UnregisterRoute>(o, sig));
+      return wrap(readUnregister(o, sig));
     case MessageType::kHeartbeat:
       return wrap(readHeartbeat(o));
   }
@@ -909,6 +925,33 @@ std::string newDeploymentId() {
   Bytes b(kDeploymentIdRandomChars * 5 / 8);
   randomFill(b);
   return "dep-" + base32::encode(b);
+}
+
+std::string newDeploymentSalt() {
+  Bytes b(kDeploymentSaltBytes);
+  randomFill(b);
+  return toHex(b);
+}
+
+Result<std::string> deploymentIdFor(const crypto::PeerId& provider, std::string_view saltHex) {
+  if (saltHex.size() != kDeploymentSaltBytes * 2 || !isLowerHex(saltHex)) {
+    return fail(Errc::kBadFormat, "deployment id salt must be " +
+                                      std::to_string(kDeploymentSaltBytes * 2) +
+                                      " lower-case hex characters");
+  }
+  static constexpr std::string_view kDomain = "peercompute/deployment-id/v1\n";
+  Bytes in(kDomain.begin(), kDomain.end());
+  const auto& pid = provider.bytes();
+  in.insert(in.end(), pid.begin(), pid.end());
+  for (std::size_t i = 0; i < saltHex.size(); i += 2) {
+    const auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    in.push_back(static_cast<std::uint8_t>(nib(saltHex[i]) * 16 + nib(saltHex[i + 1])));
+  }
+  const auto digest = crypto::sha256(in);
+  static_assert(kDeploymentIdRandomChars * 5 % 8 == 0, "whole bytes, no base32 padding");
+  const std::string id =
+      "dep-" + base32::encode(BytesView(digest.data(), kDeploymentIdRandomChars * 5 / 8));
+  return id;
 }
 
 bool isDeploymentId(std::string_view s) {

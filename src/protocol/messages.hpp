@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "crypto/peer_id.hpp"
 #include "protocol/frame.hpp"
 
 namespace pc::protocol {
@@ -212,11 +213,14 @@ struct ErrorMessage {
   friend bool operator==(const ErrorMessage&, const ErrorMessage&) = default;
 };
 
-/// RegisterRoute (tunnel, provider → gateway): request fields + `deployment_id`.
+/// RegisterRoute (tunnel, provider → gateway): request fields + `deployment_id` + `id_salt`
+/// (32 lower-case hex characters): the deployment id must equal deploymentIdFor(the provider's
+/// PeerId, salt), which proves the registering provider minted it (see deploymentIdFor).
 struct RegisterRoute {
   static constexpr MessageType kType = MessageType::kRegisterRoute;
   RequestHeader header;
   std::string deploymentId;
+  std::string idSalt;
   friend bool operator==(const RegisterRoute&, const RegisterRoute&) = default;
 };
 
@@ -285,6 +289,17 @@ std::string newRequestId();
 RequestHeader newRequestHeader(std::int64_t nowMs);
 /// A fresh deployment id: "dep-" + 16 random lower-case base32 characters (80 bits).
 std::string newDeploymentId();
+/// Salt bytes behind a provider-bound deployment id.
+inline constexpr std::size_t kDeploymentSaltBytes = 16;
+/// The deployment id a provider mints from `saltHex` (kDeploymentSaltBytes as lower-case hex):
+/// "dep-" + the first 16 base32 characters (80 bits) of
+/// SHA-256("peercompute/deployment-id/v1\n" ‖ provider PeerId bytes ‖ salt).
+/// A gateway recomputes it from the registering connection's PeerId, so no other provider can
+/// claim a deployment's public name (that would need an 80-bit second preimage).
+/// Errors: kBadFormat for a salt that is not kDeploymentSaltBytes of lower-case hex.
+Result<std::string> deploymentIdFor(const crypto::PeerId& provider, std::string_view saltHex);
+/// A new random salt (lower-case hex) for deploymentIdFor.
+std::string newDeploymentSalt();
 /// True for text of the form "dep-" + 16 characters of [a-z2-7].
 bool isDeploymentId(std::string_view s);
 /// `s` with every invalid UTF-8 sequence replaced by U+FFFD (log lines from containers).

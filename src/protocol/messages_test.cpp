@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include "crypto/identity.hpp"
 #include "protocol/error.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/test_util.hpp"
@@ -95,6 +96,19 @@ TEST(Messages, DeployCommandIsBounded) {
   expectRejected(deployRequest(), "command", many, Errc::kOutOfRange, "command");
 }
 
+TEST(Messages, DeploymentIdsAreBoundToTheirProvider) {
+  const auto a = crypto::PeerId::parse(test::kSeedPeer).value();
+  const auto salt = newDeploymentSalt();
+  const auto id = deploymentIdFor(a, salt).value();
+  EXPECT_TRUE(isDeploymentId(id)) << id;
+  EXPECT_EQ(deploymentIdFor(a, salt).value(), id);  // deterministic
+  EXPECT_NE(deploymentIdFor(a, newDeploymentSalt()).value(), id);
+  const auto b = crypto::Identity::generate().value().peerId();
+  EXPECT_NE(deploymentIdFor(b, salt).value(), id);  // another provider gets another id
+  EXPECT_FALSE(deploymentIdFor(a, "XYZ"));
+  EXPECT_FALSE(deploymentIdFor(a, salt.substr(2)));
+}
+
 TEST(Messages, EveryTypeRoundTrips) {
   const std::string dep = "dep-abcdefghijklmnop";
   StatusRequest all{header(), std::nullopt};
@@ -131,7 +145,7 @@ TEST(Messages, EveryTypeRoundTrips) {
       LogsEnd{},
       LogsEnd{"container exited"},
       ErrorMessage{"bad_signature", "the signature does not verify"},
-      RegisterRoute{header(), dep},
+      RegisterRoute{header(), dep, "00112233445566778899aabbccddeeff"},
       RouteRegistered{dep, "https://" + dep + ".example.net"},
       UnregisterRoute{header(), dep},
       Heartbeat{test::kNow},

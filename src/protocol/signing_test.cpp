@@ -85,18 +85,18 @@ TEST(Signing, AnyChangeBreaksTheSignature) {
 }
 
 TEST(Signing, DomainSeparationStopsCrossTypeReplay) {
-  // RegisterRoute and UnregisterRoute have identical bodies; only the domain prefix differs.
+  // A StatusRequest for one deployment and an UnregisterRoute have identical bodies; only the
+  // domain prefix differs.
   const auto id = seedIdentity();
-  RegisterRoute reg{test::header(), "dep-abcdefghijklmnop"};
-  ASSERT_TRUE(sign(reg, id));
-  UnregisterRoute unreg{reg.header, reg.deploymentId};
-  EXPECT_TRUE(verify(reg, id.peerId()));
+  StatusRequest status{test::header(), "dep-abcdefghijklmnop"};
+  ASSERT_TRUE(sign(status, id));
+  UnregisterRoute unreg{status.header, *status.deploymentId};
+  EXPECT_TRUE(verify(status, id.peerId()));
   auto r = verify(unreg, id.peerId());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::kBadSignature);
-  EXPECT_NE(signingPayload(reg).value(), signingPayload(unreg).value());
-  // Same for stop vs logs-shaped bodies built from one header.
-  EXPECT_EQ(signingPayload(reg).value().rfind("peercompute/v1/register_route\n", 0), 0U);
+  EXPECT_NE(signingPayload(status).value(), signingPayload(unreg).value());
+  EXPECT_EQ(signingPayload(unreg).value().rfind("peercompute/v1/unregister_route\n", 0), 0U);
 }
 
 TEST(Signing, WrongSignerIsRejected) {

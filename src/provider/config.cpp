@@ -98,8 +98,10 @@ Result<void> applyToml(std::string_view text, std::string_view source, ProviderC
     os << source << ":" << err.source().begin.line << ": " << err.description();
     return fail(Errc::kConfig, os.str());
   }
-  for (const auto& [k, node] : t) {
-    const std::string_view key = k.str();
+  for (const auto& kv : t) {
+    // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+    const toml::node& node = kv.second;
+    const std::string_view key = kv.first.str();
     auto setMillis = [&](std::uint32_t& out) -> Result<void> {
       auto v = quantity(source, node, key, parseMaxCpu);
       if (!v) return v.error();

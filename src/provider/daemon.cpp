@@ -64,6 +64,7 @@ int runDaemon(const DaemonOptions& options) {
   net::asio::io_context io(1);
   SchedulerOptions schedOpts;
   schedOpts.stopGrace = cfg.stopGrace;
+  schedOpts.providerId = identity->peerId();
   Scheduler scheduler(io.get_executor(), docker, **store, std::move(*policy), schedOpts);
   if (auto r = scheduler.load(); !r) return startupError(r.error());
 

@@ -113,7 +113,12 @@ Result<Deployment> Scheduler::admit(const DeployParams& p) {
 
   Deployment d;
   do {
-    d.id = protocol::newDeploymentId();
+    if (options_.providerId) {
+      d.idSalt = protocol::newDeploymentSalt();
+      d.id = protocol::deploymentIdFor(*options_.providerId, d.idSalt).value();
+    } else {
+      d.id = protocol::newDeploymentId();
+    }
   } while (deployments_.contains(d.id));
   d.requester = p.requester;
   d.image = ref->toString();

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/peer_id.hpp"
 #include "net/asio.hpp"
 #include "provider/store.hpp"
 #include "runtime/policy.hpp"
@@ -48,6 +49,9 @@ struct DeployProgressInfo {
 using ProgressFn = std::function<void(const DeployProgressInfo&)>;
 
 struct SchedulerOptions {
+  /// This provider's id: deployment ids are minted from it (protocol::deploymentIdFor), so a
+  /// gateway can check that a route registration comes from the provider that runs it.
+  std::optional<crypto::PeerId> providerId;
   std::chrono::seconds stopGrace{10};
   /// How old a cached stats sample may be before status asks the engine again.
   std::chrono::seconds statsMaxAge{5};

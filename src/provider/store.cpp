@@ -59,7 +59,7 @@ class Stmt {
 
 constexpr const char* kColumns =
     "id, requester, image, cpu_millis, memory_bytes, expose_port, state, container_id, host_port,"
-    " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error";
+    " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error, id_salt";
 
 Result<Deployment> readRow(Stmt& s) {
   Deployment d;
@@ -86,6 +86,7 @@ Result<Deployment> readRow(Stmt& s) {
   d.exitCode = s.columnOptional(13);
   d.oomKilled = s.columnInt(14) != 0;
   d.error = s.columnText(15);
+  d.idSalt = s.columnText(16);
   return d;
 }
 
@@ -129,7 +130,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
         " cpu_millis INTEGER NOT NULL, memory_bytes INTEGER NOT NULL, expose_port INTEGER,"
         " state TEXT NOT NULL, container_id TEXT NOT NULL, host_port INTEGER, url TEXT,"
         " created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER,"
-        " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL)",
+        " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL,"
+        " id_salt TEXT NOT NULL DEFAULT '')",
         "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)"}) {
     if (auto r = store->exec(sql); !r) {
       return Error(r.error().code(), r.error().message() + recover);
@@ -153,7 +155,7 @@ Result<void> Store::exec(const char* sql) {
 Result<void> Store::put(const Deployment& d) {
   std::lock_guard lock(mutex_);
   const std::string sql = std::string("INSERT OR REPLACE INTO deployments (") + kColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return storageError(db_, "prepare");
   s.text(1, d.id);
@@ -172,6 +174,7 @@ Result<void> Store::put(const Deployment& d) {
   s.optional(14, d.exitCode);
   s.integer(15, d.oomKilled ? 1 : 0);
   s.text(16, d.error);
+  s.text(17, d.idSalt);
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
     return storageError(db_, "saving deployment " + d.id);
   }

@@ -22,7 +22,8 @@ struct sqlite3;
 namespace pc::provider {
 
 struct Deployment {
-  std::string id;         ///< dep-<16 base32>
+  std::string id;         ///< dep-<16 base32>, minted from idSalt (protocol::deploymentIdFor)
+  std::string idSalt;     ///< proves to a gateway that this provider minted `id`
   std::string requester;  ///< PeerId (base58) of the peer that deployed it; only it may manage it
   std::string image;
   std::uint32_t cpuMillis = 0;

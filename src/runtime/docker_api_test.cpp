@@ -59,6 +59,7 @@ TEST(DockerApi, CreateBodyAppliesTheWholeSecurityProfile) {
   EXPECT_FALSE(h.contains("CapAdd"));
   EXPECT_EQ(json::serialize(h.at("SecurityOpt")), R"(["no-new-privileges:true"])");
   EXPECT_EQ(h.at("ReadonlyRootfs").as_bool(), true);
+  EXPECT_EQ(h.at("Init").as_bool(), true);  // signals reach the workload, zombies are reaped
   EXPECT_EQ(h.at("Tmpfs").as_object().at("/tmp").as_string(),
             "rw,noexec,nosuid,nodev,mode=1777,size=16777216");
   EXPECT_EQ(h.at("Tmpfs").as_object().at("/data").as_string(),

@@ -1,0 +1,69 @@
+#include "net/pipe.hpp"
+
+namespace pc::net {
+namespace {
+
+struct PipeState {
+  explicit PipeState(const asio::any_io_executor& ex) : idleTimer(ex) {}
+  asio::steady_timer idleTimer;  ///< fires at lastActivity + idle; cancelled when both end
+  int running = 2;
+  bool failed = false;
+  bool idle = false;
+  std::chrono::steady_clock::time_point lastActivity = std::chrono::steady_clock::now();
+  PipeStats stats;
+};
+
+asio::awaitable<void> copy(std::shared_ptr<PipeState> st, std::shared_ptr<ByteStream> from,
+                           std::shared_ptr<ByteStream> to, std::uint64_t& counter) {
+  Bytes buf(kPipeChunk);
+  while (!st->failed) {
+    auto n = co_await from->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
+    if (!n) {
+      st->failed = true;
+      break;
+    }
+    if (*n == 0) {
+      (void)co_await to->closeWrite();
+      break;
+    }
+    st->lastActivity = std::chrono::steady_clock::now();
+    counter += *n;
+    if (auto w = co_await to->write(BytesView(buf.data(), *n)); !w) {
+      st->failed = true;
+      break;
+    }
+  }
+  if (st->failed) {
+    // Either side broke: the other must not wait for bytes that will never come.
+    from->reset();
+    to->reset();
+  }
+  if (--st->running == 0) st->idleTimer.cancel();
+}
+
+}  // namespace
+
+asio::awaitable<PipeStats> pipeBoth(std::shared_ptr<ByteStream> a, std::shared_ptr<ByteStream> b,
+                                    std::chrono::milliseconds idle) {
+  auto ex = co_await asio::this_coro::executor;
+  auto st = std::make_shared<PipeState>(ex);
+  asio::co_spawn(ex, copy(st, a, b, st->stats.aToB), asio::detached);
+  asio::co_spawn(ex, copy(st, b, a, st->stats.bToA), asio::detached);
+  // One timer for the idle deadline, re-armed from the last activity: no per-byte timer work.
+  while (st->running > 0) {
+    st->idleTimer.expires_at(st->lastActivity + idle);
+    auto [ec] = co_await st->idleTimer.async_wait(kNoThrow);
+    if (st->running == 0) break;
+    if (!ec && std::chrono::steady_clock::now() - st->lastActivity >= idle) {
+      st->idle = true;
+      st->failed = true;
+      a->reset();
+      b->reset();
+      st->lastActivity = std::chrono::steady_clock::now();  // wait for the copies to notice
+    }
+  }
+  st->stats.idleTimeout = st->idle;
+  co_return st->stats;
+}
+
+}  // namespace pc::net

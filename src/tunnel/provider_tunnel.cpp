@@ -1,0 +1,282 @@
+#include "tunnel/provider_tunnel.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <random>
+
+#include "net/error.hpp"
+#include "net/pipe.hpp"
+#include "net/tcp.hpp"
+#include "net/watchdog.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/signing.hpp"
+#include "rpc/message_stream.hpp"
+#include "tunnel/proxy_header.hpp"
+
+namespace pc::tunnel {
+
+namespace asio = net::asio;
+using asio::awaitable;
+
+namespace {
+awaitable<void> sleepFor(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(net::kNoThrow);
+}
+}  // namespace
+
+struct ProviderTunnel::Session {
+  explicit Session(const asio::any_io_executor& ex) : ready(ex), answered(ex) {}
+  std::shared_ptr<net::yamux::Stream> stream;
+  std::deque<protocol::Message> queue;
+  net::Signal ready;                ///< queue has messages, or the session closed
+  net::Signal answered;             ///< a registration was answered, or the session closed
+  std::deque<std::string> pending;  ///< registrations awaiting an answer, in order
+  std::map<std::string, std::optional<std::string>> answers;  ///< url, or nullopt if refused
+  std::chrono::steady_clock::time_point lastHeard = std::chrono::steady_clock::now();
+  bool closed = false;
+};
+
+ProviderTunnel::ProviderTunnel(
+    std::shared_ptr<net::Host> host, ProviderTunnelOptions options,
+    std::function<std::vector<Route>()> routes,
+    std::function<std::optional<std::uint16_t>(const std::string&)> portFor)
+    : host_(std::move(host)),
+      options_(std::move(options)),
+      gatewayId_(options_.gateway.peerId().value()),
+      routes_(std::move(routes)),
+      portFor_(std::move(portFor)),
+      alive_(std::make_shared<bool>(true)) {}
+
+ProviderTunnel::~ProviderTunnel() { *alive_ = false; }
+
+void ProviderTunnel::install() {
+  auto self = shared_from_this();
+  host_->setHandler(std::string(protocol::kProxyProtocol),
+                    [self](std::shared_ptr<net::yamux::Stream> s,
+                           std::shared_ptr<net::Connection> c) { return self->proxy(s, c); });
+}
+
+void ProviderTunnel::start() { asio::co_spawn(host_->executor(), runLoop(), asio::detached); }
+
+void ProviderTunnel::stop() {
+  stopped_ = true;
+  if (session_ && session_->stream) session_->stream->reset();
+}
+
+void ProviderTunnel::sendRegister(Session& s, const Route& r) {
+  protocol::Message m = protocol::RegisterRoute{
+      protocol::newRequestHeader(protocol::unixMillisNow()), r.deploymentId, r.idSalt};
+  if (auto signedOk = protocol::sign(m, host_->identity()); !signedOk) {
+    spdlog::warn("tunnel: cannot register {}: {}", r.deploymentId, signedOk.error().message());
+    return;
+  }
+  s.pending.push_back(r.deploymentId);
+  s.answers.erase(r.deploymentId);
+  s.queue.push_back(std::move(m));
+  s.ready.notify();
+}
+
+awaitable<std::optional<std::string>> ProviderTunnel::publish(Route r) {
+  auto alive = alive_;
+  auto s = session_;
+  if (!s) co_return std::nullopt;
+  sendRegister(*s, r);
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer t(host_->executor(), options_.publishTimeout);
+  t.async_wait([s, expired](boost::system::error_code ec) {
+    if (!ec) {
+      *expired = true;
+      s->answered.notify();
+    }
+  });
+  while (*alive && !s->closed && !*expired && !s->answers.contains(r.deploymentId)) {
+    co_await s->answered.wait();
+  }
+  t.cancel();
+  if (!*alive) co_return std::nullopt;
+  auto it = s->answers.find(r.deploymentId);
+  co_return it == s->answers.end() ? std::nullopt : it->second;
+}
+
+void ProviderTunnel::withdraw(const std::string& deploymentId) {
+  auto s = session_;
+  if (!s) return;
+  protocol::Message m = protocol::UnregisterRoute{
+      protocol::newRequestHeader(protocol::unixMillisNow()), deploymentId};
+  if (!protocol::sign(m, host_->identity())) return;
+  s->queue.push_back(std::move(m));
+  s->ready.notify();
+}
+
+awaitable<void> ProviderTunnel::runLoop() {
+  auto self = shared_from_this();
+  auto alive = alive_;
+  std::mt19937 rng(std::random_device{}());
+  auto backoff = options_.minBackoff;
+  while (*alive && !stopped_) {
+    const auto began = std::chrono::steady_clock::now();
+    auto conn = co_await host_->connect(options_.gateway);
+    if (!*alive || stopped_) co_return;
+    if (conn) {
+      const std::vector<std::string> protos{std::string(protocol::kTunnelProtocol)};
+      auto s = co_await host_->newStream(*conn, protos);
+      if (!*alive || stopped_) co_return;
+      if (s) {
+        spdlog::info("tunnel: connected to gateway {}", gatewayId_.toBase58());
+        co_await runSession(*s);
+        if (!*alive || stopped_) co_return;
+        spdlog::warn("tunnel: lost the gateway; reconnecting");
+      } else {
+        spdlog::warn("tunnel: gateway refused the tunnel protocol: {}", s.error().message());
+      }
+    } else {
+      spdlog::warn("tunnel: cannot reach gateway: {}", conn.error().message());
+    }
+    // A tunnel that stayed up a while starts the next attempt from the minimum again.
+    if (std::chrono::steady_clock::now() - began > std::chrono::seconds(10)) {
+      backoff = options_.minBackoff;
+    }
+    // Full jitter in [backoff/2, backoff]: many providers that lost one gateway do not all
+    // come back in the same instant.
+    std::uniform_int_distribution<long> dist(backoff.count() / 2, backoff.count());
+    co_await sleepFor(std::chrono::milliseconds(dist(rng)));
+    backoff = std::min(backoff * 2, options_.maxBackoff);
+  }
+}
+
+awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> stream) {
+  auto alive = alive_;
+  auto ex = host_->executor();
+  auto s = std::make_shared<Session>(ex);
+  s->stream = stream;
+  session_ = s;
+  // Writer: the only coroutine writing on the control stream.
+  asio::co_spawn(
+      ex,
+      [s]() -> awaitable<void> {
+        while (!s->closed) {
+          while (!s->queue.empty() && !s->closed) {
+            const protocol::Message m = std::move(s->queue.front());
+            s->queue.pop_front();
+            if (auto w = co_await rpc::writeMessage(*s->stream, m); !w) {
+              s->stream->reset();
+              co_return;
+            }
+          }
+          if (!s->closed) co_await s->ready.wait();
+        }
+      },
+      asio::detached);
+  // Heartbeats, and the dead-gateway check.
+  auto hb = options_.heartbeat;
+  auto dead = options_.deadAfter;
+  asio::co_spawn(
+      ex,
+      [s, hb, dead]() -> awaitable<void> {
+        while (!s->closed) {
+          co_await sleepFor(hb);
+          if (s->closed) break;
+          if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
+            spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
+            s->stream->reset();
+            break;
+          }
+          s->queue.push_back(protocol::Heartbeat{protocol::unixMillisNow()});
+          s->ready.notify();
+        }
+      },
+      asio::detached);
+  for (const auto& r : routes_()) sendRegister(*s, r);
+
+  rpc::MessageReader reader(*stream);
+  while (*alive) {
+    auto m = co_await reader.next();
+    if (!*alive) co_return;
+    if (!m || !*m) break;
+    s->lastHeard = std::chrono::steady_clock::now();
+    if (auto* reg = std::get_if<protocol::RouteRegistered>(&**m)) {
+      std::erase(s->pending, reg->deploymentId);
+      s->answers[reg->deploymentId] = reg->url;
+      if (onUrl_) onUrl_(reg->deploymentId, reg->url);
+      s->answered.notify();
+    } else if (auto* err = std::get_if<protocol::ErrorMessage>(&**m)) {
+      // Answers come in order: an error answers the oldest pending registration.
+      if (!s->pending.empty()) {
+        const std::string dep = s->pending.front();
+        s->pending.pop_front();
+        s->answers[dep] = std::nullopt;
+        spdlog::warn("tunnel: gateway refused route {}: {} [{}]", dep, err->message, err->code);
+      } else {
+        spdlog::warn("tunnel: gateway error: {} [{}]", err->message, err->code);
+      }
+      s->answered.notify();
+    }
+  }
+  s->closed = true;
+  s->ready.notify();
+  s->answered.notify();
+  stream->reset();
+  if (session_ == s) session_.reset();
+}
+
+awaitable<void> ProviderTunnel::proxy(std::shared_ptr<net::yamux::Stream> s,
+                                      std::shared_ptr<net::Connection> conn) {
+  auto self = shared_from_this();
+  // Only the configured gateway may open proxy streams: a trusted developer peer must not use
+  // the provider as a relay into its loopback ports.
+  if (conn->peer != gatewayId_) {
+    spdlog::warn("security: proxy stream from {} (not the gateway) refused", conn->peer.toBase58());
+    s->reset();
+    co_return;
+  }
+  net::yamux::Stream* sp = s.get();
+  net::Watchdog dog(host_->executor(), std::chrono::seconds(10), [sp] { sp->reset(); });
+  Bytes buf;
+  std::optional<ProxyHeader> header;
+  std::size_t used = 0;
+  while (!header) {
+    std::array<std::uint8_t, kMaxProxyHeader> chunk{};
+    auto n = co_await s->readSome(std::span<std::uint8_t>(chunk.data(), chunk.size()));
+    if (!n || *n == 0) co_return;
+    buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(*n));
+    auto h = decodeProxyHeader(buf, used);
+    if (!h) {
+      spdlog::warn("tunnel: bad proxy header from the gateway: {}", h.error().message());
+      s->reset();
+      co_return;
+    }
+    header = *h;
+    if (!header && buf.size() > kMaxProxyHeader) {
+      s->reset();
+      co_return;
+    }
+  }
+  dog.disarm();
+  const auto port = portFor_(header->deploymentId);
+  if (!port) {
+    s->reset();  // the gateway answers 502: the deployment is not running here
+    co_return;
+  }
+  const auto target = net::Multiaddr::parse("/ip4/127.0.0.1/tcp/" + std::to_string(*port)).value();
+  auto tcp = co_await net::dialTcp(target, std::chrono::seconds(5));
+  if (!tcp) {
+    spdlog::warn("tunnel: {} does not answer on 127.0.0.1:{}: {}", header->deploymentId, *port,
+                 tcp.error().message());
+    s->reset();
+    co_return;
+  }
+  (void)(*tcp)->socket().set_option(net::tcp::no_delay(true));
+  std::shared_ptr<net::ByteStream> local = std::move(*tcp);
+  // Bytes that arrived with the header belong to the public connection.
+  if (used < buf.size()) {
+    if (auto w = co_await local->write(BytesView(buf.data() + used, buf.size() - used)); !w) {
+      s->reset();
+      co_return;
+    }
+  }
+  (void)co_await net::pipeBoth(s, local, options_.proxyIdle);
+}
+
+}  // namespace pc::tunnel
