@@ -17,6 +17,7 @@
 #include "provider/store.hpp"
 #include "runtime/docker.hpp"
 #include "trust/trust_store.hpp"
+#include "tunnel/provider_tunnel.hpp"
 
 namespace pc::provider {
 
@@ -74,7 +75,25 @@ int runDaemon(const DaemonOptions& options) {
   auto service = std::make_shared<Service>(scheduler, **audit, **replay);
   // Gating happens right after the Noise handshake, before any muxer byte: an untrusted peer
   // never reaches a protocol handler.
-  host->setGater([&gate](const crypto::PeerId& p) { return gate->isTrusted(p); });
+  // The gateway (when configured) is admitted too — but only for the tunnel: the request
+  // handlers check the trust list themselves.
+  std::optional<crypto::PeerId> gatewayId;
+  std::optional<net::Multiaddr> gatewayAddr;
+  if (!cfg.gateway.empty()) {
+    auto a = net::Multiaddr::parse(cfg.gateway);
+    if (!a) return startupError(a.error().context("--gateway"));
+    if (!a->peerId()) {
+      return startupError(Error(a.error().code(), "--gateway " + cfg.gateway +
+                                                      ": needs /p2p/<gateway peer id> at the end "
+                                                      "(peergateway prints it)"));
+    }
+    gatewayAddr = *a;
+    gatewayId = *a->peerId();
+  }
+  host->setGater([&gate, gatewayId](const crypto::PeerId& p) {
+    return gate->isTrusted(p) || (gatewayId && p == *gatewayId);
+  });
+  service->setRequesterFilter([&gate](const crypto::PeerId& p) { return gate->isTrusted(p); });
   host->onReject([service](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
                            const std::string& why) {
     spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
@@ -82,6 +101,38 @@ int runDaemon(const DaemonOptions& options) {
     service->connectionRefused(p, remote.toString(), why);
   });
   service->install(*host);
+  std::shared_ptr<tunnel::ProviderTunnel> tun;
+  if (gatewayAddr) {
+    tunnel::ProviderTunnelOptions topts;
+    topts.gateway = *gatewayAddr;
+    tun = std::make_shared<tunnel::ProviderTunnel>(
+        host, topts,
+        [&scheduler]() {
+          std::vector<tunnel::Route> routes;
+          for (const auto& d : scheduler.running()) {
+            if (d.hostPort && !d.idSalt.empty()) routes.push_back({d.id, d.idSalt, *d.hostPort});
+          }
+          return routes;
+        },
+        [&scheduler](const std::string& id) -> std::optional<std::uint16_t> {
+          return scheduler.exposedPort(id);
+        });
+    tun->install();
+    tun->onUrl(
+        [&scheduler](const std::string& id, const std::string& url) { scheduler.setUrl(id, url); });
+    scheduler.setPublisher([tun](Deployment d) -> net::asio::awaitable<std::optional<std::string>> {
+      if (!d.hostPort || d.idSalt.empty()) co_return std::nullopt;
+      const tunnel::Route r{d.id, d.idSalt, *d.hostPort};
+      co_return co_await tun->publish(r);
+    });
+    scheduler.onChange([tun](const Deployment& d) {
+      if (d.state == protocol::DeploymentState::kStopping ||
+          d.state == protocol::DeploymentState::kStopped ||
+          d.state == protocol::DeploymentState::kFailed) {
+        tun->withdraw(d.id);
+      }
+    });
+  }
 
   std::cout << "peercomputed " << options.version << "\nPeer ID: " << identity->peerId().toBase58()
             << std::endl;
@@ -117,6 +168,11 @@ int runDaemon(const DaemonOptions& options) {
       },
       net::asio::detached);
   scheduler.start();
+  if (tun) {
+    std::cout << "Gateway: " << cfg.gateway << " (tunnel dialled out; no inbound port needed)"
+              << std::endl;
+    tun->start();
+  }
 
   net::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -129,6 +185,7 @@ int runDaemon(const DaemonOptions& options) {
           // Containers keep running across a provider restart (they are re-adopted) unless the
           // operator asked otherwise.
           if (cfg.stopOnExit) co_await scheduler.stopAll();
+          if (tun) tun->stop();
           host->close();
           // Give GoAway frames a moment to flush, then stop.
           net::asio::steady_timer t(io, std::chrono::milliseconds(200));

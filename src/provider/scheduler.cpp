@@ -250,6 +250,21 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   d.state = DeploymentState::kRunning;
   d.startedAtMs = protocol::unixMillisNow();
   if (d.hostPort) d.url = "http://127.0.0.1:" + std::to_string(*d.hostPort) + "/";
+  if (publisher_ && d.hostPort) {
+    const Deployment toPublish = d;
+    auto url = co_await publisher_(toPublish);
+    if (!*alive) co_return d;
+    if (url) d.url = *url;
+    if (fl->stopRequested) {
+      const std::string cid = d.containerId;
+      (void)co_await rt_.remove(cid);
+      d.state = DeploymentState::kStopped;
+      d.finishedAtMs = protocol::unixMillisNow();
+      d.url.reset();
+      d.error = "stopped while it was starting";
+      co_return finish(d);
+    }
+  }
   spdlog::info("{} running for {} ({}, container {})", d.id, d.requester, d.image,
                d.containerId.substr(0, 12));
   co_return finish(d);
@@ -339,6 +354,17 @@ awaitable<void> Scheduler::finishStop(std::string id, bool force) {
   spdlog::info("{} stopped", id);
 }
 
+void Scheduler::setUrl(const std::string& id, const std::string& url) {
+  auto it = deployments_.find(id);
+  if (it == deployments_.end() || it->second.state != DeploymentState::kRunning ||
+      it->second.url == url) {
+    return;
+  }
+  Deployment d = it->second;
+  d.url = url;
+  (void)save(d);
+}
+
 Result<Deployment> Scheduler::find(const std::string& requester, const std::string& id) const {
   auto it = deployments_.find(id);
   // Another peer's deployment answers exactly like a missing one: ids are not an oracle.
@@ -347,6 +373,14 @@ Result<Deployment> Scheduler::find(const std::string& requester, const std::stri
                 "no deployment " + id + " of yours on this provider; `peerctl status` lists yours");
   }
   return it->second;
+}
+
+std::vector<Deployment> Scheduler::running() const {
+  std::vector<Deployment> out;
+  for (const auto& [id, d] : deployments_) {
+    if (d.state == DeploymentState::kRunning) out.push_back(d);
+  }
+  return out;
 }
 
 std::vector<Deployment> Scheduler::list(const std::string& requester) const {

@@ -98,12 +98,29 @@ class Scheduler {
       std::vector<Deployment> deployments);
 
   runtime::Runtime& runtime() { return rt_; }
+  /// Publishes a deployment that just started with an exposed port (the tunnel registers it at
+  /// the gateway) and returns its public URL, if any. Awaited before the deploy answers, so the
+  /// answer carries the public URL.
+  using Publisher = std::function<net::asio::awaitable<std::optional<std::string>>(Deployment)>;
+  void setPublisher(Publisher p) { publisher_ = std::move(p); }
+  /// Records a (new) public URL for a running deployment (after a tunnel reconnect).
+  void setUrl(const std::string& id, const std::string& url);
   /// Told about every committed change of a record (the tunnel registers routes from it).
   void onChange(std::function<void(const Deployment&)> listener) {
     onChange_ = std::move(listener);
   }
   /// Stops admitting and ends the event watcher (at its next event or window end).
   void shutdown();
+  /// Running deployments (all requesters).
+  [[nodiscard]] std::vector<Deployment> running() const;
+  /// The 127.0.0.1 port of a running deployment with an exposed port.
+  [[nodiscard]] std::optional<std::uint16_t> exposedPort(const std::string& id) const {
+    auto it = deployments_.find(id);
+    if (it == deployments_.end() || it->second.state != protocol::DeploymentState::kRunning) {
+      return std::nullopt;
+    }
+    return it->second.hostPort;
+  }
   /// True while `id` is running (log followers use it to tell a window end from an exit).
   [[nodiscard]] bool isRunning(const std::string& id) const {
     auto it = deployments_.find(id);
@@ -135,6 +152,7 @@ class Scheduler {
   };
   std::map<std::string, Sample> statsCache_;
   std::function<void(const Deployment&)> onChange_;
+  Publisher publisher_;
   std::shared_ptr<bool> alive_;
   bool shuttingDown_ = false;
   std::unique_ptr<net::asio::steady_timer> watchTimer_;

@@ -102,6 +102,13 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
                                                                  MessageType expected) {
   const std::string peer = conn->peer.toBase58();
   const std::string proto = s->protocol;
+  // Only trusted peers may request anything: the gateway is admitted for the tunnel only.
+  if (mayRequest_ && !mayRequest_(conn->peer)) {
+    audit("access_denied", peer, {{"protocol", proto}, {"reason", "not a trusted peer"}});
+    co_await rpc::writeError(*s, "access_denied", "this peer may not send requests here");
+    (void)co_await s->closeWrite();
+    co_return std::nullopt;
+  }
   // A peer that opens a stream and never sends its request is cut off (stops stream hoarding).
   Stream* sp = s.get();
   net::Watchdog dog(co_await asio::this_coro::executor, rpc::kRequestReadTimeout,

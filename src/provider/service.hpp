@@ -36,6 +36,11 @@ class Service : public std::enable_shared_from_this<Service> {
   Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay);
   /// Registers the handlers on `host`. The service must outlive the host's handlers.
   void install(net::Host& host);
+  /// Which authenticated peers may send requests (the trust list). Peers that reach the host
+  /// for other reasons (the gateway, over the tunnel) must not deploy or read anything.
+  void setRequesterFilter(std::function<bool(const crypto::PeerId&)> f) {
+    mayRequest_ = std::move(f);
+  }
   /// The audit hook for the host's gater: a refused connection.
   void connectionRefused(const std::optional<crypto::PeerId>& peer, const std::string& remote,
                          const std::string& reason);
@@ -59,6 +64,7 @@ class Service : public std::enable_shared_from_this<Service> {
   Scheduler& scheduler_;
   AuditLog& audit_;
   protocol::ReplayCache& replay_;
+  std::function<bool(const crypto::PeerId&)> mayRequest_;
 };
 
 /// The wire error code for an error ("bad_signature", "replay", "over_capacity", …).

@@ -1,0 +1,600 @@
+#include "gateway/http_proxy.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cctype>
+#include <set>
+
+#include "net/error.hpp"
+#include "net/pipe.hpp"
+#include "net/tcp.hpp"
+#include "net/watchdog.hpp"
+#include "protocol/ids.hpp"
+#include "protocol/messages.hpp"
+#include "tunnel/proxy_header.hpp"
+
+namespace pc::gateway {
+
+namespace asio = net::asio;
+namespace http = boost::beast::http;
+using asio::awaitable;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr std::size_t kMaxResponseHeader = 64 * 1024;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// Header names that describe one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
+/// gateway writes itself.
+bool isHopByHop(const std::string& lname) {
+  static const std::set<std::string> kNames = {
+      "connection",      "keep-alive",        "proxy-connection", "te",
+      "trailer",         "transfer-encoding", "upgrade",          "content-length",
+      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"};
+  return kNames.contains(lname);
+}
+
+/// Names listed in a Connection header are hop-by-hop too.
+std::set<std::string> connectionTokens(std::string_view v) {
+  std::set<std::string> out;
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    out.insert(lower(trim(v.substr(0, comma))));
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+template <bool isRequest>
+void appendFields(std::string& out, const http::header<isRequest, http::fields>& h) {
+  const auto listed = connectionTokens(h[http::field::connection]);
+  for (const auto& f : h) {
+    const std::string name = lower(f.name_string());
+    if (isHopByHop(name) || listed.contains(name)) continue;
+    out.append(f.name_string().data(), f.name_string().size());
+    out += ": ";
+    out.append(f.value().data(), f.value().size());
+    out += "\r\n";
+  }
+}
+
+awaitable<Result<std::size_t>> readMore(net::ByteStream& s, Bytes& buf) {
+  const std::size_t old = buf.size();
+  buf.resize(old + kReadChunk);
+  auto n = co_await s.readSome(std::span<std::uint8_t>(buf.data() + old, kReadChunk));
+  buf.resize(old + (n ? *n : 0));
+  co_return n;
+}
+
+void consume(Bytes& buf, std::size_t n) {
+  buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+/// Writes body bytes with or without chunked framing.
+awaitable<Result<void>> writeBody(net::ByteStream& to, BytesView data, bool chunked) {
+  if (!chunked) co_return co_await to.write(data);
+  char head[24];
+  const int n = std::snprintf(head, sizeof head, "%zx\r\n", data.size());
+  Bytes framed(head, head + n);
+  framed.insert(framed.end(), data.begin(), data.end());
+  framed.push_back('\r');
+  framed.push_back('\n');
+  co_return co_await to.write(framed);
+}
+
+/// Relays the body of the message `p` is parsing from `from` (with `in` holding bytes already
+/// read) to `to`. `eofEnds`: the body ends at EOF (a close-delimited response).
+template <class Parser>
+awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, net::ByteStream& to,
+                                  bool chunkedOut) {
+  Bytes out(kBodyChunk);
+  while (!p.is_done()) {
+    boost::system::error_code ec;
+    std::size_t used = 0;
+    p.get().body().data = out.data();
+    p.get().body().size = out.size();
+    if (!in.empty()) {
+      used = p.put(asio::buffer(in.data(), in.size()), ec);
+      consume(in, used);
+      if (ec == http::error::need_buffer) ec = {};
+    } else {
+      ec = http::error::need_more;
+    }
+    const std::size_t produced = out.size() - p.get().body().size;
+    if (produced > 0) {
+      if (auto w = co_await writeBody(to, BytesView(out.data(), produced), chunkedOut); !w) {
+        co_return w.error();
+      }
+    }
+    if (ec == http::error::need_more) {
+      if (p.is_done()) break;
+      auto n = co_await readMore(from, in);
+      if (!n) co_return n.error();
+      if (*n == 0) {
+        boost::system::error_code eofEc;
+        p.put_eof(eofEc);  // completes a close-delimited body, fails a truncated one
+        if (eofEc) {
+          co_return net::fail(net::Errc::kClosed, "the body ended early (" + eofEc.message() + ")");
+        }
+      }
+    } else if (ec) {
+      co_return net::fail(net::Errc::kProtocolError, "bad message body: " + ec.message());
+    }
+  }
+  if (chunkedOut) {
+    static constexpr std::string_view kLast = "0\r\n\r\n";
+    if (auto w = co_await to.write(
+            BytesView(reinterpret_cast<const std::uint8_t*>(kLast.data()), kLast.size()));
+        !w) {
+      co_return w.error();
+    }
+  }
+  co_return Result<void>{};
+}
+
+awaitable<void> respond(net::ByteStream& client, int status, std::string_view reason,
+                        std::string_view text, std::string_view extra = {}) {
+  std::string body = "<!doctype html><title>" + std::to_string(status) + " " + std::string(reason) +
+                     "</title><h1>" + std::to_string(status) + " " + std::string(reason) +
+                     "</h1><p>" + std::string(text) + "</p>\n";
+  std::string msg = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+                    "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
+                    std::to_string(body.size()) +
+                    "\r\nConnection: close\r\nCache-Control: no-store\r\n" + std::string(extra) +
+                    "\r\n" + body;
+  (void)co_await client.write(
+      BytesView(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()));
+  (void)co_await client.closeWrite();
+}
+
+std::string htmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string deploymentFromHost(std::string_view host, std::string_view domain) {
+  std::string h = lower(trim(host));
+  if (const auto colon = h.rfind(':');
+      colon != std::string::npos && h.find(']') == std::string::npos) {
+    h.resize(colon);
+  }
+  if (!h.empty() && h.back() == '.') h.pop_back();  // "dep-x.example.net." is the same name
+  const std::string suffix = "." + lower(domain);
+  if (h.size() <= suffix.size() || !h.ends_with(suffix)) return "";
+  std::string label = h.substr(0, h.size() - suffix.size());
+  return protocol::isDeploymentId(label) ? label : "";
+}
+
+HttpFront::HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontOptions options)
+    : host_(std::move(host)),
+      routes_(routes),
+      options_(std::move(options)),
+      perIp_(options_.ratePerIp,
+             options_.burstPerIp > 0 ? options_.burstPerIp : options_.ratePerIp),
+      perHost_(options_.ratePerHost,
+               options_.burstPerHost > 0 ? options_.burstPerHost : options_.ratePerHost) {}
+
+Result<net::Multiaddr> HttpFront::listen(const net::Multiaddr& addr) {
+  auto acc = net::listenTcp(host_->executor(), addr);
+  if (!acc) return acc.error();
+  auto shared = std::make_shared<net::tcp::acceptor>(std::move(*acc));
+  acceptors_.push_back(shared);
+  asio::co_spawn(host_->executor(), acceptLoop(shared), asio::detached);
+  return net::toMultiaddr(shared->local_endpoint());
+}
+
+void HttpFront::close() {
+  closed_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+}
+
+awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor) {
+  auto self = shared_from_this();
+  while (!closed_) {
+    auto [ec, sock] = co_await acceptor->async_accept(net::kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || closed_) co_return;
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer t(host_->executor(), std::chrono::milliseconds(50));
+      co_await t.async_wait(net::kNoThrow);
+      continue;
+    }
+    if (connections_ >= options_.maxConnections) {
+      // Over the connection bound: refuse at once rather than queueing without limit.
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    boost::system::error_code ignored;
+    sock.set_option(net::tcp::no_delay(true), ignored);
+    const auto ep = sock.remote_endpoint(ignored);
+    std::string ip = ep.address().to_string();
+    if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
+      ip = ep.address().to_v6().to_v4().to_string();
+    }
+    std::string addr = ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
+                                            : ip + ":" + std::to_string(ep.port());
+    auto client = std::make_shared<net::TcpStream>(std::move(sock));
+    asio::co_spawn(host_->executor(), serve(client, std::move(ip), std::move(addr)),
+                   asio::detached);
+  }
+}
+
+awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
+                                 std::string clientAddr) {
+  auto self = shared_from_this();
+  auto ex = host_->executor();
+  ++connections_;
+  struct Count {
+    std::size_t& n;
+    ~Count() { --n; }
+  } count{connections_};
+
+  // Client bytes not parsed yet; shared with the request-body pump, which may outlive a failed
+  // exchange by a moment.
+  auto inPtr = std::make_shared<Bytes>();
+  Bytes& in = *inPtr;
+  std::shared_ptr<net::yamux::Stream> up;   // the proxy stream of this connection
+  std::shared_ptr<net::Connection> upConn;  // its tunnel
+  std::string upDep;
+  Bytes upIn;  // upstream bytes not parsed yet
+  // Streams per tunnel are counted while a proxy stream is held.
+  auto release = [&]() {
+    if (upConn) {
+      auto& n = routes_.streamsPerTunnel()[upConn.get()];
+      if (n > 0) --n;
+      if (n == 0) routes_.streamsPerTunnel().erase(upConn.get());
+    }
+    if (up) up->reset();
+    up.reset();
+    upConn.reset();
+    upDep.clear();
+    upIn.clear();
+  };
+  struct Release {
+    std::function<void()> f;
+    ~Release() { f(); }
+  } releaseOnExit{release};
+
+  net::ByteStream* cp = client.get();
+  bool first = true;
+  while (true) {
+    // ---- request header ------------------------------------------------------------------
+    auto parser = std::make_shared<http::request_parser<http::buffer_body>>();
+    parser->header_limit(static_cast<std::uint32_t>(options_.maxHeaderBytes));
+    parser->body_limit(boost::none);
+    {
+      // Until a request starts, the idle timeout applies (keep-alive); once its first byte is
+      // here (and from accept for the first request), the header timeout: a slowloris client
+      // trickling header bytes is cut off.
+      auto dog = std::make_unique<net::Watchdog>(
+          ex, (first || !in.empty()) ? options_.headerTimeout : options_.idleTimeout,
+          [cp] { cp->reset(); });
+      bool armedForHeader = first || !in.empty();
+      while (!parser->is_header_done()) {
+        if (!in.empty()) {
+          if (!armedForHeader) {
+            dog =
+                std::make_unique<net::Watchdog>(ex, options_.headerTimeout, [cp] { cp->reset(); });
+            armedForHeader = true;
+          }
+          boost::system::error_code ec;
+          const std::size_t used = parser->put(asio::buffer(in.data(), in.size()), ec);
+          consume(in, used);
+          if (parser->is_header_done()) break;
+          if (ec == http::error::header_limit) {
+            co_await respond(*client, 431, "Request Header Fields Too Large",
+                             "The request header exceeds " +
+                                 std::to_string(options_.maxHeaderBytes) + " bytes.");
+            co_return;
+          }
+          if (ec && ec != http::error::need_more) {
+            co_await respond(*client, 400, "Bad Request", "Malformed request: " + ec.message());
+            co_return;
+          }
+          if (in.size() > options_.maxHeaderBytes) {
+            co_await respond(*client, 431, "Request Header Fields Too Large",
+                             "The request header is too large.");
+            co_return;
+          }
+        }
+        auto n = co_await readMore(*client, in);
+        if (!n || *n == 0) co_return;  // closed (or cut by the timeout)
+      }
+    }
+    first = false;
+    auto& req = parser->get();
+
+    // ---- framing checks (request smuggling) -------------------------------------------------
+    const bool hasTe = req.find(http::field::transfer_encoding) != req.end();
+    const bool hasCl = req.find(http::field::content_length) != req.end();
+    if (hasTe && hasCl) {
+      // Two ways to delimit one body: a front and a back end could disagree on where the next
+      // request starts. Refused outright (RFC 9112 §6.3).
+      co_await respond(*client, 400, "Bad Request",
+                       "Content-Length and Transfer-Encoding together are not accepted.");
+      co_return;
+    }
+    if (hasTe && lower(trim(req[http::field::transfer_encoding])) != "chunked") {
+      co_await respond(*client, 501, "Not Implemented",
+                       "Only Transfer-Encoding: chunked is supported.");
+      co_return;
+    }
+    if (req.method() == http::verb::connect || req.target().empty() ||
+        (req.target().front() != '/' && req.target() != "*")) {
+      co_await respond(*client, 400, "Bad Request",
+                       "Only origin-form request targets are accepted.");
+      co_return;
+    }
+
+    // ---- routing ------------------------------------------------------------------------------
+    const std::string hostHeader(req[http::field::host]);
+    const std::string dep = deploymentFromHost(hostHeader, options_.domain);
+    if (dep.empty()) {
+      co_await respond(*client, 404, "Not Found",
+                       "Unknown host " + htmlEscape(hostHeader) +
+                           ": this gateway serves <code>&lt;deployment-id&gt;." +
+                           htmlEscape(options_.domain) + "</code>.");
+      co_return;
+    }
+    if (const int wait = perIp_.take(clientIp); wait > 0) {
+      co_await respond(*client, 429, "Too Many Requests", "Slow down.",
+                       "Retry-After: " + std::to_string(wait) + "\r\n");
+      co_return;
+    }
+    if (const int wait = perHost_.take(dep); wait > 0) {
+      co_await respond(*client, 429, "Too Many Requests",
+                       "This deployment is receiving too many requests.",
+                       "Retry-After: " + std::to_string(wait) + "\r\n");
+      co_return;
+    }
+    RouteEntry* route = routes_.find(dep);
+    if (route == nullptr) {
+      co_await respond(*client, 404, "Not Found",
+                       "No deployment " + dep + " is served here (it may have stopped).");
+      co_return;
+    }
+    if (!route->conn->isOpen()) {
+      co_await respond(*client, 502, "Bad Gateway", "The provider of " + dep + " is offline.");
+      co_return;
+    }
+    if (!up || upDep != dep || up->session().isClosed()) {
+      release();
+      auto& inUse = routes_.streamsPerTunnel()[route->conn.get()];
+      if (inUse >= options_.maxStreamsPerTunnel) {
+        co_await respond(*client, 503, "Service Unavailable",
+                         "The provider's tunnel is at its connection limit; try again shortly.",
+                         "Retry-After: 1\r\n");
+        co_return;
+      }
+      auto conn = route->conn;
+      const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
+      auto s = co_await host_->newStream(conn, protos);
+      if (!s) {
+        co_await respond(*client, 502, "Bad Gateway",
+                         "The provider of " + dep + " cannot be reached.");
+        co_return;
+      }
+      ++routes_.streamsPerTunnel()[conn.get()];
+      up = *s;
+      upConn = conn;
+      upDep = dep;
+      const Bytes header = tunnel::encodeProxyHeader({dep, clientAddr});
+      if (auto w = co_await up->write(header); !w) {
+        co_await respond(*client, 502, "Bad Gateway",
+                         "The provider of " + dep + " dropped the connection.");
+        co_return;
+      }
+    }
+
+    // ---- request head upstream ----------------------------------------------------------------
+    const bool upgrade = parser->upgrade();
+    const bool chunkedReq = parser->chunked();
+    const unsigned version = req.version() == 10 ? 10 : 11;
+    std::string head;
+    head.reserve(512);
+    head.append(req.method_string().data(), req.method_string().size());
+    head += ' ';
+    head.append(req.target().data(), req.target().size());
+    head += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+    appendFields(head, req.base());
+    head += "X-Forwarded-For: " + clientIp + "\r\n";
+    head += "X-Forwarded-Proto: " + options_.scheme + "\r\n";
+    head += "X-Forwarded-Host: " + hostHeader + "\r\n";
+    if (chunkedReq) {
+      head += "Transfer-Encoding: chunked\r\n";
+    } else if (auto cl = parser->content_length()) {
+      head += "Content-Length: " + std::to_string(*cl) + "\r\n";
+    }
+    if (upgrade) {
+      head += "Connection: Upgrade\r\nUpgrade: ";
+      head.append(req[http::field::upgrade].data(), req[http::field::upgrade].size());
+      head += "\r\n";
+    } else {
+      head += "Connection: keep-alive\r\n";
+    }
+    head += "\r\n";
+    if (auto w = co_await up->write(
+            BytesView(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()));
+        !w) {
+      co_await respond(*client, 502, "Bad Gateway",
+                       "The provider of " + dep + " dropped the connection.");
+      co_return;
+    }
+
+    // ---- request body upstream, concurrently with the response --------------------------------
+    struct Pump {
+      explicit Pump(const asio::any_io_executor& e) : done(e) {}
+      net::Signal done;
+      bool finished = false;
+      bool ok = true;
+    };
+    auto pump = std::make_shared<Pump>(ex);
+    if (parser->is_done()) {
+      pump->finished = true;
+    } else {
+      auto upStream = up;
+      asio::co_spawn(
+          ex,
+          [pump, parser, client, upStream, inPtr, chunkedReq]() -> awaitable<void> {
+            auto r = co_await relayBody(*parser, *client, *inPtr, *upStream, chunkedReq);
+            if (!r) {
+              pump->ok = false;
+              upStream->reset();
+            }
+            pump->finished = true;
+            pump->done.notify();
+          },
+          asio::detached);
+    }
+
+    // ---- response -----------------------------------------------------------------------------
+    bool keepAlive = parser->keep_alive();
+    bool upstreamReusable = true;
+    bool switched = false;
+    net::yamux::Stream* upp = up.get();
+    while (true) {
+      http::response_parser<http::buffer_body> res;
+      res.header_limit(kMaxResponseHeader);
+      res.body_limit(boost::none);
+      if (req.method() == http::verb::head) res.skip(true);
+      net::Watchdog dog(ex, options_.idleTimeout, [upp] { upp->reset(); });
+      bool gotAny = !upIn.empty();
+      while (!res.is_header_done()) {
+        if (!upIn.empty()) {
+          boost::system::error_code ec;
+          const std::size_t used = res.put(asio::buffer(upIn.data(), upIn.size()), ec);
+          consume(upIn, used);
+          if (res.is_header_done()) break;
+          if (ec && ec != http::error::need_more) {
+            co_await respond(*client, 502, "Bad Gateway",
+                             "The deployment sent a malformed response.");
+            co_return;
+          }
+        }
+        auto n = co_await readMore(*up, upIn);
+        if (!n || *n == 0) {
+          if (!gotAny) {
+            co_await respond(*client, 502, "Bad Gateway",
+                             "The deployment " + dep +
+                                 " did not answer (is it listening on its exposed port?).");
+          }
+          co_return;
+        }
+        gotAny = true;
+      }
+      dog.disarm();
+      auto& rh = res.get();
+      const unsigned status = rh.result_int();
+      std::string out = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+      out += std::to_string(status) + " ";
+      out.append(rh.reason().data(), rh.reason().size());
+      out += "\r\n";
+      appendFields(out, rh.base());
+      const bool informational = status >= 100 && status < 200;
+      bool chunkedOut = false;
+      bool closeDelimited = false;
+      if (status == 101) {
+        out += "Connection: Upgrade\r\nUpgrade: ";
+        out.append(rh[http::field::upgrade].data(), rh[http::field::upgrade].size());
+        out += "\r\n";
+        switched = true;
+      } else if (!informational) {
+        if (auto cl = res.content_length(); cl && !res.chunked()) {
+          out += "Content-Length: " + std::to_string(*cl) + "\r\n";
+        } else if (res.chunked() && version == 11) {
+          out += "Transfer-Encoding: chunked\r\n";
+          chunkedOut = true;
+        } else if (!res.is_done() && (res.chunked() || res.need_eof())) {
+          closeDelimited = true;  // a 1.0 client gets the body delimited by our close
+        }
+        if (!res.keep_alive()) upstreamReusable = false;
+        keepAlive = keepAlive && !closeDelimited;
+        out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+      }
+      out += "\r\n";
+      if (auto w = co_await client->write(
+              BytesView(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
+          !w) {
+        co_return;
+      }
+      if (switched || informational) {
+        if (switched) break;
+        continue;  // 100 Continue and friends: the final response follows
+      }
+      if (auto r = co_await relayBody(res, *up, upIn, *client, chunkedOut); !r) {
+        co_return;  // either side broke mid-body: nothing sane to add, drop both
+      }
+      if (closeDelimited) keepAlive = false;
+      break;
+    }
+
+    if (switched) {
+      // Upgraded (WebSocket, h2c, …): from here on raw bytes both ways. What either side sent
+      // right after the handshake goes first.
+      while (!pump->finished) co_await pump->done.wait();
+      if (!in.empty()) (void)co_await up->write(in);
+      if (!upIn.empty()) (void)co_await client->write(upIn);
+      in.clear();
+      upIn.clear();
+      std::shared_ptr<net::ByteStream> a = client;
+      std::shared_ptr<net::ByteStream> b = up;
+      (void)co_await net::pipeBoth(a, b, options_.idleTimeout);
+      co_return;
+    }
+    // The response is complete. A request body still being sent (the server answered early)
+    // leaves the connection in an unknown state: close it.
+    if (!pump->finished) {
+      up->reset();
+      while (!pump->finished) co_await pump->done.wait();
+      keepAlive = false;
+    }
+    if (!pump->ok) keepAlive = false;
+    if (!keepAlive) {
+      (void)co_await client->closeWrite();
+      co_return;
+    }
+    if (!upstreamReusable) release();
+  }
+}
+
+}  // namespace pc::gateway

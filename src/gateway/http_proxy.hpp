@@ -1,0 +1,64 @@
+#pragma once
+/// The gateway's public HTTP/1.1 front: parses each request with Beast's parser (16 KiB header
+/// limit, strict framing), routes it by Host (`<deployment-id>.<domain>`) to the provider tunnel
+/// that serves it, and relays it over one `/peercompute/proxy/1.0.0` stream per public
+/// connection. Bodies stream in both directions (never buffered whole; chunked is re-chunked),
+/// WebSocket and other upgrades become a raw two-way pipe after the 101, X-Forwarded-For/-Proto/
+/// -Host are set by the gateway (client-sent values are replaced: the gateway is the edge),
+/// hop-by-hop headers are removed. Unknown host → 404, provider unreachable → 502, over a rate
+/// limit → 429 with Retry-After, a tunnel at its stream limit → 503. A client that does not
+/// finish its request header within the header timeout (slowloris) is cut off.
+#include <memory>
+#include <string>
+
+#include "gateway/rate_limit.hpp"
+#include "gateway/routes.hpp"
+#include "net/host.hpp"
+
+namespace pc::gateway {
+
+struct FrontOptions {
+  std::string domain = "localhost";  ///< routes `<dep-id>.<domain>`
+  std::string scheme = "http";       ///< for X-Forwarded-Proto
+  std::chrono::milliseconds headerTimeout{10000};
+  std::chrono::milliseconds idleTimeout{120000};
+  std::size_t maxHeaderBytes = 16 * 1024;
+  std::size_t maxStreamsPerTunnel = 1024;
+  std::size_t maxConnections = 16384;  ///< public connections at once (file descriptors)
+  double ratePerIp = 0;                ///< requests/s per client IP; 0 = unlimited
+  double burstPerIp = 0;
+  double ratePerHost = 0;  ///< requests/s per deployment; 0 = unlimited
+  double burstPerHost = 0;
+};
+
+class HttpFront : public std::enable_shared_from_this<HttpFront> {
+ public:
+  HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontOptions options);
+  /// Starts accepting plain HTTP on `addr` (a /ip4|ip6/…/tcp/… multiaddr; port 0 allowed) and
+  /// returns the bound address.
+  Result<net::Multiaddr> listen(const net::Multiaddr& addr);
+  /// Serves one public connection (plain or TLS) until it ends.
+  net::asio::awaitable<void> serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
+                                   std::string clientAddr);
+  void close();
+  [[nodiscard]] std::size_t connections() const { return connections_; }
+  [[nodiscard]] const FrontOptions& options() const { return options_; }
+
+ private:
+  struct Exchange;
+  net::asio::awaitable<void> acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor);
+  std::shared_ptr<net::Host> host_;
+  RouteTable& routes_;
+  FrontOptions options_;
+  RateLimiter perIp_;
+  RateLimiter perHost_;
+  std::vector<std::shared_ptr<net::tcp::acceptor>> acceptors_;
+  std::size_t connections_ = 0;
+  bool closed_ = false;
+};
+
+/// The deployment id a Host header names under `domain` ("dep-x.localhost:8080" → "dep-x"), or
+/// empty when it names none. Case-insensitive; the port is ignored.
+std::string deploymentFromHost(std::string_view host, std::string_view domain);
+
+}  // namespace pc::gateway

@@ -1,0 +1,166 @@
+#include "gateway/routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+#include "net/watchdog.hpp"
+#include "protocol/error.hpp"
+#include "protocol/ids.hpp"
+#include "rpc/message_stream.hpp"
+
+namespace pc::gateway {
+
+namespace asio = net::asio;
+using asio::awaitable;
+
+RouteEntry* RouteTable::find(const std::string& deploymentId) {
+  auto it = routes_.find(deploymentId);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+bool RouteTable::put(const std::string& deploymentId, RouteEntry e) {
+  auto it = routes_.find(deploymentId);
+  if (it != routes_.end() && it->second.provider != e.provider) return false;
+  if (it != routes_.end()) {
+    e.openStreams = it->second.openStreams;
+    it->second = std::move(e);
+  } else {
+    routes_.emplace(deploymentId, std::move(e));
+  }
+  return true;
+}
+
+void RouteTable::remove(const std::string& deploymentId, const crypto::PeerId& provider) {
+  auto it = routes_.find(deploymentId);
+  if (it != routes_.end() && it->second.provider == provider) routes_.erase(it);
+}
+
+std::size_t RouteTable::removeConnection(const net::Connection* conn) {
+  std::size_t n = 0;
+  for (auto it = routes_.begin(); it != routes_.end();) {
+    if (it->second.conn.get() == conn) {
+      it = routes_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+TunnelService::TunnelService(RouteTable& routes, TunnelServiceOptions options)
+    : routes_(routes), options_(std::move(options)) {}
+
+void TunnelService::install(net::Host& host) {
+  auto self = shared_from_this();
+  host.setHandler(std::string(protocol::kTunnelProtocol),
+                  [self](std::shared_ptr<net::yamux::Stream> s,
+                         std::shared_ptr<net::Connection> c) { return self->serve(s, c); });
+}
+
+awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
+                                     std::shared_ptr<net::Connection> conn) {
+  auto self = shared_from_this();
+  auto ex = co_await asio::this_coro::executor;
+  const std::string peer = conn->peer.toBase58();
+  // Answers go out through one writer (one write in flight per stream).
+  struct Out {
+    explicit Out(const asio::any_io_executor& e) : ready(e) {}
+    std::deque<protocol::Message> queue;
+    net::Signal ready;
+    bool closed = false;
+  };
+  auto out = std::make_shared<Out>(ex);
+  auto push = [out](protocol::Message m) {
+    out->queue.push_back(std::move(m));
+    out->ready.notify();
+  };
+  asio::co_spawn(
+      ex,
+      [out, s]() -> awaitable<void> {
+        while (!out->closed) {
+          while (!out->queue.empty()) {
+            const protocol::Message m = std::move(out->queue.front());
+            out->queue.pop_front();
+            if (auto w = co_await rpc::writeMessage(*s, m); !w) {
+              s->reset();
+              co_return;
+            }
+          }
+          if (!out->closed) co_await out->ready.wait();
+        }
+      },
+      asio::detached);
+  auto refuse = [&](const std::string& code, const std::string& why) {
+    spdlog::warn("security: tunnel from {}: {} ({})", peer, why, code);
+    if (onRefusal_) onRefusal_(conn->peer, why);
+    push(protocol::ErrorMessage{code, why.substr(0, protocol::kMaxErrorTextLength - 3)});
+  };
+
+  rpc::MessageReader reader(*s);
+  std::vector<std::string> mine;  // routes this tunnel registered
+  net::yamux::Stream* sp = s.get();
+  while (true) {
+    // A provider that goes silent (no heartbeat) loses its tunnel and its routes.
+    net::Watchdog dog(ex, options_.deadAfter, [sp] { sp->reset(); });
+    auto m = co_await reader.next();
+    dog.disarm();
+    if (!m) {
+      if (m.error().code().category() == protocol::protocolCategory()) {
+        refuse("bad_request", m.error().message());
+      }
+      break;
+    }
+    if (!*m) break;
+    if (auto* hb = std::get_if<protocol::Heartbeat>(&**m)) {
+      (void)hb;
+      push(protocol::Heartbeat{protocol::unixMillisNow()});
+      continue;
+    }
+    if (!protocol::isRequest(protocol::typeOf(**m))) {
+      refuse("bad_request", "unexpected message on the tunnel");
+      continue;
+    }
+    // Signed by the connection's provider, fresh, never seen: stops replays of a captured
+    // registration and registrations in another provider's name.
+    if (auto chk = protocol::checkRequest(**m, conn->peer, protocol::unixMillisNow(), replay_);
+        !chk) {
+      refuse("bad_request", chk.error().message());
+      continue;
+    }
+    if (auto* reg = std::get_if<protocol::RegisterRoute>(&**m)) {
+      // The id must be one this provider minted: no provider can claim another's public name,
+      // even while that provider is offline.
+      auto expected = protocol::deploymentIdFor(conn->peer, reg->idSalt);
+      if (!expected || *expected != reg->deploymentId) {
+        refuse("not_your_deployment", reg->deploymentId + " was not created by provider " + peer);
+        continue;
+      }
+      const std::string url = options_.urlFor(reg->deploymentId);
+      if (!routes_.put(reg->deploymentId, RouteEntry{conn->peer, conn, url, 0})) {
+        refuse("not_your_deployment", reg->deploymentId + " is served by another provider");
+        continue;
+      }
+      mine.push_back(reg->deploymentId);
+      spdlog::info("route {} → provider {}", reg->deploymentId, peer);
+      push(protocol::RouteRegistered{reg->deploymentId, url});
+    } else if (auto* unreg = std::get_if<protocol::UnregisterRoute>(&**m)) {
+      routes_.remove(unreg->deploymentId, conn->peer);
+      spdlog::info("route {} removed by its provider", unreg->deploymentId);
+    } else {
+      refuse("bad_request", "unexpected request on the tunnel");
+    }
+  }
+  out->closed = true;
+  out->ready.notify();
+  // The tunnel is gone: so are its routes (a request now gets 404, not a hang).
+  for (const auto& dep : mine) {
+    if (auto* r = routes_.find(dep); r != nullptr && r->conn == conn) {
+      routes_.remove(dep, conn->peer);
+    }
+  }
+  spdlog::info("tunnel from {} closed", peer);
+}
+
+}  // namespace pc::gateway
