@@ -148,8 +148,9 @@ awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, n
   co_return Result<void>{};
 }
 
-awaitable<void> respond(net::ByteStream& client, int status, std::string_view reason,
-                        std::string_view text, std::string_view extra = {}) {
+/// A complete error response that closes the connection.
+std::string errorResponse(int status, std::string_view reason, std::string_view text,
+                          std::string_view extra = {}) {
   std::string body = "<!doctype html><title>" + std::to_string(status) + " " + std::string(reason) +
                      "</title><h1>" + std::to_string(status) + " " + std::string(reason) +
                      "</h1><p>" + std::string(text) + "</p>\n";
@@ -158,6 +159,11 @@ awaitable<void> respond(net::ByteStream& client, int status, std::string_view re
                     std::to_string(body.size()) +
                     "\r\nConnection: close\r\nCache-Control: no-store\r\n" + std::string(extra) +
                     "\r\n" + body;
+  return msg;
+}
+
+/// Callers pass a named string: GCC 12 destroys temporaries of a co_await expression twice.
+awaitable<void> sendAndClose(net::ByteStream& client, const std::string& msg) {
   (void)co_await client.write(
       BytesView(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()));
   (void)co_await client.closeWrite();
@@ -322,18 +328,29 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
           consume(in, used);
           if (parser->is_header_done()) break;
           if (ec == http::error::header_limit) {
-            co_await respond(*client, 431, "Request Header Fields Too Large",
-                             "The request header exceeds " +
-                                 std::to_string(options_.maxHeaderBytes) + " bytes.");
+            {
+              const std::string errMsg =
+                  errorResponse(431, "Request Header Fields Too Large",
+                                "The request header exceeds " +
+                                    std::to_string(options_.maxHeaderBytes) + " bytes.");
+              co_await sendAndClose(*client, errMsg);
+            }
             co_return;
           }
           if (ec && ec != http::error::need_more) {
-            co_await respond(*client, 400, "Bad Request", "Malformed request: " + ec.message());
+            {
+              const std::string errMsg =
+                  errorResponse(400, "Bad Request", "Malformed request: " + ec.message());
+              co_await sendAndClose(*client, errMsg);
+            }
             co_return;
           }
           if (in.size() > options_.maxHeaderBytes) {
-            co_await respond(*client, 431, "Request Header Fields Too Large",
-                             "The request header is too large.");
+            {
+              const std::string errMsg = errorResponse(431, "Request Header Fields Too Large",
+                                                       "The request header is too large.");
+              co_await sendAndClose(*client, errMsg);
+            }
             co_return;
           }
         }
@@ -350,19 +367,28 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     if (hasTe && hasCl) {
       // Two ways to delimit one body: a front and a back end could disagree on where the next
       // request starts. Refused outright (RFC 9112 §6.3).
-      co_await respond(*client, 400, "Bad Request",
-                       "Content-Length and Transfer-Encoding together are not accepted.");
+      {
+        const std::string errMsg = errorResponse(
+            400, "Bad Request", "Content-Length and Transfer-Encoding together are not accepted.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (hasTe && lower(trim(req[http::field::transfer_encoding])) != "chunked") {
-      co_await respond(*client, 501, "Not Implemented",
-                       "Only Transfer-Encoding: chunked is supported.");
+      {
+        const std::string errMsg =
+            errorResponse(501, "Not Implemented", "Only Transfer-Encoding: chunked is supported.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (req.method() == http::verb::connect || req.target().empty() ||
         (req.target().front() != '/' && req.target() != "*")) {
-      co_await respond(*client, 400, "Bad Request",
-                       "Only origin-form request targets are accepted.");
+      {
+        const std::string errMsg =
+            errorResponse(400, "Bad Request", "Only origin-form request targets are accepted.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
 
@@ -370,48 +396,72 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     const std::string hostHeader(req[http::field::host]);
     const std::string dep = deploymentFromHost(hostHeader, options_.domain);
     if (dep.empty()) {
-      co_await respond(*client, 404, "Not Found",
-                       "Unknown host " + htmlEscape(hostHeader) +
-                           ": this gateway serves <code>&lt;deployment-id&gt;." +
-                           htmlEscape(options_.domain) + "</code>.");
+      {
+        const std::string errMsg =
+            errorResponse(404, "Not Found",
+                          "Unknown host " + htmlEscape(hostHeader) +
+                              ": this gateway serves <code>&lt;deployment-id&gt;." +
+                              htmlEscape(options_.domain) + "</code>.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (const int wait = perIp_.take(clientIp); wait > 0) {
-      co_await respond(*client, 429, "Too Many Requests", "Slow down.",
-                       "Retry-After: " + std::to_string(wait) + "\r\n");
+      {
+        const std::string errMsg = errorResponse(429, "Too Many Requests", "Slow down.",
+                                                 "Retry-After: " + std::to_string(wait) + "\r\n");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (const int wait = perHost_.take(dep); wait > 0) {
-      co_await respond(*client, 429, "Too Many Requests",
-                       "This deployment is receiving too many requests.",
-                       "Retry-After: " + std::to_string(wait) + "\r\n");
+      {
+        const std::string errMsg = errorResponse(429, "Too Many Requests",
+                                                 "This deployment is receiving too many requests.",
+                                                 "Retry-After: " + std::to_string(wait) + "\r\n");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     RouteEntry* route = routes_.find(dep);
     if (route == nullptr) {
-      co_await respond(*client, 404, "Not Found",
-                       "No deployment " + dep + " is served here (it may have stopped).");
+      {
+        const std::string errMsg = errorResponse(
+            404, "Not Found", "No deployment " + dep + " is served here (it may have stopped).");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (!route->conn->isOpen()) {
-      co_await respond(*client, 502, "Bad Gateway", "The provider of " + dep + " is offline.");
+      {
+        const std::string errMsg =
+            errorResponse(502, "Bad Gateway", "The provider of " + dep + " is offline.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
     if (!up || upDep != dep || up->session().isClosed()) {
       release();
       auto& inUse = routes_.streamsPerTunnel()[route->conn.get()];
       if (inUse >= options_.maxStreamsPerTunnel) {
-        co_await respond(*client, 503, "Service Unavailable",
-                         "The provider's tunnel is at its connection limit; try again shortly.",
-                         "Retry-After: 1\r\n");
+        {
+          const std::string errMsg =
+              errorResponse(503, "Service Unavailable",
+                            "The provider's tunnel is at its connection limit; try again shortly.",
+                            "Retry-After: 1\r\n");
+          co_await sendAndClose(*client, errMsg);
+        }
         co_return;
       }
       auto conn = route->conn;
       const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
       auto s = co_await host_->newStream(conn, protos);
       if (!s) {
-        co_await respond(*client, 502, "Bad Gateway",
-                         "The provider of " + dep + " cannot be reached.");
+        {
+          const std::string errMsg =
+              errorResponse(502, "Bad Gateway", "The provider of " + dep + " cannot be reached.");
+          co_await sendAndClose(*client, errMsg);
+        }
         co_return;
       }
       ++routes_.streamsPerTunnel()[conn.get()];
@@ -420,8 +470,11 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       upDep = dep;
       const Bytes header = tunnel::encodeProxyHeader({dep, clientAddr});
       if (auto w = co_await up->write(header); !w) {
-        co_await respond(*client, 502, "Bad Gateway",
-                         "The provider of " + dep + " dropped the connection.");
+        {
+          const std::string errMsg = errorResponse(
+              502, "Bad Gateway", "The provider of " + dep + " dropped the connection.");
+          co_await sendAndClose(*client, errMsg);
+        }
         co_return;
       }
     }
@@ -456,8 +509,11 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     if (auto w = co_await up->write(
             BytesView(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()));
         !w) {
-      co_await respond(*client, 502, "Bad Gateway",
-                       "The provider of " + dep + " dropped the connection.");
+      {
+        const std::string errMsg = errorResponse(
+            502, "Bad Gateway", "The provider of " + dep + " dropped the connection.");
+        co_await sendAndClose(*client, errMsg);
+      }
       co_return;
     }
 
@@ -506,17 +562,24 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
           consume(upIn, used);
           if (res.is_header_done()) break;
           if (ec && ec != http::error::need_more) {
-            co_await respond(*client, 502, "Bad Gateway",
-                             "The deployment sent a malformed response.");
+            {
+              const std::string errMsg =
+                  errorResponse(502, "Bad Gateway", "The deployment sent a malformed response.");
+              co_await sendAndClose(*client, errMsg);
+            }
             co_return;
           }
         }
         auto n = co_await readMore(*up, upIn);
         if (!n || *n == 0) {
           if (!gotAny) {
-            co_await respond(*client, 502, "Bad Gateway",
-                             "The deployment " + dep +
-                                 " did not answer (is it listening on its exposed port?).");
+            {
+              const std::string errMsg =
+                  errorResponse(502, "Bad Gateway",
+                                "The deployment " + dep +
+                                    " did not answer (is it listening on its exposed port?).");
+              co_await sendAndClose(*client, errMsg);
+            }
           }
           co_return;
         }

@@ -113,7 +113,11 @@ awaitable<Result<runtime::Started>> FakeRuntime::createAndStart(runtime::Contain
   auto& c = containers[id];
   c.spec = spec;
   c.info.image = spec.image;
-  if (!spec.exposedPort) c.info.hostPort.reset();
+  if (!spec.exposedPort) {
+    c.info.hostPort.reset();
+  } else if (publishedPort) {
+    c.info.hostPort = publishedPort;
+  }
   event(runtime::EventKind::kStart, c, std::nullopt);
   co_return runtime::Started{id, c.info.hostPort};
 }

@@ -29,6 +29,8 @@ class FakeRuntime final : public runtime::Runtime {
   /// While set, every call fails with kDaemonUnreachable.
   bool engineDown = false;
   std::map<std::string, Container> containers;  ///< by container id
+  /// When set, every container "publishes" its port here (a real local server in tests).
+  std::optional<std::uint16_t> publishedPort;
   int creates = 0;
   int removes = 0;
 
