@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: install what is needed (packages, a running dockerd,
-# the demo web image in a loopback registry), build the three programs, then: a developer and a
-# provider create identities and trust each other, the provider daemon starts, the developer
-# deploys a web container on it, sees its status and logs, fetches its page, and stops it.
-# A stranger's attempt is refused and logged.
+# the demo web image in a loopback registry), build the three programs, then: a gateway starts; a
+# developer and a provider create identities and trust each other; the provider daemon starts and
+# dials out to the gateway (it opens no inbound port for the public); the developer deploys a web
+# container on it, gets its public URL, sees its status and logs, fetches the page through the
+# gateway, and stops it. A stranger's attempt is refused and logged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -14,7 +15,7 @@ cmake -B build -G Ninja >/dev/null
 # The programs only (tests are built by scripts/test.sh).
 cmake --build build -j "$(nproc)" --target peerctl peercomputed peergateway
 B=$PWD/build/bin
-IMAGE=127.0.0.1:5055/peercompute/demo-web:1
+IMAGE=127.0.0.1:5055/peercompute/demo-web:2
 
 DEMO=$(mktemp -d /tmp/peercompute-demo.XXXXXX)
 DEV=$DEMO/developer
@@ -31,12 +32,24 @@ PROV_ID=$(PEERCOMPUTE_HOME=$PROV "$B/peerctl" id)
 say "peerctl peers add $DEV_ID --name developer   (provider trusts the developer)"
 PEERCOMPUTE_HOME=$PROV "$B/peerctl" peers add "$DEV_ID" --name developer
 
-say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 &"
+GW=$DEMO/gateway
+say "peergateway providers add $PROV_ID --name provider --data-dir $GW   (the gateway allows the provider)"
+"$B/peergateway" --data-dir "$GW" providers add "$PROV_ID" --name provider
+say "peergateway --data-dir $GW --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 &"
+"$B/peergateway" --data-dir "$GW" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 \
+  >"$DEMO/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+trap 'kill $GATEWAY_PID 2>/dev/null' EXIT
+for _ in $(seq 1 100); do grep -q "HTTP listening" "$DEMO/gateway.log" && break; sleep 0.1; done
+cat "$DEMO/gateway.log"
+GW_ADDR=$(awk '/Tunnel listening on/ {print $4; exit}' "$DEMO/gateway.log")
+
+say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 --gateway $GW_ADDR &"
 "$B/peercomputed" --data-dir "$PROV" --listen /ip4/127.0.0.1/tcp/0 \
-  --allow-registry 127.0.0.1:5055 >"$DEMO/provider.log" 2>&1 &
+  --allow-registry 127.0.0.1:5055 --gateway "$GW_ADDR" >"$DEMO/provider.log" 2>&1 &
 PROVIDER_PID=$!
-trap 'kill $PROVIDER_PID 2>/dev/null' EXIT
-for _ in $(seq 1 100); do grep -q "Listening on" "$DEMO/provider.log" && break; sleep 0.1; done
+trap 'kill $PROVIDER_PID $GATEWAY_PID 2>/dev/null' EXIT
+for _ in $(seq 1 100); do grep -q "tunnel: connected" "$DEMO/provider.log" && break; sleep 0.1; done
 cat "$DEMO/provider.log"
 ADDR=$(awk '/Listening on/ {print $3; exit}' "$DEMO/provider.log")
 
@@ -50,7 +63,7 @@ dev deploy "$IMAGE" --peer provider --expose 8080 --cpu 0.5 --memory 64M | tee "
 DEP=$(awk '/^Deployment/ {print $2}' "$DEMO/deploy.out")
 URL=$(awk '/url:/ {print $2}' "$DEMO/deploy.out")
 
-say "curl $URL"
+say "curl $URL   (public URL: gateway → tunnel → container)"
 curl -sS --max-time 10 "$URL"
 say "peerctl status"
 dev status
@@ -69,6 +82,8 @@ say "peerctl status $DEP"
 dev status "$DEP"
 say "tail -4 $PROV/audit.jsonl   (the provider's audit log)"
 tail -4 "$PROV/audit.jsonl"
-kill $PROVIDER_PID 2>/dev/null; wait $PROVIDER_PID 2>/dev/null || true
+say "curl -i $URL   (after the stop: the route is gone)"
+curl -sS -i --max-time 10 "$URL" | head -1
+kill $PROVIDER_PID $GATEWAY_PID 2>/dev/null; wait $PROVIDER_PID $GATEWAY_PID 2>/dev/null || true
 echo
-echo "Demo state is in $DEMO (developer/, provider/ and stranger/ homes, provider.log)."
+echo "Demo state is in $DEMO (developer/, provider/, gateway/ and stranger/ homes, provider.log, gateway.log)."

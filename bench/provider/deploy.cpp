@@ -8,8 +8,8 @@
 // Anchor: DockerRuntime::createAndStart of the same spec, the engine calls the provider makes.
 //
 //   bench/provider/run.sh [runs]
-#include <boost/asio/io_context.hpp>
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 
 #include "protocol/ids.hpp"
@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kImage = "127.0.0.1:5055/peercompute/demo-web:1";
+constexpr const char* kImage = "127.0.0.1:5055/peercompute/demo-web:2";
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double percentile(std::vector<double> v, double p) {

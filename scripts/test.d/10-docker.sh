@@ -137,8 +137,9 @@ fi
 # -- demo web image ---------------------------------------------------------------------------
 # A tiny web server (busybox httpd on port 8080) for the README demo and the provider e2e tests,
 # served by the local registry so a deploy really pulls it.
-DEMO_REF=$REGISTRY/peercompute/demo-web:1
-if curl -sf --max-time 5 "http://$REGISTRY/v2/peercompute/demo-web/manifests/1" \
+# CGI scripts: /cgi-bin/sha256 hashes a POST body, /cgi-bin/zero?N streams N zero bytes.
+DEMO_REF=$REGISTRY/peercompute/demo-web:2
+if curl -sf --max-time 5 "http://$REGISTRY/v2/peercompute/demo-web/manifests/2" \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
   say "$DEMO_REF present"
 else
@@ -150,6 +151,10 @@ else
 <body><h1>Hello from Peer Compute</h1>
 <p>This page is served by a locked-down container on a peer you trust.</p></body></html>
 HTML
+  mkdir -p "$D/www/cgi-bin"
+  printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\nsha256sum | cut -c1-64\n' >"$D/www/cgi-bin/sha256"
+  printf '#!/bin/sh\necho "Content-Type: application/octet-stream"\necho\nhead -c "$QUERY_STRING" /dev/zero\n' >"$D/www/cgi-bin/zero"
+  chmod 755 "$D/www/cgi-bin/sha256" "$D/www/cgi-bin/zero"
   # The busybox image plus /www, with httpd in the foreground logging each request to stderr.
   "$DOCKER" save "$IMAGE" >/dev/null  # fail early if the base image is missing
   cid=$("$DOCKER" create "$IMAGE" /bin/true)

@@ -82,6 +82,22 @@ awaitable<Result<std::size_t>> readMore(net::ByteStream& s, Bytes& buf) {
   co_return n;
 }
 
+/// Turns bare LF line ends into CRLF in the header at the start of `buf` (up to its blank line).
+/// Responses only: RFC 9112 §2.2 lets a recipient accept a lone LF, and common servers (busybox
+/// httpd's CGI, old scripts) send them. Idempotent, so it can run again as the header grows; the
+/// header is re-serialised with CRLF, so the client never sees the difference.
+void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit) {
+  for (std::size_t i = 0; i < buf.size() && i < limit; ++i) {
+    if (buf[i] != '\n') continue;
+    if (i == 0 || buf[i - 1] != '\r') {
+      buf.insert(buf.begin() + static_cast<std::ptrdiff_t>(i), '\r');
+      ++i;
+    }
+    // "\r\n\r\n" ends the header: the body must not be touched.
+    if (i >= 3 && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') return;
+  }
+}
+
 void consume(Bytes& buf, std::size_t n) {
   buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
 }
@@ -557,6 +573,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       bool gotAny = !upIn.empty();
       while (!res.is_header_done()) {
         if (!upIn.empty()) {
+          normalizeHeaderLineEnds(upIn, kMaxResponseHeader);
           boost::system::error_code ec;
           const std::size_t used = res.put(asio::buffer(upIn.data(), upIn.size()), ec);
           consume(upIn, used);

@@ -129,7 +129,7 @@ awaitable<void> ProviderTunnel::runLoop() {
         if (!*alive || stopped_) co_return;
         spdlog::warn("tunnel: lost the gateway; reconnecting");
       } else {
-        spdlog::warn("tunnel: gateway refused the tunnel protocol: {}", s.error().message());
+        spdlog::warn("tunnel: cannot open the tunnel to the gateway: {}", s.error().message());
       }
     } else {
       spdlog::warn("tunnel: cannot reach gateway: {}", conn.error().message());

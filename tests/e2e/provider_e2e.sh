@@ -10,7 +10,7 @@ set -uo pipefail
 PEERCTL=${1:?usage}
 DAEMON=${2:?usage}
 PROBE=${3:?usage}
-IMAGE=127.0.0.1:5055/peercompute/demo-web:1
+IMAGE=127.0.0.1:5055/peercompute/demo-web:2
 W=$(mktemp -d /tmp/pc-e2e.XXXXXX)
 DPID=
 cleanup() {

@@ -174,7 +174,8 @@ TEST_F(RuntimeE2E, PullFromRegistryReportsProgress) {
 
 TEST_F(RuntimeE2E, LifecycleLogsStatsStopRemove) {
   const auto since = std::chrono::system_clock::now() - 1s;
-  auto spec = baseSpec("life", {"sh", "-c", "echo out1; echo err1 >&2; echo out2; trap '' TERM; exec sleep 300"});
+  auto spec = baseSpec(
+      "life", {"sh", "-c", "echo out1; echo err1 >&2; echo out2; trap '' TERM; exec sleep 300"});
   auto s = run(spec);
   ASSERT_FALSE(s.id.empty());
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The gateway end to end with the real dockerd: a provider dials out to a gateway, a deployment
+# gets a public URL, a page, a 100 MiB upload and a 100 MiB download go through (checked by
+# SHA-256), the gateway is killed -9 and restarted and the route is back within 2 s, stopping the
+# deployment gives 404 at once, and a provider that is not on the allowlist gets no tunnel.
+#
+#   gateway_e2e.sh <peerctl> <peercomputed> <peergateway>
+set -uo pipefail
+PEERCTL=${1:?usage}
+DAEMON=${2:?usage}
+GATEWAY=${3:?usage}
+IMAGE=127.0.0.1:5055/peercompute/demo-web:2
+W=$(mktemp -d /tmp/pc-gw-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
+    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
+    docker network rm "pc-$id" >/dev/null 2>&1 || true
+  done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+fails=0
+ok() { echo "ok   - $*"; }
+ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
+wait_for() { for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+dev init >/dev/null
+for p in prov stranger; do PEERCOMPUTE_HOME=$W/$p "$PEERCTL" init >/dev/null; done
+PROV=$(PEERCOMPUTE_HOME=$W/prov "$PEERCTL" id)
+PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
+"$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
+
+start_gateway() {
+  "$GATEWAY" --data-dir "$W/gw" --http-port "${1:-0}" --tunnel-listen "/ip4/127.0.0.1/tcp/${2:-0}" \
+    --rate-per-ip 0 >"$W/gw.log" 2>&1 &
+  GPID=$!
+  PIDS+=($GPID)
+  wait_for "$W/gw.log" "HTTP listening"
+}
+start_gateway
+GWADDR=$(awk '/Tunnel listening on/ {print $4; exit}' "$W/gw.log")
+HTTP_PORT=$(sed -n 's|.*HTTP listening on /ip4/[^/]*/tcp/\([0-9]*\);.*|\1|p' "$W/gw.log")
+TUN_PORT=$(sed -n 's|.*/tcp/\([0-9]*\)/p2p/.*|\1|p' <<<"$GWADDR")
+[ -n "$HTTP_PORT" ] && [ -n "$TUN_PORT" ] && ok "gateway up (http $HTTP_PORT, tunnel $TUN_PORT)" || { ko "gateway: $(cat "$W/gw.log")"; exit 1; }
+
+"$DAEMON" --data-dir "$W/prov" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 \
+  --gateway "$GWADDR" >"$W/prov.log" 2>&1 &
+PIDS+=($!)
+wait_for "$W/prov.log" "tunnel: connected" && ok "provider dialled the gateway (no inbound port)" || ko "no tunnel: $(cat "$W/prov.log")"
+ADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
+dev peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null
+
+# A provider the gateway does not allow.
+"$DAEMON" --data-dir "$W/stranger" --listen /ip4/127.0.0.1/tcp/0 --gateway "$GWADDR" >"$W/stranger.log" 2>&1 &
+PIDS+=($!)
+wait_for "$W/stranger.log" "does not trust us" &&
+  ok "a provider not on the allowlist gets no tunnel" || ko "stranger: $(cat "$W/stranger.log")"
+wait_for "$W/gw.log" "refused" && ok "gateway logged the refusal" || ko "no refusal in the gateway log"
+
+dev deploy "$IMAGE" --peer prov --expose 8080 >"$W/deploy.out" 2>&1
+DEP=$(awk '/^Deployment/ {print $2}' "$W/deploy.out")
+URL=$(awk '/url:/ {print $2}' "$W/deploy.out")
+[ "$URL" = "http://$DEP.localhost:$HTTP_PORT/" ] && ok "deploy printed the public URL $URL" || ko "deploy: $(cat "$W/deploy.out")"
+dev status | grep -q "$URL" && ok "status shows the public URL" || ko "status: $(dev status)"
+curl -sf --max-time 10 "$URL" | grep -q "Hello from Peer Compute" && ok "GET through gateway + tunnel" || ko "GET failed"
+
+head -c $((100 << 20)) /dev/urandom >"$W/up.bin"
+want=$(sha256sum "$W/up.bin" | cut -c1-64)
+got=$(curl -s --max-time 120 --data-binary @"$W/up.bin" "${URL}cgi-bin/sha256")
+[ "$got" = "$want" ] && ok "100 MiB POST upload hashed in the container" || ko "upload hash '$got' != '$want'"
+want=$(head -c $((100 << 20)) /dev/zero | sha256sum | cut -c1-64)
+got=$(curl -s --max-time 120 "${URL}cgi-bin/zero?$((100 << 20))" | sha256sum | cut -c1-64)
+[ "$got" = "$want" ] && ok "100 MiB download checked by hash" || ko "download hash differs"
+
+# kill -9 the gateway, restart it on the same ports: the provider reconnects and re-registers.
+kill -9 "$GPID"
+wait "$GPID" 2>/dev/null
+start_gateway "$HTTP_PORT" "$TUN_PORT"
+t0=$(date +%s%N)
+back=""
+for _ in $(seq 1 100); do
+  if curl -sf --max-time 1 "$URL" >/dev/null 2>&1; then back=$((($(date +%s%N) - t0) / 1000000)); break; fi
+  sleep 0.05
+done
+[ -n "$back" ] && [ "$back" -le 2000 ] && ok "route back ${back} ms after a gateway restart" || ko "route not back within 2 s (${back:-never})"
+
+dev stop "$DEP" --force >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL")
+[ "$code" = 404 ] && ok "stopped deployment: 404 at once" || ko "after stop: HTTP $code"
+
+[ $fails -eq 0 ] && echo "all gateway e2e checks passed" || echo "$fails gateway e2e checks failed"
+exit $((fails > 0))
