@@ -51,11 +51,23 @@ ProviderTunnel::ProviderTunnel(
 
 ProviderTunnel::~ProviderTunnel() { *alive_ = false; }
 
+namespace {
+awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
+  s->reset();
+  co_return;
+}
+}  // namespace
+
 void ProviderTunnel::install() {
-  auto self = shared_from_this();
+  // A weak reference: the host owns its handlers, and the tunnel owns (a share of) the host.
+  std::weak_ptr<ProviderTunnel> weak = shared_from_this();
   host_->setHandler(std::string(protocol::kProxyProtocol),
-                    [self](std::shared_ptr<net::yamux::Stream> s,
-                           std::shared_ptr<net::Connection> c) { return self->proxy(s, c); });
+                    [weak](std::shared_ptr<net::yamux::Stream> s,
+                           std::shared_ptr<net::Connection> c) -> awaitable<void> {
+                      auto self = weak.lock();
+                      return self ? self->proxy(std::move(s), std::move(c))
+                                  : refuseStream(std::move(s));
+                    });
 }
 
 void ProviderTunnel::start() { asio::co_spawn(host_->executor(), runLoop(), asio::detached); }
