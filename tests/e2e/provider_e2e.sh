@@ -40,7 +40,7 @@ done
 start_provider() {
   "$DAEMON" --data-dir "$PROV_HOME" --listen "${1:-/ip4/127.0.0.1/tcp/0}" \
     --allow-registry 127.0.0.1:5055 --max-deployments 3 --max-per-peer 2 --stop-grace 2s \
-    >>"$W/prov.log" 2>&1 &
+    >"$W/prov.log" 2>&1 &
   DPID=$!
   for _ in $(seq 1 100); do grep -q "Listening on" "$W/prov.log" && break; sleep 0.1; done
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env python3
+"""Opens `n` keep-alive connections through a proxy, makes one request on each (so each holds a
+proxied upstream connection), then keeps them idle until stdin closes. Prints "ready" when all
+are open.    hold.py <host> <port> <Host header> <n>"""
+import socket
+import sys
+
+host, port, hhost, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+socks = []
+req = f"GET / HTTP/1.1\r\nHost: {hhost}\r\n\r\n".encode()
+for _ in range(n):
+    s = socket.create_connection((host, port))
+    s.sendall(req)
+    socks.append(s)
+for s in socks:
+    got = b""
+    while b"hello, world\n" not in got:
+        got += s.recv(4096)
+print("ready", flush=True)
+sys.stdin.read()
