@@ -35,13 +35,13 @@ int main(int argc, char** argv) {
   app.add_option("--bind", bind, "Address of the public listeners (default 0.0.0.0)");
   app.add_option("--http-port", httpPort, "Public HTTP port (default 8080; 0 picks one)")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--https-port", httpsPort, "Public HTTPS port (TLS: not in this version)")
+  app.add_option("--https-port", httpsPort, "Public HTTPS port (with --tls static)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--public-port", publicPort, "Port shown in public URLs (default: the HTTP port)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--tunnel-listen", tunnelListen,
                  "Multiaddr providers dial (default /ip4/0.0.0.0/tcp/8443)");
-  app.add_option("--tls", tls, "off | static | acme (only off in this version)");
+  app.add_option("--tls", tls, "off | static (acme: not in this version)");
   app.add_option("--cert", cert, "Certificate chain (PEM) for --tls static");
   app.add_option("--key", key, "Private key (PEM) for --tls static");
   app.add_option("--acme-directory", acmeDir, "ACME directory URL for --tls acme");

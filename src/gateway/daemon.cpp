@@ -13,6 +13,7 @@
 #include "crypto/identity.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/routes.hpp"
+#include "gateway/tls.hpp"
 #include "net/tcp.hpp"
 #include "trust/trust_store.hpp"
 
@@ -46,9 +47,10 @@ Result<void> GatewayConfig::validate() const {
 }
 
 std::string GatewayConfig::urlFor(const std::string& deploymentId) const {
-  const std::uint16_t port = publicPort != 0 ? publicPort : httpPort;
-  std::string url = "http://" + deploymentId + "." + domain;
-  if (port != 80) url += ":" + std::to_string(port);
+  const bool https = tls != "off";
+  const std::uint16_t port = publicPort != 0 ? publicPort : (https ? httpsPort : httpPort);
+  std::string url = (https ? "https://" : "http://") + deploymentId + "." + domain;
+  if (port != (https ? 443 : 80)) url += ":" + std::to_string(port);
   return url + "/";
 }
 
@@ -201,6 +203,13 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   front.burstPerIp = cfg.burstPerIp;
   front.ratePerHost = cfg.ratePerHost;
   front.burstPerHost = cfg.burstPerHost;
+  std::shared_ptr<TlsContext> tlsCtx;
+  if (cfg.tls == "static") {
+    auto t = TlsContext::fromFiles(cfg.certFile, cfg.keyFile);
+    if (!t) return startupError(t.error().message());
+    tlsCtx = *t;
+    front.redirectHttpsPort = cfg.publicPort != 0 ? cfg.publicPort : cfg.httpsPort;
+  }
   auto http = std::make_shared<HttpFront>(host, routes, front);
 
   auto tunnelAddr = net::Multiaddr::parse(cfg.tunnelListen);
@@ -213,6 +222,15 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   auto httpBound = http->listen(*httpAddr);
   if (!httpBound) return startupError(httpBound.error().message());
   if (auto t = httpBound->tcpTarget()) cfg.httpPort = t->port;
+  std::optional<net::Multiaddr> httpsBound;
+  if (tlsCtx) {
+    auto a = net::Multiaddr::parse((v6 ? "/ip6/" : "/ip4/") + cfg.bind + "/tcp/" +
+                                   std::to_string(cfg.httpsPort));
+    if (!a) return startupError("bind: " + a.error().message());
+    auto b = http->listenTls(*a, tlsCtx);
+    if (!b) return startupError(b.error().message());
+    httpsBound = *b;
+  }
 
   std::cout << "peergateway " << version << "\nPeer ID: " << identity->peerId().toBase58()
             << std::endl;
@@ -221,6 +239,10 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   }
   std::cout << "HTTP listening on " << httpBound->toString() << "; deployments at "
             << cfg.urlFor("<deployment-id>") << std::endl;
+  if (httpsBound) {
+    std::cout << "HTTPS listening on " << httpsBound->toString() << " (HTTP redirects to it)"
+              << std::endl;
+  }
   std::cout << "Allowed providers: " << allow->store().peers().size()
             << " (manage with: peergateway providers add <peer-id> --data-dir "
             << cfg.dataDir.string() << ")" << std::endl;

@@ -18,6 +18,7 @@
 
 #include "gateway/http_proxy.hpp"
 #include "gateway/routes.hpp"
+#include "gateway/tls.hpp"
 #include "net/tcp.hpp"
 #include "protocol/ids.hpp"
 #include "protocol/signing.hpp"
@@ -535,6 +536,56 @@ TEST_F(GatewayTest, SmugglingAndOversizedHeadersAreRefused) {
   EXPECT_EQ(
       rawStatus("GET / HTTP/1.1\r\n" + host + "X-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
       "431");
+}
+
+TEST_F(GatewayTest, HttpsWithAStaticCertificate) {
+  const auto r = deploy();
+  ASSERT_EQ(r.state, protocol::DeploymentState::kRunning);
+  const std::string d = dir.path().string();
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+     "/CN=pc.test -addext 'subjectAltName=DNS:*.pc.test' -keyout " +
+     d + "/key.pem -out " + d + "/cert.pem 2>&1");
+  auto tls = TlsContext::fromFiles(d + "/cert.pem", d + "/key.pem");
+  ASSERT_TRUE(tls) << tls.error().message();
+  EXPECT_FALSE(TlsContext::fromFiles(d + "/cert.pem", d + "/missing.pem"));
+  FrontOptions o;
+  o.domain = "pc.test";
+  o.redirectHttpsPort = 0;
+  auto tlsFront = std::make_shared<HttpFront>(gw, routes, o);
+  const auto port = onIo([&] {
+    return tlsFront->listenTls(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value(), *tls)
+        .value()
+        .tcpTarget()
+        ->port;
+  });
+  const std::string host = r.deploymentId + ".pc.test:" + std::to_string(port);
+  // curl verifies the chain and the name against the certificate.
+  const auto out = curl("--cacert " + d + "/cert.pem --resolve " + host + ":127.0.0.1 https://" +
+                        host + "/headers");
+  EXPECT_NE(out.find("X-Forwarded-Proto: https"), std::string::npos) << out;
+  // Plain HTTP on the TLS port is refused by the handshake, not answered in clear.
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' http://127.0.0.1:" + std::to_string(port) + "/"),
+            "000");
+  // A plain-HTTP front with a redirect sends clients to https.
+  FrontOptions ro;
+  ro.domain = "pc.test";
+  ro.redirectHttpsPort = port;
+  auto redirect = std::make_shared<HttpFront>(gw, routes, ro);
+  const auto rport = onIo([&] {
+    return redirect->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
+        .value()
+        .tcpTarget()
+        ->port;
+  });
+  const auto loc =
+      curl("-o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: " + r.deploymentId +
+           ".pc.test' http://127.0.0.1:" + std::to_string(rport) + "/x?y=1");
+  EXPECT_EQ(loc, "308 https://" + host + "/x?y=1");
+  onIo([&] {
+    tlsFront->close();
+    redirect->close();
+    return 0;
+  });
 }
 
 TEST_F(GatewayTest, SlowlorisIsCutAtTheHeaderTimeout) {

@@ -233,12 +233,31 @@ HttpFront::HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontO
                options_.burstPerHost > 0 ? options_.burstPerHost : options_.ratePerHost) {}
 
 Result<net::Multiaddr> HttpFront::listen(const net::Multiaddr& addr) {
+  return listenTls(addr, nullptr);
+}
+
+Result<net::Multiaddr> HttpFront::listenTls(const net::Multiaddr& addr,
+                                            std::shared_ptr<TlsContext> tls) {
   auto acc = net::listenTcp(host_->executor(), addr);
   if (!acc) return acc.error();
   auto shared = std::make_shared<net::tcp::acceptor>(std::move(*acc));
   acceptors_.push_back(shared);
-  asio::co_spawn(host_->executor(), acceptLoop(shared), asio::detached);
+  asio::co_spawn(host_->executor(), acceptLoop(shared, std::move(tls)), asio::detached);
   return net::toMultiaddr(shared->local_endpoint());
+}
+
+awaitable<void> HttpFront::serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
+                                    std::string clientIp, std::string clientAddr) {
+  auto self = shared_from_this();
+  ++connections_;  // a handshake in progress holds a connection slot too
+  auto s = co_await acceptTls(std::move(socket), *tls, options_.headerTimeout);
+  --connections_;
+  if (!s) {
+    spdlog::debug("TLS from {}: {}", clientAddr, s.error().message());
+    co_return;
+  }
+  const std::string scheme = "https";  // named: no temporaries in a co_await expression
+  co_await serve(*s, clientIp, clientAddr, scheme);
 }
 
 void HttpFront::close() {
@@ -249,7 +268,8 @@ void HttpFront::close() {
   }
 }
 
-awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor) {
+awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor,
+                                      std::shared_ptr<TlsContext> tls) {
   auto self = shared_from_this();
   while (!closed_) {
     auto [ec, sock] = co_await acceptor->async_accept(net::kNoThrow);
@@ -275,14 +295,20 @@ awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> accept
     }
     std::string addr = ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
                                             : ip + ":" + std::to_string(ep.port());
+    if (tls) {
+      asio::co_spawn(host_->executor(),
+                     serveTls(std::move(sock), tls, std::move(ip), std::move(addr)),
+                     asio::detached);
+      continue;
+    }
     auto client = std::make_shared<net::TcpStream>(std::move(sock));
-    asio::co_spawn(host_->executor(), serve(client, std::move(ip), std::move(addr)),
+    asio::co_spawn(host_->executor(), serve(client, std::move(ip), std::move(addr), "http"),
                    asio::detached);
   }
 }
 
 awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
-                                 std::string clientAddr) {
+                                 std::string clientAddr, std::string scheme) {
   auto self = shared_from_this();
   auto ex = host_->executor();
   ++connections_;
@@ -410,6 +436,26 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
 
     // ---- routing ------------------------------------------------------------------------------
     const std::string hostHeader(req[http::field::host]);
+    if (scheme == "http" && options_.redirectHttpsPort != 0) {
+      std::string hostOnly = hostHeader.substr(
+          0, hostHeader.rfind(':') == std::string::npos || hostHeader.find(']') != std::string::npos
+                 ? hostHeader.size()
+                 : hostHeader.rfind(':'));
+      if (hostOnly.find_first_of("\r\n \t") != std::string::npos || hostOnly.empty()) {
+        const std::string errMsg = errorResponse(400, "Bad Request", "Bad Host header.");
+        co_await sendAndClose(*client, errMsg);
+        co_return;
+      }
+      std::string location = "https://" + hostOnly;
+      if (options_.redirectHttpsPort != 443)
+        location += ":" + std::to_string(options_.redirectHttpsPort);
+      location.append(req.target().data(), req.target().size());
+      const std::string errMsg =
+          errorResponse(308, "Permanent Redirect", "This site is served over HTTPS.",
+                        "Location: " + location + "\r\n");
+      co_await sendAndClose(*client, errMsg);
+      co_return;
+    }
     const std::string dep = deploymentFromHost(hostHeader, options_.domain);
     if (dep.empty()) {
       {
@@ -507,7 +553,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     head += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
     appendFields(head, req.base());
     head += "X-Forwarded-For: " + clientIp + "\r\n";
-    head += "X-Forwarded-Proto: " + options_.scheme + "\r\n";
+    head += "X-Forwarded-Proto: " + scheme + "\r\n";
     head += "X-Forwarded-Host: " + hostHeader + "\r\n";
     if (chunkedReq) {
       head += "Transfer-Encoding: chunked\r\n";

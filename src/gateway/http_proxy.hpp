@@ -13,13 +13,15 @@
 
 #include "gateway/rate_limit.hpp"
 #include "gateway/routes.hpp"
+#include "gateway/tls.hpp"
 #include "net/host.hpp"
 
 namespace pc::gateway {
 
 struct FrontOptions {
   std::string domain = "localhost";  ///< routes `<dep-id>.<domain>`
-  std::string scheme = "http";       ///< for X-Forwarded-Proto
+  /// When non-zero, plain-HTTP requests are answered with a 308 redirect to https on this port.
+  std::uint16_t redirectHttpsPort = 0;
   std::chrono::milliseconds headerTimeout{10000};
   std::chrono::milliseconds idleTimeout{120000};
   std::size_t maxHeaderBytes = 16 * 1024;
@@ -37,16 +39,21 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   /// Starts accepting plain HTTP on `addr` (a /ip4|ip6/…/tcp/… multiaddr; port 0 allowed) and
   /// returns the bound address.
   Result<net::Multiaddr> listen(const net::Multiaddr& addr);
-  /// Serves one public connection (plain or TLS) until it ends.
+  /// Same for HTTPS with `tls` (handshake bounded by the header timeout).
+  Result<net::Multiaddr> listenTls(const net::Multiaddr& addr, std::shared_ptr<TlsContext> tls);
+  /// Serves one public connection (plain or TLS) until it ends. `scheme` is "http" or "https".
   net::asio::awaitable<void> serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
-                                   std::string clientAddr);
+                                   std::string clientAddr, std::string scheme);
   void close();
   [[nodiscard]] std::size_t connections() const { return connections_; }
   [[nodiscard]] const FrontOptions& options() const { return options_; }
 
  private:
   struct Exchange;
-  net::asio::awaitable<void> acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor);
+  net::asio::awaitable<void> acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor,
+                                        std::shared_ptr<TlsContext> tls);
+  net::asio::awaitable<void> serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
+                                      std::string clientIp, std::string clientAddr);
   std::shared_ptr<net::Host> host_;
   RouteTable& routes_;
   FrontOptions options_;
