@@ -15,6 +15,7 @@
 #include "protocol/ids.hpp"
 #include "protocol/signing.hpp"
 #include "protocol/sqlite_replay_cache.hpp"
+#include "provider/config.hpp"
 #include "provider/service.hpp"
 #include "rpc/message_stream.hpp"
 #include "runtime/docker.hpp"
