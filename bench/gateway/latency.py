@@ -11,8 +11,13 @@ import time
 
 host, port, hhost, rate, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 req = f"GET / HTTP/1.1\r\nHost: {hhost}\r\n\r\n".encode()
-s = socket.create_connection((host, port))
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def connect():
+    c = socket.create_connection((host, port))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return c
+
+
+s = connect()
 lat = []
 interval = 1.0 / rate
 start = time.perf_counter() + 0.2
@@ -24,6 +29,7 @@ for i in range(n):
     if due > now:
         time.sleep(due - now)
     s.sendall(req)
+    retried = False
     while True:
         end = buf.find(b"\r\n\r\n")
         if end >= 0:
@@ -36,7 +42,19 @@ for i in range(n):
             if len(buf) >= end + 4 + cl:
                 buf = buf[end + 4 + cl:]
                 break
-        buf += s.recv(65536)
+        chunk = s.recv(65536)
+        if not chunk:
+            # The proxy closed the keep-alive connection (nginx does so after 1000 requests):
+            # reconnect and send again; the time counts against the request.
+            if retried:
+                sys.exit("connection closed twice in a row")
+            retried = True
+            s.close()
+            s = connect()
+            buf = b""
+            s.sendall(req)
+            continue
+        buf += chunk
     lat.append((time.perf_counter() - due) * 1e6)
 lat.sort()
 q = lambda p: lat[min(len(lat) - 1, int(p * (len(lat) - 1) + 0.5))]

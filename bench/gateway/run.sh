@@ -29,7 +29,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null || true
   [ -n "${DEP:-}" ] && PEERCOMPUTE_HOME=$W/dev "$B/peerctl" stop --force "$DEP" >/dev/null 2>&1 || true
-  rm -rf "$W"
+  [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 
@@ -85,11 +85,12 @@ PermitRootLogin prohibit-password
 AuthorizedKeysFile $W/userkey.pub
 AllowTcpForwarding yes
 PidFile $W/sshd.pid
+StrictModes no
 CFG
 /usr/sbin/sshd -f "$W/sshd_config" -D -e 2>"$W/sshd.log" &
 PIDS+=($!)
 sleep 0.5
-ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
+ssh -N -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
   -i "$W/userkey" -p $SSH_PORT -R 127.0.0.1:$RPORT:127.0.0.1:$DIRECT_PORT root@127.0.0.1 2>"$W/ssh.log" &
 PIDS+=($!)
 cat >"$W/nginx.conf" <<CFG

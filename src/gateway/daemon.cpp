@@ -181,6 +181,8 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   net::asio::io_context io(1);
   net::HostConfig hostCfg;
   hostCfg.agentVersion = "peergateway/" + version;
+  // Room for every proxy stream a tunnel may carry (the per-tunnel bound is enforced above it).
+  hostCfg.yamux.maxStreams = cfg.maxStreamsPerTunnel + 64;
   auto host = net::Host::create(io.get_executor(), *identity, hostCfg);
   host->setGater([&allow](const crypto::PeerId& p) { return allow->isTrusted(p); });
   host->onReject([](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,

@@ -102,24 +102,34 @@ void consume(Bytes& buf, std::size_t n) {
   buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-/// Writes body bytes with or without chunked framing.
-awaitable<Result<void>> writeBody(net::ByteStream& to, BytesView data, bool chunked) {
-  if (!chunked) co_return co_await to.write(data);
-  char head[24];
-  const int n = std::snprintf(head, sizeof head, "%zx\r\n", data.size());
-  Bytes framed(head, head + n);
-  framed.insert(framed.end(), data.begin(), data.end());
-  framed.push_back('\r');
-  framed.push_back('\n');
-  co_return co_await to.write(framed);
+/// Appends body bytes to `pending`, with chunked framing when `chunked`.
+void frameBody(Bytes& pending, BytesView data, bool chunked) {
+  if (chunked) {
+    char head[24];
+    const int n = std::snprintf(head, sizeof head, "%zx\r\n", data.size());
+    pending.insert(pending.end(), head, head + n);
+  }
+  pending.insert(pending.end(), data.begin(), data.end());
+  if (chunked) {
+    pending.push_back('\r');
+    pending.push_back('\n');
+  }
 }
 
 /// Relays the body of the message `p` is parsing from `from` (with `in` holding bytes already
-/// read) to `to`. `eofEnds`: the body ends at EOF (a close-delimited response).
+/// read) to `to`. `pending` holds bytes to send first (the message head): they leave together
+/// with the first body bytes, so a small message is one write (one encrypted frame, one
+/// syscall) instead of two. Nothing is held back while waiting for more input.
 template <class Parser>
 awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, net::ByteStream& to,
-                                  bool chunkedOut) {
+                                  bool chunkedOut, Bytes& pending) {
   Bytes out(kBodyChunk);
+  auto flush = [&]() -> awaitable<Result<void>> {
+    if (pending.empty()) co_return Result<void>{};
+    auto w = co_await to.write(pending);
+    pending.clear();
+    co_return w;
+  };
   while (!p.is_done()) {
     boost::system::error_code ec;
     std::size_t used = 0;
@@ -134,12 +144,19 @@ awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, n
     }
     const std::size_t produced = out.size() - p.get().body().size;
     if (produced > 0) {
-      if (auto w = co_await writeBody(to, BytesView(out.data(), produced), chunkedOut); !w) {
-        co_return w.error();
+      if (pending.empty() && !chunkedOut) {
+        // The common streaming case: straight from the parse buffer, no copy.
+        if (auto w = co_await to.write(BytesView(out.data(), produced)); !w) co_return w.error();
+      } else {
+        frameBody(pending, BytesView(out.data(), produced), chunkedOut);
+        if (pending.size() >= kBodyChunk) {
+          if (auto w = co_await flush(); !w) co_return w.error();
+        }
       }
     }
     if (ec == http::error::need_more) {
       if (p.is_done()) break;
+      if (auto w = co_await flush(); !w) co_return w.error();
       auto n = co_await readMore(from, in);
       if (!n) co_return n.error();
       if (*n == 0) {
@@ -155,13 +172,9 @@ awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, n
   }
   if (chunkedOut) {
     static constexpr std::string_view kLast = "0\r\n\r\n";
-    if (auto w = co_await to.write(
-            BytesView(reinterpret_cast<const std::uint8_t*>(kLast.data()), kLast.size()));
-        !w) {
-      co_return w.error();
-    }
+    pending.insert(pending.end(), kLast.begin(), kLast.end());
   }
-  co_return Result<void>{};
+  co_return co_await flush();
 }
 
 /// A complete error response that closes the connection.
@@ -502,6 +515,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       }
       co_return;
     }
+    Bytes upPending;  // bytes for the proxy stream not written yet
     if (!up || upDep != dep || up->session().isClosed()) {
       release();
       auto& inUse = routes_.streamsPerTunnel()[route->conn.get()];
@@ -530,15 +544,8 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       up = *s;
       upConn = conn;
       upDep = dep;
-      const Bytes header = tunnel::encodeProxyHeader({dep, clientAddr});
-      if (auto w = co_await up->write(header); !w) {
-        {
-          const std::string errMsg = errorResponse(
-              502, "Bad Gateway", "The provider of " + dep + " dropped the connection.");
-          co_await sendAndClose(*client, errMsg);
-        }
-        co_return;
-      }
+      // The proxy header leaves together with the first request head (one frame).
+      upPending = tunnel::encodeProxyHeader({dep, clientAddr});
     }
 
     // ---- request head upstream ----------------------------------------------------------------
@@ -568,15 +575,17 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       head += "Connection: keep-alive\r\n";
     }
     head += "\r\n";
-    if (auto w = co_await up->write(
-            BytesView(reinterpret_cast<const std::uint8_t*>(head.data()), head.size()));
-        !w) {
-      {
-        const std::string errMsg = errorResponse(
-            502, "Bad Gateway", "The provider of " + dep + " dropped the connection.");
-        co_await sendAndClose(*client, errMsg);
+    upPending.insert(upPending.end(), head.begin(), head.end());
+    if (parser->is_done()) {
+      if (auto w = co_await up->write(upPending); !w) {
+        {
+          const std::string errMsg = errorResponse(
+              502, "Bad Gateway", "The provider of " + dep + " dropped the connection.");
+          co_await sendAndClose(*client, errMsg);
+        }
+        co_return;
       }
-      co_return;
+      upPending.clear();
     }
 
     // ---- request body upstream, concurrently with the response --------------------------------
@@ -591,10 +600,13 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       pump->finished = true;
     } else {
       auto upStream = up;
+      auto headBytes = std::make_shared<Bytes>(std::move(upPending));
       asio::co_spawn(
           ex,
-          [pump, parser, client, upStream, inPtr, chunkedReq]() -> awaitable<void> {
-            auto r = co_await relayBody(*parser, *client, *inPtr, *upStream, chunkedReq);
+          [pump, parser, client, upStream, inPtr, chunkedReq, headBytes]() -> awaitable<void> {
+            // The head goes out with the first body bytes (or before waiting for them).
+            auto r =
+                co_await relayBody(*parser, *client, *inPtr, *upStream, chunkedReq, *headBytes);
             if (!r) {
               pump->ok = false;
               upStream->reset();
@@ -678,16 +690,13 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
         out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
       }
       out += "\r\n";
-      if (auto w = co_await client->write(
-              BytesView(reinterpret_cast<const std::uint8_t*>(out.data()), out.size()));
-          !w) {
-        co_return;
-      }
+      Bytes resHead(out.begin(), out.end());
       if (switched || informational) {
+        if (auto w = co_await client->write(resHead); !w) co_return;
         if (switched) break;
         continue;  // 100 Continue and friends: the final response follows
       }
-      if (auto r = co_await relayBody(res, *up, upIn, *client, chunkedOut); !r) {
+      if (auto r = co_await relayBody(res, *up, upIn, *client, chunkedOut, resHead); !r) {
         co_return;  // either side broke mid-body: nothing sane to add, drop both
       }
       if (closeDelimited) keepAlive = false;

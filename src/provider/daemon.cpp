@@ -71,6 +71,11 @@ int runDaemon(const DaemonOptions& options) {
 
   net::HostConfig hostCfg;
   hostCfg.agentVersion = "peercomputed/" + options.version;
+  // A gateway opens one stream per public connection: a burst of new visitors arrives as a
+  // burst of stream opens in one read, which the default backlog (256) would partly refuse.
+  // The gateway bounds streams per tunnel (1024 by default), so these bounds still hold.
+  hostCfg.yamux.maxStreams = 4096;
+  hostCfg.yamux.maxAcceptBacklog = 2048;
   auto host = net::Host::create(io.get_executor(), *identity, hostCfg);
   auto service = std::make_shared<Service>(scheduler, **audit, **replay);
   // Gating happens right after the Noise handshake, before any muxer byte: an untrusted peer
