@@ -42,7 +42,10 @@ for i in range(n):
             if len(buf) >= end + 4 + cl:
                 buf = buf[end + 4 + cl:]
                 break
-        chunk = s.recv(65536)
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
         if not chunk:
             # The proxy closed the keep-alive connection (nginx does so after 1000 requests):
             # reconnect and send again; the time counts against the request.

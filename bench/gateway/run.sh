@@ -124,6 +124,10 @@ done
 echo "== requests/s (wrk -t2 -c64 -d${SECS}s, 13-byte body) =="
 declare -A RPS
 for k in direct peergateway nginx+ssh; do
+  if [ "$k" = peergateway ] && [ -n "${PERF:-}" ]; then
+    # PERF=1: CPU profile of gateway and provider during this run (for development).
+    perf record -q -g -p "$GPID,$PPID_" -o "${PERF_OUT:-/tmp/pc-gw.perf}" -- sleep "$SECS" 2>/dev/null &
+  fi
   out=$(wrk -t2 -c64 -d"${SECS}s" --latency -H "Host: $HOSTHDR" "${URL[$k]}/")
   RPS[$k]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   printf "%-12s %10s req/s   p50 %8s  p99 %8s\n" "$k" "${RPS[$k]}" \

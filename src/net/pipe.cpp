@@ -15,9 +15,15 @@ struct PipeState {
 
 asio::awaitable<void> copy(std::shared_ptr<PipeState> st, std::shared_ptr<ByteStream> from,
                            std::shared_ptr<ByteStream> to, std::uint64_t& counter) {
-  Bytes buf(kPipeChunk);
   while (!st->failed) {
-    auto n = co_await from->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
+    // No buffer is held while the direction is idle: an idle proxied connection costs only its
+    // coroutine frames. The buffer is uninitialised (no zero-fill per chunk).
+    if (auto w = co_await from->waitReadable(); !w) {
+      st->failed = true;
+      break;
+    }
+    std::unique_ptr<std::uint8_t[]> buf(new std::uint8_t[kPipeChunk]);
+    auto n = co_await from->readSome(std::span<std::uint8_t>(buf.get(), kPipeChunk));
     if (!n) {
       st->failed = true;
       break;
@@ -28,7 +34,7 @@ asio::awaitable<void> copy(std::shared_ptr<PipeState> st, std::shared_ptr<ByteSt
     }
     st->lastActivity = std::chrono::steady_clock::now();
     counter += *n;
-    if (auto w = co_await to->write(BytesView(buf.data(), *n)); !w) {
+    if (auto w = co_await to->write(BytesView(buf.get(), *n)); !w) {
       st->failed = true;
       break;
     }

@@ -22,6 +22,10 @@ class ByteStream {
   virtual void reset() = 0;
   /// Frees buffers an idle stream does not need (called when the owner goes idle).
   virtual void releaseBuffers() {}
+  /// Waits until a readSome() would not block (data, EOF or an error is pending), without
+  /// holding a buffer: lets a relay keep no memory for an idle connection. Streams that cannot
+  /// tell return at once (the following readSome then waits). Cancel-safe.
+  virtual Task<void> waitReadable() { co_return Result<void>{}; }
 };
 
 /// Reads exactly buf.size() bytes. An EOF before that is kClosed ("stream ended early").

@@ -20,7 +20,7 @@ class TcpStream final : public ByteStream {
   /// yet" (would block). Lets callers hold no buffer while a connection is idle.
   Result<std::size_t> tryReadSome(std::span<std::uint8_t> buf);
   /// Waits until the socket is readable (data, EOF or error), without a buffer.
-  Task<void> waitReadable();
+  Task<void> waitReadable() override;
 
   tcp::socket& socket() { return socket_; }
   const Multiaddr& localAddr() const { return local_; }

@@ -61,6 +61,13 @@ Task<std::size_t> Stream::readSome(std::span<std::uint8_t> buf) {
   co_return n;
 }
 
+Task<void> Stream::waitReadable() {
+  while (bufStart_ == bufEnd_ && !reset_ && !remoteFin_ && !session_->closed_) {
+    co_await readable_.wait();
+  }
+  co_return Result<void>{};
+}
+
 void Stream::maybeSendWindowUpdate() {
   if (reset_ || remoteFin_ || session_->closed_) return;
   const auto buffered = bufEnd_ - bufStart_;

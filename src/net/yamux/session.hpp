@@ -46,6 +46,7 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
   Task<void> write(BytesView data) override;
   Task<void> closeWrite() override;
   void reset() override;
+  Task<void> waitReadable() override;
 
   std::uint32_t id() const { return id_; }
   Session& session() { return *session_; }
