@@ -95,4 +95,15 @@ Result<void> Identity::save(const std::filesystem::path& path) const {
   return r;
 }
 
+Result<Identity> Identity::loadOrCreate(const std::filesystem::path& path, bool* created) {
+  if (created != nullptr) *created = false;
+  auto id = load(path);
+  if (id || std::filesystem::exists(path)) return id;
+  id = generate();
+  if (!id) return id;
+  if (auto r = id->save(path); !r) return r.error();
+  if (created != nullptr) *created = true;
+  return id;
+}
+
 }  // namespace pc::crypto

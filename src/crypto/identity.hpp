@@ -27,6 +27,9 @@ class Identity {
   static Result<Identity> load(const std::filesystem::path& path);
   /// Writes `path` atomically with mode 0600, inside a directory created 0700.
   Result<void> save(const std::filesystem::path& path) const;
+  /// load(), or — only when no file exists at `path` — a new identity saved there (`*created`
+  /// says which). A file that exists but cannot be used is an error, never silently replaced.
+  static Result<Identity> loadOrCreate(const std::filesystem::path& path, bool* created = nullptr);
 
   const PeerId& peerId() const { return peerId_; }
   const ed25519::PrivateKey& key() const { return key_; }

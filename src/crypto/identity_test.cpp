@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
+
 #include <rapidcheck/gtest.h>
 #include <sys/stat.h>
+#include <fstream>
 
 #include "core/fs.hpp"
 #include "core/multibase.hpp"
@@ -100,6 +102,25 @@ TEST(Identity, SaveCreatesPrivateFileAndDirectory) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(Identity::load(path).value().peerId(), id.peerId());
+}
+
+TEST(Identity, LoadOrCreateNeverReplacesAnUnusableFile) {
+  test::TempDir dir;
+  const auto path = dir.path() / "identity.key";
+  bool created = false;
+  auto a = Identity::loadOrCreate(path, &created);
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_TRUE(created);
+  auto b = Identity::loadOrCreate(path, &created);
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(a->peerId(), b->peerId());
+  {
+    std::ofstream f(path, std::ios::trunc);
+    f << "garbage";
+  }
+  EXPECT_FALSE(Identity::loadOrCreate(path, &created));  // an error, not a silent new identity
+  EXPECT_FALSE(created);
 }
 
 TEST(Identity, RefusesKeyReadableByOthersWithFix) {

@@ -166,13 +166,7 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   if (auto r = cfg.validate(); !r) return startupError(r.error().message());
   if (auto r = fs::ensurePrivateDir(cfg.dataDir); !r) return startupError(r.error().message());
   const auto keyPath = cfg.dataDir / "identity.key";
-  auto identity = crypto::Identity::load(keyPath);
-  if (!identity && !std::filesystem::exists(keyPath)) {
-    identity = crypto::Identity::generate();
-    if (identity) {
-      if (auto r = identity->save(keyPath); !r) identity = r.error();
-    }
-  }
+  auto identity = crypto::Identity::loadOrCreate(keyPath);
   if (!identity) return startupError(identity.error().message());
   // Only allowlisted providers get a tunnel; the list reloads live, a corrupt one stops start-up.
   auto allow = trust::TrustGate::open(cfg.dataDir / kProvidersFile);

@@ -23,7 +23,6 @@ using asio::awaitable;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr std::size_t kMaxResponseHeader = 64 * 1024;
 

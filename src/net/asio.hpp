@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -20,6 +21,12 @@ template <class T>
 using Task = asio::awaitable<Result<T>>;
 /// Completion token that returns (error_code, value…) instead of throwing.
 inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+/// Suspends the calling coroutine for `d` on its own executor. Cancel-safe.
+inline asio::awaitable<void> sleepFor(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(kNoThrow);
+}
 
 /// A wake-up signal for coroutines on one executor (no threads involved): waiters re-check their
 /// condition after every notify(). notify() before wait() is not remembered, so always loop

@@ -2,34 +2,18 @@
 
 #include <sqlite3.h>
 
+#include "core/sqlite_stmt.hpp"
 #include "protocol/error.hpp"
 
 namespace pc::protocol {
 namespace {
 
+using sqlite::Stmt;
+
 Error storageError(sqlite3* db, std::string_view what) {
   return fail(Errc::kStorage, "replay cache: " + std::string(what) + ": " +
                                   (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
-
-// Owns a prepared statement for one call.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  [[nodiscard]] bool ok() const { return stmt_ != nullptr; }
-  sqlite3_stmt* get() { return stmt_; }
-  bool bindText(int i, std::string_view s) {
-    return sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT) ==
-           SQLITE_OK;
-  }
-  bool bindInt(int i, std::int64_t v) { return sqlite3_bind_int64(stmt_, i, v) == SQLITE_OK; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 }  // namespace
 

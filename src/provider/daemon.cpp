@@ -37,15 +37,10 @@ int runDaemon(const DaemonOptions& options) {
   if (auto r = cfg.validate(); !r) return startupError(r.error());
   if (auto r = fs::ensurePrivateDir(cfg.dataDir); !r) return startupError(r.error());
   const auto keyPath = cfg.dataDir / "identity.key";
-  auto identity = crypto::Identity::load(keyPath);
-  if (!identity && !std::filesystem::exists(keyPath)) {
-    identity = crypto::Identity::generate();
-    if (identity) {
-      if (auto r = identity->save(keyPath); !r) identity = r.error();
-    }
-    if (identity) std::cout << "Created identity " << keyPath.string() << std::endl;
-  }
+  bool created = false;
+  auto identity = crypto::Identity::loadOrCreate(keyPath, &created);
   if (!identity) return startupError(identity.error());
+  if (created) std::cout << "Created identity " << keyPath.string() << std::endl;
   // A corrupt trust list stops start-up: running with an unknown trust list is not an option.
   auto gate = trust::TrustGate::open(cfg.dataDir / trust::TrustStore::kFileName);
   if (!gate) return startupError(gate.error());

@@ -21,11 +21,6 @@ std::int64_t toMillis(runtime::SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-awaitable<void> sleepFor(asio::any_io_executor ex, std::chrono::milliseconds d) {
-  asio::steady_timer t(ex, d);
-  co_await t.async_wait(net::kNoThrow);
-}
-
 std::string describeExit(const runtime::ContainerInfo& c, std::uint64_t memoryLimit) {
   if (c.oomKilled) {
     return "the container was killed for running out of memory (limit " +
@@ -575,7 +570,7 @@ awaitable<void> Scheduler::watchEvents() {
       if (!r) {
         spdlog::warn("cannot reconcile with the container engine ({}); retrying in {} ms",
                      r.error().message(), backoff.count());
-        co_await sleepFor(ex_, backoff);
+        co_await net::sleepFor(backoff);
         backoff = std::min(backoff * 2, kMaxBackoff);
         continue;
       }
@@ -599,7 +594,7 @@ awaitable<void> Scheduler::watchEvents() {
       spdlog::warn("lost the container engine's event stream ({}); reconnecting",
                    r.error().message());
       needReconcile = true;
-      co_await sleepFor(ex_, backoff);
+      co_await net::sleepFor(backoff);
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
   }

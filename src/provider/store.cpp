@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "core/sqlite_stmt.hpp"
 #include "provider/error.hpp"
 
 namespace pc::provider {
@@ -12,49 +13,7 @@ Error storageError(sqlite3* db, std::string_view what) {
                                   (db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  [[nodiscard]] bool ok() const { return stmt_ != nullptr; }
-  sqlite3_stmt* get() { return stmt_; }
-  void text(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void integer(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  template <class T>
-  void optional(int i, const std::optional<T>& v) {
-    if (v) {
-      integer(i, static_cast<std::int64_t>(*v));
-    } else {
-      sqlite3_bind_null(stmt_, i);
-    }
-  }
-  void optionalText(int i, const std::optional<std::string>& v) {
-    if (v) {
-      text(i, *v);
-    } else {
-      sqlite3_bind_null(stmt_, i);
-    }
-  }
-  std::string columnText(int i) {
-    const auto* p = sqlite3_column_text(stmt_, i);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
-                        : std::string();
-  }
-  std::int64_t columnInt(int i) { return sqlite3_column_int64(stmt_, i); }
-  bool isNull(int i) { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-  std::optional<std::int64_t> columnOptional(int i) {
-    if (isNull(i)) return std::nullopt;
-    return columnInt(i);
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+using sqlite::Stmt;
 
 constexpr const char* kColumns =
     "id, requester, image, cpu_millis, memory_bytes, expose_port, state, container_id, host_port,"
@@ -157,23 +116,23 @@ Result<void> Store::put(const Deployment& d) {
                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return storageError(db_, "prepare");
-  s.text(1, d.id);
-  s.text(2, d.requester);
-  s.text(3, d.image);
-  s.integer(4, d.cpuMillis);
-  s.integer(5, static_cast<std::int64_t>(d.memoryBytes));
-  s.optional(6, d.exposePort);
-  s.text(7, protocol::toString(d.state));
-  s.text(8, d.containerId);
-  s.optional(9, d.hostPort);
-  s.optionalText(10, d.url);
-  s.integer(11, d.createdAtMs);
-  s.optional(12, d.startedAtMs);
-  s.optional(13, d.finishedAtMs);
-  s.optional(14, d.exitCode);
-  s.integer(15, d.oomKilled ? 1 : 0);
-  s.text(16, d.error);
-  s.text(17, d.idSalt);
+  s.bindText(1, d.id);
+  s.bindText(2, d.requester);
+  s.bindText(3, d.image);
+  s.bindInt(4, d.cpuMillis);
+  s.bindInt(5, static_cast<std::int64_t>(d.memoryBytes));
+  s.bindOptional(6, d.exposePort);
+  s.bindText(7, protocol::toString(d.state));
+  s.bindText(8, d.containerId);
+  s.bindOptional(9, d.hostPort);
+  s.bindOptionalText(10, d.url);
+  s.bindInt(11, d.createdAtMs);
+  s.bindOptional(12, d.startedAtMs);
+  s.bindOptional(13, d.finishedAtMs);
+  s.bindOptional(14, d.exitCode);
+  s.bindInt(15, d.oomKilled ? 1 : 0);
+  s.bindText(16, d.error);
+  s.bindText(17, d.idSalt);
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
     return storageError(db_, "saving deployment " + d.id);
   }
@@ -185,7 +144,7 @@ Result<std::optional<Deployment>> Store::get(const std::string& id) {
   const std::string sql = std::string("SELECT ") + kColumns + " FROM deployments WHERE id = ?";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return storageError(db_, "prepare");
-  s.text(1, id);
+  s.bindText(1, id);
   const int rc = sqlite3_step(s.get());
   if (rc == SQLITE_DONE) return std::optional<Deployment>{};
   if (rc != SQLITE_ROW) return storageError(db_, "reading deployment " + id);

@@ -19,13 +19,6 @@ namespace pc::tunnel {
 namespace asio = net::asio;
 using asio::awaitable;
 
-namespace {
-awaitable<void> sleepFor(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(net::kNoThrow);
-}
-}  // namespace
-
 struct ProviderTunnel::Session {
   explicit Session(const asio::any_io_executor& ex) : ready(ex), answered(ex) {}
   std::shared_ptr<net::yamux::Stream> stream;
@@ -153,7 +146,7 @@ awaitable<void> ProviderTunnel::runLoop() {
     // Full jitter in [backoff/2, backoff]: many providers that lost one gateway do not all
     // come back in the same instant.
     std::uniform_int_distribution<long> dist(backoff.count() / 2, backoff.count());
-    co_await sleepFor(std::chrono::milliseconds(dist(rng)));
+    co_await net::sleepFor(std::chrono::milliseconds(dist(rng)));
     backoff = std::min(backoff * 2, options_.maxBackoff);
   }
 }
@@ -188,7 +181,7 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
       ex,
       [s, hb, dead]() -> awaitable<void> {
         while (!s->closed) {
-          co_await sleepFor(hb);
+          co_await net::sleepFor(hb);
           if (s->closed) break;
           if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
             spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
