@@ -1,5 +1,7 @@
 #include "gateway/http_proxy.hpp"
 
+#include "gateway/http_head.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/beast/http/buffer_body.hpp>
@@ -18,60 +20,12 @@
 namespace pc::gateway {
 
 namespace asio = net::asio;
-namespace http = boost::beast::http;
 using asio::awaitable;
 
 namespace {
 
 constexpr std::size_t kBodyChunk = 64 * 1024;
 constexpr std::size_t kMaxResponseHeader = 64 * 1024;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-/// Header names that describe one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
-/// gateway writes itself.
-bool isHopByHop(const std::string& lname) {
-  static const std::set<std::string> kNames = {
-      "connection",      "keep-alive",        "proxy-connection", "te",
-      "trailer",         "transfer-encoding", "upgrade",          "content-length",
-      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"};
-  return kNames.contains(lname);
-}
-
-/// Names listed in a Connection header are hop-by-hop too.
-std::set<std::string> connectionTokens(std::string_view v) {
-  std::set<std::string> out;
-  while (!v.empty()) {
-    const auto comma = v.find(',');
-    out.insert(lower(trim(v.substr(0, comma))));
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-template <bool isRequest>
-void appendFields(std::string& out, const http::header<isRequest, http::fields>& h) {
-  const auto listed = connectionTokens(h[http::field::connection]);
-  for (const auto& f : h) {
-    const std::string name = lower(f.name_string());
-    if (isHopByHop(name) || listed.contains(name)) continue;
-    out.append(f.name_string().data(), f.name_string().size());
-    out += ": ";
-    out.append(f.value().data(), f.value().size());
-    out += "\r\n";
-  }
-}
 
 /// A reusable, uninitialised I/O buffer: one per connection direction, so a request costs no
 /// allocation and no zero-filling of fresh buffers (both showed up as the top of a profile).
@@ -91,22 +45,6 @@ awaitable<Result<std::size_t>> readMore(net::ByteStream& s, Bytes& buf, Scratch&
   auto n = co_await s.readSome(span);
   if (n && *n > 0) buf.insert(buf.end(), scratch.data.get(), scratch.data.get() + *n);
   co_return n;
-}
-
-/// Turns bare LF line ends into CRLF in the header at the start of `buf` (up to its blank line).
-/// Responses only: RFC 9112 §2.2 lets a recipient accept a lone LF, and common servers (busybox
-/// httpd's CGI, old scripts) send them. Idempotent, so it can run again as the header grows; the
-/// header is re-serialised with CRLF, so the client never sees the difference.
-void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit) {
-  for (std::size_t i = 0; i < buf.size() && i < limit; ++i) {
-    if (buf[i] != '\n') continue;
-    if (i == 0 || buf[i - 1] != '\r') {
-      buf.insert(buf.begin() + static_cast<std::ptrdiff_t>(i), '\r');
-      ++i;
-    }
-    // "\r\n\r\n" ends the header: the body must not be touched.
-    if (i >= 3 && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') return;
-  }
 }
 
 void consume(Bytes& buf, std::size_t n) {
@@ -235,19 +173,6 @@ std::string htmlEscape(std::string_view s) {
 }
 
 }  // namespace
-
-std::string deploymentFromHost(std::string_view host, std::string_view domain) {
-  std::string h = lower(trim(host));
-  if (const auto colon = h.rfind(':');
-      colon != std::string::npos && h.find(']') == std::string::npos) {
-    h.resize(colon);
-  }
-  if (!h.empty() && h.back() == '.') h.pop_back();  // "dep-x.example.net." is the same name
-  const std::string suffix = "." + lower(domain);
-  if (h.size() <= suffix.size() || !h.ends_with(suffix)) return "";
-  std::string label = h.substr(0, h.size() - suffix.size());
-  return protocol::isDeploymentId(label) ? label : "";
-}
 
 HttpFront::HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontOptions options)
     : host_(std::move(host)),
@@ -452,7 +377,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       }
       co_return;
     }
-    if (hasTe && lower(trim(req[http::field::transfer_encoding])) != "chunked") {
+    if (hasTe && lowerAscii(trimOws(req[http::field::transfer_encoding])) != "chunked") {
       {
         const std::string errMsg =
             errorResponse(501, "Not Implemented", "Only Transfer-Encoding: chunked is supported.");
@@ -575,29 +500,10 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     const bool upgrade = parser->upgrade();
     const bool chunkedReq = parser->chunked();
     const unsigned version = req.version() == 10 ? 10 : 11;
-    std::string head;
-    head.reserve(512);
-    head.append(req.method_string().data(), req.method_string().size());
-    head += ' ';
-    head.append(req.target().data(), req.target().size());
-    head += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
-    appendFields(head, req.base());
-    head += "X-Forwarded-For: " + clientIp + "\r\n";
-    head += "X-Forwarded-Proto: " + scheme + "\r\n";
-    head += "X-Forwarded-Host: " + hostHeader + "\r\n";
-    if (chunkedReq) {
-      head += "Transfer-Encoding: chunked\r\n";
-    } else if (auto cl = parser->content_length()) {
-      head += "Content-Length: " + std::to_string(*cl) + "\r\n";
-    }
-    if (upgrade) {
-      head += "Connection: Upgrade\r\nUpgrade: ";
-      head.append(req[http::field::upgrade].data(), req[http::field::upgrade].size());
-      head += "\r\n";
-    } else {
-      head += "Connection: keep-alive\r\n";
-    }
-    head += "\r\n";
+    std::optional<std::uint64_t> contentLength;
+    if (auto cl = parser->content_length()) contentLength = *cl;
+    const std::string head = upstreamRequestHead(req, version, chunkedReq, contentLength, upgrade,
+                                                 clientIp, scheme, hostHeader);
     upPending.insert(upPending.end(), head.begin(), head.end());
     if (parser->is_done()) {
       if (auto w = co_await up->write(upPending); !w) {
@@ -687,11 +593,19 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       dog.disarm();
       auto& rh = res.get();
       const unsigned status = rh.result_int();
+      // The parser takes any three digits; only 100–599 are statuses (RFC 9110 §15), and an
+      // out-of-range one would be re-serialised as something else (099 → 99).
+      if (status < 100 || status > 599) {
+        const std::string errMsg =
+            errorResponse(502, "Bad Gateway", "The deployment sent an invalid status code.");
+        co_await sendAndClose(*client, errMsg);
+        co_return;
+      }
       std::string out = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
       out += std::to_string(status) + " ";
       out.append(rh.reason().data(), rh.reason().size());
       out += "\r\n";
-      appendFields(out, rh.base());
+      appendEndToEndFields(out, rh.base());
       const bool informational = status >= 100 && status < 200;
       bool chunkedOut = false;
       bool closeDelimited = false;

@@ -1,0 +1,127 @@
+#include "gateway/http_head.hpp"
+
+#include <cctype>
+#include <set>
+
+#include "protocol/messages.hpp"
+
+namespace pc::gateway {
+namespace {
+
+/// Header names that describe one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
+/// gateway writes itself. Forwarding a client's Transfer-Encoding or Content-Length as-is is how
+/// request smuggling starts, so framing is always re-stated by the gateway.
+bool isHopByHop(const std::string& lname) {
+  static const std::set<std::string> kNames = {
+      "connection",      "keep-alive",        "proxy-connection", "te",
+      "trailer",         "transfer-encoding", "upgrade",          "content-length",
+      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"};
+  return kNames.contains(lname);
+}
+
+/// Names listed in a Connection header are hop-by-hop too.
+std::set<std::string> connectionTokens(std::string_view v) {
+  std::set<std::string> out;
+  while (!v.empty()) {
+    const auto comma = v.find(',');
+    out.insert(lowerAscii(trimOws(v.substr(0, comma))));
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+template <bool isRequest>
+void appendFieldsImpl(std::string& out, const http::header<isRequest, http::fields>& h) {
+  const auto listed = connectionTokens(h[http::field::connection]);
+  for (const auto& f : h) {
+    const std::string name = lowerAscii(f.name_string());
+    if (isHopByHop(name) || listed.contains(name)) continue;
+    out.append(f.name_string().data(), f.name_string().size());
+    out += ": ";
+    out.append(f.value().data(), f.value().size());
+    out += "\r\n";
+  }
+}
+
+}  // namespace
+
+std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+void appendEndToEndFields(std::string& out, const http::request_header<>& h) {
+  appendFieldsImpl(out, h);
+}
+void appendEndToEndFields(std::string& out, const http::response_header<>& h) {
+  appendFieldsImpl(out, h);
+}
+
+std::string upstreamRequestHead(const http::request_header<>& req, unsigned version, bool chunked,
+                                std::optional<std::uint64_t> contentLength, bool upgrade,
+                                std::string_view clientIp, std::string_view scheme,
+                                std::string_view host) {
+  std::string head;
+  head.reserve(512);
+  head.append(req.method_string().data(), req.method_string().size());
+  head += ' ';
+  head.append(req.target().data(), req.target().size());
+  head += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+  appendEndToEndFields(head, req);
+  head += "X-Forwarded-For: ";
+  head += clientIp;
+  head += "\r\nX-Forwarded-Proto: ";
+  head += scheme;
+  head += "\r\nX-Forwarded-Host: ";
+  head += host;
+  head += "\r\n";
+  if (chunked) {
+    head += "Transfer-Encoding: chunked\r\n";
+  } else if (contentLength) {
+    head += "Content-Length: " + std::to_string(*contentLength) + "\r\n";
+  }
+  if (upgrade) {
+    head += "Connection: Upgrade\r\nUpgrade: ";
+    head.append(req[http::field::upgrade].data(), req[http::field::upgrade].size());
+    head += "\r\n";
+  } else {
+    head += "Connection: keep-alive\r\n";
+  }
+  head += "\r\n";
+  return head;
+}
+
+void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit) {
+  for (std::size_t i = 0; i < buf.size() && i < limit; ++i) {
+    if (buf[i] != '\n') continue;
+    if (i == 0 || buf[i - 1] != '\r') {
+      buf.insert(buf.begin() + static_cast<std::ptrdiff_t>(i), '\r');
+      ++i;
+    }
+    // "\r\n\r\n" ends the header: the body must not be touched.
+    if (i >= 3 && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') return;
+  }
+}
+
+std::string deploymentFromHost(std::string_view host, std::string_view domain) {
+  std::string h = lowerAscii(trimOws(host));
+  if (const auto colon = h.rfind(':');
+      colon != std::string::npos && h.find(']') == std::string::npos) {
+    h.resize(colon);
+  }
+  if (!h.empty() && h.back() == '.') h.pop_back();  // "dep-x.example.net." is the same name
+  const std::string suffix = "." + lowerAscii(domain);
+  if (h.size() <= suffix.size() || !h.ends_with(suffix)) return "";
+  std::string label = h.substr(0, h.size() - suffix.size());
+  return protocol::isDeploymentId(label) ? label : "";
+}
+
+}  // namespace pc::gateway

@@ -1,0 +1,46 @@
+#pragma once
+/// The gateway's HTTP header rewriting, as pure functions (unit-tested and fuzzed): which fields
+/// are hop-by-hop, the head sent upstream for a request, bare-LF tolerance for response heads,
+/// and Host → deployment routing. Includes Beast's message types: for the gateway's .cpp files
+/// only.
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.hpp"
+
+namespace pc::gateway {
+
+namespace http = boost::beast::http;
+
+std::string lowerAscii(std::string_view s);
+std::string_view trimOws(std::string_view s);
+
+/// Appends "Name: value\r\n" for every field of `h` that is end-to-end: the hop-by-hop fields
+/// of RFC 9110 §7.6.1, the fields named in Connection, framing fields (Content-Length,
+/// Transfer-Encoding) and X-Forwarded-* (the gateway writes those itself) are left out.
+void appendEndToEndFields(std::string& out, const http::request_header<>& h);
+void appendEndToEndFields(std::string& out, const http::response_header<>& h);
+
+/// The head the gateway sends upstream for request `req`: request line, end-to-end fields,
+/// X-Forwarded-For/-Proto/-Host, the framing the gateway will use for the body, and Connection.
+std::string upstreamRequestHead(const http::request_header<>& req, unsigned version, bool chunked,
+                                std::optional<std::uint64_t> contentLength, bool upgrade,
+                                std::string_view clientIp, std::string_view scheme,
+                                std::string_view host);
+
+/// Turns bare LF line ends into CRLF in the header at the start of `buf` (up to its blank line,
+/// at most `limit` bytes). Responses only: RFC 9112 §2.2 lets a recipient accept a lone LF, and
+/// common servers (busybox httpd's CGI, old scripts) send them. Idempotent, so it can run again
+/// as the header grows; the head is re-serialised with CRLF, so clients never see the
+/// difference.
+void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit);
+
+/// The deployment id a Host header names under `domain` ("dep-x.localhost:8080" → "dep-x"), or
+/// empty when it names none. Case-insensitive; the port is ignored.
+std::string deploymentFromHost(std::string_view host, std::string_view domain);
+
+}  // namespace pc::gateway

@@ -1,0 +1,61 @@
+#include "gateway/http_head.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+
+namespace pc::gateway {
+namespace {
+
+http::request_header<> parseRequest(std::string_view text) {
+  http::request_parser<http::empty_body> p;
+  p.eager(true);
+  boost::system::error_code ec;
+  p.put(boost::asio::buffer(text.data(), text.size()), ec);
+  EXPECT_FALSE(ec) << ec.message();
+  return p.get().base();
+}
+
+TEST(HttpHead, UpstreamHeadDropsHopByHopAndRestatesFraming) {
+  const auto req = parseRequest(
+      "POST /up?x=1 HTTP/1.1\r\nHost: dep-abcdefghijklmnop.localhost\r\n"
+      "Connection: keep-alive, X-Secret\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\n"
+      "TE: trailers\r\nProxy-Authorization: Basic Zm9v\r\nX-Forwarded-For: 6.6.6.6\r\n"
+      "Content-Length: 3\r\nAccept: */*\r\n\r\n");
+  const std::string head = upstreamRequestHead(req, 11, false, 3, false, "10.0.0.7", "https",
+                                               "dep-abcdefghijklmnop.localhost");
+  EXPECT_EQ(head.rfind("POST /up?x=1 HTTP/1.1\r\n", 0), 0U);
+  EXPECT_NE(head.find("Host: dep-abcdefghijklmnop.localhost\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Accept: */*\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-For: 10.0.0.7\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-Proto: https\r\n"), std::string::npos);
+  EXPECT_NE(head.find("Content-Length: 3\r\n"), std::string::npos);
+  for (const char* gone : {"X-Secret", "Keep-Alive", "TE:", "Proxy-Authorization", "6.6.6.6"}) {
+    EXPECT_EQ(head.find(gone), std::string::npos) << gone << " in\n" << head;
+  }
+  EXPECT_TRUE(head.ends_with("Connection: keep-alive\r\n\r\n"));
+}
+
+TEST(HttpHead, UpgradeKeepsItsHeaders) {
+  const auto req = parseRequest(
+      "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  const std::string head =
+      upstreamRequestHead(req, 11, false, std::nullopt, true, "1.2.3.4", "http", "h");
+  EXPECT_NE(head.find("Connection: Upgrade\r\nUpgrade: websocket\r\n"), std::string::npos);
+}
+
+TEST(HttpHead, BareLineFeedsInResponseHeadsOnly) {
+  Bytes b;
+  const std::string raw = "HTTP/1.1 200 OK\nContent-Type: text/plain\n\nbody\nmore\n";
+  b.assign(raw.begin(), raw.end());
+  normalizeHeaderLineEnds(b, 1024);
+  EXPECT_EQ(std::string(b.begin(), b.end()),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody\nmore\n");
+  normalizeHeaderLineEnds(b, 1024);  // idempotent
+  EXPECT_EQ(std::string(b.begin(), b.end()),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody\nmore\n");
+}
+
+}  // namespace
+}  // namespace pc::gateway
