@@ -26,9 +26,10 @@ B=$ROOT/build/bench-gateway/bin
 W=$(mktemp -d /tmp/pc-bench-gw.XXXXXX)
 PIDS=()
 cleanup() {
+  # The deployment first, while its provider still runs; then the processes.
+  [ -n "${DEP:-}" ] && PEERCOMPUTE_HOME=$W/dev "$B/peerctl" stop --force "$DEP" >/dev/null 2>&1 || true
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null || true
-  [ -n "${DEP:-}" ] && PEERCOMPUTE_HOME=$W/dev "$B/peerctl" stop --force "$DEP" >/dev/null 2>&1 || true
   [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
@@ -48,6 +49,9 @@ PROV=$(PEERCOMPUTE_HOME=$W/prov "$B/peerctl" id)
 PEERCOMPUTE_HOME=$W/prov "$B/peerctl" peers add "$(dev id)" >/dev/null
 "$B/peergateway" --data-dir "$W/gw" providers add "$PROV" >/dev/null
 start_gateway() {
+  # Emptied here, not by the child's redirection: waiting on a log that still holds the last
+  # run's "listening" line would return before the new process listens.
+  : >"$W/gw.log"
   "$B/peergateway" --data-dir "$W/gw" --http-port "${1:-0}" --tunnel-listen "/ip4/127.0.0.1/tcp/${2:-0}" \
     --rate-per-ip 0 --rate-per-host 0 >"$W/gw.log" 2>&1 &
   GPID=$!

@@ -81,6 +81,33 @@ awaitable<Result<void>> relayBody(Parser& p, net::ByteStream& from, Bytes& in, n
     pending.clear();
     co_return w;
   };
+  // A body of known length passes through raw: no decoding copy, reads go straight into the
+  // scratch buffer and out again. (The parser is not consulted for this message any more; the
+  // caller only uses its header.)
+  if (!chunkedOut && !p.chunked() && !p.is_done()) {
+    if (auto left = p.content_length_remaining()) {
+      std::uint64_t remaining = *left;
+      const std::size_t fromIn =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, in.size()));
+      if (fromIn > 0) {
+        pending.insert(pending.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(fromIn));
+        consume(in, fromIn);
+        remaining -= fromIn;
+      }
+      if (auto w = co_await flush(); !w) co_return w.error();
+      const auto buf = scratch.span();
+      while (remaining > 0) {
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buf.size()));
+        auto n = co_await from.readSome(buf.subspan(0, want));
+        if (!n) co_return n.error();
+        if (*n == 0) co_return net::fail(net::Errc::kClosed, "the body ended early");
+        if (auto w = co_await to.write(BytesView(buf.data(), *n)); !w) co_return w.error();
+        remaining -= *n;
+      }
+      co_return Result<void>{};
+    }
+  }
   while (!p.is_done()) {
     boost::system::error_code ec;
     std::size_t used = 0;

@@ -34,6 +34,9 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 "$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
 
 start_gateway() {
+  # Emptied here, not by the child's redirection: waiting on a log that still holds the last
+  # run's "listening" line would return before the new process listens.
+  : >"$W/gw.log"
   "$GATEWAY" --data-dir "$W/gw" --http-port "${1:-0}" --tunnel-listen "/ip4/127.0.0.1/tcp/${2:-0}" \
     --rate-per-ip 0 >"$W/gw.log" 2>&1 &
   GPID=$!

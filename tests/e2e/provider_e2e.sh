@@ -38,6 +38,9 @@ for who in alice bob carol; do
 done
 
 start_provider() {
+  # Emptied here, not by the child's redirection: waiting on a log that still holds the last
+  # run's "listening" line would return before the new process listens.
+  : >"$W/prov.log"
   "$DAEMON" --data-dir "$PROV_HOME" --listen "${1:-/ip4/127.0.0.1/tcp/0}" \
     --allow-registry 127.0.0.1:5055 --max-deployments 3 --max-per-peer 2 --stop-grace 2s \
     >"$W/prov.log" 2>&1 &
@@ -136,7 +139,7 @@ kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 curl -sf --max-time 5 "$URL" >/dev/null && ok "container keeps serving while the provider is down" || ko "container died with the provider"
 start_provider "${ADDR%/p2p/*}"
 out=$(as alice status "$DEP" 2>&1)
-grep -q "$DEP.*running" <<<"$out" && ok "after kill -9 and restart: still listed and running" || ko "after restart: $out"
+grep -q "$DEP.*running" <<<"$out" && ok "after kill -9 and restart: still listed and running" || ko "after restart: $out; provider log: $(cat "$W/prov.log")"
 grep -q "$DEP adopted" "$W/prov.log" && ok "provider re-adopted the container" || ko "no adoption log"
 curl -sf --max-time 5 "$URL" | grep -q "Hello" && ok "still reachable after restart" || ko "not reachable after restart"
 t0=$(date +%s%N)
