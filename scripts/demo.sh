@@ -39,7 +39,7 @@ say "peergateway --data-dir $GW --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp
 "$B/peergateway" --data-dir "$GW" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 \
   >"$DEMO/gateway.log" 2>&1 &
 GATEWAY_PID=$!
-trap 'kill $GATEWAY_PID 2>/dev/null' EXIT
+trap 'kill $GATEWAY_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "HTTP listening" "$DEMO/gateway.log" && break; sleep 0.1; done
 cat "$DEMO/gateway.log"
 GW_ADDR=$(awk '/Tunnel listening on/ {print $4; exit}' "$DEMO/gateway.log")
@@ -48,7 +48,7 @@ say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registr
 "$B/peercomputed" --data-dir "$PROV" --listen /ip4/127.0.0.1/tcp/0 \
   --allow-registry 127.0.0.1:5055 --gateway "$GW_ADDR" >"$DEMO/provider.log" 2>&1 &
 PROVIDER_PID=$!
-trap 'kill $PROVIDER_PID $GATEWAY_PID 2>/dev/null' EXIT
+trap 'kill $PROVIDER_PID $GATEWAY_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "tunnel: connected" "$DEMO/provider.log" && break; sleep 0.1; done
 cat "$DEMO/provider.log"
 ADDR=$(awk '/Listening on/ {print $3; exit}' "$DEMO/provider.log")
