@@ -100,15 +100,36 @@ std::string upstreamRequestHead(const http::request_header<>& req, unsigned vers
 }
 
 void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit) {
-  for (std::size_t i = 0; i < buf.size() && i < limit; ++i) {
-    if (buf[i] != '\n') continue;
-    if (i == 0 || buf[i - 1] != '\r') {
-      buf.insert(buf.begin() + static_cast<std::ptrdiff_t>(i), '\r');
-      ++i;
+  // One pass, copying only once a bare LF is seen: inserting in place would shift the rest of
+  // the buffer at every line, quadratic in a hostile 64 KiB header of short lines.
+  Bytes out;
+  bool copying = false;
+  std::size_t i = 0;
+  for (; i < buf.size(); ++i) {
+    if ((copying ? out.size() : i) >= limit) break;
+    const std::uint8_t c = buf[i];
+    const bool bare = c == '\n' && (i == 0 || buf[i - 1] != '\r');
+    if (bare && !copying) {
+      out.reserve(buf.size() + 64);
+      out.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(i));
+      copying = true;
     }
+    if (copying) {
+      if (bare) out.push_back('\r');
+      out.push_back(c);
+    }
+    if (c != '\n') continue;
     // "\r\n\r\n" ends the header: the body must not be touched.
-    if (i >= 3 && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') return;
+    const Bytes& v = copying ? out : buf;
+    const std::size_t end = copying ? out.size() : i + 1;
+    if (end >= 4 && v[end - 4] == '\r' && v[end - 3] == '\n' && v[end - 2] == '\r') {
+      ++i;
+      break;
+    }
   }
+  if (!copying) return;
+  out.insert(out.end(), buf.begin() + static_cast<std::ptrdiff_t>(i), buf.end());
+  buf.swap(out);
 }
 
 std::string deploymentFromHost(std::string_view host, std::string_view domain) {

@@ -55,6 +55,15 @@ TEST(HttpHead, BareLineFeedsInResponseHeadsOnly) {
   normalizeHeaderLineEnds(b, 1024);  // idempotent
   EXPECT_EQ(std::string(b.begin(), b.end()),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody\nmore\n");
+  // Mixed line ends, a leading LF, and a limit that stops before the blank line.
+  const std::string mixed = "\nA: 1\r\nB: 2\n\r\nbody\n";
+  b.assign(mixed.begin(), mixed.end());
+  normalizeHeaderLineEnds(b, 1024);
+  EXPECT_EQ(std::string(b.begin(), b.end()), "\r\nA: 1\r\nB: 2\r\n\r\nbody\n");
+  const std::string longer = "A: 1\nB: 2\n\n";
+  b.assign(longer.begin(), longer.end());
+  normalizeHeaderLineEnds(b, 7);
+  EXPECT_EQ(std::string(b.begin(), b.end()), "A: 1\r\nB: 2\n\n");
 }
 
 }  // namespace
