@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("peergateway ") + PC_VERSION);
   pc::gateway::GatewayConfig cfg;
   std::string dataDir, configFile, domain, bind, tunnelListen, tls, cert, key, acmeDir, acmeEmail,
-      headerTimeout, idleTimeout;
+      acmeCa, acmeChallenge, headerTimeout, idleTimeout;
   int httpPort = -1, httpsPort = -1, publicPort = -1;
   double rateIp = -1, burstIp = -1, rateHost = -1, burstHost = -1;
   std::size_t maxStreams = 0;
@@ -35,17 +35,26 @@ int main(int argc, char** argv) {
   app.add_option("--bind", bind, "Address of the public listeners (default 0.0.0.0)");
   app.add_option("--http-port", httpPort, "Public HTTP port (default 8080; 0 picks one)")
       ->check(CLI::Range(0, 65535));
-  app.add_option("--https-port", httpsPort, "Public HTTPS port (with --tls static)")
+  app.add_option("--https-port", httpsPort, "Public HTTPS port (with --tls static|acme)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--public-port", publicPort, "Port shown in public URLs (default: the HTTP port)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--tunnel-listen", tunnelListen,
                  "Multiaddr providers dial (default /ip4/0.0.0.0/tcp/8443)");
-  app.add_option("--tls", tls, "off | static (acme: not in this version)");
+  app.add_option("--tls", tls,
+                 "off | static (one certificate, e.g. a wildcard) | acme (a certificate per "
+                 "deployment host, issued on demand)");
   app.add_option("--cert", cert, "Certificate chain (PEM) for --tls static");
   app.add_option("--key", key, "Private key (PEM) for --tls static");
-  app.add_option("--acme-directory", acmeDir, "ACME directory URL for --tls acme");
+  app.add_option("--acme-directory", acmeDir,
+                 "ACME directory URL for --tls acme (e.g. "
+                 "https://acme-v02.api.letsencrypt.org/directory)");
   app.add_option("--acme-email", acmeEmail, "ACME account e-mail");
+  app.add_option("--acme-ca", acmeCa,
+                 "CA certificate (PEM) to trust for the ACME server itself (test CAs; default: "
+                 "the system store)");
+  app.add_option("--acme-challenge", acmeChallenge,
+                 "http-01 (validated on the HTTP port, default) | tls-alpn-01 (on the HTTPS port)");
   app.add_option("--rate-per-ip", rateIp, "Requests/s per client IP (default 100; 0 = unlimited)");
   app.add_option("--burst-per-ip", burstIp, "Burst per client IP (default 200)");
   app.add_option("--rate-per-host", rateHost,
@@ -123,6 +132,8 @@ int main(int argc, char** argv) {
   if (!key.empty()) cfg.keyFile = key;
   if (!acmeDir.empty()) cfg.acmeDirectory = acmeDir;
   if (!acmeEmail.empty()) cfg.acmeEmail = acmeEmail;
+  if (!acmeCa.empty()) cfg.acmeCa = acmeCa;
+  if (!acmeChallenge.empty()) cfg.acmeChallenge = acmeChallenge;
   if (rateIp >= 0) cfg.ratePerIp = rateIp;
   if (burstIp >= 0) cfg.burstPerIp = burstIp;
   if (rateHost >= 0) cfg.ratePerHost = rateHost;

@@ -11,6 +11,7 @@
 #include "core/fs.hpp"
 #include "core/units.hpp"
 #include "crypto/identity.hpp"
+#include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/tls.hpp"
@@ -31,11 +32,27 @@ Result<void> GatewayConfig::validate() const {
       domain.find(':') != std::string::npos) {
     return fail(Errc::kInvalidArgument, "domain: '" + domain + "' is not a DNS name");
   }
-  if (tls != "off") {
-    return fail(Errc::kInvalidArgument,
-                "tls = " + tls +
-                    ": only 'off' is available in this version (static and acme "
-                    "TLS are not built yet); terminate TLS in front of the gateway meanwhile");
+  if (tls != "off" && tls != "static" && tls != "acme") {
+    return fail(Errc::kInvalidArgument, "tls = " + tls + ": expected off, static or acme");
+  }
+  if (tls == "static" && (certFile.empty() || keyFile.empty())) {
+    return fail(Errc::kInvalidArgument, "tls = static needs cert and key (--cert, --key)");
+  }
+  if (tls == "acme") {
+    if (acmeDirectory.rfind("https://", 0) != 0) {
+      return fail(Errc::kInvalidArgument,
+                  "tls = acme needs acme_directory (--acme-directory https://…/directory)");
+    }
+    if (!acme::parseChallengeType(acmeChallenge)) {
+      return fail(Errc::kInvalidArgument,
+                  "acme_challenge = " + acmeChallenge + ": expected http-01 or tls-alpn-01");
+    }
+    if (acmeMaxOrdersPerHour == 0) {
+      return fail(Errc::kInvalidArgument, "acme_max_orders_per_hour must be at least 1");
+    }
+  }
+  if (tls != "off" && httpsPort == 0) {
+    return fail(Errc::kInvalidArgument, "tls = " + tls + " needs https_port (--https-port)");
   }
   if (ratePerIp < 0 || ratePerHost < 0) {
     return fail(Errc::kInvalidArgument, "rate limits must not be negative");
@@ -126,6 +143,18 @@ Result<void> applyToml(std::string_view text, std::string_view source, GatewayCo
       r = str(cfg.acmeDirectory);
     } else if (key == "acme_email") {
       r = str(cfg.acmeEmail);
+    } else if (key == "acme_ca") {
+      r = str(cfg.acmeCa);
+    } else if (key == "acme_challenge") {
+      r = str(cfg.acmeChallenge);
+    } else if (key == "acme_renew_before") {
+      r = dur(cfg.acmeRenewBefore);
+    } else if (key == "acme_max_orders_per_hour") {
+      auto v = n.value<std::int64_t>();
+      if (!v || *v < 1 || *v > 100000) {
+        return fail(Errc::kInvalidArgument, where + ": expected 1..100000");
+      }
+      cfg.acmeMaxOrdersPerHour = static_cast<std::size_t>(*v);
     } else if (key == "rate_per_ip") {
       r = num(cfg.ratePerIp);
     } else if (key == "burst_per_ip") {
@@ -187,8 +216,6 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   RouteTable routes;
   TunnelServiceOptions tunnelOpts;
   tunnelOpts.urlFor = [&cfg](const std::string& id) { return cfg.urlFor(id); };
-  auto tunnels = std::make_shared<TunnelService>(routes, tunnelOpts);
-  tunnels->install(*host);
 
   FrontOptions front;
   front.domain = cfg.domain;
@@ -200,12 +227,38 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   front.ratePerHost = cfg.ratePerHost;
   front.burstPerHost = cfg.burstPerHost;
   std::shared_ptr<TlsContext> tlsCtx;
+  std::shared_ptr<CertManager> certs;
   if (cfg.tls == "static") {
     auto t = TlsContext::fromFiles(cfg.certFile, cfg.keyFile);
     if (!t) return startupError(t.error().message());
     tlsCtx = *t;
-    front.redirectHttpsPort = cfg.publicPort != 0 ? cfg.publicPort : cfg.httpsPort;
+  } else if (cfg.tls == "acme") {
+    CertManagerOptions co;
+    co.dir = cfg.dataDir / "acme";
+    co.acme.directoryUrl = cfg.acmeDirectory;
+    co.acme.email = cfg.acmeEmail;
+    co.acme.caFile = cfg.acmeCa;
+    co.challenge = *acme::parseChallengeType(cfg.acmeChallenge);
+    co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(cfg.acmeRenewBefore);
+    co.maxOrdersPerHour = cfg.acmeMaxOrdersPerHour;
+    co.mayIssue = [&routes, &cfg](const std::string& name) {
+      const std::string dep = deploymentFromHost(name, cfg.domain);
+      return !dep.empty() && routes.find(dep) != nullptr;
+    };
+    auto m = CertManager::open(io.get_executor(), co);
+    if (!m) return startupError(m.error().message());
+    certs = *m;
+    certs->start();
+    tlsCtx = TlsContext::withResolver(certs);
+    front.acmeHttp01 = [certs](std::string_view token) { return certs->http01(token); };
+    // A new route gets its certificate right away, so its first visitor does not wait.
+    tunnelOpts.onRoute = [certs, &cfg](const std::string& dep) {
+      certs->ensure(dep + "." + cfg.domain);
+    };
   }
+  if (tlsCtx) front.redirectHttpsPort = cfg.publicPort != 0 ? cfg.publicPort : cfg.httpsPort;
+  auto tunnels = std::make_shared<TunnelService>(routes, tunnelOpts);
+  tunnels->install(*host);
   auto http = std::make_shared<HttpFront>(host, routes, front);
 
   auto tunnelAddr = net::Multiaddr::parse(cfg.tunnelListen);
@@ -249,6 +302,7 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
     spdlog::info("received signal {}, shutting down", sig);
     http->close();
     host->close();
+    if (certs) certs->stop();
     auto t = std::make_shared<net::asio::steady_timer>(io, std::chrono::milliseconds(200));
     t->async_wait([&io, t](auto) { io.stop(); });
   });

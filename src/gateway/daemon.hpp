@@ -21,6 +21,10 @@ struct GatewayConfig {
   std::string keyFile;
   std::string acmeDirectory;
   std::string acmeEmail;
+  std::string acmeCa;                     ///< CA (PEM) trusted for the ACME server (test CAs)
+  std::string acmeChallenge = "http-01";  ///< http-01 | tls-alpn-01
+  std::chrono::seconds acmeRenewBefore{30 * 24 * 3600};
+  std::size_t acmeMaxOrdersPerHour = 20;
   double ratePerIp = 100;  ///< requests/s per client IP (0 = unlimited)
   double burstPerIp = 200;
   double ratePerHost = 1000;  ///< requests/s per deployment (0 = unlimited)
@@ -37,7 +41,8 @@ struct GatewayConfig {
 };
 
 /// Applies a TOML file over `cfg` (keys: domain, bind, http_port, https_port, tunnel_listen,
-/// data_dir, tls, cert, key, acme_directory, acme_email, rate_per_ip, burst_per_ip,
+/// data_dir, tls, cert, key, acme_directory, acme_email, acme_ca, acme_challenge,
+/// acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
 /// rate_per_host, burst_per_host, header_timeout, idle_timeout, max_streams_per_tunnel,
 /// public_port). Unknown keys are errors.
 Result<void> applyTomlFile(const std::filesystem::path& path, GatewayConfig& cfg);

@@ -424,6 +424,18 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
 
     // ---- routing ------------------------------------------------------------------------------
     const std::string hostHeader(req[http::field::host]);
+    if (constexpr std::string_view kAcmePath = "/.well-known/acme-challenge/";
+        scheme == "http" && options_.acmeHttp01 && req.method() == http::verb::get &&
+        req.target().starts_with(kAcmePath)) {
+      const std::string_view token = req.target().substr(kAcmePath.size());
+      const auto answer = options_.acmeHttp01(token);
+      const std::string msg =
+          answer ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+                       std::to_string(answer->size()) + "\r\nConnection: close\r\n\r\n" + *answer
+                 : errorResponse(404, "Not Found", "No such ACME challenge.");
+      co_await sendAndClose(*client, msg);
+      co_return;
+    }
     if (scheme == "http" && options_.redirectHttpsPort != 0) {
       std::string hostOnly = hostHeader.substr(
           0, hostHeader.rfind(':') == std::string::npos || hostHeader.find(']') != std::string::npos

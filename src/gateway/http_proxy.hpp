@@ -8,7 +8,9 @@
 /// hop-by-hop headers are removed. Unknown host → 404, provider unreachable → 502, over a rate
 /// limit → 429 with Retry-After, a tunnel at its stream limit → 503. A client that does not
 /// finish its request header within the header timeout (slowloris) is cut off.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/rate_limit.hpp"
@@ -31,6 +33,9 @@ struct FrontOptions {
   double burstPerIp = 0;
   double ratePerHost = 0;  ///< requests/s per deployment; 0 = unlimited
   double burstPerHost = 0;
+  /// ACME HTTP-01: the key authorization for a token under /.well-known/acme-challenge/, served
+  /// on plain HTTP before any redirect or routing (the CA validates over port 80).
+  std::function<std::optional<std::string>(std::string_view token)> acmeHttp01;
 };
 
 class HttpFront : public std::enable_shared_from_this<HttpFront> {

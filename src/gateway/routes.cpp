@@ -144,6 +144,7 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
       }
       mine.push_back(reg->deploymentId);
       spdlog::info("route {} → provider {}", reg->deploymentId, peer);
+      if (options_.onRoute) options_.onRoute(reg->deploymentId);
       push(protocol::RouteRegistered{reg->deploymentId, url});
     } else if (auto* unreg = std::get_if<protocol::UnregisterRoute>(&**m)) {
       routes_.remove(unreg->deploymentId, conn->peer);

@@ -47,6 +47,8 @@ struct TunnelServiceOptions {
   std::function<std::string(const std::string&)> urlFor;
   /// Silence from a provider for this long ends its tunnel (it heartbeats every 15 s).
   std::chrono::milliseconds deadAfter{60000};
+  /// Told about every route registered (or refreshed), e.g. to obtain its certificate.
+  std::function<void(const std::string& deploymentId)> onRoute;
 };
 
 /// Serves `/peercompute/tunnel/1.0.0`.

@@ -1,0 +1,417 @@
+#include "gateway/acme.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include "core/fs.hpp"
+#include "net/watchdog.hpp"
+
+namespace pc::gateway::acme {
+
+namespace asio = net::asio;
+namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+std::optional<ChallengeType> parseChallengeType(std::string_view s) {
+  if (s == "http-01") return ChallengeType::kHttp01;
+  if (s == "tls-alpn-01") return ChallengeType::kTlsAlpn01;
+  return std::nullopt;
+}
+
+namespace {
+
+struct Response {
+  unsigned status = 0;
+  std::string location;
+  std::string nonce;
+  std::string contentType;
+  std::string retryAfter;
+  std::string body;
+};
+
+Error acmeError(std::string msg) { return fail(Errc::kIo, "ACME: " + std::move(msg)); }
+
+/// The server's problem document (RFC 7807) as "type: detail", or the status.
+std::string problemOf(const Response& r) {
+  std::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.as_object();
+    std::string out;
+    if (const auto* t = o.if_contains("type"); t != nullptr && t->is_string()) {
+      out = std::string(t->as_string());
+    }
+    if (const auto* d = o.if_contains("detail"); d != nullptr && d->is_string()) {
+      out += (out.empty() ? "" : ": ") + std::string(d->as_string());
+    }
+    if (!out.empty()) return "HTTP " + std::to_string(r.status) + " " + out;
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+/// The response body as a JSON object. Errors: kIo naming `what`.
+Result<json::object> objectOf(const Response& r, std::string_view what) {
+  std::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec || !v.is_object()) {
+    return acmeError(std::string(what) + ": the server's answer is not a JSON object");
+  }
+  return std::move(v.as_object());
+}
+
+std::string stringField(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+/// Seconds to wait before polling again: Retry-After when given (clamped to 1–10 s), else 1 s.
+std::chrono::milliseconds pollDelay(const Response& r) {
+  int s = 1;
+  if (!r.retryAfter.empty() && r.retryAfter.size() < 6 &&
+      r.retryAfter.find_first_not_of("0123456789") == std::string::npos) {
+    s = std::clamp(std::stoi(r.retryAfter), 1, 10);
+  }
+  return std::chrono::seconds(s);
+}
+
+}  // namespace
+
+/// POST-as-GET (RFC 8555 §6.3): an empty payload.
+const std::optional<std::string> kAsGet;
+
+struct AcmeClient::Impl {
+  AcmeOptions options;
+  EcKey accountKey;
+  ChallengeSink sink;
+  ssl::context tls{ssl::context::tls_client};
+  std::string newNonceUrl, newAccountUrl, newOrderUrl;
+  std::string nonce;
+  std::string kid;
+
+  Impl(AcmeOptions o, EcKey k, ChallengeSink s)
+      : options(std::move(o)), accountKey(std::move(k)), sink(std::move(s)) {}
+
+  /// One HTTPS exchange on a fresh connection (Connection: close), bounded in time and size.
+  net::Task<Response> fetch(http::verb method, std::string url, std::string body,
+                            std::string contentType) {
+    auto u = boost::urls::parse_absolute_uri(url);
+    if (!u || u->scheme() != "https") {
+      co_return acmeError("'" + url + "' is not an https URL");
+    }
+    const std::string host(u->host_address());
+    const std::string port = u->has_port() ? std::string(u->port()) : std::string("443");
+    std::string target(u->encoded_target());
+    if (target.empty()) target = "/";
+    const auto ex = co_await asio::this_coro::executor;
+    net::tcp::resolver resolver(ex);
+    auto [rec, eps] = co_await resolver.async_resolve(host, port, net::kNoThrow);
+    if (rec) co_return acmeError("resolving " + host + ": " + rec.message());
+    ssl::stream<net::tcp::socket> s(ex, tls);
+    auto* sock = &s.next_layer();
+    net::Watchdog dog(ex, kRequestTimeout, [sock] {
+      boost::system::error_code ignored;
+      sock->close(ignored);
+    });
+    auto [cec, ep] = co_await asio::async_connect(s.next_layer(), eps, net::kNoThrow);
+    (void)ep;
+    if (cec) co_return acmeError("connecting to " + host + ":" + port + ": " + cec.message());
+    // SNI and certificate verification against the name we dialled: a man in the middle cannot
+    // hand us its own account, orders or certificates.
+    // (SSL_set_tlsext_host_name is a macro with an old-style cast.)
+    SSL_ctrl(s.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(host.c_str()));
+    s.set_verify_mode(ssl::verify_peer);
+    s.set_verify_callback(ssl::host_name_verification(host));
+    auto [hec] = co_await s.async_handshake(ssl::stream_base::client, net::kNoThrow);
+    if (hec) {
+      co_return acmeError(
+          "TLS with " + host + ": " + hec.message() +
+          (options.caFile.empty() ? "" : " (trusted CA: " + options.caFile.string() + ")"));
+    }
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, u->has_port() ? host + ":" + port : host);
+    req.set(http::field::user_agent, "peergateway-acme/1");
+    req.set(http::field::connection, "close");
+    if (!contentType.empty()) req.set(http::field::content_type, contentType);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(s, req, net::kNoThrow);
+    (void)wn;
+    if (wec) co_return acmeError("sending to " + host + ": " + wec.message());
+    boost::beast::flat_buffer buf;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(kMaxResponseBytes);
+    auto [rdec, rn] = co_await http::async_read(s, buf, parser, net::kNoThrow);
+    (void)rn;
+    if (rdec) co_return acmeError("reading from " + host + ": " + rdec.message());
+    auto& res = parser.get();
+    Response out;
+    out.status = res.result_int();
+    out.location = std::string(res[http::field::location]);
+    out.nonce = std::string(res["Replay-Nonce"]);
+    out.contentType = std::string(res[http::field::content_type]);
+    out.retryAfter = std::string(res[http::field::retry_after]);
+    out.body = std::move(res.body());
+    co_return out;
+  }
+
+  net::Task<void> loadDirectory() {
+    if (!newOrderUrl.empty()) co_return Result<void>{};
+    const std::string none;  // named: GCC 12 mishandles temporaries inside co_await expressions
+    auto r = co_await fetch(http::verb::get, options.directoryUrl, none, none);
+    if (!r) co_return r.error();
+    if (r->status != 200) co_return acmeError("directory: " + problemOf(*r));
+    auto o = objectOf(*r, "directory");
+    if (!o) co_return o.error();
+    newNonceUrl = stringField(*o, "newNonce");
+    newAccountUrl = stringField(*o, "newAccount");
+    newOrderUrl = stringField(*o, "newOrder");
+    if (newNonceUrl.empty() || newAccountUrl.empty() || newOrderUrl.empty()) {
+      co_return acmeError("directory " + options.directoryUrl +
+                          " lacks newNonce/newAccount/newOrder");
+    }
+    co_return Result<void>{};
+  }
+
+  /// POST of a JWS (RFC 8555 §6.2); `payload` nullopt = POST-as-GET. Retries badNonce.
+  net::Task<Response> post(std::string url, std::optional<std::string> payload, bool withJwk) {
+    for (int attempt = 0;; ++attempt) {
+      if (nonce.empty()) {
+        const std::string none;
+        auto n = co_await fetch(http::verb::head, newNonceUrl, none, none);
+        if (!n) co_return n.error();
+        if (n->nonce.empty()) co_return acmeError("newNonce returned no Replay-Nonce");
+        nonce = n->nonce;
+      }
+      json::object prot;
+      prot["alg"] = "ES256";
+      if (withJwk) {
+        prot["jwk"] = json::parse(accountKey.jwkJson());
+      } else {
+        prot["kid"] = kid;
+      }
+      prot["nonce"] = std::exchange(nonce, {});
+      prot["url"] = url;
+      const std::string p64 = base64url(json::serialize(prot));
+      const std::string b64 = payload ? base64url(*payload) : std::string();
+      auto sig = accountKey.signEs256(p64 + "." + b64);
+      if (!sig) co_return sig.error();
+      json::object jws;
+      jws["protected"] = p64;
+      jws["payload"] = b64;
+      jws["signature"] = base64url(*sig);
+      std::string body = json::serialize(jws);
+      const std::string jose = "application/jose+json";
+      auto r = co_await fetch(http::verb::post, url, std::move(body), jose);
+      if (!r) co_return r.error();
+      if (!r->nonce.empty()) nonce = r->nonce;
+      if (r->status == 400 && attempt < kMaxBadNonceRetries &&
+          problemOf(*r).find("urn:ietf:params:acme:error:badNonce") != std::string::npos) {
+        spdlog::debug("acme: badNonce from {}, retrying with a fresh nonce", url);
+        continue;
+      }
+      co_return r;
+    }
+  }
+
+  net::Task<void> ensureAccount() {
+    if (!kid.empty()) co_return Result<void>{};
+    json::object payload;
+    payload["termsOfServiceAgreed"] = true;
+    if (!options.email.empty()) payload["contact"] = json::array{"mailto:" + options.email};
+    const std::string body = json::serialize(payload);
+    auto r = co_await post(newAccountUrl, body, true);
+    if (!r) co_return r.error();
+    if ((r->status != 200 && r->status != 201) || r->location.empty()) {
+      co_return acmeError("account registration: " + problemOf(*r));
+    }
+    kid = r->location;
+    spdlog::info("acme: account {} ({})", kid, r->status == 201 ? "created" : "existing");
+    co_return Result<void>{};
+  }
+
+  /// POST-as-GET `url` until its "status" is not one of `waiting` (or the deadline passes).
+  net::Task<json::object> poll(std::string url, std::vector<std::string> waiting,
+                               Clock::time_point deadline, std::string what) {
+    for (;;) {
+      auto r = co_await post(url, kAsGet, false);
+      if (!r) co_return r.error();
+      if (r->status != 200) co_return acmeError(what + ": " + problemOf(*r));
+      auto o = objectOf(*r, what);
+      if (!o) co_return o.error();
+      const std::string status = stringField(*o, "status");
+      if (std::find(waiting.begin(), waiting.end(), status) == waiting.end()) co_return o;
+      const auto delay = pollDelay(*r);
+      if (Clock::now() + delay > deadline) {
+        co_return acmeError(what + " still '" + status + "' after " +
+                            std::to_string(options.orderTimeout.count()) + " s");
+      }
+      co_await net::sleepFor(delay);
+    }
+  }
+
+  net::Task<void> authorize(std::string authzUrl, std::string host, ChallengeType type,
+                            Clock::time_point deadline) {
+    auto r = co_await post(authzUrl, kAsGet, false);
+    if (!r) co_return r.error();
+    if (r->status != 200) co_return acmeError("authorization: " + problemOf(*r));
+    auto authz = objectOf(*r, "authorization");
+    if (!authz) co_return authz.error();
+    if (stringField(*authz, "status") == "valid") co_return Result<void>{};
+    const std::string wanted = type == ChallengeType::kHttp01 ? "http-01" : "tls-alpn-01";
+    std::string chUrl, token;
+    if (const auto* chs = authz->if_contains("challenges"); chs != nullptr && chs->is_array()) {
+      for (const auto& c : chs->as_array()) {
+        if (!c.is_object()) continue;
+        if (stringField(c.as_object(), "type") == wanted) {
+          chUrl = stringField(c.as_object(), "url");
+          token = stringField(c.as_object(), "token");
+        }
+      }
+    }
+    // The token becomes part of a URL path we serve: base64url characters only (RFC 8555
+    // §8.1), so a hostile server cannot plant path tricks or header bytes.
+    if (chUrl.empty() || token.empty() || token.size() > 256 ||
+        token.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            std::string::npos) {
+      co_return acmeError("the server offers no usable " + wanted + " challenge for " + host);
+    }
+    const std::string keyAuth = token + "." + accountKey.thumbprint();
+    if (type == ChallengeType::kHttp01) {
+      sink.publishHttp01(token, keyAuth);
+    } else {
+      sink.publishTlsAlpn01(host, keyAuth);
+    }
+    auto result = co_await respondAndWait(authzUrl, chUrl, deadline);
+    if (type == ChallengeType::kHttp01) {
+      sink.withdrawHttp01(token);
+    } else {
+      sink.withdrawTlsAlpn01(host);
+    }
+    if (!result) co_return result.error();
+    co_return Result<void>{};
+  }
+
+  net::Task<void> respondAndWait(std::string authzUrl, std::string chUrl,
+                                 Clock::time_point deadline) {
+    const std::string empty = "{}";
+    auto r = co_await post(chUrl, empty, false);
+    if (!r) co_return r.error();
+    if (r->status != 200) co_return acmeError("challenge: " + problemOf(*r));
+    std::vector<std::string> waiting{"pending", "processing"};
+    const std::string what = "authorization";
+    auto a = co_await poll(authzUrl, std::move(waiting), deadline, what);
+    if (!a) co_return a.error();
+    const std::string status = stringField(*a, "status");
+    if (status != "valid") {
+      std::string why;
+      if (const auto* chs = a->if_contains("challenges"); chs != nullptr && chs->is_array()) {
+        for (const auto& c : chs->as_array()) {
+          const auto* err = c.is_object() ? c.as_object().if_contains("error") : nullptr;
+          if (err != nullptr && err->is_object()) {
+            why = stringField(err->as_object(), "detail");
+          }
+        }
+      }
+      co_return acmeError("authorization " + status + (why.empty() ? "" : ": " + why));
+    }
+    co_return Result<void>{};
+  }
+
+  net::Task<std::string> issue(std::string host, ChallengeType type, EcKey certKey) {
+    const auto deadline = Clock::now() + options.orderTimeout;
+    if (auto r = co_await loadDirectory(); !r) co_return r.error();
+    if (auto r = co_await ensureAccount(); !r) co_return r.error();
+    json::object id;
+    id["type"] = "dns";
+    id["value"] = host;
+    json::object orderReq;
+    orderReq["identifiers"] = json::array{id};
+    const std::string orderBody = json::serialize(orderReq);
+    auto r = co_await post(newOrderUrl, orderBody, false);
+    if (!r) co_return r.error();
+    if (r->status != 201 || r->location.empty()) {
+      co_return acmeError("new order for " + host + ": " + problemOf(*r));
+    }
+    const std::string orderUrl = r->location;
+    auto order = objectOf(*r, "order");
+    if (!order) co_return order.error();
+    const std::string finalizeUrl = stringField(*order, "finalize");
+    std::vector<std::string> authzs;
+    if (const auto* a = order->if_contains("authorizations"); a != nullptr && a->is_array()) {
+      for (const auto& u : a->as_array()) {
+        if (u.is_string()) authzs.emplace_back(u.as_string());
+      }
+    }
+    // We ordered one name: one authorization (a server asking for more is not followed).
+    if (finalizeUrl.empty() || authzs.empty() || authzs.size() > 1) {
+      co_return acmeError("order for " + host + " has no finalize URL or not one authorization");
+    }
+    if (auto a = co_await authorize(authzs.front(), host, type, deadline); !a) co_return a.error();
+    auto csr = makeCsr(host, certKey);
+    if (!csr) co_return csr.error();
+    json::object fin;
+    fin["csr"] = base64url(*csr);
+    const std::string finBody = json::serialize(fin);
+    auto f = co_await post(finalizeUrl, finBody, false);
+    if (!f) co_return f.error();
+    if (f->status != 200) co_return acmeError("finalize: " + problemOf(*f));
+    std::vector<std::string> waiting{"pending", "ready", "processing"};
+    const std::string what = "order";
+    auto done = co_await poll(orderUrl, std::move(waiting), deadline, what);
+    if (!done) co_return done.error();
+    const std::string certUrl = stringField(*done, "certificate");
+    if (stringField(*done, "status") != "valid" || certUrl.empty()) {
+      co_return acmeError("order for " + host + " ended '" + stringField(*done, "status") + "'");
+    }
+    auto c = co_await post(certUrl, kAsGet, false);
+    if (!c) co_return c.error();
+    if (c->status != 200 || c->body.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      co_return acmeError("certificate download: " + problemOf(*c));
+    }
+    co_return std::move(c->body);
+  }
+};
+
+Result<std::unique_ptr<AcmeClient>> AcmeClient::create(AcmeOptions options, EcKey accountKey,
+                                                       ChallengeSink sink) {
+  if (!boost::urls::parse_absolute_uri(options.directoryUrl) ||
+      options.directoryUrl.rfind("https://", 0) != 0) {
+    return fail(Errc::kInvalidArgument,
+                "acme_directory: '" + options.directoryUrl + "' is not an https URL");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(accountKey), std::move(sink));
+  boost::system::error_code ec;
+  if (impl->options.caFile.empty()) {
+    impl->tls.set_default_verify_paths(ec);
+  } else {
+    impl->tls.load_verify_file(impl->options.caFile.string(), ec);
+  }
+  if (ec) {
+    return fail(Errc::kInvalidArgument,
+                "acme CA " + impl->options.caFile.string() + ": " + ec.message());
+  }
+  SSL_CTX_set_min_proto_version(impl->tls.native_handle(), TLS1_2_VERSION);
+  return std::unique_ptr<AcmeClient>(new AcmeClient(std::move(impl)));
+}
+
+AcmeClient::AcmeClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AcmeClient::~AcmeClient() = default;
+
+const std::string& AcmeClient::accountUrl() const { return impl_->kid; }
+
+net::Task<std::string> AcmeClient::issue(std::string host, ChallengeType type, EcKey certKey) {
+  return impl_->issue(std::move(host), type, std::move(certKey));
+}
+
+}  // namespace pc::gateway::acme

@@ -1,0 +1,55 @@
+#pragma once
+/// The cryptography an ACME client needs (RFC 8555, RFC 7515/7518/7638, RFC 8737), with OpenSSL:
+/// the P-256 key of an account or certificate, JWS ES256 signatures, JWK thumbprints, the
+/// certificate signing request of a deployment host and the self-signed TLS-ALPN-01 challenge
+/// certificate. Sans-IO; OpenSSL stays inside the .cpp.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.hpp"
+
+typedef struct evp_pkey_st EVP_PKEY;  // NOLINT(modernize-use-using): OpenSSL's own declaration
+
+namespace pc::gateway::acme {
+
+/// base64url without padding (RFC 7515 §2).
+std::string base64url(BytesView data);
+std::string base64url(std::string_view data);
+
+/// True for a DNS host name we will put in a CSR: lower-case LDH labels of 1–63 characters, at
+/// least two labels, ≤ 253 characters. Stops a name carrying `,` or `=` from smuggling extra
+/// subjectAltName entries into the OpenSSL extension string, and requests for IPs or wildcards.
+bool isValidHostName(std::string_view host);
+
+/// An ECDSA P-256 private key (accounts and certificates both use one).
+class EcKey {
+ public:
+  static Result<EcKey> generate();
+  /// Errors: kMalformed when the PEM holds no key, kInvalidArgument when it is not a P-256 key.
+  static Result<EcKey> fromPem(std::string_view pem);
+  /// PKCS#8 PEM.
+  [[nodiscard]] std::string toPem() const;
+  /// The public JWK with its members in lexicographic order (RFC 7638 §3), so it is also the
+  /// thumbprint input: {"crv":"P-256","kty":"EC","x":"…","y":"…"}.
+  [[nodiscard]] std::string jwkJson() const;
+  /// base64url(SHA-256(jwkJson())).
+  [[nodiscard]] std::string thumbprint() const;
+  /// ES256: ECDSA P-256 over SHA-256 as the 64-byte r‖s of RFC 7518 §3.4 (not DER).
+  [[nodiscard]] Result<Bytes> signEs256(std::string_view data) const;
+  [[nodiscard]] EVP_PKEY* native() const { return key_.get(); }
+
+ private:
+  explicit EcKey(std::shared_ptr<EVP_PKEY> k) : key_(std::move(k)) {}
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+/// DER PKCS#10 request for `host` (CN and the only subjectAltName), signed by `key`.
+Result<Bytes> makeCsr(std::string_view host, const EcKey& key);
+
+/// RFC 8737 §3: a self-signed certificate for `host` carrying the critical id-pe-acmeIdentifier
+/// extension = SHA-256(keyAuthorization). Returns the certificate PEM (its key is `key`).
+Result<std::string> makeAlpnChallengeCert(std::string_view host, std::string_view keyAuthorization,
+                                          const EcKey& key);
+
+}  // namespace pc::gateway::acme

@@ -1,0 +1,278 @@
+#include "gateway/certs.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include "core/fs.hpp"
+#include "net/watchdog.hpp"
+
+namespace pc::gateway {
+
+namespace asio = net::asio;
+using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
+
+namespace {
+
+constexpr std::size_t kMaxPemBytes = 1 << 20;
+constexpr std::chrono::hours kMaxFailureBackoff{24};
+
+/// Reads a PEM file holding a private key, refusing one that others can read (a leaked
+/// certificate key lets anyone impersonate the deployment's host).
+Result<std::string> readPrivateFile(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    return fail(Errc::kPermissions,
+                p.string() + " is readable by other users; run: chmod 600 " + p.string());
+  }
+  return fs::readFile(p, kMaxPemBytes);
+}
+
+}  // namespace
+
+CertManager::CertManager(const asio::any_io_executor& ex, CertManagerOptions options)
+    : ex_(ex), options_(std::move(options)) {}
+
+CertManager::~CertManager() { *alive_ = false; }
+
+Result<std::shared_ptr<CertManager>> CertManager::open(const asio::any_io_executor& ex,
+                                                       CertManagerOptions options) {
+  if (auto r = fs::ensurePrivateDir(options.dir / "certs"); !r) return r.error();
+  const auto accountPath = options.dir / "account.key";
+  std::optional<acme::EcKey> account;
+  if (std::filesystem::exists(accountPath)) {
+    auto pem = readPrivateFile(accountPath);
+    if (!pem) return pem.error();
+    auto k = acme::EcKey::fromPem(*pem);
+    if (!k) {
+      return Error(k.error().code(), "ACME account key " + accountPath.string() + ": " +
+                                         k.error().message() +
+                                         " (move it away to register a new account)");
+    }
+    account = std::move(*k);
+  } else {
+    auto k = acme::EcKey::generate();
+    if (!k) return k.error();
+    if (auto w = fs::writeFileAtomic(accountPath, k->toPem(), 0600); !w) return w.error();
+    account = std::move(*k);
+  }
+  std::shared_ptr<CertManager> m(new CertManager(ex, std::move(options)));
+  CertManager* raw = m.get();  // the client is owned by the manager: it never outlives it
+  acme::ChallengeSink sink;
+  sink.publishHttp01 = [raw](const std::string& token, const std::string& keyAuth) {
+    raw->http01_[token] = keyAuth;
+  };
+  sink.withdrawHttp01 = [raw](const std::string& token) { raw->http01_.erase(token); };
+  sink.publishTlsAlpn01 = [raw](const std::string& host, const std::string& keyAuth) {
+    auto key = acme::EcKey::generate();
+    if (!key) return;
+    auto pem = acme::makeAlpnChallengeCert(host, keyAuth, *key);
+    if (!pem) {
+      spdlog::warn("acme: challenge certificate for {}: {}", host, pem.error().message());
+      return;
+    }
+    auto ck = CertifiedKey::fromPem(*pem, key->toPem());
+    if (ck) raw->alpn_[host] = *ck;
+  };
+  sink.withdrawTlsAlpn01 = [raw](const std::string& host) { raw->alpn_.erase(host); };
+  auto client = acme::AcmeClient::create(m->options_.acme, std::move(*account), std::move(sink));
+  if (!client) return client.error();
+  m->client_ = std::move(*client);
+  m->loadStored();
+  return m;
+}
+
+void CertManager::loadStored() {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(options_.dir / "certs", ec)) {
+    if (e.path().extension() != ".crt") continue;
+    const std::string host = e.path().stem().string();
+    auto chain = fs::readFile(e.path(), kMaxPemBytes);
+    auto keyPath = e.path();
+    keyPath.replace_extension(".key");
+    auto key = readPrivateFile(keyPath);
+    Result<std::shared_ptr<const CertifiedKey>> ck =
+        chain && key
+            ? CertifiedKey::fromPem(*chain, *key)
+            : Result<std::shared_ptr<const CertifiedKey>>(chain ? key.error() : chain.error());
+    // A damaged pair is skipped (a new certificate will be issued on demand), never served.
+    if (!ck || !(*ck)->covers(host)) {
+      spdlog::warn("acme: ignoring stored certificate {}: {}", e.path().string(),
+                   ck ? "it does not cover " + host : ck.error().message());
+      continue;
+    }
+    certs_[host] = *ck;
+  }
+  if (!certs_.empty()) spdlog::info("acme: {} stored certificate(s) loaded", certs_.size());
+}
+
+std::shared_ptr<const CertifiedKey> CertManager::certificate(const std::string& host) const {
+  auto it = certs_.find(host);
+  return it == certs_.end() ? nullptr : it->second;
+}
+
+std::optional<std::string> CertManager::http01(std::string_view token) const {
+  auto it = http01_.find(token);
+  if (it == http01_.end()) return std::nullopt;
+  return it->second;
+}
+
+CertChoice CertManager::choose(const std::string& sni, bool offersAcmeAlpn) {
+  CertChoice c;
+  if (sni.empty()) return c;  // no default certificate: every deployment has its own name
+  if (offersAcmeAlpn) {
+    // Only a pending TLS-ALPN-01 answer is ever presented to an acme-tls/1 client.
+    if (auto it = alpn_.find(sni); it != alpn_.end()) {
+      c.kind = CertChoice::Kind::kUse;
+      c.cert = it->second;
+      c.acmeAlpn = true;
+    }
+    return c;
+  }
+  if (auto it = certs_.find(sni);
+      it != certs_.end() && it->second->notAfter() > SystemClock::now()) {
+    c.kind = CertChoice::Kind::kUse;
+    c.cert = it->second;
+    return c;
+  }
+  if (startIssue(sni, false)) c.kind = CertChoice::Kind::kWait;
+  return c;
+}
+
+asio::awaitable<bool> CertManager::waitFor(std::string host) {
+  const auto deadline = SteadyClock::now() + options_.handshakeWait;
+  for (;;) {
+    if (auto c = certs_.find(host);
+        c != certs_.end() && c->second->notAfter() > SystemClock::now()) {
+      co_return true;
+    }
+    auto it = pending_.find(host);
+    const auto now = SteadyClock::now();
+    if (it == pending_.end() || now >= deadline) co_return false;
+    std::shared_ptr<net::Signal> sig = it->second;
+    net::Watchdog dog(ex_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
+                      [sig] { sig->notify(); });
+    co_await sig->wait();
+  }
+}
+
+bool CertManager::ensure(const std::string& host) {
+  if (auto c = certs_.find(host);
+      c != certs_.end() && c->second->notAfter() - options_.renewBefore > SystemClock::now()) {
+    return true;
+  }
+  return startIssue(host, false);
+}
+
+bool CertManager::startIssue(const std::string& host, bool renewal) {
+  if (pending_.count(host) != 0) return true;
+  // Names that are not live routes never reach the CA: a client sending random SNI names must
+  // not be able to spend the CA's rate limits.
+  if (!acme::isValidHostName(host) || !options_.mayIssue || !options_.mayIssue(host)) {
+    return false;
+  }
+  const auto now = SteadyClock::now();
+  if (auto f = failures_.find(host); f != failures_.end() && now < f->second.until) return false;
+  while (!orders_.empty() && now - orders_.front() > std::chrono::hours(1)) orders_.pop_front();
+  if (orders_.size() >= options_.maxOrdersPerHour) {
+    spdlog::warn(
+        "acme: not ordering a certificate for {}: {} orders in the last hour "
+        "(max_orders_per_hour)",
+        host, orders_.size());
+    return false;
+  }
+  if (pending_.size() >= options_.maxConcurrentOrders) {
+    spdlog::warn("acme: not ordering a certificate for {}: {} orders already in progress", host,
+                 pending_.size());
+    return false;
+  }
+  orders_.push_back(now);
+  pending_[host] = std::make_shared<net::Signal>(ex_);
+  spdlog::info("acme: {} a certificate for {}", renewal ? "renewing" : "ordering", host);
+  asio::co_spawn(ex_, issue(host), asio::detached);
+  return true;
+}
+
+asio::awaitable<void> CertManager::issue(std::string host) {
+  auto self = shared_from_this();
+  auto key = acme::EcKey::generate();
+  Result<std::string> chain = key.error();
+  if (key) {
+    const auto type = options_.challenge;
+    chain = co_await client_->issue(host, type, *key);
+  }
+  Result<std::shared_ptr<const CertifiedKey>> ck =
+      chain ? CertifiedKey::fromPem(*chain, key->toPem())
+            : Result<std::shared_ptr<const CertifiedKey>>(chain.error());
+  if (ck && !(*ck)->covers(host)) {
+    ck = fail(Errc::kMalformed, "the issued certificate does not cover " + host);
+  }
+  if (ck) {
+    const auto base = options_.dir / "certs" / host;
+    auto keyPath = base;
+    keyPath += ".key";
+    auto crtPath = base;
+    crtPath += ".crt";
+    // Key first: a crash in between leaves a key without a certificate (ignored at start),
+    // never a certificate with the wrong key.
+    auto w = fs::writeFileAtomic(keyPath, key->toPem(), 0600);
+    if (w) w = fs::writeFileAtomic(crtPath, *chain, 0600);
+    if (!w) spdlog::warn("acme: certificate for {} not saved: {}", host, w.error().message());
+    certs_[host] = *ck;
+    failures_.erase(host);
+    const auto until = SystemClock::to_time_t((*ck)->notAfter());
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&until));
+    spdlog::info("acme: certificate for {} issued (serial {}, valid until {})", host,
+                 (*ck)->serialHex(), when);
+  } else {
+    auto& f = failures_[host];
+    f.backoff = f.backoff.count() == 0
+                    ? options_.retryAfterFailure
+                    : std::min<std::chrono::seconds>(f.backoff * 2, kMaxFailureBackoff);
+    f.until = SteadyClock::now() + f.backoff;
+    spdlog::warn("acme: no certificate for {}: {} (next attempt in {} s at the earliest)", host,
+                 ck.error().message(), f.backoff.count());
+  }
+  if (auto it = pending_.find(host); it != pending_.end()) {
+    auto sig = it->second;
+    pending_.erase(it);
+    sig->notify();
+  }
+}
+
+void CertManager::start() {
+  std::weak_ptr<CertManager> weak = shared_from_this();
+  auto alive = alive_;
+  const auto every =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.renewCheckEvery);
+  auto timer = std::make_shared<asio::steady_timer>(ex_);
+  renewTimer_ = timer;
+  asio::co_spawn(
+      ex_,
+      [weak, alive, every, timer]() -> asio::awaitable<void> {
+        // At start (stored certificates may be due) and then every `every`.
+        for (;;) {
+          {
+            auto self = weak.lock();
+            if (!*alive || !self) co_return;
+            const auto horizon = SystemClock::now() + self->options_.renewBefore;
+            std::vector<std::string> due;
+            for (const auto& [host, cert] : self->certs_) {
+              if (cert->notAfter() < horizon) due.push_back(host);
+            }
+            for (const auto& h : due) self->startIssue(h, true);
+          }
+          timer->expires_after(every);
+          co_await timer->async_wait(net::kNoThrow);
+        }
+      },
+      asio::detached);
+}
+
+void CertManager::stop() {
+  *alive_ = false;
+  if (auto t = renewTimer_.lock()) t->cancel();
+}
+
+}  // namespace pc::gateway

@@ -1,0 +1,86 @@
+#pragma once
+/// On-demand certificates for deployment hosts: the gateway's CertResolver in `tls = acme` mode.
+///
+/// The first TLS handshake for `<deployment-id>.<domain>` with no certificate yet is held while
+/// one is issued over ACME (HTTP-01 or TLS-ALPN-01, answered by this gateway), then resumed.
+/// Certificates and keys are kept in `<data-dir>/acme/` (keys 0600, the account key too) and
+/// loaded at start; a renewal loop re-issues each one `renew_before` its expiry while its
+/// deployment is still served.
+///
+/// Flood guard: a name gets a certificate only while it is a live route of this gateway (random
+/// SNI names never reach the CA), at most `maxOrdersPerHour` orders are placed per rolling hour
+/// and `maxConcurrentOrders` at once, and a name whose issuance failed waits `retryAfterFailure`
+/// (doubling, up to a day) before it is tried again — so a hostile client cannot exhaust the
+/// CA's rate limits (which would lock out real deployments) or make the gateway spin.
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "gateway/acme.hpp"
+#include "gateway/tls.hpp"
+
+namespace pc::gateway {
+
+struct CertManagerOptions {
+  std::filesystem::path dir;  ///< <data-dir>/acme
+  acme::AcmeOptions acme;
+  acme::ChallengeType challenge = acme::ChallengeType::kHttp01;
+  std::chrono::hours renewBefore{24 * 30};
+  std::chrono::seconds renewCheckEvery{3600};
+  std::size_t maxOrdersPerHour = 20;
+  std::size_t maxConcurrentOrders = 2;
+  std::chrono::seconds retryAfterFailure{300};
+  /// How long a held handshake waits for its certificate.
+  std::chrono::seconds handshakeWait{60};
+  /// True for names this gateway may obtain a certificate for (a live deployment route).
+  std::function<bool(const std::string& host)> mayIssue;
+};
+
+class CertManager final : public CertResolver, public std::enable_shared_from_this<CertManager> {
+ public:
+  /// Loads (or creates, 0600) the account key and every stored certificate. Errors: a key file
+  /// readable by others (with the chmod that fixes it), an unusable account key, a bad ACME
+  /// directory URL or CA file.
+  static Result<std::shared_ptr<CertManager>> open(const net::asio::any_io_executor& ex,
+                                                   CertManagerOptions options);
+  ~CertManager() override;
+
+  CertChoice choose(const std::string& sni, bool offersAcmeAlpn) override;
+  net::asio::awaitable<bool> waitFor(std::string host) override;
+
+  /// Starts issuance for `host` unless it has a fresh certificate or one is on its way (e.g.
+  /// when its route appears, so the first visitor does not wait). False when the guard refuses.
+  bool ensure(const std::string& host);
+  /// The key authorization to serve at /.well-known/acme-challenge/<token>, if pending.
+  [[nodiscard]] std::optional<std::string> http01(std::string_view token) const;
+  /// Starts the renewal loop.
+  void start();
+  void stop();
+  [[nodiscard]] std::shared_ptr<const CertifiedKey> certificate(const std::string& host) const;
+
+ private:
+  CertManager(const net::asio::any_io_executor& ex, CertManagerOptions options);
+  bool startIssue(const std::string& host, bool renewal);
+  net::asio::awaitable<void> issue(std::string host);
+  net::asio::awaitable<void> renewLoop();
+  void loadStored();
+
+  net::asio::any_io_executor ex_;
+  CertManagerOptions options_;
+  std::unique_ptr<acme::AcmeClient> client_;
+  std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> certs_;
+  std::map<std::string, std::shared_ptr<net::Signal>> pending_;
+  struct Failure {
+    std::chrono::steady_clock::time_point until;
+    std::chrono::seconds backoff{0};
+  };
+  std::map<std::string, Failure> failures_;
+  std::deque<std::chrono::steady_clock::time_point> orders_;
+  std::map<std::string, std::string, std::less<>> http01_;  // token → key auth
+  std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::weak_ptr<net::asio::steady_timer> renewTimer_;
+};
+
+}  // namespace pc::gateway
