@@ -65,6 +65,7 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 "$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
 
 start_gateway() {  # extra flags…
+  cat "$W/gw.log" >>"$W/gw-earlier.log" 2>/dev/null
   : >"$W/gw.log"
   "$GATEWAY" --data-dir "$W/gw" --domain "$DOMAIN" --bind 127.0.0.1 --http-port "$HTTP_PORT" \
     --https-port "$HTTPS_PORT" --tunnel-listen "/ip4/127.0.0.1/tcp/${TUN_PORT:-0}" --rate-per-ip 0 \
@@ -163,5 +164,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$W/wild.cr
 
 dev stop "$DEP" >/dev/null 2>&1
 dev stop "$DEP2" >/dev/null 2>&1
+kill "$GPID"; wait "$GPID" 2>/dev/null
+cat "$W/gw.log" >>"$W/gw-earlier.log"
+# Under the sanitizer presets every gateway that shut down must have done so cleanly.
+grep -q "Sanitizer" "$W"/*.log && ko "sanitizer report: $(grep -h -A5 Sanitizer "$W"/*.log | head -20)" ||
+  ok "no sanitizer report from any process"
 echo "acme e2e: $fails failure(s)"
 [ "$fails" = 0 ]
