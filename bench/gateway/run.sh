@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Gateway benchmarks (issue 6), every anchor in the same run, on loopback:
-#   direct           wrk → the container's published port
+#   direct           wrk → the container's published port (through the engine's userland proxy)
+#   direct-ip        wrk → the container's own address (what the provider dials)
 #   peergateway      wrk → peergateway → libp2p tunnel (Noise + yamux) → peercomputed → container
-#   nginx + ssh -R   wrk → nginx reverse proxy → an `ssh -R` reverse tunnel → container
+#   nginx + ssh -R   wrk → nginx reverse proxy → an `ssh -R` reverse tunnel → container (its
+#                    own address, like the provider)
 #                    (what a user would otherwise build)
 # Measures requests/s (wrk, 64 connections), 1 MiB bodies (MB/s), latency at a constant
 # 1000 requests/s (p50/p90/p99, from the scheduled send time), memory of gateway + provider per
@@ -72,6 +74,7 @@ dev peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null
 dev deploy "$IMG" --peer prov --expose 8080 --cpu 1 --memory 256M >"$W/deploy.out"
 DEP=$(awk '/^Deployment/ {print $2}' "$W/deploy.out")
 HOSTHDR="$DEP.localhost"
+CIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(docker ps -q --filter "label=peercompute.deployment-id=$DEP")")
 DIRECT_PORT=$(docker port "$(docker ps -q --filter "label=peercompute.deployment-id=$DEP")" 8080/tcp | head -1 | sed 's/.*://')
 
 # nginx + ssh -R: sshd on loopback, a reverse tunnel to the container port, nginx in front.
@@ -95,7 +98,7 @@ CFG
 PIDS+=($!)
 sleep 0.5
 ssh -N -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnForwardFailure=yes \
-  -i "$W/userkey" -p $SSH_PORT -R 127.0.0.1:$RPORT:127.0.0.1:$DIRECT_PORT root@127.0.0.1 2>"$W/ssh.log" &
+  -i "$W/userkey" -p $SSH_PORT -R 127.0.0.1:$RPORT:$CIP:8080 root@127.0.0.1 2>"$W/ssh.log" &
 PIDS+=($!)
 cat >"$W/nginx.conf" <<CFG
 worker_processes 1;
@@ -120,16 +123,19 @@ CFG
 nginx -c "$W/nginx.conf"
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$NGX_PORT/" >/dev/null 2>&1 && break; sleep 0.1; done
 
-declare -A URL=([direct]="http://127.0.0.1:$DIRECT_PORT" [peergateway]="http://127.0.0.1:$GW_PORT" [nginx+ssh]="http://127.0.0.1:$NGX_PORT")
-for k in direct peergateway nginx+ssh; do
+declare -A URL=([direct]="http://127.0.0.1:$DIRECT_PORT" [direct-ip]="http://$CIP:8080"
+  [peergateway]="http://127.0.0.1:$GW_PORT" [nginx+ssh]="http://127.0.0.1:$NGX_PORT")
+CASES="direct direct-ip peergateway nginx+ssh"
+for k in $CASES; do
   curl -sf -H "Host: $HOSTHDR" "${URL[$k]}/" | grep -q hello || { echo "$k does not answer"; exit 1; }
 done
 
 echo "== requests/s (wrk -t2 -c64 -d${SECS}s, 13-byte body) =="
 declare -A RPS
-for k in direct peergateway nginx+ssh; do
-  if [ "$k" = peergateway ] && [ -n "${PERF:-}" ]; then
-    # PERF=1: CPU profile of gateway and provider during this run (for development).
+for k in $CASES; do
+  if [ "$k" = peergateway ] && [ "${PERF:-}" = 1 ]; then
+    # PERF=1 (requests/s) or PERF=1m (1 MiB bodies): CPU profile of gateway and provider during
+    # that run (for development).
     perf record -q -g -p "$GPID,$PPID_" -o "${PERF_OUT:-/tmp/pc-gw.perf}" -- sleep "$SECS" 2>/dev/null &
   fi
   out=$(wrk -t2 -c64 -d"${SECS}s" --latency -H "Host: $HOSTHDR" "${URL[$k]}/")
@@ -137,15 +143,19 @@ for k in direct peergateway nginx+ssh; do
   printf "%-12s %10s req/s   p50 %8s  p99 %8s\n" "$k" "${RPS[$k]}" \
     "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
 done
-python3 - "${RPS[direct]}" "${RPS[peergateway]}" "${RPS[nginx+ssh]}" <<'PY'
+python3 - "${RPS[direct]}" "${RPS[direct-ip]}" "${RPS[peergateway]}" "${RPS[nginx+ssh]}" <<'PY'
 import sys
-d, g, n = map(float, sys.argv[1:])
-print(f"peergateway / nginx+ssh = {g/n:.2f}x   peergateway / direct = {100*g/d:.0f}%")
+d, di, g, n = map(float, sys.argv[1:])
+print(f"peergateway / nginx+ssh = {g/n:.2f}x   peergateway / direct = {100*g/d:.0f}%"
+      f"   (/ direct to the container address = {100*g/di:.0f}%)")
 PY
 
 echo
 echo "== 1 MiB bodies (wrk -t2 -c8 -d${SECS}s) =="
-for k in direct peergateway nginx+ssh; do
+for k in $CASES; do
+  if [ "$k" = peergateway ] && [ "${PERF:-}" = 1m ]; then
+    perf record -q -g -p "$GPID,$PPID_" -o "${PERF_OUT:-/tmp/pc-gw.perf}" -- sleep "$SECS" 2>/dev/null &
+  fi
   out=$(wrk -t2 -c8 -d"${SECS}s" -H "Host: $HOSTHDR" "${URL[$k]}/1m")
   printf "%-12s %10s/s  (%s req/s)\n" "$k" "$(awk '/Transfer\/sec/ {print $2}' <<<"$out")" \
     "$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
@@ -153,9 +163,10 @@ done
 
 echo
 echo "== latency at a constant 1000 req/s, one keep-alive connection (µs: n p50 p90 p99 max) =="
-for k in direct peergateway nginx+ssh; do
+for k in $CASES; do
   port=${URL[$k]##*:}
-  printf "%-12s %s\n" "$k" "$(python3 bench/gateway/latency.py 127.0.0.1 "$port" "$HOSTHDR" 1000 "$SECS")"
+  hp=${URL[$k]#http://}
+  printf "%-12s %s\n" "$k" "$(python3 bench/gateway/latency.py "${hp%:*}" "$port" "$HOSTHDR" 1000 "$SECS")"
 done
 
 echo

@@ -288,7 +288,11 @@ class GatewayTest : public ::testing::Test {
           }
           return r;
         },
-        [this](const std::string& id) { return sched->exposedPort(id); });
+        [this](const std::string& id) -> std::optional<tunnel::Target> {
+          auto e = sched->endpoint(id);
+          if (!e) return std::nullopt;
+          return tunnel::Target{e->hostPort, e->address, e->containerPort};
+        });
     tun->install();
     tun->onUrl([this](const std::string& id, const std::string& url) { sched->setUrl(id, url); });
     sched->setPublisher(

@@ -114,8 +114,10 @@ int runDaemon(const DaemonOptions& options) {
           }
           return routes;
         },
-        [&scheduler](const std::string& id) -> std::optional<std::uint16_t> {
-          return scheduler.exposedPort(id);
+        [&scheduler](const std::string& id) -> std::optional<tunnel::Target> {
+          auto e = scheduler.endpoint(id);
+          if (!e) return std::nullopt;
+          return tunnel::Target{e->hostPort, e->address, e->containerPort};
         });
     tun->install();
     tun->onUrl(

@@ -234,6 +234,7 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   if (!started) co_return finish(failedWith(d, started.error().message()));
   d.containerId = started->id;
   d.hostPort = started->hostPort;
+  if (started->address) addresses_[id] = *started->address;
   if (fl->stopRequested) {
     const std::string cid = d.containerId;
     (void)co_await rt_.remove(cid);
@@ -525,6 +526,7 @@ awaitable<Result<void>> Scheduler::reconcile() {
           spdlog::warn("{}: {}", id, d.error);
           (void)save(d);
         } else if (c->state == runtime::ContainerState::kRunning) {
+          if (c->address) addresses_[id] = *c->address;
           if (c->hostPort && c->hostPort != d.hostPort) {
             d.hostPort = c->hostPort;
             d.url = "http://127.0.0.1:" + std::to_string(*d.hostPort) + "/";

@@ -113,13 +113,24 @@ class Scheduler {
   void shutdown();
   /// Running deployments (all requesters).
   [[nodiscard]] std::vector<Deployment> running() const;
-  /// The 127.0.0.1 port of a running deployment with an exposed port.
-  [[nodiscard]] std::optional<std::uint16_t> exposedPort(const std::string& id) const {
+  /// Where a running deployment's exposed port answers: the published 127.0.0.1 port and, when
+  /// known, the container's own address and port (see runtime::ContainerInfo::address).
+  struct Endpoint {
+    std::uint16_t hostPort = 0;
+    std::optional<std::string> address;
+    std::uint16_t containerPort = 0;
+  };
+  [[nodiscard]] std::optional<Endpoint> endpoint(const std::string& id) const {
     auto it = deployments_.find(id);
-    if (it == deployments_.end() || it->second.state != protocol::DeploymentState::kRunning) {
+    if (it == deployments_.end() || it->second.state != protocol::DeploymentState::kRunning ||
+        !it->second.hostPort) {
       return std::nullopt;
     }
-    return it->second.hostPort;
+    Endpoint e;
+    e.hostPort = *it->second.hostPort;
+    e.containerPort = it->second.exposePort.value_or(0);
+    if (auto a = addresses_.find(id); a != addresses_.end()) e.address = a->second;
+    return e;
   }
   /// True while `id` is running (log followers use it to tell a window end from an exit).
   [[nodiscard]] bool isRunning(const std::string& id) const {
@@ -144,6 +155,8 @@ class Scheduler {
   runtime::Policy policy_;
   SchedulerOptions options_;
   std::map<std::string, Deployment> deployments_;
+  /// Container addresses of running deployments (not persisted: learned again on adoption).
+  std::map<std::string, std::string> addresses_;
   std::map<std::string, std::shared_ptr<InFlight>> inFlight_;
   std::set<std::string> stopping_;  ///< stops in progress (one at a time per deployment)
   struct Sample {

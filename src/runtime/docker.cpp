@@ -472,6 +472,7 @@ awaitable<Result<Started>> DockerRuntime::createAndStart(ContainerSpec spec) {
     auto info = co_await im.owned(id);
     if (!info) co_return info.error();
     out.hostPort = info->hostPort;
+    out.address = info->address;
   }
   co_return out;
 }

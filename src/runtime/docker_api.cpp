@@ -1,5 +1,7 @@
 #include "runtime/docker_api.hpp"
 
+#include <arpa/inet.h>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -382,6 +384,17 @@ Result<ContainerInfo> parseInspect(std::string_view text) {
         }
       }
       if (info.hostPort) break;
+    }
+  }
+  if (const auto* nets = obj(at(obj(at(root, "NetworkSettings")), "Networks"))) {
+    for (const auto& kv : *nets) {
+      const std::string ip = str(at(kv.value().if_object(), "IPAddress"));
+      in_addr parsed{};
+      // Only a well-formed IPv4 address is kept (it becomes a dial target).
+      if (!ip.empty() && ::inet_pton(AF_INET, ip.c_str(), &parsed) == 1) {
+        info.address = ip;
+        break;
+      }
     }
   }
   return info;

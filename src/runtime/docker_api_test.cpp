@@ -171,7 +171,8 @@ TEST(DockerApi, ParseInspect) {
     "State": {"Status": "exited", "ExitCode": 137, "OOMKilled": true, "Error": "",
       "StartedAt": "2024-05-01T10:00:00.5Z", "FinishedAt": "0001-01-01T00:00:00Z"},
     "NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}],
-                                  "9090/tcp": null}}})";
+                                  "9090/tcp": null},
+                        "Networks": {"pc-dep-1": {"IPAddress": "172.19.0.2"}}}})";
   auto i = parseInspect(body).value();
   EXPECT_EQ(i.id, "abc123");
   EXPECT_EQ(i.name, "pc-dep-1");
@@ -181,6 +182,11 @@ TEST(DockerApi, ParseInspect) {
   EXPECT_EQ(i.exitCode, 137);
   EXPECT_TRUE(i.oomKilled);
   EXPECT_EQ(i.hostPort.value_or(0), 49153);
+  EXPECT_EQ(i.address.value_or(""), "172.19.0.2");
+  // Anything but a dotted IPv4 address is not a dial target.
+  EXPECT_FALSE(parseInspect(R"({"Id":"a","NetworkSettings":{"Networks":{"n":{"IPAddress":"evil.example:80"}}}})")
+                   .value()
+                   .address);
   ASSERT_TRUE(i.startedAt);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(i.startedAt->time_since_epoch())
                 .count(),

@@ -68,6 +68,9 @@ struct ContainerInfo {
   bool oomKilled = false;
   std::string error;                      ///< the engine's error for a failed start, if any
   std::optional<std::uint16_t> hostPort;  ///< the 127.0.0.1 port the exposed port is published on
+  /// The container's IPv4 address on its own network. The host reaches it directly, without the
+  /// engine's userland proxy behind the published port (one process and two copies fewer).
+  std::optional<std::string> address;
   std::optional<SystemTime> startedAt;
   std::optional<SystemTime> finishedAt;
 };
@@ -75,6 +78,7 @@ struct ContainerInfo {
 struct Started {
   std::string id;
   std::optional<std::uint16_t> hostPort;
+  std::optional<std::string> address;  ///< as ContainerInfo::address
 };
 
 struct PullProgress {

@@ -34,17 +34,20 @@ struct ProviderTunnel::Session {
 ProviderTunnel::ProviderTunnel(
     std::shared_ptr<net::Host> host, ProviderTunnelOptions options,
     std::function<std::vector<Route>()> routes,
-    std::function<std::optional<std::uint16_t>(const std::string&)> portFor)
+    std::function<std::optional<Target>(const std::string&)> targetFor)
     : host_(std::move(host)),
       options_(std::move(options)),
       gatewayId_(options_.gateway.peerId().value()),
       routes_(std::move(routes)),
-      portFor_(std::move(portFor)),
+      targetFor_(std::move(targetFor)),
       alive_(std::make_shared<bool>(true)) {}
 
 ProviderTunnel::~ProviderTunnel() { *alive_ = false; }
 
 namespace {
+/// A container on a bridge answers at once or not at all (then the published port is used).
+constexpr std::chrono::milliseconds kDirectDialTimeout{1000};
+
 awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
   s->reset();
   co_return;
@@ -259,16 +262,30 @@ awaitable<void> ProviderTunnel::proxy(std::shared_ptr<net::yamux::Stream> s,
     }
   }
   dog.disarm();
-  const auto port = portFor_(header->deploymentId);
-  if (!port) {
+  const auto target = targetFor_(header->deploymentId);
+  if (!target) {
     s->reset();  // the gateway answers 502: the deployment is not running here
     co_return;
   }
-  const auto target = net::Multiaddr::parse("/ip4/127.0.0.1/tcp/" + std::to_string(*port)).value();
-  auto tcp = co_await net::dialTcp(target, std::chrono::seconds(5));
+  Result<std::unique_ptr<net::TcpStream>> tcp = fail(Errc::kNotFound, "no address");
+  if (target->address && target->containerPort != 0) {
+    const auto direct = net::Multiaddr::parse("/ip4/" + *target->address + "/tcp/" +
+                                              std::to_string(target->containerPort));
+    if (direct) tcp = co_await net::dialTcp(*direct, kDirectDialTimeout);
+    if (!tcp) {
+      spdlog::debug("tunnel: {} not reachable at {}:{} ({}); using its published port",
+                    header->deploymentId, *target->address, target->containerPort,
+                    tcp.error().message());
+    }
+  }
   if (!tcp) {
-    spdlog::warn("tunnel: {} does not answer on 127.0.0.1:{}: {}", header->deploymentId, *port,
-                 tcp.error().message());
+    const auto published =
+        net::Multiaddr::parse("/ip4/127.0.0.1/tcp/" + std::to_string(target->hostPort)).value();
+    tcp = co_await net::dialTcp(published, std::chrono::seconds(5));
+  }
+  if (!tcp) {
+    spdlog::warn("tunnel: {} does not answer on 127.0.0.1:{}: {}", header->deploymentId,
+                 target->hostPort, tcp.error().message());
     s->reset();
     co_return;
   }

@@ -26,6 +26,14 @@ struct Route {
   std::uint16_t hostPort = 0;
 };
 
+/// Where a proxied connection goes: the container's own address when known (no userland proxy
+/// in the way), else — or when that does not answer — the published 127.0.0.1 port.
+struct Target {
+  std::uint16_t hostPort = 0;
+  std::optional<std::string> address;
+  std::uint16_t containerPort = 0;
+};
+
 struct ProviderTunnelOptions {
   net::Multiaddr gateway;  ///< with /p2p/<gateway id>
   std::chrono::milliseconds minBackoff{250};
@@ -41,11 +49,11 @@ struct ProviderTunnelOptions {
 
 class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
  public:
-  /// `routes` lists the routes to (re)register after each connect; `portFor` maps a deployment
-  /// to its 127.0.0.1 port while it is running and exposed (nullopt otherwise).
+  /// `routes` lists the routes to (re)register after each connect; `targetFor` maps a deployment
+  /// to where its exposed port is reached while it is running (nullopt otherwise).
   ProviderTunnel(std::shared_ptr<net::Host> host, ProviderTunnelOptions options,
                  std::function<std::vector<Route>()> routes,
-                 std::function<std::optional<std::uint16_t>(const std::string&)> portFor);
+                 std::function<std::optional<Target>(const std::string&)> targetFor);
   ~ProviderTunnel();
 
   /// The gateway's PeerId (from the multiaddr). The host's gater must admit it.
@@ -78,7 +86,7 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   ProviderTunnelOptions options_;
   crypto::PeerId gatewayId_;
   std::function<std::vector<Route>()> routes_;
-  std::function<std::optional<std::uint16_t>(const std::string&)> portFor_;
+  std::function<std::optional<Target>(const std::string&)> targetFor_;
   std::function<void(const std::string&, const std::string&)> onUrl_;
   std::shared_ptr<Session> session_;
   std::shared_ptr<bool> alive_;

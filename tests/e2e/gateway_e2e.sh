@@ -78,6 +78,16 @@ want=$(head -c $((100 << 20)) /dev/zero | sha256sum | cut -c1-64)
 got=$(curl -s --max-time 120 "${URL}cgi-bin/zero?$((100 << 20))" | sha256sum | cut -c1-64)
 [ "$got" = "$want" ] && ok "100 MiB download checked by hash" || ko "download hash differs"
 
+# The provider reaches the container at its own address (no userland proxy in between).
+CIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+  "$(docker ps -q --filter "label=peercompute.deployment-id=$DEP")")
+curl -s --max-time 30 --limit-rate 4M "${URL}cgi-bin/zero?$((256 << 20))" -o /dev/null &
+slow=$!
+sleep 1
+ss -tn "dst $CIP:8080" | grep -q "$CIP:8080" &&
+  ok "provider → container at $CIP:8080 directly" || ko "no direct connection to $CIP:8080: $(ss -tnp)"
+kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+
 # kill -9 the gateway, restart it on the same ports: the provider reconnects and re-registers.
 kill -9 "$GPID"
 wait "$GPID" 2>/dev/null
