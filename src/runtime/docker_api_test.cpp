@@ -184,9 +184,11 @@ TEST(DockerApi, ParseInspect) {
   EXPECT_EQ(i.hostPort.value_or(0), 49153);
   EXPECT_EQ(i.address.value_or(""), "172.19.0.2");
   // Anything but a dotted IPv4 address is not a dial target.
-  EXPECT_FALSE(parseInspect(R"({"Id":"a","NetworkSettings":{"Networks":{"n":{"IPAddress":"evil.example:80"}}}})")
-                   .value()
-                   .address);
+  EXPECT_FALSE(
+      parseInspect(
+          R"({"Id":"a","NetworkSettings":{"Networks":{"n":{"IPAddress":"evil.example:80"}}}})")
+          .value()
+          .address);
   ASSERT_TRUE(i.startedAt);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(i.startedAt->time_since_epoch())
                 .count(),

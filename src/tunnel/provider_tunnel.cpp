@@ -31,10 +31,9 @@ struct ProviderTunnel::Session {
   bool closed = false;
 };
 
-ProviderTunnel::ProviderTunnel(
-    std::shared_ptr<net::Host> host, ProviderTunnelOptions options,
-    std::function<std::vector<Route>()> routes,
-    std::function<std::optional<Target>(const std::string&)> targetFor)
+ProviderTunnel::ProviderTunnel(std::shared_ptr<net::Host> host, ProviderTunnelOptions options,
+                               std::function<std::vector<Route>()> routes,
+                               std::function<std::optional<Target>(const std::string&)> targetFor)
     : host_(std::move(host)),
       options_(std::move(options)),
       gatewayId_(options_.gateway.peerId().value()),
