@@ -7,6 +7,7 @@
 
 #include "crypto/hash.hpp"
 #include "net/error.hpp"
+#include "net/multistream/negotiate.hpp"
 #include "support/run.hpp"
 
 namespace pc::net {
@@ -234,6 +235,32 @@ TEST_F(HostTest, StalledHandshakeIsCutAtTheDeadline) {
     }
   }());
   EXPECT_TRUE(ended);
+  c->close();
+}
+
+TEST_F(HostTest, OnlyNoiseIsOfferedNeverPlaintext) {
+  // A peer asking for an unencrypted channel (or any other security protocol) is told "na": no
+  // libp2p byte after multistream ever travels in the clear.
+  auto c = Host::create(io.get_executor(), idB, {});
+  auto addr = c->listen(Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value()).value();
+  auto raw = run(io, dialTcp(addr, 1000ms)).value();
+  Bytes hello;
+  multistream::encodeProposal("/multistream/1.0.0", hello);
+  multistream::encodeProposal("/plaintext/2.0.0", hello);
+  ASSERT_TRUE(run(io, raw->write(hello)));
+  std::string got;
+  run(io, [&]() -> asio::awaitable<bool> {
+    std::array<std::uint8_t, 256> buf{};
+    while (got.find("na\n") == std::string::npos) {
+      auto n = co_await raw->readSome(buf);
+      if (!n || *n == 0) co_return false;
+      got.append(reinterpret_cast<const char*>(buf.data()), *n);
+    }
+    co_return true;
+  }());
+  EXPECT_NE(got.find("/multistream/1.0.0\n"), std::string::npos);
+  EXPECT_NE(got.find("na\n"), std::string::npos);
+  EXPECT_EQ(got.find("/plaintext"), std::string::npos);
   c->close();
 }
 
