@@ -117,9 +117,34 @@ Host::~Host() = default;
 std::shared_ptr<Host> Host::create(asio::any_io_executor ex, const crypto::Identity& identity,
                                    HostConfig config) {
   std::shared_ptr<Host> h(new Host(std::move(ex), identity, std::move(config)));
-  if (auto k = crypto::x25519::KeyPair::generate()) h->noiseStatic_ = std::move(*k);
+  if (auto k = crypto::x25519::KeyPair::generate()) {
+    if (auto sig = noise::signStaticKey(h->identity_, *k)) {
+      h->noiseStatic_ = std::move(*k);
+      h->noiseStaticSig_ = std::move(*sig);
+    }
+  }
   h->installDefaultHandlers();
   return h;
+}
+
+noise::PreparedKeys Host::handshakeKeys() {
+  noise::PreparedKeys k;
+  if (noiseStatic_) {
+    k.staticKey = &*noiseStatic_;
+    k.staticKeySignature = noiseStaticSig_;
+  }
+  if (spareEphemeral_) {
+    k.ephemeral = std::move(spareEphemeral_);
+    spareEphemeral_.reset();
+  }
+  // The next ephemeral key is made now, after this handler returns: while this handshake waits
+  // for the network, not while the next one is waiting to start.
+  asio::post(ex_, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || self->spareEphemeral_) return;
+    if (auto e = crypto::x25519::KeyPair::generate()) self->spareEphemeral_ = std::move(*e);
+  });
+  return k;
 }
 
 void Host::setHandler(std::string protocol, StreamHandler handler) {
@@ -196,8 +221,7 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
   TcpStream* rawPtr = raw.get();
   std::unique_ptr<SecureConn> sc;
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
-  auto secured =
-      co_await secureInbound(std::move(raw), identity_, noiseStatic_ ? &*noiseStatic_ : nullptr);
+  auto secured = co_await secureInbound(std::move(raw), identity_, handshakeKeys());
   if (!secured) {
     spdlog::debug("inbound handshake from {} failed: {}", remote.toString(),
                   dog.fired() ? timeoutError("handshake", config_.handshakeTimeout).message()
@@ -325,8 +349,7 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   if (!raw) co_return raw.error();
   TcpStream* rawPtr = raw->get();
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
-  auto sc = co_await secureOutbound(std::move(*raw), identity_, expected,
-                                    noiseStatic_ ? &*noiseStatic_ : nullptr);
+  auto sc = co_await secureOutbound(std::move(*raw), identity_, expected, handshakeKeys());
   if (!sc)
     co_return dog.fired() ? timeoutError("security handshake", config_.handshakeTimeout)
                           : sc.error();

@@ -10,6 +10,7 @@
 
 #include "crypto/identity.hpp"
 #include "net/multiaddr.hpp"
+#include "net/noise/handshake.hpp"
 #include "net/yamux/session.hpp"
 
 namespace pc::net {
@@ -120,7 +121,11 @@ class Host : public std::enable_shared_from_this<Host> {
 
   asio::any_io_executor ex_;
   const crypto::Identity& identity_;
-  std::optional<crypto::x25519::KeyPair> noiseStatic_;  ///< one Noise static key per host
+  std::optional<crypto::x25519::KeyPair> noiseStatic_;     ///< one Noise static key per host
+  Bytes noiseStaticSig_;                                   ///< the identity's signature over it
+  std::optional<crypto::x25519::KeyPair> spareEphemeral_;  ///< the next handshake's, made early
+  /// Keys for one handshake; schedules the next ephemeral key to be made while this one waits.
+  noise::PreparedKeys handshakeKeys();
   HostConfig config_;
   Gater gater_;
   RejectListener onReject_;

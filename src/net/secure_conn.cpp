@@ -152,9 +152,9 @@ void SecureConn::releaseBuffers() {
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected,
-                                                 const crypto::x25519::KeyPair* noiseStatic) {
+                                                 noise::PreparedKeys keys) {
   const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
-  auto hs = noise::Handshake::create(true, self, muxers, noiseStatic);
+  auto hs = noise::Handshake::create(true, self, muxers, std::move(keys));
   if (!hs) co_return hs.error();
   auto m1 = hs->writeMessage();
   if (!m1) co_return m1.error();
@@ -182,12 +182,12 @@ Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
 
 Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
                                                 const crypto::Identity& self,
-                                                const crypto::x25519::KeyPair* noiseStatic) {
+                                                noise::PreparedKeys keys) {
   const std::vector<std::string> protos{std::string(noise::kProtocolId)};
   auto proto = co_await multistream::handle(*raw, protos);
   if (!proto) co_return proto.error();
   const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
-  auto hs = noise::Handshake::create(false, self, muxers, noiseStatic);
+  auto hs = noise::Handshake::create(false, self, muxers, std::move(keys));
   if (!hs) co_return hs.error();
   auto m1 = co_await readHandshakeMessage(*raw);
   if (!m1) co_return m1.error();

@@ -50,11 +50,12 @@ class SecureConn final : public ByteStream {
 /// fails the dial either way). Both sides offer `/yamux/1.0.0` in the Noise extensions. `expected`
 /// (when dialing /p2p/<id>) must match the proven PeerId, or kPeerIdMismatch — this stops a man in
 /// the middle that answers on the right address with the wrong key.
-Task<std::unique_ptr<SecureConn>> secureOutbound(
-    std::unique_ptr<TcpStream> raw, const crypto::Identity& self,
-    std::optional<crypto::PeerId> expected, const crypto::x25519::KeyPair* noiseStatic = nullptr);
-Task<std::unique_ptr<SecureConn>> secureInbound(
-    std::unique_ptr<TcpStream> raw, const crypto::Identity& self,
-    const crypto::x25519::KeyPair* noiseStatic = nullptr);
+Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
+                                                 const crypto::Identity& self,
+                                                 std::optional<crypto::PeerId> expected,
+                                                 noise::PreparedKeys keys = {});
+Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
+                                                const crypto::Identity& self,
+                                                noise::PreparedKeys keys = {});
 
 }  // namespace pc::net

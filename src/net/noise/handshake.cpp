@@ -103,16 +103,35 @@ Handshake::Handshake(bool initiator, const crypto::Identity& identity, crypto::x
   mixHash({});  // empty prologue
 }
 
+Result<Bytes> signStaticKey(const crypto::Identity& identity, const crypto::x25519::KeyPair& key) {
+  Bytes toSign = toBytes(kSignaturePrefix);
+  append(toSign, key.publicKey());
+  auto sig = identity.sign(toSign);
+  if (!sig) return sig.error();
+  return Bytes(sig->begin(), sig->end());
+}
+
 Result<Handshake> Handshake::create(bool initiator, const crypto::Identity& identity,
                                     std::vector<std::string> offeredMuxers,
                                     const crypto::x25519::KeyPair* staticKey) {
-  auto s = staticKey != nullptr ? Result<crypto::x25519::KeyPair>(*staticKey)
-                                : crypto::x25519::KeyPair::generate();
+  PreparedKeys keys;
+  keys.staticKey = staticKey;
+  return create(initiator, identity, std::move(offeredMuxers), std::move(keys));
+}
+
+Result<Handshake> Handshake::create(bool initiator, const crypto::Identity& identity,
+                                    std::vector<std::string> offeredMuxers, PreparedKeys keys) {
+  auto s = keys.staticKey != nullptr ? Result<crypto::x25519::KeyPair>(*keys.staticKey)
+                                     : crypto::x25519::KeyPair::generate();
   if (!s) return s.error();
-  auto e = crypto::x25519::KeyPair::generate();
+  auto e = keys.ephemeral ? Result<crypto::x25519::KeyPair>(std::move(*keys.ephemeral))
+                          : crypto::x25519::KeyPair::generate();
   if (!e) return e.error();
   Handshake hs(initiator, identity, std::move(*s), std::move(*e));
   hs.offeredMuxers_ = std::move(offeredMuxers);
+  if (keys.staticKey != nullptr) {
+    hs.staticSig_.assign(keys.staticKeySignature.begin(), keys.staticKeySignature.end());
+  }
   return hs;
 }
 
@@ -167,11 +186,12 @@ Result<Bytes> Handshake::decryptAndHash(BytesView ciphertext) {
 }
 
 Bytes Handshake::ourPayload() const {
-  Bytes toSign = toBytes(kSignaturePrefix);
-  append(toSign, s_.publicKey());
-  auto sig = identity_->sign(toSign);
-  Payload p{crypto::encodePublicKey(identity_->publicKey()),
-            sig ? Bytes(sig->begin(), sig->end()) : Bytes{}, offeredMuxers_};
+  Bytes sig = staticSig_;
+  if (sig.empty()) {
+    auto made = signStaticKey(*identity_, s_);
+    if (made) sig = std::move(*made);
+  }
+  Payload p{crypto::encodePublicKey(identity_->publicKey()), std::move(sig), offeredMuxers_};
   return encodePayload(p);
 }
 

@@ -67,6 +67,21 @@ struct TransportKeys {
   CipherState recv;
 };
 
+/// Keys a host prepares once, or ahead of time, so that they stay off a handshake's critical
+/// path. Every member is optional: what is missing is made during the handshake.
+struct PreparedKeys {
+  /// The host's reused Noise static key (libp2p allows it: the identity signature binds whichever
+  /// key is used).
+  const crypto::x25519::KeyPair* staticKey = nullptr;
+  /// The identity's signature over staticKey (see signStaticKey): constant, so signed once.
+  BytesView staticKeySignature;
+  /// A fresh ephemeral key made while the host was waiting on the network. Used once.
+  std::optional<crypto::x25519::KeyPair> ephemeral;
+};
+
+/// The libp2p handshake signature: `identity` over "noise-libp2p-static-key:" ‖ the static key.
+Result<Bytes> signStaticKey(const crypto::Identity& identity, const crypto::x25519::KeyPair& key);
+
 class Handshake {
  public:
   /// `identity` signs the payload; the Noise static key is fresh per handshake (libp2p allows it,
@@ -77,6 +92,9 @@ class Handshake {
   static Result<Handshake> create(bool initiator, const crypto::Identity& identity,
                                   std::vector<std::string> offeredMuxers = {},
                                   const crypto::x25519::KeyPair* staticKey = nullptr);
+  /// Same with keys prepared by the caller (a host).
+  static Result<Handshake> create(bool initiator, const crypto::Identity& identity,
+                                  std::vector<std::string> offeredMuxers, PreparedKeys keys);
 
   bool isInitiator() const { return initiator_; }
   /// Which message comes next: 0, 1, 2 → handshake; 3 → complete.
@@ -113,6 +131,7 @@ class Handshake {
   std::vector<std::string> offeredMuxers_;
   crypto::x25519::KeyPair s_;
   crypto::x25519::KeyPair e_;
+  Bytes staticSig_;  ///< prepared signature over s_ (empty: signed when the payload is built)
   crypto::x25519::PublicKey re_{};
   crypto::x25519::PublicKey rs_{};
   std::array<std::uint8_t, 32> ck_{};
