@@ -453,7 +453,7 @@ std::optional<DiscoveredPeer> Service::find(const crypto::PeerId& id) {
   return table_.find(id);
 }
 
-asio::awaitable<std::optional<DiscoveredPeer>> Service::waitFor(crypto::PeerId id,
+asio::awaitable<std::optional<DiscoveredPeer>> Service::waitFor(const crypto::PeerId& id,
                                                                 std::chrono::milliseconds timeout) {
   auto self = shared_from_this();
   const auto deadline = std::chrono::steady_clock::now() + timeout;

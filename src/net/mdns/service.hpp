@@ -63,7 +63,7 @@ class Service : public std::enable_shared_from_this<Service> {
   std::vector<DiscoveredPeer> peers();
   std::optional<DiscoveredPeer> find(const crypto::PeerId& id);
   /// Waits until `id` is known or `timeout` passes. Cancel-safe (returns what is known).
-  asio::awaitable<std::optional<DiscoveredPeer>> waitFor(crypto::PeerId id,
+  asio::awaitable<std::optional<DiscoveredPeer>> waitFor(const crypto::PeerId& id,
                                                          std::chrono::milliseconds timeout);
   /// Sends a query on every interface now.
   void queryNow();
