@@ -194,7 +194,9 @@ TEST(MdnsService, DiscoversAnotherServiceAndNotItself) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        seen = co_await (*looker)->waitFor(a.peerId(), std::chrono::seconds(5));
+        const auto id = a.peerId();
+        const std::chrono::milliseconds wait(5000);
+        seen = co_await (*looker)->waitFor(id, wait);
         (*looker)->stop();
         (*responder)->stop();
       },
