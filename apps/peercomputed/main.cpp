@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   std::string dataDir, configFile, maxCpu, maxMemory, runtimeName, gateway, stopGrace;
   std::vector<std::string> registries;
   std::uint32_t maxDeployments = 0, maxPerPeer = 0;
-  bool stopOnExit = false;
+  bool stopOnExit = false, noMdns = false;
   app.add_option("--listen", listen,
                  "Multiaddr to listen on, repeatable (default /ip4/0.0.0.0/tcp/9000)");
   app.add_option("--data-dir", dataDir,
@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
                  "OCI runtime for deployments, e.g. runsc (default: the engine's)");
   app.add_option("--gateway", gateway, "Gateway multiaddr with /p2p/<id> (public URLs)");
   app.add_flag("--stop-on-exit", stopOnExit, "Stop running deployments when the daemon exits");
+  app.add_flag("--no-mdns", noMdns,
+               "Do not answer or send mDNS queries (LAN discovery, on by default)");
   app.add_option("--stop-grace", stopGrace,
                  "Time between SIGTERM and SIGKILL on stop (default 10s)");
   CLI11_PARSE(app, argc, argv);
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   if (!runtimeName.empty()) cfg.ociRuntime = runtimeName;
   if (!gateway.empty()) cfg.gateway = gateway;
   if (stopOnExit) cfg.stopOnExit = true;
+  if (noMdns) cfg.mdns = false;
   if (!stopGrace.empty()) {
     auto v = pc::units::parseDuration(stopGrace);
     if (!v) return die("--stop-grace: " + v.error().message());

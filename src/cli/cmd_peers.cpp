@@ -110,6 +110,8 @@ void addPeersCommand(CLI::App& app, Globals& g) {
   lsCmd->add_option("-o,--output", *output, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
   lsCmd->callback([&g, output] { g.exitCode = listPeers(g, *output); });
+
+  addPeersDiscoverCommand(*peers, g);
 }
 
 }  // namespace pc::cli

@@ -24,6 +24,8 @@ int reportError(const Error& e);
 void addInitCommand(CLI::App& app, Globals& g);
 void addIdCommand(CLI::App& app, Globals& g);
 void addPeersCommand(CLI::App& app, Globals& g);
+/// `peers discover`, under the `peers` subcommand.
+void addPeersDiscoverCommand(CLI::App& peers, Globals& g);
 void addPingCommand(CLI::App& app, Globals& g);
 void addDeployCommand(CLI::App& app, Globals& g);
 void addStatusCommand(CLI::App& app, Globals& g);

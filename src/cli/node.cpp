@@ -1,6 +1,9 @@
 #include "cli/node.hpp"
 
+#include <iostream>
+
 #include "net/error.hpp"
+#include "net/mdns/service.hpp"
 
 namespace pc::cli {
 
@@ -33,12 +36,42 @@ net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std:
   auto peer = node.trust.resolve(target);
   if (!peer) co_return peer.error();
   if ((*peer)->addrs.empty()) {
-    co_return net::fail(
-        net::Errc::kUnreachable,
-        "no address known for '" + (*peer)->name +
-            "'; add one with `peerctl peers remove` + `peers add --addr`, or pass a multiaddr");
+    const auto id = (*peer)->id;
+    const auto name = (*peer)->name;
+    std::cerr << "No address stored for '" << name << "'; looking for it on the LAN (mDNS)…"
+              << std::endl;
+    auto found = co_await findOnLan(node, id, kLanLookupTimeout);
+    if (!found) {
+      co_return net::fail(net::Errc::kUnreachable,
+                          "no address known for '" + name + "' and " + found.error().message() +
+                              "; add one with `peerctl peers remove` + `peers add --addr`, or "
+                              "pass a multiaddr");
+    }
   }
   co_return co_await node.host->connect((*peer)->id);
+}
+
+net::Task<std::vector<net::Multiaddr>> findOnLan(Node& node, const crypto::PeerId& peer,
+                                                 std::chrono::milliseconds timeout) {
+  net::mdns::ServiceConfig cfg;
+  cfg.respond = false;  // peerctl listens nowhere: nothing to announce
+  cfg.ephemeralFallback = true;
+  auto ex = co_await net::asio::this_coro::executor;
+  auto service = net::mdns::Service::start(ex, node.identity.peerId(), {}, cfg);
+  if (!service) co_return service.error();
+  if ((*service)->interfaceCount() == 0) {
+    (*service)->stop();
+    co_return net::fail(net::Errc::kUnreachable,
+                        "no multicast-capable network interface is up for mDNS");
+  }
+  auto seen = co_await (*service)->waitFor(peer, timeout);
+  (*service)->stop();
+  if (!seen) {
+    co_return net::fail(net::Errc::kUnreachable, "it did not answer on the LAN (mDNS) within " +
+                                                     std::to_string(timeout.count() / 1000) + " s");
+  }
+  node.host->addAddrs(peer, seen->addrs);
+  co_return seen->addrs;
 }
 
 }  // namespace pc::cli

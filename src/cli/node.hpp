@@ -1,6 +1,7 @@
 #pragma once
 /// What peerctl commands that talk to peers share: this node's identity and trust list, a host
 /// that only accepts trusted peers, and resolving "<name|peer-id|multiaddr>" to something to dial.
+#include <chrono>
 #include <memory>
 
 #include "cli/common.hpp"
@@ -19,8 +20,19 @@ struct Node {
 /// Loads identity and trust list from g.home and creates a gated host on `ex`.
 Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex);
 
-/// Connects to a target given as a trusted peer's name or id (dialing its stored addresses) or
-/// as a multiaddr (which may carry /p2p/<id>). The remote must be on the trust list either way.
+/// How long peerctl looks on the LAN (mDNS) for a trusted peer it has no address for.
+inline constexpr std::chrono::milliseconds kLanLookupTimeout{3000};
+
+/// Connects to a target given as a trusted peer's name or id (dialing its stored addresses; a
+/// peer without any is looked for on the LAN with mDNS first) or as a multiaddr (which may
+/// carry /p2p/<id>). The remote must be on the trust list either way.
 net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std::string& target);
+
+/// Asks the LAN (mDNS `_p2p._udp.local`) where `peer` is, for up to `timeout`; what it finds is
+/// added to the host's address book. Only call this for trusted peers: the answer is an
+/// unauthenticated hint (the Noise handshake proves who answers). Errors: kUnreachable when
+/// the peer did not answer in time or mDNS cannot run here. Cancel-safe.
+net::Task<std::vector<net::Multiaddr>> findOnLan(Node& node, const crypto::PeerId& peer,
+                                                 std::chrono::milliseconds timeout);
 
 }  // namespace pc::cli

@@ -163,6 +163,13 @@ void Host::addAddrs(const crypto::PeerId& peer, const std::vector<Multiaddr>& ad
     auto plain = a.withoutPeerId();
     if (std::find(book.begin(), book.end(), plain) == book.end()) book.push_back(plain);
   }
+  // Addresses learned from the network (mDNS) keep arriving over a daemon's lifetime: the book
+  // keeps the newest kMaxBookAddrsPerPeer so it cannot grow without bound.
+  constexpr std::size_t kMaxBookAddrsPerPeer = 32;
+  if (book.size() > kMaxBookAddrsPerPeer) {
+    book.erase(book.begin(),
+               book.begin() + static_cast<std::ptrdiff_t>(book.size() - kMaxBookAddrsPerPeer));
+  }
 }
 
 Result<Multiaddr> Host::listen(const Multiaddr& addr) {

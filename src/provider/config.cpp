@@ -163,6 +163,10 @@ Result<void> applyToml(std::string_view text, std::string_view source, ProviderC
       auto v = node.value<bool>();
       if (!v) return bad(source, node, key, "expected true or false");
       cfg.stopOnExit = *v;
+    } else if (key == "mdns") {
+      auto v = node.value<bool>();
+      if (!v) return bad(source, node, key, "expected true or false");
+      cfg.mdns = *v;
     } else if (key == "stop_grace") {
       auto v = quantity(source, node, key, units::parseDuration);
       if (!v) return v.error();

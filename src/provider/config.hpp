@@ -12,6 +12,7 @@
 ///   runtime = ""                            # OCI runtime name, e.g. "runsc"; "" = engine default
 ///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
 ///   stop_on_exit = false                    stop_grace = "10s"
+///   mdns = true                             # answer and query mDNS on the LAN
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -40,6 +41,8 @@ struct ProviderConfig {
   std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
   bool stopOnExit = false;
   std::chrono::seconds stopGrace{10};
+  /// LAN discovery (libp2p mDNS): answer `_p2p._udp.local` queries and learn trusted peers.
+  bool mdns = true;
 
   /// The image and capacity policy these settings describe.
   [[nodiscard]] runtime::PolicyConfig policy() const;

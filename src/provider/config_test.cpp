@@ -29,6 +29,7 @@ allowed_registries = ["127.0.0.1:5055"]
 runtime = "runsc"
 stop_on_exit = true
 stop_grace = "3s"
+mdns = false
 )",
                      "test.toml", c);
   ASSERT_TRUE(r) << r.error().message();
@@ -40,6 +41,7 @@ stop_grace = "3s"
   EXPECT_EQ(c.ociRuntime, "runsc");
   EXPECT_TRUE(c.stopOnExit);
   EXPECT_EQ(c.stopGrace.count(), 3);
+  EXPECT_FALSE(c.mdns);
   EXPECT_TRUE(c.validate());
 }
 

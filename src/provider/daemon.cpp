@@ -10,6 +10,7 @@
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
 #include "net/host.hpp"
+#include "net/mdns/service.hpp"
 #include "protocol/sqlite_replay_cache.hpp"
 #include "provider/audit.hpp"
 #include "provider/scheduler.hpp"
@@ -147,6 +148,36 @@ int runDaemon(const DaemonOptions& options) {
   for (const auto& a : host->listenAddrs()) {
     std::cout << "Listening on " << a.withPeerId(identity->peerId()).toString() << std::endl;
   }
+  // LAN discovery: answer `_p2p._udp.local` queries with our listen addresses, and learn where
+  // trusted peers are. Addresses of untrusted peers are never used (the gater refuses them
+  // anyway) and nothing is ever added to the trust list.
+  std::shared_ptr<net::mdns::Service> mdns;
+  if (cfg.mdns) {
+    net::mdns::ServiceConfig mcfg;
+    mcfg.preferred = [&gate](const crypto::PeerId& p) { return gate->isTrusted(p); };
+    auto started = net::mdns::Service::start(
+        io.get_executor(), identity->peerId(), [host] { return host->listenAddrs(); }, mcfg);
+    if (!started) {
+      spdlog::warn("{}; LAN discovery is off (peers need this node's address)",
+                   started.error().message());
+    } else {
+      mdns = *started;
+      mdns->onPeer([&gate, host](const net::mdns::DiscoveredPeer& p) {
+        std::string addrs;
+        for (const auto& a : p.addrs) addrs += (addrs.empty() ? "" : " ") + a.toString();
+        if (!gate->isTrusted(p.id)) {
+          spdlog::debug("mDNS: untrusted peer {} at {} (ignored)", p.id.toBase58(), addrs);
+          return;
+        }
+        host->addAddrs(p.id, p.addrs);
+        const auto* t = gate->store().find(p.id);
+        spdlog::info("mDNS: discovered trusted peer {} ({}) at {}", p.id.toBase58(),
+                     t ? t->name : "?", addrs);
+      });
+      std::cout << "mDNS: answering _p2p._udp.local on " << mdns->interfaceCount()
+                << " interface(s) (disable with --no-mdns)" << std::endl;
+    }
+  }
   std::cout << "Trusted peers: " << gate->store().peers().size()
             << " (manage with: PEERCOMPUTE_HOME=" << cfg.dataDir.string() << " peerctl peers add …)"
             << std::endl;
@@ -188,6 +219,7 @@ int runDaemon(const DaemonOptions& options) {
           // operator asked otherwise.
           if (cfg.stopOnExit) co_await scheduler.stopAll();
           if (tun) tun->stop();
+          if (mdns) mdns->stop();
           host->close();
           // Give GoAway frames a moment to flush, then stop.
           net::asio::steady_timer t(io, std::chrono::milliseconds(200));
