@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
+#include <set>
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
@@ -128,11 +129,15 @@ int runDaemon(const DaemonOptions& options) {
       const tunnel::Route r{d.id, d.idSalt, *d.hostPort};
       co_return co_await tun->publish(r);
     });
-    scheduler.onChange([tun](const Deployment& d) {
-      if (d.state == protocol::DeploymentState::kStopping ||
-          d.state == protocol::DeploymentState::kStopped ||
-          d.state == protocol::DeploymentState::kFailed) {
-        tun->withdraw(d.id);
+    // Withdrawn once when the deployment leaves `running` (stopping, then stopped, are two saves
+    // of one departure); a terminal state forgets the id again.
+    scheduler.onChange([tun, withdrawn = std::set<std::string>()](const Deployment& d) mutable {
+      using S = protocol::DeploymentState;
+      if (d.state == S::kStopping || d.state == S::kStopped || d.state == S::kFailed) {
+        if (withdrawn.insert(d.id).second) tun->withdraw(d.id);
+        if (d.state != S::kStopping) withdrawn.erase(d.id);
+      } else {
+        withdrawn.erase(d.id);
       }
     });
   }
