@@ -8,6 +8,7 @@
 #include "protocol/error.hpp"
 #include "protocol/ids.hpp"
 #include "rpc/message_stream.hpp"
+#include "rpc/message_writer.hpp"
 
 namespace pc::gateway {
 
@@ -64,34 +65,18 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
   auto self = shared_from_this();
   auto ex = co_await asio::this_coro::executor;
   const std::string peer = conn->peer.toBase58();
-  // Answers go out through one writer (one write in flight per stream).
-  struct Out {
-    explicit Out(const asio::any_io_executor& e) : ready(e) {}
-    std::deque<protocol::Message> queue;
-    net::Signal ready;
-    bool closed = false;
+  // Answers go out through one writer. A provider that stops reading them while it keeps sending
+  // requests would make us queue without end: at kMaxQueuedAnswers its tunnel is ended.
+  auto out =
+      rpc::MessageWriter::start(ex, s, kMaxQueuedAnswers, rpc::MessageWriter::Overflow::kRefuse);
+  net::yamux::Stream* const stream = s.get();
+  auto push = [out, stream, peer](protocol::Message m) {
+    if (!out->push(std::move(m)) && !out->failed()) {
+      spdlog::warn("security: tunnel from {}: {} answers unread (max {}); tunnel closed", peer,
+                   out->queued(), kMaxQueuedAnswers);
+      stream->reset();
+    }
   };
-  auto out = std::make_shared<Out>(ex);
-  auto push = [out](protocol::Message m) {
-    out->queue.push_back(std::move(m));
-    out->ready.notify();
-  };
-  asio::co_spawn(
-      ex,
-      [out, s]() -> awaitable<void> {
-        while (!out->closed) {
-          while (!out->queue.empty()) {
-            const protocol::Message m = std::move(out->queue.front());
-            out->queue.pop_front();
-            if (auto w = co_await rpc::writeMessage(*s, m); !w) {
-              s->reset();
-              co_return;
-            }
-          }
-          if (!out->closed) co_await out->ready.wait();
-        }
-      },
-      asio::detached);
   auto refuse = [&](const std::string& code, const std::string& why) {
     spdlog::warn("security: tunnel from {}: {} ({})", peer, why, code);
     if (onRefusal_) onRefusal_(conn->peer, why);
@@ -153,8 +138,7 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
       refuse("bad_request", "unexpected request on the tunnel");
     }
   }
-  out->closed = true;
-  out->ready.notify();
+  out->close();
   // The tunnel is gone: so are its routes (a request now gets 404, not a hang).
   for (const auto& dep : mine) {
     if (auto* r = routes_.find(dep); r != nullptr && r->conn == conn) {

@@ -42,6 +42,9 @@ class RouteTable {
   std::map<const net::Connection*, std::size_t> perTunnel_;
 };
 
+/// Answers a provider may leave unread on its control stream before its tunnel is ended.
+inline constexpr std::size_t kMaxQueuedAnswers = 256;
+
 struct TunnelServiceOptions {
   /// Public URL of a deployment from its id ("https://dep-x.example.net/").
   std::function<std::string(const std::string&)> urlFor;

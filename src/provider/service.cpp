@@ -9,6 +9,7 @@
 #include "protocol/error.hpp"
 #include "provider/error.hpp"
 #include "rpc/message_stream.hpp"
+#include "rpc/message_writer.hpp"
 #include "runtime/error.hpp"
 
 namespace pc::provider {
@@ -189,42 +190,13 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
 
   // Progress goes out through one writer coroutine (one write in flight per stream); the
   // scheduler's callback only queues, and coalesces when the client reads slowly.
-  struct Pump {
-    explicit Pump(const asio::any_io_executor& ex) : ready(ex), finished(ex) {}
-    std::deque<protocol::Message> queue;
-    net::Signal ready;
-    net::Signal finished;
-    bool done = false;
-    bool isFinished = false;
-    bool broken = false;
-  };
+  // Progress goes out through one writer; a slow client sees the latest progress (the newest
+  // queued update is replaced) and a client that left does not stop the deploy.
   auto ex = co_await asio::this_coro::executor;
-  auto pump = std::make_shared<Pump>(ex);
   constexpr std::size_t kMaxQueuedProgress = 16;
-  auto push = [pump](protocol::Message msg) {
-    if (pump->queue.size() >= kMaxQueuedProgress) pump->queue.pop_back();
-    pump->queue.push_back(std::move(msg));
-    pump->ready.notify();
-  };
-  asio::co_spawn(
-      ex,
-      [pump, s]() -> awaitable<void> {
-        while (true) {
-          while (!pump->queue.empty()) {
-            const protocol::Message msg = std::move(pump->queue.front());
-            pump->queue.pop_front();
-            if (!pump->broken) {
-              auto w = co_await rpc::writeMessage(*s, msg);
-              if (!w) pump->broken = true;  // the client left; the deploy goes on
-            }
-          }
-          if (pump->done) break;
-          co_await pump->ready.wait();
-        }
-        pump->isFinished = true;
-        pump->finished.notify();
-      },
-      asio::detached);
+  auto pump = rpc::MessageWriter::start(ex, s, kMaxQueuedProgress,
+                                        rpc::MessageWriter::Overflow::kReplaceNewest);
+  auto push = [pump](protocol::Message msg) { (void)pump->push(std::move(msg)); };
 
   protocol::DeployProgress first;
   first.deploymentId = id;
@@ -240,9 +212,8 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
     push(msg);
   };
   const Deployment final = co_await scheduler_.run(id, p, onProgress);
-  pump->done = true;
-  pump->ready.notify();
-  while (!pump->isFinished) co_await pump->finished.wait();
+  pump->finish();
+  co_await pump->ended();
 
   protocol::DeployResponse resp;
   resp.deploymentId = final.id;

@@ -12,6 +12,7 @@
 #include "protocol/ids.hpp"
 #include "protocol/signing.hpp"
 #include "rpc/message_stream.hpp"
+#include "rpc/message_writer.hpp"
 #include "tunnel/proxy_header.hpp"
 
 namespace pc::tunnel {
@@ -20,10 +21,9 @@ namespace asio = net::asio;
 using asio::awaitable;
 
 struct ProviderTunnel::Session {
-  explicit Session(const asio::any_io_executor& ex) : ready(ex), answered(ex) {}
+  explicit Session(const asio::any_io_executor& ex) : answered(ex) {}
   std::shared_ptr<net::yamux::Stream> stream;
-  std::deque<protocol::Message> queue;
-  net::Signal ready;                ///< queue has messages, or the session closed
+  std::shared_ptr<rpc::MessageWriter> writer;  ///< the only writer on the control stream
   net::Signal answered;             ///< a registration was answered, or the session closed
   std::deque<std::string> pending;  ///< registrations awaiting an answer, in order
   std::map<std::string, std::optional<std::string>> answers;  ///< url, or nullopt if refused
@@ -44,6 +44,9 @@ ProviderTunnel::ProviderTunnel(std::shared_ptr<net::Host> host, ProviderTunnelOp
 ProviderTunnel::~ProviderTunnel() { *alive_ = false; }
 
 namespace {
+/// Control messages (registrations, withdrawals, heartbeats) waiting for a gateway that does
+/// not read before the session is ended.
+constexpr std::size_t kMaxQueuedControl = 4096;
 /// A container on a bridge answers at once or not at all (then the published port is used).
 constexpr std::chrono::milliseconds kDirectDialTimeout{1000};
 
@@ -81,8 +84,17 @@ void ProviderTunnel::sendRegister(Session& s, const Route& r) {
   }
   s.pending.push_back(r.deploymentId);
   s.answers.erase(r.deploymentId);
-  s.queue.push_back(std::move(m));
-  s.ready.notify();
+  send(s, std::move(m));
+}
+
+void ProviderTunnel::send(Session& s, protocol::Message m) {
+  // A gateway that stops reading ends the session (and a reconnect re-registers everything)
+  // rather than letting the queue grow.
+  if (!s.writer->push(std::move(m)) && !s.writer->failed() && !s.closed) {
+    spdlog::warn("tunnel: the gateway is not reading ({} messages queued); reconnecting",
+                 s.writer->queued());
+    s.stream->reset();
+  }
 }
 
 awaitable<std::optional<std::string>> ProviderTunnel::publish(Route r) {
@@ -113,8 +125,7 @@ void ProviderTunnel::withdraw(const std::string& deploymentId) {
   protocol::Message m = protocol::UnregisterRoute{
       protocol::newRequestHeader(protocol::unixMillisNow()), deploymentId};
   if (!protocol::sign(m, host_->identity())) return;
-  s->queue.push_back(std::move(m));
-  s->ready.notify();
+  send(*s, std::move(m));
 }
 
 awaitable<void> ProviderTunnel::runLoop() {
@@ -158,24 +169,9 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
   auto ex = host_->executor();
   auto s = std::make_shared<Session>(ex);
   s->stream = stream;
+  s->writer = rpc::MessageWriter::start(ex, stream, kMaxQueuedControl,
+                                        rpc::MessageWriter::Overflow::kRefuse);
   session_ = s;
-  // Writer: the only coroutine writing on the control stream.
-  asio::co_spawn(
-      ex,
-      [s]() -> awaitable<void> {
-        while (!s->closed) {
-          while (!s->queue.empty() && !s->closed) {
-            const protocol::Message m = std::move(s->queue.front());
-            s->queue.pop_front();
-            if (auto w = co_await rpc::writeMessage(*s->stream, m); !w) {
-              s->stream->reset();
-              co_return;
-            }
-          }
-          if (!s->closed) co_await s->ready.wait();
-        }
-      },
-      asio::detached);
   // Heartbeats, and the dead-gateway check.
   auto hb = options_.heartbeat;
   auto dead = options_.deadAfter;
@@ -190,8 +186,7 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
             s->stream->reset();
             break;
           }
-          s->queue.push_back(protocol::Heartbeat{protocol::unixMillisNow()});
-          s->ready.notify();
+          send(*s, protocol::Heartbeat{protocol::unixMillisNow()});
         }
       },
       asio::detached);
@@ -222,7 +217,7 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
     }
   }
   s->closed = true;
-  s->ready.notify();
+  s->writer->close();
   s->answered.notify();
   stream->reset();
   if (session_ == s) session_.reset();

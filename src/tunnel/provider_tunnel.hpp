@@ -17,6 +17,7 @@
 #include <string>
 
 #include "net/host.hpp"
+#include "protocol/messages.hpp"
 
 namespace pc::tunnel {
 
@@ -81,6 +82,7 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   net::asio::awaitable<void> proxy(std::shared_ptr<net::yamux::Stream> s,
                                    std::shared_ptr<net::Connection> conn);
   void sendRegister(Session& s, const Route& r);
+  static void send(Session& s, protocol::Message m);
 
   std::shared_ptr<net::Host> host_;
   ProviderTunnelOptions options_;
