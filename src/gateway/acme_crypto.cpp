@@ -58,10 +58,27 @@ Result<Bytes> coordinate(EVP_PKEY* k, const char* name) {
   return out;
 }
 
-/// Subject CN = host and a single DNS subjectAltName.
-Result<void> nameAndSan(std::string_view host, X509_NAME* name, STACK_OF(X509_EXTENSION) * exts) {
+void freeExtensions(STACK_OF(X509_EXTENSION) * exts) {
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+}
+using ExtsPtr =
+    std::unique_ptr<STACK_OF(X509_EXTENSION), Free<STACK_OF(X509_EXTENSION), freeExtensions>>;
+
+/// The subject (CN = host) and extensions (a single DNS subjectAltName) of a CSR or challenge
+/// certificate for `host`.
+struct Subject {
+  NamePtr name;
+  ExtsPtr exts;
+};
+
+Result<Subject> subjectFor(std::string_view host) {
+  if (!isValidHostName(host)) {
+    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
+  }
+  Subject sub{NamePtr(X509_NAME_new()), ExtsPtr(sk_X509_EXTENSION_new_null())};
+  if (!sub.name || !sub.exts) return sslError("certificate subject");
   const std::string h(host);
-  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+  if (X509_NAME_add_entry_by_txt(sub.name.get(), "CN", MBSTRING_ASC,
                                  reinterpret_cast<const unsigned char*>(h.c_str()), -1, -1,
                                  0) != 1) {
     return sslError("certificate subject");
@@ -70,9 +87,9 @@ Result<void> nameAndSan(std::string_view host, X509_NAME* name, STACK_OF(X509_EX
   const std::string san = "DNS:" + h;
   ExtPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
   if (!ext) return sslError("subjectAltName");
-  if (sk_X509_EXTENSION_push(exts, ext.get()) == 0) return sslError("subjectAltName");
+  if (sk_X509_EXTENSION_push(sub.exts.get(), ext.get()) == 0) return sslError("subjectAltName");
   (void)ext.release();
-  return {};
+  return sub;
 }
 
 }  // namespace
@@ -193,27 +210,15 @@ Result<Bytes> EcKey::signEs256(std::string_view data) const {
 }
 
 Result<Bytes> makeCsr(std::string_view host, const EcKey& key) {
-  if (!isValidHostName(host)) {
-    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
-  }
+  auto sub = subjectFor(host);
+  if (!sub) return sub.error();
   ReqPtr req(X509_REQ_new());
-  NamePtr name(X509_NAME_new());
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  auto freeExts = [&exts] { sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free); };
-  if (!req || !name || exts == nullptr) {
-    freeExts();
-    return sslError("CSR");
-  }
-  if (auto r = nameAndSan(host, name.get(), exts); !r) {
-    freeExts();
-    return r.error();
-  }
+  if (!req) return sslError("CSR");
   const bool ok = X509_REQ_set_version(req.get(), 0) == 1 &&
-                  X509_REQ_set_subject_name(req.get(), name.get()) == 1 &&
-                  X509_REQ_add_extensions(req.get(), exts) == 1 &&
+                  X509_REQ_set_subject_name(req.get(), sub->name.get()) == 1 &&
+                  X509_REQ_add_extensions(req.get(), sub->exts.get()) == 1 &&
                   X509_REQ_set_pubkey(req.get(), key.native()) == 1 &&
                   X509_REQ_sign(req.get(), key.native(), EVP_sha256()) > 0;
-  freeExts();
   if (!ok) return sslError("CSR");
   const int len = i2d_X509_REQ(req.get(), nullptr);
   if (len <= 0) return sslError("CSR encoding");
@@ -225,21 +230,11 @@ Result<Bytes> makeCsr(std::string_view host, const EcKey& key) {
 
 Result<std::string> makeAlpnChallengeCert(std::string_view host, std::string_view keyAuthorization,
                                           const EcKey& key) {
-  if (!isValidHostName(host)) {
-    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
-  }
+  auto sub = subjectFor(host);
+  if (!sub) return sub.error();
   X509Ptr cert(X509_new());
-  NamePtr name(X509_NAME_new());
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-  auto freeExts = [&exts] { sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free); };
-  if (!cert || !name || exts == nullptr) {
-    freeExts();
-    return sslError("challenge certificate");
-  }
-  if (auto r = nameAndSan(host, name.get(), exts); !r) {
-    freeExts();
-    return r.error();
-  }
+  if (!cert) return sslError("challenge certificate");
+  STACK_OF(X509_EXTENSION)* exts = sub->exts.get();
   // id-pe-acmeIdentifier (1.3.6.1.5.5.7.1.31), critical; its value is the DER OCTET STRING of
   // SHA-256(keyAuthorization) (RFC 8737 §3).
   const auto digest = crypto::sha256(asBytes(keyAuthorization));
@@ -259,15 +254,15 @@ Result<std::string> makeAlpnChallengeCert(std::string_view host, std::string_vie
   serial[0] &= 0x7f;  // a positive INTEGER
   BnPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
   ok = ok && bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get())) != nullptr &&
-       X509_set_version(cert.get(), 2) == 1 && X509_set_subject_name(cert.get(), name.get()) == 1 &&
-       X509_set_issuer_name(cert.get(), name.get()) == 1 &&
+       X509_set_version(cert.get(), 2) == 1 &&
+       X509_set_subject_name(cert.get(), sub->name.get()) == 1 &&
+       X509_set_issuer_name(cert.get(), sub->name.get()) == 1 &&
        X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr &&
        X509_gmtime_adj(X509_getm_notAfter(cert.get()), 7L * 24 * 3600) != nullptr &&
        X509_set_pubkey(cert.get(), key.native()) == 1;
   for (int i = 0; ok && i < sk_X509_EXTENSION_num(exts); ++i) {
     ok = X509_add_ext(cert.get(), sk_X509_EXTENSION_value(exts, i), -1) == 1;
   }
-  freeExts();
   ok = ok && X509_sign(cert.get(), key.native(), EVP_sha256()) > 0;
   if (!ok) return sslError("challenge certificate");
   BioPtr bio(BIO_new(BIO_s_mem()));
