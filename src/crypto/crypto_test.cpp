@@ -131,6 +131,28 @@ TEST(Hash, Sha256AndHmacAndHkdf) {
   ASSERT_TRUE(okm);
   EXPECT_EQ(toHex(*okm),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  // RFC 4231 test case 6: a key longer than the block is hashed first.
+  EXPECT_EQ(toHex(hmacSha256(Bytes(131, 0xaa),
+                             asBytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // RFC 5869 test case 2: long inputs, three output blocks.
+  Bytes ikm2, salt2, info2;
+  for (int i = 0; i < 80; ++i) {
+    ikm2.push_back(static_cast<std::uint8_t>(i));
+    salt2.push_back(static_cast<std::uint8_t>(0x60 + i));
+    info2.push_back(static_cast<std::uint8_t>(0xb0 + i));
+  }
+  auto okm2 = hkdfSha256(salt2, ikm2, info2, 82);
+  ASSERT_TRUE(okm2);
+  EXPECT_EQ(
+      toHex(*okm2),
+      "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c6"
+      "5e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+  // RFC 5869 test case 3: empty salt and info.
+  auto okm3 = hkdfSha256({}, Bytes(22, 0x0b), {}, 42);
+  ASSERT_TRUE(okm3);
+  EXPECT_EQ(toHex(*okm3),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
   // Empty salt and info (Noise's HKDF with an empty input key).
   EXPECT_TRUE(hkdfSha256({}, {}, {}, 64));
   EXPECT_FALSE(hkdfSha256({}, {}, {}, 0));

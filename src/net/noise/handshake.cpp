@@ -1,5 +1,9 @@
 #include "net/noise/handshake.hpp"
 
+#include <deque>
+#include <mutex>
+#include <unordered_set>
+
 #include "core/protobuf.hpp"
 #include "crypto/hash.hpp"
 #include "net/error.hpp"
@@ -93,6 +97,35 @@ Result<void> CipherState::decrypt(BytesView ad, BytesView ciphertext, std::uint8
   ++nonce_;
   return {};
 }
+
+namespace {
+
+/// Signatures that verified, by (identity key, static key, signature). A peer that reconnects
+/// with the same keys (hosts reuse their static key) costs no second Ed25519 verification, the
+/// most expensive step of a handshake. Verification is a pure function of exactly these bytes,
+/// so the memo accepts nothing a fresh check would refuse; failures are never remembered.
+/// Bounded (oldest forgotten first) and shared by every host of the process.
+constexpr std::size_t kMaxVerifiedMemo = 512;
+std::mutex gMemoMutex;
+std::unordered_set<std::string> gMemo;
+std::deque<std::string> gMemoOrder;
+
+bool verifiedBefore(const std::string& key) {
+  const std::lock_guard lock(gMemoMutex);
+  return gMemo.contains(key);
+}
+
+void rememberVerified(std::string key) {
+  const std::lock_guard lock(gMemoMutex);
+  if (!gMemo.insert(key).second) return;
+  gMemoOrder.push_back(std::move(key));
+  if (gMemoOrder.size() > kMaxVerifiedMemo) {
+    gMemo.erase(gMemoOrder.front());
+    gMemoOrder.pop_front();
+  }
+}
+
+}  // namespace
 
 Handshake::Handshake(bool initiator, const crypto::Identity& identity, crypto::x25519::KeyPair s,
                      crypto::x25519::KeyPair e)
@@ -204,8 +237,14 @@ Result<void> Handshake::checkRemotePayload(BytesView bytes) {
   // stops an active attacker from pairing its own static key with someone else's identity.
   Bytes signedData = toBytes(kSignaturePrefix);
   append(signedData, rs_);
-  if (!crypto::ed25519::verify(*key, signedData, p->identitySig)) {
-    return handshakeError("remote identity signature over the static key does not verify");
+  std::string memoKey(asString(p->identityKey));
+  memoKey += asString(rs_);
+  memoKey += asString(p->identitySig);
+  if (!verifiedBefore(memoKey)) {
+    if (!crypto::ed25519::verify(*key, signedData, p->identitySig)) {
+      return handshakeError("remote identity signature over the static key does not verify");
+    }
+    rememberVerified(std::move(memoKey));
   }
   remotePeer_ = crypto::PeerId::fromPublicKey(*key);
   remoteMuxers_ = std::move(p->streamMuxers);
