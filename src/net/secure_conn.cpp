@@ -127,17 +127,22 @@ Task<void> SecureConn::write(BytesView data) {
   while (!data.empty()) {
     const auto batch = data.first(std::min(data.size(), kMaxWriteBatch));
     data = data.subspan(batch.size());
-    out_.resize(batch.size() + (batch.size() / noise::kMaxPlaintext + 1) * kFrameOverhead);
+    const std::size_t need =
+        batch.size() + (batch.size() / noise::kMaxPlaintext + 1) * kFrameOverhead;
+    if (outCap_ < need) {
+      out_.reset(new std::uint8_t[need]);
+      outCap_ = need;
+    }
     std::size_t pos = 0;
     for (std::size_t off = 0; off < batch.size(); off += noise::kMaxPlaintext) {
       const auto chunk = batch.subspan(off, std::min(noise::kMaxPlaintext, batch.size() - off));
       const auto frameLen = chunk.size() + noise::kTagSize;
       out_[pos] = static_cast<std::uint8_t>(frameLen >> 8);
       out_[pos + 1] = static_cast<std::uint8_t>(frameLen);
-      if (auto r = keys_.send.encrypt({}, chunk, out_.data() + pos + 2); !r) co_return r.error();
+      if (auto r = keys_.send.encrypt({}, chunk, out_.get() + pos + 2); !r) co_return r.error();
       pos += 2 + frameLen;
     }
-    if (auto r = co_await raw_->write(BytesView(out_.data(), pos)); !r) co_return r.error();
+    if (auto r = co_await raw_->write(BytesView(out_.get(), pos)); !r) co_return r.error();
   }
   co_return Result<void>{};
 }
@@ -146,7 +151,10 @@ Task<void> SecureConn::closeWrite() { co_return co_await raw_->closeWrite(); }
 void SecureConn::reset() { raw_->reset(); }
 
 void SecureConn::releaseBuffers() {
-  if (out_.capacity() > kKeepIdleOutput) Bytes().swap(out_);
+  if (outCap_ > kKeepIdleOutput) {
+    out_.reset();
+    outCap_ = 0;
+  }
 }
 
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
