@@ -79,6 +79,7 @@ Result<void> ProviderConfig::validate() const {
   if (maxMemoryBytes < (6ULL << 20)) return fail(Errc::kConfig, "max_memory must be at least 6M");
   if (maxDeployments == 0) return fail(Errc::kConfig, "max_deployments must be at least 1");
   if (maxPerPeer == 0) return fail(Errc::kConfig, "max_per_peer must be at least 1");
+  if (maxConnections < 2) return fail(Errc::kConfig, "max_connections must be at least 2");
   if (stopGrace.count() < 0 || stopGrace.count() > 3600) {
     return fail(Errc::kConfig, "stop_grace must be between 0s and 1h");
   }
@@ -151,6 +152,8 @@ Result<void> applyToml(std::string_view text, std::string_view source, ProviderC
       r = setCount(cfg.maxDeployments);
     } else if (key == "max_per_peer") {
       r = setCount(cfg.maxPerPeer);
+    } else if (key == "max_connections") {
+      r = setCount(cfg.maxConnections);
     } else if (key == "runtime") {
       r = setString(cfg.ociRuntime);
     } else if (key == "gateway") {

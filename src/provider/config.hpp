@@ -6,6 +6,7 @@
 ///   listen = ["/ip4/0.0.0.0/tcp/9000"]     max_cpu = 4000          # millicores, or "4" cores
 ///   max_memory = "4G"                       max_deployments = 10
 ///   max_per_peer = 5                        # deployments one peer may run at once
+///   max_connections = 400                   # P2P connections at once (incl. handshakes)
 ///   max_cpu_per_peer, max_memory_per_peer   # default: the provider totals
 ///   max_cpu_per_deployment, max_memory_per_deployment   # default: the provider totals
 ///   allowed_registries = ["docker.io", "ghcr.io", "quay.io"]
@@ -31,6 +32,7 @@ struct ProviderConfig {
   std::uint64_t maxMemoryBytes = 4ULL << 30;
   std::uint32_t maxDeployments = 10;
   std::uint32_t maxPerPeer = 5;
+  std::uint32_t maxConnections = 400;  ///< P2P connections, handshakes in progress included
   std::uint32_t maxCpuPerPeer = 0;           ///< 0 = maxCpuMillis
   std::uint64_t maxMemoryPerPeer = 0;        ///< 0 = maxMemoryBytes
   std::uint32_t maxCpuPerDeployment = 0;     ///< 0 = maxCpuMillis

@@ -65,6 +65,7 @@ int runDaemon(const DaemonOptions& options) {
   if (auto r = scheduler.load(); !r) return startupError(r.error());
 
   net::HostConfig hostCfg;
+  hostCfg.maxConnections = cfg.maxConnections;
   hostCfg.agentVersion = "peercomputed/" + options.version;
   // A gateway opens one stream per public connection: a burst of new visitors arrives as a
   // burst of stream opens in one read, which the default backlog (256) would partly refuse.
@@ -96,9 +97,10 @@ int runDaemon(const DaemonOptions& options) {
   service->setRequesterFilter([&gate](const crypto::PeerId& p) { return gate->isTrusted(p); });
   host->onReject([service](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
                            const std::string& why) {
-    spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
-                 remote.toString(), why);
-    service->connectionRefused(p, remote.toString(), why);
+    if (service->connectionRefused(p, remote.toString(), why)) {
+      spdlog::warn("security: refused {} from {}: {}",
+                   p ? p->toBase58() : "unauthenticated peer", remote.toString(), why);
+    }
   });
   service->install(*host);
   std::shared_ptr<tunnel::ProviderTunnel> tun;
