@@ -675,7 +675,11 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       }
       if (auto r = co_await relayBody(res, *up, upIn, *client, chunkedOut, resHead, upScratch);
           !r) {
-        co_return;  // either side broke mid-body: nothing sane to add, drop both
+        // Either side broke mid-body: nothing sane to add, drop both — the client abortively,
+        // so that a body cut short (tunnel lost, provider gone) is an error to it and never
+        // passes for a complete close-delimited response.
+        client->reset();
+        co_return;
       }
       if (closeDelimited) keepAlive = false;
       break;
