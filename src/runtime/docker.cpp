@@ -477,6 +477,26 @@ awaitable<Result<Started>> DockerRuntime::createAndStart(ContainerSpec spec) {
   co_return out;
 }
 
+awaitable<Result<Started>> DockerRuntime::start(std::string id) {
+  auto& im = *impl_;
+  auto before = co_await im.owned(id);  // only containers carrying our labels
+  if (!before) co_return before.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/containers/" + id + "/start";
+  const std::string what = "starting the container again";
+  auto r = co_await im.call(http::verb::post, target, Impl::kNoBody, what);
+  if (!r) co_return r.error();
+  if (!ok(r->outcome.status) && r->outcome.status != 304) {
+    co_return im.engineError(r->outcome, "starting container " + id, Errc::kNoSuchContainer,
+                             "it is gone");
+  }
+  // The ephemeral host port (and the address) may differ from the last run.
+  auto info = co_await im.owned(id);
+  if (!info) co_return info.error();
+  co_return Started{id, info->hostPort, info->address};
+}
+
 awaitable<Result<void>> DockerRuntime::stop(std::string id, std::chrono::seconds grace) {
   auto& im = *impl_;
   auto info = co_await im.owned(id);

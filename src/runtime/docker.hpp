@@ -41,6 +41,7 @@ class DockerRuntime final : public Runtime {
   boost::asio::awaitable<Result<EngineInfo>> ping() override;
   boost::asio::awaitable<Result<void>> pull(std::string image, PullProgressFn progress) override;
   boost::asio::awaitable<Result<Started>> createAndStart(ContainerSpec spec) override;
+  boost::asio::awaitable<Result<Started>> start(std::string id) override;
   boost::asio::awaitable<Result<void>> stop(std::string id, std::chrono::seconds grace) override;
   boost::asio::awaitable<Result<void>> remove(std::string id) override;
   boost::asio::awaitable<Result<ContainerInfo>> inspect(std::string id) override;
