@@ -32,7 +32,7 @@ struct ProviderConfig {
   std::uint64_t maxMemoryBytes = 4ULL << 30;
   std::uint32_t maxDeployments = 10;
   std::uint32_t maxPerPeer = 5;
-  std::uint32_t maxConnections = 400;  ///< P2P connections, handshakes in progress included
+  std::uint32_t maxConnections = 400;        ///< P2P connections, handshakes in progress included
   std::uint32_t maxCpuPerPeer = 0;           ///< 0 = maxCpuMillis
   std::uint64_t maxMemoryPerPeer = 0;        ///< 0 = maxMemoryBytes
   std::uint32_t maxCpuPerDeployment = 0;     ///< 0 = maxCpuMillis

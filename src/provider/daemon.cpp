@@ -98,8 +98,8 @@ int runDaemon(const DaemonOptions& options) {
   host->onReject([service](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
                            const std::string& why) {
     if (service->connectionRefused(p, remote.toString(), why)) {
-      spdlog::warn("security: refused {} from {}: {}",
-                   p ? p->toBase58() : "unauthenticated peer", remote.toString(), why);
+      spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
+                   remote.toString(), why);
     }
   });
   service->install(*host);

@@ -459,9 +459,10 @@ awaitable<void> Scheduler::onContainerEvent(std::string id) {
     // The engine did not answer (typically: it is shutting down, which is what stopped the
     // container). That says nothing about the container: the reconciliation that follows the
     // lost event stream decides, once the engine is back.
-    spdlog::warn("{}: its container stopped and the engine does not answer ({}); deciding once "
-                 "it is back",
-                 id, info.error().message());
+    spdlog::warn(
+        "{}: its container stopped and the engine does not answer ({}); deciding once "
+        "it is back",
+        id, info.error().message());
     co_return;
   }
   if (info && (info->state == runtime::ContainerState::kRunning ||

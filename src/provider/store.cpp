@@ -83,8 +83,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
     }
     std::filesystem::rename(fresh, path, ec);
     if (ec) {
-      return fail(Errc::kStorage, "state database: cannot create " + path.string() + ": " +
-                                      ec.message());
+      return fail(Errc::kStorage,
+                  "state database: cannot create " + path.string() + ": " + ec.message());
     }
   }
   return openFile(path, recover);

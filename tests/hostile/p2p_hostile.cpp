@@ -113,8 +113,7 @@ awaitable<void> untrustedOne(pc::net::Multiaddr addr, FloodCounts& c) {
   // sent to a peer it does not trust.
   Bytes hello;
   if (!(*sc)->earlyMuxer()) hello = multistreamHello(pc::net::yamux::kProtocolId);
-  const pc::net::yamux::Header ping{pc::net::yamux::Type::kPing, pc::net::yamux::flags::kSyn, 0,
-                                    7};
+  const pc::net::yamux::Header ping{pc::net::yamux::Type::kPing, pc::net::yamux::flags::kSyn, 0, 7};
   pc::net::yamux::encode(ping, hello);
   (void)co_await (*sc)->write(hello);
   std::array<std::uint8_t, 64> buf{};
@@ -416,17 +415,16 @@ std::vector<Case> malformedCases() {
     cs.push_back({Case::kFrame, "frame-oversized-length", b});
   }
   cs.push_back({Case::kFrame, "frame-unknown-type", Bytes{0x55, 0, 0, 0, 2, '{', '}'}});
-  cs.push_back({Case::kFrame, "frame-bad-json",
-                pc::protocol::encodeFrame(pc::protocol::MessageType::kStatusRequest, "{not json")
-                    .value()});
+  cs.push_back(
+      {Case::kFrame, "frame-bad-json",
+       pc::protocol::encodeFrame(pc::protocol::MessageType::kStatusRequest, "{not json").value()});
   cs.push_back({Case::kFrame, "frame-bad-fields",
                 pc::protocol::encodeFrame(pc::protocol::MessageType::kStatusRequest,
                                           R"({"request_id":"x","requester_id":1})")
                     .value()});
-  cs.push_back(
-      {Case::kFrame, "frame-wrong-message-type",
-       pc::protocol::encodeFrame(pc::protocol::MessageType::kHeartbeat, R"({"time_ms":1})")
-           .value()});
+  cs.push_back({Case::kFrame, "frame-wrong-message-type",
+                pc::protocol::encodeFrame(pc::protocol::MessageType::kHeartbeat, R"({"time_ms":1})")
+                    .value()});
   cs.push_back({Case::kFrame, "frame-truncated", Bytes{status, 0, 0, 1, 0, '{'}});
   return cs;
 }
