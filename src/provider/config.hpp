@@ -11,6 +11,7 @@
 ///   max_cpu_per_deployment, max_memory_per_deployment   # default: the provider totals
 ///   allowed_registries = ["docker.io", "ghcr.io", "quay.io"]
 ///   runtime = ""                            # OCI runtime name, e.g. "runsc"; "" = engine default
+///   network_pool = ""                       # e.g. "10.213.0.0/16": a /28 per deployment network
 ///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
 ///   stop_on_exit = false                    stop_grace = "10s"
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
@@ -39,6 +40,9 @@ struct ProviderConfig {
   std::uint64_t maxMemoryPerDeployment = 0;  ///< 0 = maxMemoryBytes
   std::vector<std::string> allowedRegistries{"docker.io", "ghcr.io", "quay.io"};
   std::string ociRuntime;
+  /// IPv4 CIDR for the deployments' networks (a /28 each); "" = the engine's default pools,
+  /// which hold about 30 networks: set it to run more deployments than that.
+  std::string networkPool;
   std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
   bool stopOnExit = false;
   std::chrono::seconds stopGrace{10};

@@ -53,6 +53,14 @@ int runDaemon(const DaemonOptions& options) {
   auto dockerOpts = runtime::DockerOptions::fromEnvironment();
   if (!dockerOpts) return startupError(dockerOpts.error());
   dockerOpts->ociRuntime = cfg.ociRuntime;
+  dockerOpts->networkPool = cfg.networkPool;
+  if (cfg.networkPool.empty() && cfg.maxDeployments > 25) {
+    spdlog::warn(
+        "max_deployments is {} but network_pool is not set: a default Docker engine has address "
+        "pools for about 30 networks (one per deployment); set network_pool (e.g. "
+        "\"10.213.0.0/16\") in the config",
+        cfg.maxDeployments);
+  }
   runtime::DockerRuntime docker(*dockerOpts);
   auto policy = runtime::Policy::create(cfg.policy());
   if (!policy) return startupError(policy.error());

@@ -21,6 +21,9 @@ struct DockerOptions {
   std::string socketPath = "/var/run/docker.sock";
   /// OCI runtime for deployments ("" = engine default; e.g. "runsc" for gVisor).
   std::string ociRuntime;
+  /// IPv4 CIDR (e.g. "10.213.0.0/16") from which each deployment network gets its own /28;
+  /// "" = the engine's default address pools (about 30 networks on a default dockerd).
+  std::string networkPool;
   /// Deadline of an ordinary request (connect + request + response).
   std::chrono::seconds requestTimeout{30};
   /// Deadline of a whole pull.
