@@ -7,6 +7,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cctype>
+#include <mutex>
 #include <set>
 
 #include "net/error.hpp"
@@ -170,6 +171,34 @@ std::string errorResponse(int status, std::string_view reason, std::string_view 
 }
 
 /// Callers pass a named string: GCC 12 destroys temporaries of a co_await expression twice.
+/// Logs a refused request (smuggling shape, malformed or oversized header) as a security event
+/// for the operator — at most kMaxSecurityLinesPerSecond a second, the rest counted in the next
+/// line, so that a flood of bad requests cannot become a flood of log lines.
+void securityEvent(const std::string& client, const std::string& what) {
+  constexpr unsigned kMaxSecurityLinesPerSecond = 20;
+  static std::mutex mutex;
+  static std::chrono::steady_clock::time_point window;
+  static unsigned inWindow = 0;
+  static std::uint64_t suppressed = 0;
+  const std::lock_guard lock(mutex);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window >= std::chrono::seconds(1)) {
+    window = now;
+    inWindow = 0;
+  }
+  if (++inWindow > kMaxSecurityLinesPerSecond) {
+    ++suppressed;
+    return;
+  }
+  if (suppressed > 0) {
+    spdlog::warn("security: http {}: refused: {} ({} more refusals not logged)", client, what,
+                 suppressed);
+    suppressed = 0;
+  } else {
+    spdlog::warn("security: http {}: refused: {}", client, what);
+  }
+}
+
 awaitable<void> sendAndClose(net::ByteStream& client, const std::string& msg) {
   (void)co_await client.write(
       BytesView(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()));
@@ -355,6 +384,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
                   errorResponse(431, "Request Header Fields Too Large",
                                 "The request header exceeds " +
                                     std::to_string(options_.maxHeaderBytes) + " bytes.");
+              securityEvent(clientAddr, "request header over the size limit (431)");
               co_await sendAndClose(*client, errMsg);
             }
             co_return;
@@ -363,6 +393,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
             {
               const std::string errMsg =
                   errorResponse(400, "Bad Request", "Malformed request: " + ec.message());
+              securityEvent(clientAddr, "malformed request: " + ec.message());
               co_await sendAndClose(*client, errMsg);
             }
             co_return;
@@ -371,6 +402,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
             {
               const std::string errMsg = errorResponse(431, "Request Header Fields Too Large",
                                                        "The request header is too large.");
+              securityEvent(clientAddr, "request header over the size limit (431)");
               co_await sendAndClose(*client, errMsg);
             }
             co_return;
@@ -400,6 +432,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       {
         const std::string errMsg = errorResponse(
             400, "Bad Request", "Content-Length and Transfer-Encoding together are not accepted.");
+        securityEvent(clientAddr, "Content-Length with Transfer-Encoding (smuggling shape)");
         co_await sendAndClose(*client, errMsg);
       }
       co_return;
@@ -408,6 +441,9 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       {
         const std::string errMsg =
             errorResponse(501, "Not Implemented", "Only Transfer-Encoding: chunked is supported.");
+        securityEvent(clientAddr,
+                      "Transfer-Encoding other than chunked: " +
+                          std::string(req[http::field::transfer_encoding].substr(0, 64)));
         co_await sendAndClose(*client, errMsg);
       }
       co_return;
@@ -417,6 +453,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       {
         const std::string errMsg =
             errorResponse(400, "Bad Request", "Only origin-form request targets are accepted.");
+        securityEvent(clientAddr, "request target not in origin form");
         co_await sendAndClose(*client, errMsg);
       }
       co_return;
@@ -675,7 +712,11 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       }
       if (auto r = co_await relayBody(res, *up, upIn, *client, chunkedOut, resHead, upScratch);
           !r) {
-        co_return;  // either side broke mid-body: nothing sane to add, drop both
+        // Either side broke mid-body: nothing sane to add, drop both — the client abortively,
+        // so that a body cut short (tunnel lost, provider gone) is an error to it and never
+        // passes for a complete close-delimited response.
+        client->reset();
+        co_return;
       }
       if (closeDelimited) keepAlive = false;
       break;

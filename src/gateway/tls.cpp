@@ -62,7 +62,9 @@ class TlsStream final : public net::ByteStream {
     co_return Result<void>{};
   }
   void reset() override {
+    // Abortive close, as net::TcpStream::reset: a cut stream must not look like an ended one.
     boost::system::error_code ec;
+    ssl_.next_layer().set_option(net::tcp::socket::linger(true, 0), ec);
     ssl_.next_layer().close(ec);
   }
 

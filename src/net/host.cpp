@@ -199,6 +199,18 @@ asio::awaitable<void> Host::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor) 
       continue;
     }
     auto raw = std::make_unique<TcpStream>(std::move(socket));
+    // Stops a half-open flood from starving everyone else: the attacker's stalled handshakes
+    // hold at most maxPendingInbound slots, and each new arrival pushes out the oldest of them,
+    // so a peer that completes its handshake within milliseconds always gets through.
+    if (pendingInbound_.size() >= config_.maxPendingInbound) {
+      const auto oldest = pendingInbound_.front();
+      pendingInbound_.pop_front();
+      *oldest.second = true;
+      reject(std::nullopt, oldest.first->remoteAddr(),
+             "handshake not finished while " + std::to_string(config_.maxPendingInbound) +
+                 " others were pending (oldest cut)");
+      oldest.first->reset();
+    }
     // Connection limit, counting handshakes in progress: stops a flood of half-open handshakes
     // from exhausting descriptors and memory.
     if (conns_.size() + pendingUpgrades_ >= config_.maxConnections) {
@@ -227,6 +239,18 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
   const auto remote = raw->remoteAddr();
   TcpStream* rawPtr = raw.get();
   std::unique_ptr<SecureConn> sc;
+  // Listed while the handshake runs, so that the accept loop can cut it (see acceptLoop).
+  bool unlisted = false;  // set by the accept loop when it cuts this handshake
+  struct Unlist {
+    Host& host;
+    bool& unlisted;
+    std::list<std::pair<TcpStream*, bool*>>::iterator it;
+    void operator()() {
+      if (!unlisted) host.pendingInbound_.erase(it);
+      unlisted = true;
+    }
+    ~Unlist() { (*this)(); }
+  } unlist{*this, unlisted, pendingInbound_.insert(pendingInbound_.end(), {rawPtr, &unlisted})};
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
   auto secured = co_await secureInbound(std::move(raw), identity_, handshakeKeys());
   if (!secured) {
@@ -255,6 +279,7 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
     }
   }
   dog.disarm();
+  unlist();
   if (closed_) co_return;
   addConnection(std::move(sc), false);
 }

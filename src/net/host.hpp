@@ -4,6 +4,7 @@
 /// by id, and opens outbound streams to peers (reusing a live connection when there is one).
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -17,6 +18,10 @@ namespace pc::net {
 
 struct HostConfig {
   std::size_t maxConnections = 400;
+  /// Inbound handshakes in progress at once. A new connection arriving at this bound cuts the
+  /// oldest unfinished handshake instead of being refused: stalled handshakes (a half-open
+  /// flood) can then never lock out a peer whose handshake completes promptly.
+  std::size_t maxPendingInbound = 64;
   std::chrono::milliseconds dialTimeout{10000};
   /// Whole security + muxer upgrade; a peer that stalls it is disconnected (stops half-open
   /// handshake floods from holding sockets).
@@ -136,6 +141,8 @@ class Host : public std::enable_shared_from_this<Host> {
   std::unordered_multimap<crypto::PeerId, std::shared_ptr<Connection>> conns_;
   std::unordered_map<crypto::PeerId, std::vector<Multiaddr>> addrBook_;
   std::size_t pendingUpgrades_ = 0;
+  /// Inbound handshakes in progress, oldest first; the flag tells a handler it was cut.
+  std::list<std::pair<TcpStream*, bool*>> pendingInbound_;
   bool closed_ = false;
 };
 

@@ -238,6 +238,28 @@ TEST_F(HostTest, StalledHandshakeIsCutAtTheDeadline) {
   c->close();
 }
 
+TEST_F(HostTest, StalledHandshakesCannotLockOutAPeer) {
+  // A half-open flood larger than the connection limit: each new arrival cuts the oldest
+  // unfinished handshake, so a peer that completes its handshake promptly still gets in.
+  HostConfig cfg;
+  cfg.maxConnections = 8;
+  cfg.maxPendingInbound = 4;
+  auto c = Host::create(io.get_executor(), idB, cfg);
+  auto addr = c->listen(Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value()).value();
+  std::vector<std::unique_ptr<TcpStream>> stalled;
+  for (int i = 0; i < 20; ++i) stalled.push_back(run(io, dialTcp(addr, 1000ms)).value());
+  run(io, [&]() -> asio::awaitable<bool> {
+    co_await sleepFor(50ms);  // let the listener accept them all
+    co_return true;
+  }());
+  auto a = Host::create(io.get_executor(), idA, {});
+  auto conn = run(io, a->connect(addr.withPeerId(idB.peerId())));
+  ASSERT_TRUE(conn) << conn.error().message();
+  EXPECT_TRUE(run(io, a->ping(*conn)));
+  a->close();
+  c->close();
+}
+
 TEST_F(HostTest, OnlyNoiseIsOfferedNeverPlaintext) {
   // A peer asking for an unencrypted channel (or any other security protocol) is told "na": no
   // libp2p byte after multistream ever travels in the clear.

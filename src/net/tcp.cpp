@@ -96,7 +96,11 @@ Task<void> TcpStream::closeWrite() {
 }
 
 void TcpStream::reset() {
+  // Abortive close (RST, not FIN): a peer must be able to tell a stream that was cut off from
+  // one that ended — e.g. a close-delimited HTTP body cut short by a lost tunnel would otherwise
+  // look complete to the client.
   boost::system::error_code ec;
+  socket_.set_option(tcp::socket::linger(true, 0), ec);
   socket_.close(ec);
 }
 

@@ -1,6 +1,7 @@
 #include "provider/audit.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -53,12 +54,17 @@ Result<void> AuditLog::record(std::string_view event, std::string_view peer,
   std::string line = boost::json::serialize(o);
   line.push_back('\n');
   std::lock_guard lock(mutex_);
+  // A write cut short (disk full) would leave half a record, and the next record would be glued
+  // to it: the log is cut back to where this record began, so it holds only whole lines.
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0;
   std::size_t off = 0;
   while (off < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      const std::string why = std::strerror(errno);
+      const std::string why = n == 0 ? "no progress" : std::strerror(errno);
+      if (off > 0 && sized) (void)::ftruncate(fd_, before.st_size);
       std::cerr << "audit log write failed (" << why << "): " << line << std::flush;
       return fail(Errc::kStorage, "audit log write failed: " + why);
     }

@@ -7,6 +7,7 @@
 #include "core/fs.hpp"
 #include "core/units.hpp"
 #include "provider/error.hpp"
+#include "runtime/docker_api.hpp"
 
 namespace pc::provider {
 namespace {
@@ -79,6 +80,12 @@ Result<void> ProviderConfig::validate() const {
   if (maxMemoryBytes < (6ULL << 20)) return fail(Errc::kConfig, "max_memory must be at least 6M");
   if (maxDeployments == 0) return fail(Errc::kConfig, "max_deployments must be at least 1");
   if (maxPerPeer == 0) return fail(Errc::kConfig, "max_per_peer must be at least 1");
+  if (maxConnections < 2) return fail(Errc::kConfig, "max_connections must be at least 2");
+  if (!networkPool.empty()) {
+    if (auto sn = runtime::docker::poolSubnet(networkPool, 28, 0); !sn) {
+      return fail(Errc::kConfig, sn.error().message());
+    }
+  }
   if (stopGrace.count() < 0 || stopGrace.count() > 3600) {
     return fail(Errc::kConfig, "stop_grace must be between 0s and 1h");
   }
@@ -151,8 +158,12 @@ Result<void> applyToml(std::string_view text, std::string_view source, ProviderC
       r = setCount(cfg.maxDeployments);
     } else if (key == "max_per_peer") {
       r = setCount(cfg.maxPerPeer);
+    } else if (key == "max_connections") {
+      r = setCount(cfg.maxConnections);
     } else if (key == "runtime") {
       r = setString(cfg.ociRuntime);
+    } else if (key == "network_pool") {
+      r = setString(cfg.networkPool);
     } else if (key == "gateway") {
       r = setString(cfg.gateway);
     } else if (key == "data_dir") {

@@ -6,10 +6,12 @@
 ///   listen = ["/ip4/0.0.0.0/tcp/9000"]     max_cpu = 4000          # millicores, or "4" cores
 ///   max_memory = "4G"                       max_deployments = 10
 ///   max_per_peer = 5                        # deployments one peer may run at once
+///   max_connections = 400                   # P2P connections at once (incl. handshakes)
 ///   max_cpu_per_peer, max_memory_per_peer   # default: the provider totals
 ///   max_cpu_per_deployment, max_memory_per_deployment   # default: the provider totals
 ///   allowed_registries = ["docker.io", "ghcr.io", "quay.io"]
 ///   runtime = ""                            # OCI runtime name, e.g. "runsc"; "" = engine default
+///   network_pool = ""                       # e.g. "10.213.0.0/16": a /28 per deployment network
 ///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
 ///   stop_on_exit = false                    stop_grace = "10s"
 ///   mdns = true                             # answer and query mDNS on the LAN
@@ -32,12 +34,16 @@ struct ProviderConfig {
   std::uint64_t maxMemoryBytes = 4ULL << 30;
   std::uint32_t maxDeployments = 10;
   std::uint32_t maxPerPeer = 5;
+  std::uint32_t maxConnections = 400;        ///< P2P connections, handshakes in progress included
   std::uint32_t maxCpuPerPeer = 0;           ///< 0 = maxCpuMillis
   std::uint64_t maxMemoryPerPeer = 0;        ///< 0 = maxMemoryBytes
   std::uint32_t maxCpuPerDeployment = 0;     ///< 0 = maxCpuMillis
   std::uint64_t maxMemoryPerDeployment = 0;  ///< 0 = maxMemoryBytes
   std::vector<std::string> allowedRegistries{"docker.io", "ghcr.io", "quay.io"};
   std::string ociRuntime;
+  /// IPv4 CIDR for the deployments' networks (a /28 each); "" = the engine's default pools,
+  /// which hold about 30 networks: set it to run more deployments than that.
+  std::string networkPool;
   std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
   bool stopOnExit = false;
   std::chrono::seconds stopGrace{10};

@@ -25,6 +25,8 @@ max_cpu = 2000
 max_memory = "1G"
 max_deployments = 3
 max_per_peer = 1
+max_connections = 2000
+network_pool = "10.213.0.0/16"
 allowed_registries = ["127.0.0.1:5055"]
 runtime = "runsc"
 stop_on_exit = true
@@ -38,6 +40,8 @@ mdns = false
   EXPECT_EQ(c.maxMemoryBytes, 1ULL << 30);
   EXPECT_EQ(c.maxDeployments, 3U);
   EXPECT_EQ(c.maxPerPeer, 1U);
+  EXPECT_EQ(c.maxConnections, 2000U);
+  EXPECT_EQ(c.networkPool, "10.213.0.0/16");
   EXPECT_EQ(c.ociRuntime, "runsc");
   EXPECT_TRUE(c.stopOnExit);
   EXPECT_EQ(c.stopGrace.count(), 3);

@@ -55,6 +55,14 @@ int runDaemon(const DaemonOptions& options) {
   auto dockerOpts = runtime::DockerOptions::fromEnvironment();
   if (!dockerOpts) return startupError(dockerOpts.error());
   dockerOpts->ociRuntime = cfg.ociRuntime;
+  dockerOpts->networkPool = cfg.networkPool;
+  if (cfg.networkPool.empty() && cfg.maxDeployments > 25) {
+    spdlog::warn(
+        "max_deployments is {} but network_pool is not set: a default Docker engine has address "
+        "pools for about 30 networks (one per deployment); set network_pool (e.g. "
+        "\"10.213.0.0/16\") in the config",
+        cfg.maxDeployments);
+  }
   runtime::DockerRuntime docker(*dockerOpts);
   auto policy = runtime::Policy::create(cfg.policy());
   if (!policy) return startupError(policy.error());
@@ -67,6 +75,7 @@ int runDaemon(const DaemonOptions& options) {
   if (auto r = scheduler.load(); !r) return startupError(r.error());
 
   net::HostConfig hostCfg;
+  hostCfg.maxConnections = cfg.maxConnections;
   hostCfg.agentVersion = "peercomputed/" + options.version;
   // A gateway opens one stream per public connection: a burst of new visitors arrives as a
   // burst of stream opens in one read, which the default backlog (256) would partly refuse.
@@ -98,9 +107,10 @@ int runDaemon(const DaemonOptions& options) {
   service->setRequesterFilter([&gate](const crypto::PeerId& p) { return gate->isTrusted(p); });
   host->onReject([service](const std::optional<crypto::PeerId>& p, const net::Multiaddr& remote,
                            const std::string& why) {
-    spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
-                 remote.toString(), why);
-    service->connectionRefused(p, remote.toString(), why);
+    if (service->connectionRefused(p, remote.toString(), why)) {
+      spdlog::warn("security: refused {} from {}: {}", p ? p->toBase58() : "unauthenticated peer",
+                   remote.toString(), why);
+    }
   });
   service->install(*host);
   std::shared_ptr<tunnel::ProviderTunnel> tun;

@@ -455,6 +455,16 @@ awaitable<void> Scheduler::onContainerEvent(std::string id) {
   if (!*alive) co_return;
   it = deployments_.find(id);
   if (it == deployments_.end() || it->second.state != DeploymentState::kRunning) co_return;
+  if (!info && info.error() != runtime::Errc::kNoSuchContainer) {
+    // The engine did not answer (typically: it is shutting down, which is what stopped the
+    // container). That says nothing about the container: the reconciliation that follows the
+    // lost event stream decides, once the engine is back.
+    spdlog::warn(
+        "{}: its container stopped and the engine does not answer ({}); deciding once "
+        "it is back",
+        id, info.error().message());
+    co_return;
+  }
   if (info && (info->state == runtime::ContainerState::kRunning ||
                info->state == runtime::ContainerState::kRestarting ||
                info->state == runtime::ContainerState::kPaused)) {
@@ -534,7 +544,10 @@ awaitable<Result<void>> Scheduler::reconcile() {
           }
           spdlog::info("{} adopted: container {} still running", id, c->id.substr(0, 12));
         } else {
-          co_await onContainerEvent(id);
+          const std::string cid = c->id;
+          const bool revived = co_await reviveAfterEngineRestart(id, cid);
+          if (!*alive) co_return Result<void>{};
+          if (!revived) co_await onContainerEvent(id);
           if (!*alive) co_return Result<void>{};
         }
         break;
@@ -551,10 +564,64 @@ awaitable<Result<void>> Scheduler::reconcile() {
         }
         break;
       case DeploymentState::kFailed:
+        // Failed by a die event while the engine was going down (the event can arrive before
+        // the stream breaks): started again like a running one.
+        if (engineLostAtMs_ && d.finishedAtMs && *d.finishedAtMs >= *engineLostAtMs_ - 60000 &&
+            !d.containerId.empty()) {
+          const std::string cid = d.containerId;
+          (void)co_await reviveAfterEngineRestart(id, cid);
+          if (!*alive) co_return Result<void>{};
+        }
         break;
     }
   }
+  engineLostAtMs_.reset();
   co_return Result<void>{};
+}
+
+awaitable<bool> Scheduler::reviveAfterEngineRestart(std::string id, std::string containerId) {
+  auto alive = alive_;
+  if (!engineLostAtMs_) co_return false;
+  auto info = co_await rt_.inspect(containerId);
+  if (!*alive || !info) co_return false;
+  // What a dockerd restart (without live-restore) does to a container: SIGTERM through its init
+  // (exit 143), or SIGKILL after the stop timeout (137), at about the time our event stream
+  // broke. A container that exited any other way, ran out of memory, or stopped well before
+  // the outage died on its own and stays failed.
+  const bool signalled = info->exitCode == 143 || info->exitCode == 137;
+  if (info->state == runtime::ContainerState::kRunning || !signalled || info->oomKilled ||
+      !info->finishedAt || toMillis(*info->finishedAt) < *engineLostAtMs_ - 60000) {
+    co_return false;
+  }
+  auto started = co_await rt_.start(containerId);
+  if (!*alive) co_return false;
+  if (!started) {
+    spdlog::warn("{}: cannot start its container again after the engine restart: {}", id,
+                 started.error().message());
+    co_return false;
+  }
+  Deployment d = deployments_.at(id);
+  d.state = DeploymentState::kRunning;
+  d.containerId = containerId;
+  d.exitCode.reset();
+  d.oomKilled = false;
+  d.finishedAtMs.reset();
+  d.error.clear();
+  d.startedAtMs = protocol::unixMillisNow();
+  d.hostPort = started->hostPort;
+  d.url.reset();
+  if (d.hostPort) d.url = "http://127.0.0.1:" + std::to_string(*d.hostPort) + "/";
+  if (started->address) addresses_[id] = *started->address;
+  if (auto r = save(d); !r) co_return false;
+  spdlog::info("{} started again: the container engine restarted and had stopped its container",
+               id);
+  if (publisher_ && d.hostPort) {
+    const Deployment toPublish = d;
+    auto url = co_await publisher_(toPublish);
+    if (!*alive) co_return true;
+    if (url) setUrl(id, *url);
+  }
+  co_return true;
 }
 
 awaitable<void> Scheduler::watchEvents() {
@@ -595,6 +662,7 @@ awaitable<void> Scheduler::watchEvents() {
     if (!r) {
       spdlog::warn("lost the container engine's event stream ({}); reconnecting",
                    r.error().message());
+      if (!engineLostAtMs_) engineLostAtMs_ = protocol::unixMillisNow();
       needReconcile = true;
       co_await net::sleepFor(backoff);
       backoff = std::min(backoff * 2, kMaxBackoff);

@@ -7,6 +7,8 @@
 /// re-adopts containers by their deployment label and reconciles: a running container stays
 /// running, one that died meanwhile becomes failed with its exit code, a deploy that the restart
 /// interrupted becomes failed and its container (if any) is removed, so nothing is orphaned.
+/// A container that the engine itself stopped while restarting (SIGTERM/SIGKILL while our event
+/// stream was down) is started again: a dockerd restart does not end the deployments.
 /// Container deaths are learnt from the engine's event stream, not by polling.
 ///
 /// Threading: every method runs on the executor given at construction (one strand); nothing
@@ -145,6 +147,9 @@ class Scheduler {
   Result<void> save(Deployment d);
   net::asio::awaitable<void> watchEvents();
   net::asio::awaitable<void> onContainerEvent(std::string deploymentId);
+  /// Starts a deployment's container again when the engine stopped it in its own restart;
+  /// false when `containerId` did not stop that way (see the .cpp), or could not be started.
+  net::asio::awaitable<bool> reviveAfterEngineRestart(std::string id, std::string containerId);
   net::asio::awaitable<void> finishStop(std::string id, bool force);
   Deployment failedWith(Deployment d, std::string why) const;
   runtime::Usage usage(const std::string* requester) const;
@@ -168,6 +173,9 @@ class Scheduler {
   Publisher publisher_;
   std::shared_ptr<bool> alive_;
   bool shuttingDown_ = false;
+  /// When the engine's event stream was last lost (wall clock, ms); cleared by the next
+  /// successful reconciliation.
+  std::optional<std::int64_t> engineLostAtMs_;
   std::unique_ptr<net::asio::steady_timer> watchTimer_;
 };
 

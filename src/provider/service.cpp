@@ -93,10 +93,27 @@ void Service::audit(std::string_view event, std::string_view peer,
   (void)audit_.record(event, peer, fields);
 }
 
-void Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
+bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
                                 const std::string& remote, const std::string& reason) {
-  audit("connection_refused", peer ? peer->toBase58() : "",
-        {{"remote", remote}, {"reason", reason}});
+  // Every record is fsynced on the provider's only thread: without a cap, a flood of TCP
+  // connects (or of throw-away identities) would stall the provider on the disk and grow the
+  // audit log without bound. The count of what was left out is kept in the next record.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusalWindow_ >= std::chrono::seconds(1)) {
+    refusalWindow_ = now;
+    refusalsInWindow_ = 0;
+  }
+  if (++refusalsInWindow_ > kMaxRefusalRecordsPerSecond) {
+    ++refusalsSuppressed_;
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> fields{{"remote", remote}, {"reason", reason}};
+  if (refusalsSuppressed_ > 0) {
+    fields.emplace_back("suppressed", std::to_string(refusalsSuppressed_));
+    refusalsSuppressed_ = 0;
+  }
+  audit("connection_refused", peer ? peer->toBase58() : "", std::move(fields));
+  return true;
 }
 
 awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, ConnPtr conn,

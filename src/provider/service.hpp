@@ -10,6 +10,7 @@
 /// Logs streams: the provider sends LogEntry frames, then LogsEnd. With `follow` the client keeps
 /// its write side open; closing or resetting it ends the follow (noticed at the next line, or at
 /// the latest when the provider's engine request window ends, kLogFollowWindow).
+#include <chrono>
 #include <memory>
 
 #include "net/host.hpp"
@@ -41,12 +42,19 @@ class Service : public std::enable_shared_from_this<Service> {
   void setRequesterFilter(std::function<bool(const crypto::PeerId&)> f) {
     mayRequest_ = std::move(f);
   }
-  /// The audit hook for the host's gater: a refused connection.
-  void connectionRefused(const std::optional<crypto::PeerId>& peer, const std::string& remote,
+  /// The audit hook for the host's gater: a refused connection. At most
+  /// kMaxRefusalRecordsPerSecond such records are written per second; the refusals beyond that
+  /// are counted in the next record's "suppressed" field. Returns whether a record was written
+  /// (the caller logs only then).
+  bool connectionRefused(const std::optional<crypto::PeerId>& peer, const std::string& remote,
                          const std::string& reason);
+  static constexpr unsigned kMaxRefusalRecordsPerSecond = 100;
 
  private:
   struct Request;
+  std::chrono::steady_clock::time_point refusalWindow_{};
+  unsigned refusalsInWindow_ = 0;
+  std::uint64_t refusalsSuppressed_ = 0;
   net::asio::awaitable<std::optional<protocol::Message>> readRequest(
       std::shared_ptr<net::yamux::Stream> s, std::shared_ptr<net::Connection> conn,
       protocol::MessageType expected);

@@ -532,6 +532,35 @@ TEST_F(ProviderTest, EngineOutageIsSurvived) {
   EXPECT_EQ(d->exitCode, 9);
 }
 
+TEST_F(ProviderTest, AnEngineRestartDoesNotEndDeployments) {
+  // dockerd restarting (without live-restore) SIGTERMs every container: exit 143 while our
+  // event stream is down. Those deployments come back running; one that died of something
+  // else during the same outage stays failed.
+  const std::string stopped = deployAs(alice, aliceId);
+  const std::string crashed = deployAs(alice, aliceId);
+  ASSERT_FALSE(stopped.empty());
+  ASSERT_FALSE(crashed.empty());
+  rt.setDown(true);
+  test::pump(io, 50ms);
+  rt.exit(stopped, 143);
+  rt.exit(crashed, 2);
+  rt.setDown(false);
+  const std::string me = aliceId.peerId().toBase58();
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < end) {
+    io.run_one_for(10ms);
+    auto a = sched->find(me, stopped);
+    auto b = sched->find(me, crashed);
+    if (a && b && a->state == DeploymentState::kRunning && b->state == DeploymentState::kFailed)
+      break;
+  }
+  EXPECT_EQ(sched->find(me, stopped)->state, DeploymentState::kRunning);
+  EXPECT_EQ(sched->find(me, crashed)->state, DeploymentState::kFailed);
+  EXPECT_EQ(sched->find(me, crashed)->exitCode, 2);
+  EXPECT_EQ(rt.starts, 1);
+  EXPECT_EQ(rt.byDeployment(stopped)->info.state, runtime::ContainerState::kRunning);
+}
+
 TEST_F(ProviderTest, StopDuringPullEndsStopped) {
   rt.pullSteps = 200;
   rt.pullStepDelay = 5ms;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <system_error>
+
 #include "core/sqlite_stmt.hpp"
 #include "provider/error.hpp"
 
@@ -57,13 +59,42 @@ bool Deployment::active() const {
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   const std::string recover =
       "; the provider will not start with unreadable state. Stop it, move " + path.string() +
       " aside (its deployments' containers keep running and carry the label "
       "peercompute.managed), and start again: containers without a record are then removed";
+  // SQLite takes an empty file for a valid empty database: a provider.db truncated to nothing
+  // would start the provider with no deployments, silently forgetting every record. The file is
+  // therefore only ever created whole (schema built under another name, then renamed into
+  // place), so an empty provider.db can only be a damaged one.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    if (std::filesystem::file_size(path, ec) == 0 && !ec) {
+      return fail(Errc::kStorage, "state database " + path.string() +
+                                      " is empty (0 bytes): it was truncated" + recover);
+    }
+  } else if (!ec) {
+    auto fresh = path;
+    fresh += ".new";
+    std::filesystem::remove(fresh, ec);
+    {
+      auto made = openFile(fresh, recover);
+      if (!made) return made.error();
+    }
+    std::filesystem::rename(fresh, path, ec);
+    if (ec) {
+      return fail(Errc::kStorage,
+                  "state database: cannot create " + path.string() + ": " + ec.message());
+    }
+  }
+  return openFile(path, recover);
+}
+
+Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path,
+                                               const std::string& recover) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error e = storageError(db, "cannot open " + path.string());
     sqlite3_close(db);

@@ -62,6 +62,8 @@ class Store {
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}
+  static Result<std::unique_ptr<Store>> openFile(const std::filesystem::path& path,
+                                                 const std::string& recover);
   Result<void> exec(const char* sql);
   sqlite3* db_;
   std::mutex mutex_;

@@ -84,6 +84,22 @@ TEST(Store, CorruptFileIsRefusedWithRecoveryAdvice) {
   EXPECT_NE(s.error().message().find("move"), std::string::npos) << s.error().message();
 }
 
+TEST(Store, TruncatedToNothingIsRefusedNotStartedEmpty) {
+  test::TempDir dir;
+  const auto path = dir.path() / Store::kFileName;
+  {
+    auto s = Store::open(path);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE((*s)->put(sample("dep-aaaaaaaaaaaaaaaa", 1)));
+  }
+  EXPECT_GT(std::filesystem::file_size(path), 0U);  // created whole, never empty
+  std::filesystem::resize_file(path, 0);
+  auto s = Store::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message().find("empty"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("move"), std::string::npos) << s.error().message();
+}
+
 TEST(Store, NotADatabase) {
   test::TempDir dir;
   const auto path = dir.path() / Store::kFileName;

@@ -306,12 +306,47 @@ struct DockerRuntime::Impl {
     if (!pre) co_return pre.error();
     const std::string name = docker::objectName(spec.deploymentId);
     const std::string target = *pre + "/networks/create";
-    const std::string body = docker::buildNetworkBody(spec);
     const std::string what = "creating the deployment network";
-    auto r = co_await call(http::verb::post, target, body, what);
-    if (!r) co_return r.error();
-    if (ok(r->outcome.status)) co_return true;
-    if (r->outcome.status == 409) {
+    // With a network_pool each deployment network gets a /28 of it, starting at a slot derived
+    // from the deployment id and moving on while the engine says a slot overlaps another
+    // network. Without one the engine picks from its default pools, which hold about 30
+    // networks on a default dockerd.
+    const bool pooled = !options.networkPool.empty();
+    const std::uint64_t first = std::hash<std::string>{}(spec.deploymentId);
+    std::optional<Outcome> refused;
+    for (std::uint64_t attempt = 0; attempt < (pooled ? kSubnetAttempts : 1); ++attempt) {
+      std::string subnet;
+      if (pooled) {
+        auto sn = docker::poolSubnet(options.networkPool, 28, first + attempt);
+        if (!sn) co_return sn.error();
+        subnet = *sn;
+      }
+      const std::string body = docker::buildNetworkBody(spec, subnet);
+      auto r = co_await call(http::verb::post, target, body, what);
+      if (!r) co_return r.error();
+      if (ok(r->outcome.status)) co_return true;
+      if (r->outcome.status == 409) break;
+      refused = r->outcome;
+      if (!pooled || docker::engineMessage(r->outcome.errorBody).find("overlap") ==
+                         std::string::npos) {
+        break;
+      }
+    }
+    if (refused) {
+      const std::string msg = docker::engineMessage(refused->errorBody);
+      if (msg.find("overlap") != std::string::npos) {
+        const std::string hint =
+            pooled ? "network_pool " + options.networkPool +
+                         " has no free /28 near this deployment's slot: widen it"
+                   : "the container engine has no free address pool for another deployment "
+                     "network (a default dockerd has about 30): set network_pool in the "
+                     "provider's config (e.g. \"10.213.0.0/16\"), or give the engine more "
+                     "default-address-pools";
+        co_return fail(Errc::kEngineError, "creating network " + name + ": " + msg + "; " + hint);
+      }
+      co_return engineError(*refused, "creating network " + name, Errc::kEngineError, "");
+    }
+    {
       const std::string inspectTarget = *pre + "/networks/" + name;
       const std::string inspectWhat = "inspecting the deployment network";
       auto n = co_await call(http::verb::get, inspectTarget, kNoBody, inspectWhat);
@@ -324,8 +359,8 @@ struct DockerRuntime::Impl {
                                           " already exists and is not this deployment's; remove "
                                           "it or use another deployment id");
     }
-    co_return engineError(r->outcome, "creating network " + name, Errc::kEngineError, "");
   }
+  static constexpr std::uint64_t kSubnetAttempts = 64;
 
   inline static const std::string kNoBody;
 };
@@ -475,6 +510,26 @@ awaitable<Result<Started>> DockerRuntime::createAndStart(ContainerSpec spec) {
     out.address = info->address;
   }
   co_return out;
+}
+
+awaitable<Result<Started>> DockerRuntime::start(std::string id) {
+  auto& im = *impl_;
+  auto before = co_await im.owned(id);  // only containers carrying our labels
+  if (!before) co_return before.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/containers/" + id + "/start";
+  const std::string what = "starting the container again";
+  auto r = co_await im.call(http::verb::post, target, Impl::kNoBody, what);
+  if (!r) co_return r.error();
+  if (!ok(r->outcome.status) && r->outcome.status != 304) {
+    co_return im.engineError(r->outcome, "starting container " + id, Errc::kNoSuchContainer,
+                             "it is gone");
+  }
+  // The ephemeral host port (and the address) may differ from the last run.
+  auto info = co_await im.owned(id);
+  if (!info) co_return info.error();
+  co_return Started{id, info->hostPort, info->address};
 }
 
 awaitable<Result<void>> DockerRuntime::stop(std::string id, std::chrono::seconds grace) {

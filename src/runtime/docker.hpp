@@ -21,6 +21,9 @@ struct DockerOptions {
   std::string socketPath = "/var/run/docker.sock";
   /// OCI runtime for deployments ("" = engine default; e.g. "runsc" for gVisor).
   std::string ociRuntime;
+  /// IPv4 CIDR (e.g. "10.213.0.0/16") from which each deployment network gets its own /28;
+  /// "" = the engine's default address pools (about 30 networks on a default dockerd).
+  std::string networkPool;
   /// Deadline of an ordinary request (connect + request + response).
   std::chrono::seconds requestTimeout{30};
   /// Deadline of a whole pull.
@@ -41,6 +44,7 @@ class DockerRuntime final : public Runtime {
   boost::asio::awaitable<Result<EngineInfo>> ping() override;
   boost::asio::awaitable<Result<void>> pull(std::string image, PullProgressFn progress) override;
   boost::asio::awaitable<Result<Started>> createAndStart(ContainerSpec spec) override;
+  boost::asio::awaitable<Result<Started>> start(std::string id) override;
   boost::asio::awaitable<Result<void>> stop(std::string id, std::chrono::seconds grace) override;
   boost::asio::awaitable<Result<void>> remove(std::string id) override;
   boost::asio::awaitable<Result<ContainerInfo>> inspect(std::string id) override;

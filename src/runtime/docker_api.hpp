@@ -54,8 +54,14 @@ std::string objectName(std::string_view deploymentId);
 /// up to 128 characters. Stops path traversal ("../../images/x/json") through an id.
 bool validObjectId(std::string_view id);
 
-/// POST /networks/create body for the deployment's own bridge network.
-std::string buildNetworkBody(const ContainerSpec& spec);
+/// POST /networks/create body for the deployment's own bridge network; with `subnet` (CIDR) the
+/// network gets that subnet instead of one from the engine's default address pools.
+std::string buildNetworkBody(const ContainerSpec& spec, const std::string& subnet = {});
+
+/// Subnet number `index` of size /`prefix` inside `pool` ("10.213.0.0/16", 28, 3 →
+/// "10.213.0.48/28"), cycling through the pool. Errors: kInvalidSpec for a pool that is not an
+/// IPv4 CIDR holding at least one such subnet.
+Result<std::string> poolSubnet(std::string_view pool, unsigned prefix, std::uint64_t index);
 
 /// POST /containers/create body: the spec under the full security profile. `imageVolumes` are
 /// the VOLUME paths the image declares; each gets a size-limited tmpfs so the engine does not

@@ -286,3 +286,27 @@ TEST(DockerApi, EngineMessagesAndTimestamps) {
 
 }  // namespace
 }  // namespace pc::runtime::docker
+
+namespace pc::runtime::docker {
+namespace {
+
+TEST(DockerApi, NetworkPoolHandsOutDistinctSubnets) {
+  EXPECT_EQ(poolSubnet("10.213.0.0/16", 28, 0).value(), "10.213.0.0/28");
+  EXPECT_EQ(poolSubnet("10.213.0.0/16", 28, 3).value(), "10.213.0.48/28");
+  EXPECT_EQ(poolSubnet("10.213.7.9/16", 28, 4096).value(), "10.213.0.0/28");  // cycles
+  EXPECT_EQ(poolSubnet("10.213.0.0/28", 28, 5).value(), "10.213.0.0/28");
+  EXPECT_FALSE(poolSubnet("10.213.0.0/29", 28, 0));
+  EXPECT_FALSE(poolSubnet("not-an-ip/16", 28, 0));
+  EXPECT_FALSE(poolSubnet("10.213.0.0", 28, 0));
+  EXPECT_FALSE(poolSubnet("10.213.0.0/1x", 28, 0));
+  ContainerSpec spec;
+  spec.deploymentId = "dep-aaaaaaaaaaaaaaaa";
+  const auto body = buildNetworkBody(spec, "10.213.0.48/28");
+  EXPECT_NE(body.find(R"("IPAM":{"Driver":"default","Config":[{"Subnet":"10.213.0.48/28"}]})"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(buildNetworkBody(spec).find("IPAM"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pc::runtime::docker

@@ -154,6 +154,11 @@ class Runtime {
   /// first), `kConflict` (the deployment already has a container), `kEngineError`.
   virtual boost::asio::awaitable<Result<Started>> createAndStart(ContainerSpec spec) = 0;
 
+  /// Starts an existing, stopped container of ours again (after the engine stopped it, e.g. in
+  /// its own restart) and returns where its port is published now. Starting a running container
+  /// succeeds. Errors: `kNoSuchContainer`, `kEngineError`.
+  virtual boost::asio::awaitable<Result<Started>> start(std::string id) = 0;
+
   /// SIGTERM, then SIGKILL after `grace`. Stopping a stopped container succeeds.
   /// Errors: `kNoSuchContainer`.
   virtual boost::asio::awaitable<Result<void>> stop(std::string id, std::chrono::seconds grace) = 0;

@@ -122,6 +122,21 @@ awaitable<Result<runtime::Started>> FakeRuntime::createAndStart(runtime::Contain
   co_return runtime::Started{id, c.info.hostPort};
 }
 
+awaitable<Result<runtime::Started>> FakeRuntime::start(std::string id) {
+  if (engineDown) co_return down();
+  auto it = containers.find(id);
+  if (it == containers.end()) co_return noSuch(id);
+  ++starts;
+  if (it->second.info.state != ContainerState::kRunning) {
+    it->second.info.state = ContainerState::kRunning;
+    it->second.info.exitCode = 0;
+    it->second.info.oomKilled = false;
+    it->second.info.finishedAt.reset();
+    event(runtime::EventKind::kStart, it->second, std::nullopt);
+  }
+  co_return runtime::Started{id, it->second.info.hostPort, it->second.info.address};
+}
+
 awaitable<Result<void>> FakeRuntime::stop(std::string id, std::chrono::seconds) {
   if (engineDown) co_return down();
   auto it = containers.find(id);

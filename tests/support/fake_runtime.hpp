@@ -32,6 +32,7 @@ class FakeRuntime final : public runtime::Runtime {
   /// When set, every container "publishes" its port here (a real local server in tests).
   std::optional<std::uint16_t> publishedPort;
   int creates = 0;
+  int starts = 0;  ///< start() calls (restarts of existing containers)
   int removes = 0;
 
   /// The container of a deployment, nullptr if none.
@@ -52,6 +53,7 @@ class FakeRuntime final : public runtime::Runtime {
                                           runtime::PullProgressFn progress) override;
   net::asio::awaitable<Result<runtime::Started>> createAndStart(
       runtime::ContainerSpec spec) override;
+  net::asio::awaitable<Result<runtime::Started>> start(std::string id) override;
   net::asio::awaitable<Result<void>> stop(std::string id, std::chrono::seconds grace) override;
   net::asio::awaitable<Result<void>> remove(std::string id) override;
   net::asio::awaitable<Result<runtime::ContainerInfo>> inspect(std::string id) override;

@@ -1,0 +1,66 @@
+# Shared helpers for the fault, hostile-input and load suites (sourced, not run).
+#
+# Conventions (as in tests/e2e): one "ok   - …" or "FAIL - …" line per check, the script exits 1
+# when any check failed; every process a test starts goes into PIDS and is killed on exit; every
+# container and network a test's provider made is removed by its deployment label; logs are
+# truncated by the parent before a daemon (re)starts, so waiting on a log line never sees the
+# previous run's line.
+set -uo pipefail
+W=$(mktemp -d "/tmp/pc-${PC_SUITE:-suite}.XXXXXX")
+PIDS=()
+fails=0
+ok() { echo "ok   - $*"; }
+ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+info() { echo "info - $*"; }
+# wait_for FILE REGEX [TENTHS]: waits (default 10 s) for a line matching REGEX in FILE.
+wait_for() {
+  local n=${3:-100}
+  for _ in $(seq 1 "$n"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+# until_true TENTHS CMD…: retries CMD every 0.1 s until it succeeds or TENTHS have passed.
+until_true() {
+  local n=$1
+  shift
+  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+dep_ids() { grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out "$W"/*.log 2>/dev/null | sort -u; }
+remove_deployments() {
+  for id in $(dep_ids); do
+    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
+    docker network rm "pc-$id" >/dev/null 2>&1 || true
+  done
+}
+lib_cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  remove_deployments
+  if [ -n "${KEEP_W:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
+}
+trap lib_cleanup EXIT
+# A process ended by kill -9 leaves nothing to wait for; reaps it so its pid is free.
+kill9() {
+  kill -9 "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
+}
+# audit_ok FILE: every line of the audit log is one complete JSON object (no torn record).
+audit_ok() {
+  python3 - "$1" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    json.loads(line)
+    n += 1
+print(n)
+PY
+}
+finish() {
+  [ $fails -eq 0 ] && echo "all ${PC_SUITE:-suite} checks passed" || echo "$fails ${PC_SUITE:-suite} checks failed"
+  exit $((fails > 0))
+}
