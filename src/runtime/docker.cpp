@@ -327,8 +327,8 @@ struct DockerRuntime::Impl {
       if (ok(r->outcome.status)) co_return true;
       if (r->outcome.status == 409) break;
       refused = r->outcome;
-      if (!pooled || docker::engineMessage(r->outcome.errorBody).find("overlap") ==
-                         std::string::npos) {
+      if (!pooled ||
+          docker::engineMessage(r->outcome.errorBody).find("overlap") == std::string::npos) {
         break;
       }
     }

@@ -7,6 +7,14 @@
 # previous run's line.
 set -uo pipefail
 W=$(mktemp -d "/tmp/pc-${PC_SUITE:-suite}.XXXXXX")
+# Under ASan (tests/CMakeLists.txt sets PC_SANITIZED) freed memory sits in a quarantine and
+# every allocation carries redzones: a small quarantine keeps RSS meaningful, and the memory
+# bounds are scaled by MEM_SCALE.
+MEM_SCALE=1
+if [ -n "${PC_SANITIZED:-}" ]; then
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
+  MEM_SCALE=4
+fi
 PIDS=()
 fails=0
 ok() { echo "ok   - $*"; }
@@ -43,6 +51,12 @@ lib_cleanup() {
   if [ -n "${KEEP_W:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
 }
 trap lib_cleanup EXIT
+# rotate_log FILE: keeps what FILE holds (FILE.all, checked for sanitizer reports at the end)
+# and empties it, so that waiting on a line in FILE only sees the next run's lines.
+rotate_log() {
+  cat "$1" >>"$1.all" 2>/dev/null
+  : >"$1"
+}
 # A process ended by kill -9 leaves nothing to wait for; reaps it so its pid is free.
 kill9() {
   kill -9 "$1" 2>/dev/null
@@ -61,6 +75,11 @@ print(n)
 PY
 }
 finish() {
+  local reports
+  reports=$(grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer" \
+    "$W"/*.log "$W"/*.all 2>/dev/null)
+  [ -z "$reports" ] && ok "no sanitizer report in any daemon log" ||
+    ko "sanitizer reports in: $reports: $(grep -h -m3 -A8 -E "ERROR: |runtime error:" $reports | head -40)"
   [ $fails -eq 0 ] && echo "all ${PC_SUITE:-suite} checks passed" || echo "$fails ${PC_SUITE:-suite} checks failed"
   exit $((fails > 0))
 }

@@ -48,7 +48,7 @@ P=$W/prov
 PEERCOMPUTE_HOME=$P "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 DPID=
 start_provider() {  # start_provider DATA_DIR [LISTEN]
-  : >"$W/prov.log"
+  rotate_log "$W/prov.log"
   "$DAEMON" --data-dir "$1" --listen "${2:-/ip4/127.0.0.1/tcp/0}" --allow-registry "$REG" \
     --allow-registry "$SLOW" --stop-grace 1s >>"$W/prov.log" 2>&1 &
   DPID=$!
@@ -187,7 +187,7 @@ cp "$P/provider.db" "$W/db.good"
 cp "$P/trusted_peers.json" "$W/trust.good"
 dbsize=$(stat -c %s "$W/db.good")
 refuses() {  # refuses WHAT FILE-PATTERN: the provider must exit non-zero, saying how to recover
-  : >"$W/prov.log"
+  rotate_log "$W/prov.log"
   timeout 20 "$DAEMON" --data-dir "$P" --listen "$LISTEN" --allow-registry "$REG" >"$W/prov.log" 2>&1
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 124 ] && ! grep -q "Listening on" "$W/prov.log" &&

@@ -27,7 +27,7 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 
 GPID=
 start_gateway() {
-  : >"$W/gw.log"
+  rotate_log "$W/gw.log"
   "$GATEWAY" --data-dir "$W/gw" --http-port "${1:-0}" --tunnel-listen "/ip4/127.0.0.1/tcp/${2:-0}" \
     --rate-per-ip 0 >>"$W/gw.log" 2>&1 &
   GPID=$!

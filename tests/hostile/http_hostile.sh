@@ -46,7 +46,7 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" init >/dev/null
 PROV=$(PEERCOMPUTE_HOME=$W/prov "$PEERCTL" id)
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 "$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
-: >"$W/gw.log"
+rotate_log "$W/gw.log"
 "$GATEWAY" --data-dir "$W/gw" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 --rate-per-ip 0 \
   --header-timeout 2s >"$W/gw.log" 2>&1 &
 GPID=$!
@@ -123,10 +123,10 @@ grep -q "^upgraded 10 of 10" "$W/ws-noread.out" && ok "10 WebSocket clients upgr
 info "gateway RSS with 10 non-reading WebSocket clients: $RSS0 → $RSS_A → $RSS_B KiB; provider $PRSS0 → $PRSS KiB"
 # The bound by design: one tunnel's receive windows together reach at most 64 MiB
 # (yamux maxSessionWindow), whatever the clients do.
-[ "$RSS_B" -le $((RSS0 + 81920)) ] && [ "$RSS_B" -le $((RSS_A + 8192)) ] &&
+[ "$RSS_B" -le $((RSS0 + 81920 * MEM_SCALE)) ] && [ "$RSS_B" -le $((RSS_A + 8192 * MEM_SCALE)) ] &&
   ok "gateway memory bounded while clients never read (+$(((RSS_B - RSS0) / 1024)) MiB, within the 64 MiB tunnel window bound + 16; not growing: $RSS_A → $RSS_B KiB)" ||
   ko "gateway memory grew: $RSS0 → $RSS_A → $RSS_B KiB"
-[ "$PRSS" -le $((PRSS0 + 49152)) ] && ok "provider memory bounded too (+$(((PRSS - PRSS0) / 1024)) MiB)" || ko "provider memory grew $PRSS0 → $PRSS KiB"
+[ "$PRSS" -le $((PRSS0 + 49152 * MEM_SCALE)) ] && ok "provider memory bounded too (+$(((PRSS - PRSS0) / 1024)) MiB)" || ko "provider memory grew $PRSS0 → $PRSS KiB"
 curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && ok "gateway still serves after the attacks" || ko "gateway unusable after the attacks"
 info "gateway after all attacks: RSS $(rss_kb "$GPID") KiB, $(fd_count "$GPID") fds, CPU $(cpu_s "$GPID") s"
 for d in $DEP $WSDEP; do dev stop "$d" --force >/dev/null 2>&1; done

@@ -20,7 +20,7 @@ ulimit -n 20000
 dev init >/dev/null
 P=$W/prov
 PEERCOMPUTE_HOME=$P "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
-: >"$W/prov.log"
+rotate_log "$W/prov.log"
 "$DAEMON" --data-dir "$P" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 \
   >"$W/prov.log" 2>&1 &
 DPID=$!
@@ -146,7 +146,7 @@ lines=$(audit_ok "$P/audit.jsonl") && ok "audit.jsonl: $lines complete JSON reco
 RSS1=$(rss_kb "$DPID")
 FD2=$(fd_count "$DPID")
 info "provider after all attacks: RSS $RSS1 KiB (baseline $RSS0), $FD2 fds (baseline $FD0), CPU $(cpu_s "$DPID") s"
-[ "$RSS1" -le $((RSS0 + 65536)) ] && ok "memory bounded: RSS grew $(((RSS1 - RSS0) / 1024)) MiB (bound 64 MiB)" || ko "RSS grew from $RSS0 to $RSS1 KiB"
+[ "$RSS1" -le $((RSS0 + 65536 * MEM_SCALE)) ] && ok "memory bounded: RSS grew $(((RSS1 - RSS0) / 1024)) MiB (bound $((64 * MEM_SCALE)) MiB)" || ko "RSS grew from $RSS0 to $RSS1 KiB"
 t0=$(date +%s%N)
 dev status --peer prov >/dev/null && ok "trusted status after the attacks ($((($(date +%s%N) - t0) / 1000000)) ms)" || ko "status after the attacks"
 kill -TERM "$DPID"

@@ -80,7 +80,7 @@ info "10,000 idle connections opened in $((t1 - t0)) ms; gateway RSS $G0 → $G1
   ko "idle connections: $(cat "$W/idle.out"); gateway fds $GF1"
 [ "$(sed -n 's/.*(keepalive \([0-9]*\) ok).*/\1/p' "$W/idle.out")" = 500 ] && ok "500 of them made a request through the tunnel first" ||
   ko "keep-alive requests: $(head -1 "$W/idle.out")"
-[ $((G1 - G0)) -le $((10000 * 16)) ] && ok "gateway memory for 10,000 idle connections within 16 KiB each (+$(((G1 - G0) / 1024)) MiB)" ||
+[ $((G1 - G0)) -le $((10000 * 16 * MEM_SCALE)) ] && ok "gateway memory for 10,000 idle connections within 16 KiB each (+$(((G1 - G0) / 1024)) MiB)" ||
   ko "gateway memory: $G0 → $G1 KiB"
 curl -sf --max-time 10 "http://$HOST/" | grep -q "Peer Compute" && ok "a new client is served while 10,000 are held" || ko "new client not served under 10,000 idle connections"
 touch "$W/stop-idle"
@@ -108,7 +108,7 @@ info "1,000 P2P connections in $((t1 - t0)) ms; provider RSS $P0 → $P1 KiB ($(
 grep -q "^connected 1000$" "$W/conns.out" && ok "1,000 trusted P2P connections accepted" || ko "p2p connections: $(cat "$W/conns.out")"
 t0=$(mono_ms)
 dev status --peer prov >/dev/null && ok "status answers with 1,000 connections open ($(($(mono_ms) - t0)) ms)" || ko "status with 1,000 connections"
-[ $((P1 - P0)) -le $((1000 * 64)) ] && ok "provider memory within 64 KiB per connection (+$(((P1 - P0) / 1024)) MiB)" || ko "provider memory $P0 → $P1 KiB"
+[ $((P1 - P0)) -le $((1000 * 64 * MEM_SCALE)) ] && ok "provider memory within 64 KiB per connection (+$(((P1 - P0) / 1024)) MiB)" || ko "provider memory $P0 → $P1 KiB"
 touch "$W/stop-conns"
 wait $C
 grep -q "^alive 1000$" "$W/conns.out" && ok "all 1,000 connections answer a ping after being held" || ko "ping: $(tail -1 "$W/conns.out")"
@@ -133,7 +133,7 @@ info "50 concurrent deployments: $okd succeeded in $((t1 - t0)) ms; provider RSS
 [ $okd = 50 ] && ok "50 concurrent deployments all running" || ko "$okd of 50 deployments succeeded: $(grep -h -i error "$W"/d*.out | sort | uniq -c | head -5)"
 n=$(dev status --peer prov -o json | python3 -c 'import json,sys; print(sum(1 for d in json.load(sys.stdin) if d["state"] == "running"))')
 [ "$n" = 51 ] && ok "status lists all 51 running deployments" || ko "status lists $n running"
-[ "$P1" -le $((P0 + 65536)) ] && ok "provider memory bounded (+$(((P1 - P0) / 1024)) MiB)" || ko "provider memory $P0 → $P1 KiB"
+[ "$P1" -le $((P0 + 65536 * MEM_SCALE)) ] && ok "provider memory bounded (+$(((P1 - P0) / 1024)) MiB)" || ko "provider memory $P0 → $P1 KiB"
 t0=$(mono_ms)
 STOPS=()
 for i in $(seq 1 50); do
