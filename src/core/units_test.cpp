@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/event_budget.hpp"
+
 namespace pc::units {
 namespace {
 
@@ -44,6 +46,18 @@ TEST(Units, Cpu) {
   EXPECT_FALSE(parseCpu("-1"));
   EXPECT_FALSE(parseCpu("1.5m"));
   EXPECT_FALSE(parseCpu("abc"));
+}
+
+TEST(EventBudget, AdmitsPerSecondAndCountsTheRest) {
+  EventBudget b(2);
+  const auto t0 = EventBudget::Clock::now();
+  EXPECT_EQ(b.admit(t0), 0u);
+  EXPECT_EQ(b.admit(t0), 0u);
+  EXPECT_FALSE(b.admit(t0));  // over budget: counted
+  EXPECT_FALSE(b.admit(t0 + std::chrono::milliseconds(900)));
+  // A new window: admitted again, with the count of what was left out.
+  EXPECT_EQ(b.admit(t0 + std::chrono::seconds(1)), 2u);
+  EXPECT_EQ(b.admit(t0 + std::chrono::seconds(1)), 0u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/event_budget.hpp"
 #include "net/error.hpp"
 #include "net/pipe.hpp"
 #include "net/tcp.hpp"
@@ -177,23 +178,13 @@ std::string errorResponse(int status, std::string_view reason, std::string_view 
 void securityEvent(const std::string& client, const std::string& what) {
   constexpr unsigned kMaxSecurityLinesPerSecond = 20;
   static std::mutex mutex;
-  static std::chrono::steady_clock::time_point window;
-  static unsigned inWindow = 0;
-  static std::uint64_t suppressed = 0;
+  static EventBudget budget(kMaxSecurityLinesPerSecond);
   const std::lock_guard lock(mutex);
-  const auto now = std::chrono::steady_clock::now();
-  if (now - window >= std::chrono::seconds(1)) {
-    window = now;
-    inWindow = 0;
-  }
-  if (++inWindow > kMaxSecurityLinesPerSecond) {
-    ++suppressed;
-    return;
-  }
-  if (suppressed > 0) {
+  const auto left = budget.admit();
+  if (!left) return;
+  if (*left > 0) {
     spdlog::warn("security: http {}: refused: {} ({} more refusals not logged)", client, what,
-                 suppressed);
-    suppressed = 0;
+                 *left);
   } else {
     spdlog::warn("security: http {}: refused: {}", client, what);
   }

@@ -98,20 +98,10 @@ bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
   // Every record is fsynced on the provider's only thread: without a cap, a flood of TCP
   // connects (or of throw-away identities) would stall the provider on the disk and grow the
   // audit log without bound. The count of what was left out is kept in the next record.
-  const auto now = std::chrono::steady_clock::now();
-  if (now - refusalWindow_ >= std::chrono::seconds(1)) {
-    refusalWindow_ = now;
-    refusalsInWindow_ = 0;
-  }
-  if (++refusalsInWindow_ > kMaxRefusalRecordsPerSecond) {
-    ++refusalsSuppressed_;
-    return false;
-  }
+  const auto left = refusalBudget_.admit();
+  if (!left) return false;
   std::vector<std::pair<std::string, std::string>> fields{{"remote", remote}, {"reason", reason}};
-  if (refusalsSuppressed_ > 0) {
-    fields.emplace_back("suppressed", std::to_string(refusalsSuppressed_));
-    refusalsSuppressed_ = 0;
-  }
+  if (*left > 0) fields.emplace_back("suppressed", std::to_string(*left));
   audit("connection_refused", peer ? peer->toBase58() : "", std::move(fields));
   return true;
 }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 
+#include "core/event_budget.hpp"
 #include "net/host.hpp"
 #include "protocol/checks.hpp"
 #include "protocol/ids.hpp"
@@ -52,9 +53,7 @@ class Service : public std::enable_shared_from_this<Service> {
 
  private:
   struct Request;
-  std::chrono::steady_clock::time_point refusalWindow_{};
-  unsigned refusalsInWindow_ = 0;
-  std::uint64_t refusalsSuppressed_ = 0;
+  EventBudget refusalBudget_{kMaxRefusalRecordsPerSecond};
   net::asio::awaitable<std::optional<protocol::Message>> readRequest(
       std::shared_ptr<net::yamux::Stream> s, std::shared_ptr<net::Connection> conn,
       protocol::MessageType expected);
