@@ -71,6 +71,12 @@ Result<void> Scheduler::save(Deployment d) {
     spdlog::error("{}: {}", d.id, r.error().message());
     return r;
   }
+  // A finished deployment's container address is no longer a dial target (and the map stays
+  // as small as the set of live deployments).
+  if (d.state == protocol::DeploymentState::kStopped ||
+      d.state == protocol::DeploymentState::kFailed) {
+    addresses_.erase(d.id);
+  }
   auto& slot = deployments_[d.id];
   slot = std::move(d);
   if (onChange_) onChange_(slot);
