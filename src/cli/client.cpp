@@ -11,17 +11,15 @@
 namespace pc::cli {
 
 int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
-                std::function<net::asio::awaitable<int>(Node&)> body) {
+                std::function<net::asio::awaitable<int>(Node&)> body,
+                const std::string& deadlineMessage) {
   net::asio::io_context io(1);
   auto node = openNode(g, io.get_executor());
   if (!node) return reportError(node.error());
   int rc = 1;
+  net::asio::steady_timer timer(io);
   net::asio::co_spawn(
-      io,
-      [&]() -> net::asio::awaitable<void> {
-        rc = co_await body(**node);
-        (*node)->host->close();
-      },
+      io, [&]() -> net::asio::awaitable<void> { rc = co_await body(**node); },
       [&](std::exception_ptr e) {
         if (e) {
           try {
@@ -33,19 +31,31 @@ int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
         }
         io.stop();
       });
-  net::asio::steady_timer timer(io);
   if (deadline.count() > 0) {
     timer.expires_after(deadline);
     timer.async_wait([&](boost::system::error_code ec) {
       if (!ec) {
-        std::cerr << "error: no complete answer within " << deadline.count() / 1000
-                  << " s; the provider may be overloaded or unreachable\n";
+        std::cerr << "error: "
+                  << (deadlineMessage.empty()
+                          ? "no complete answer within " + std::to_string(deadline.count() / 1000) +
+                                " s; the provider may be overloaded or "
+                                "unreachable"
+                          : deadlineMessage)
+                  << "\n";
         rc = 1;
         io.stop();
       }
     });
   }
   io.run();
+  // Orderly teardown: closing the host fails every pending read and write, and running those
+  // completions lets each connection's loops see the close and let go of their session. Leaving
+  // them queued would destroy the coroutine frames only with the io_context, after the node they
+  // point into, and could strand a session kept alive by its own waiters.
+  timer.cancel();
+  (*node)->host->close();
+  io.restart();
+  io.run_for(kTeardownDrain);
   return rc;
 }
 

@@ -11,8 +11,13 @@ namespace pc::cli {
 
 /// Opens the node, runs `body` on it, and returns its exit code. `deadline` bounds the whole
 /// command (a provider that stops answering cannot hang it); zero means none (logs --follow).
+/// `deadlineMessage` replaces the default error printed when the deadline passes.
 int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
-                std::function<net::asio::awaitable<int>(Node&)> body);
+                std::function<net::asio::awaitable<int>(Node&)> body,
+                const std::string& deadlineMessage = {});
+
+/// How long a finished command lets closed connections wind down before it exits.
+inline constexpr std::chrono::milliseconds kTeardownDrain{1000};
 
 /// A connection to `target` (a trusted peer's name or id, or a multiaddr), with errors that say
 /// what to do.

@@ -1,10 +1,10 @@
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
-#include "cli/node.hpp"
+#include "cli/client.hpp"
 
 namespace pc::cli {
 namespace {
@@ -17,24 +17,22 @@ struct PingArgs {
 };
 
 int runPing(const Globals& g, const PingArgs& a) {
-  net::asio::io_context io(1);
-  auto node = openNode(g, io.get_executor());
-  if (!node) return reportError(node.error());
-  auto& host = *(*node)->host;
-  int rc = 0;
-  net::asio::co_spawn(
-      io,
-      [&]() -> net::asio::awaitable<void> {
-        auto conn = co_await connectTarget(**node, a.target);
-        if (!conn) {
-          rc = reportError(conn.error().context("cannot connect to " + a.target));
-          co_return;
-        }
+  // Overall deadline: a peer that accepts TCP but never answers cannot hang the command.
+  const auto deadline = std::chrono::milliseconds(
+      static_cast<long>((a.timeout + a.interval * std::max(0, a.count - 1)) * 1000));
+  std::ostringstream late;
+  late << "no answer from " << a.target << " within " << a.timeout << " s";
+  return runWithNode(
+      g, deadline,
+      [&](Node& node) -> net::asio::awaitable<int> {
+        auto& host = *node.host;
+        auto conn = co_await connectTarget(node, a.target);
+        if (!conn) co_return reportError(conn.error().context("cannot connect to " + a.target));
         const auto& c = **conn;
         std::cout << "PING " << c.peer.toBase58() << " at " << c.remoteAddr.toString()
                   << " (security " << c.security << ", muxer " << c.muxer << ")" << std::endl;
         std::vector<double> rtts;
-        net::asio::steady_timer t(io);
+        net::asio::steady_timer t(co_await net::asio::this_coro::executor);
         for (int i = 1; i <= a.count; ++i) {
           auto rtt = co_await host.ping(*conn);
           if (!rtt) {
@@ -64,26 +62,9 @@ int runPing(const Globals& g, const PingArgs& a) {
                       rtts.size(), mn, rtts.empty() ? 0.0 : sum / static_cast<double>(rtts.size()),
                       mx);
         std::cout << line << std::endl;
-        if (rtts.size() != static_cast<std::size_t>(a.count)) rc = 1;
-        host.close();
+        co_return rtts.size() == static_cast<std::size_t>(a.count) ? 0 : 1;
       },
-      [&](std::exception_ptr e) {
-        if (e) rc = 1;
-        io.stop();
-      });
-  // Overall deadline: a peer that accepts TCP but never answers cannot hang the command.
-  net::asio::steady_timer deadline(
-      io, std::chrono::milliseconds(
-              static_cast<long>((a.timeout + a.interval * std::max(0, a.count - 1)) * 1000)));
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (!ec) {
-      std::cerr << "error: no answer from " << a.target << " within " << a.timeout << " s\n";
-      rc = 1;
-      io.stop();
-    }
-  });
-  io.run();
-  return rc;
+      late.str());
 }
 
 }  // namespace
