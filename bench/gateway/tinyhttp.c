@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,8 @@ static int serve(int ep, struct conn *c) {
 
 int main(int argc, char **argv) {
   int port = argc > 1 ? atoi(argv[1]) : 8080;
+  /* A client that closes mid-response must cost that connection only, not the server. */
+  signal(SIGPIPE, SIG_IGN);
   memset(big, 'x', BIG);
   int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   int one = 1;
