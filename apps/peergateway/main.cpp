@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   int httpPort = -1, httpsPort = -1, publicPort = -1;
   double rateIp = -1, burstIp = -1, rateHost = -1, burstHost = -1;
   std::size_t maxStreams = 0;
+  long long maxPerIp = -1;
   app.add_option("--data-dir", dataDir,
                  "State directory: identity, allowed_providers.json, gateway.toml "
                  "(default: $PEERCOMPUTE_HOME or ~/.peercompute)");
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
   app.add_option("--idle-timeout", idleTimeout, "Idle connection timeout (default 120s)");
   app.add_option("--max-streams-per-tunnel", maxStreams,
                  "Public connections at once per provider tunnel (default 1024)");
+  app.add_option("--max-connections-per-ip", maxPerIp,
+                 "Public connections at once from one client address, IPv6 per /64 (default "
+                 "1024; 0 = unlimited)")
+      ->check(CLI::Range(0LL, 1000000LL));
 
   auto* providers = app.add_subcommand("providers", "Manage the providers allowed to open tunnels");
   std::string provId, provName, provOut = "table";
@@ -139,6 +144,7 @@ int main(int argc, char** argv) {
   if (rateHost >= 0) cfg.ratePerHost = rateHost;
   if (burstHost >= 0) cfg.burstPerHost = burstHost;
   if (maxStreams > 0) cfg.maxStreamsPerTunnel = maxStreams;
+  if (maxPerIp >= 0) cfg.maxConnectionsPerIp = static_cast<std::size_t>(maxPerIp);
   for (auto [text, out] :
        {std::pair{&headerTimeout, &cfg.headerTimeout}, std::pair{&idleTimeout, &cfg.idleTimeout}}) {
     if (text->empty()) continue;

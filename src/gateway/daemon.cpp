@@ -173,6 +173,12 @@ Result<void> applyToml(std::string_view text, std::string_view source, GatewayCo
         return fail(Errc::kInvalidArgument, where + ": expected 1..65536");
       }
       cfg.maxStreamsPerTunnel = static_cast<std::size_t>(*v);
+    } else if (key == "max_connections_per_ip") {
+      auto v = n.value<std::int64_t>();
+      if (!v || *v < 0 || *v > 1000000) {
+        return fail(Errc::kInvalidArgument, where + ": expected 0 (unlimited)..1000000");
+      }
+      cfg.maxConnectionsPerIp = static_cast<std::size_t>(*v);
     } else {
       return fail(Errc::kInvalidArgument, where + ": unknown key");
     }
@@ -222,6 +228,7 @@ int runGateway(const GatewayConfig& config, const std::string& version) {
   front.headerTimeout = cfg.headerTimeout;
   front.idleTimeout = cfg.idleTimeout;
   front.maxStreamsPerTunnel = cfg.maxStreamsPerTunnel;
+  front.maxConnectionsPerIp = cfg.maxConnectionsPerIp;
   front.ratePerIp = cfg.ratePerIp;
   front.burstPerIp = cfg.burstPerIp;
   front.ratePerHost = cfg.ratePerHost;

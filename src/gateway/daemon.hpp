@@ -32,6 +32,7 @@ struct GatewayConfig {
   std::chrono::seconds headerTimeout{10};
   std::chrono::seconds idleTimeout{120};
   std::size_t maxStreamsPerTunnel = 1024;
+  std::size_t maxConnectionsPerIp = 1024;  ///< per client address (IPv6: per /64); 0 = unlimited
   /// Port shown in public URLs (0: the HTTP port; useful behind a port-forward).
   std::uint16_t publicPort = 0;
 
@@ -44,7 +45,7 @@ struct GatewayConfig {
 /// data_dir, tls, cert, key, acme_directory, acme_email, acme_ca, acme_challenge,
 /// acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
 /// rate_per_host, burst_per_host, header_timeout, idle_timeout, max_streams_per_tunnel,
-/// public_port). Unknown keys are errors.
+/// max_connections_per_ip, public_port). Unknown keys are errors.
 Result<void> applyTomlFile(const std::filesystem::path& path, GatewayConfig& cfg);
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg);
 

@@ -219,7 +219,96 @@ std::string htmlEscape(std::string_view s) {
   return out;
 }
 
+/// The block a client address is counted in for the per-address connection bound: the address
+/// itself for IPv4, its /64 for IPv6 (one host usually holds a whole /64, so counting single
+/// addresses would let it open 2^64 times the bound).
+std::string addressBlock(const asio::ip::address& a) {
+  if (a.is_v4()) return a.to_string();
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return v6.to_v4().to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+std::string addressBlock(const std::string& ip) {
+  boost::system::error_code ec;
+  const auto a = asio::ip::make_address(ip, ec);
+  return ec ? ip : addressBlock(a);
+}
+
 }  // namespace
+
+/// One open public connection counted against its address block; gives the slot back when the
+/// connection ends, however it ends.
+class HttpFront::IpSlot {
+ public:
+  IpSlot(std::shared_ptr<HttpFront> front, std::string block)
+      : front_(std::move(front)), block_(std::move(block)) {
+    ++front_->perIpConnections_[block_];
+  }
+  IpSlot(IpSlot&& o) noexcept = default;
+  IpSlot& operator=(IpSlot&&) = delete;
+  IpSlot(const IpSlot&) = delete;
+  IpSlot& operator=(const IpSlot&) = delete;
+  ~IpSlot() {
+    if (!front_) return;
+    auto it = front_->perIpConnections_.find(block_);
+    if (it != front_->perIpConnections_.end() && --it->second == 0) {
+      front_->perIpConnections_.erase(it);
+    }
+  }
+
+ private:
+  std::shared_ptr<HttpFront> front_;
+  std::string block_;
+};
+
+/// Registers a connection as idle on `tunnel` for as long as it waits for its next request.
+class HttpFront::IdleMark {
+ public:
+  IdleMark(HttpFront& front, const net::Connection* tunnel, std::function<void()> evict)
+      : front_(front), tunnel_(tunnel) {
+    if (tunnel_ == nullptr) return;  // holds no stream: nothing to give back
+    auto& l = front_.idleByTunnel_[tunnel_];
+    it_ = l.insert(l.end(), std::move(evict));
+    registered_ = true;
+  }
+  IdleMark(const IdleMark&) = delete;
+  IdleMark& operator=(const IdleMark&) = delete;
+  ~IdleMark() {
+    if (!registered_) return;
+    // The entry is ours to erase, evicted (emptied) or not: evictIdle never erases.
+    auto m = front_.idleByTunnel_.find(tunnel_);
+    m->second.erase(it_);
+    if (m->second.empty()) front_.idleByTunnel_.erase(m);
+  }
+
+ private:
+  HttpFront& front_;
+  const net::Connection* tunnel_;
+  std::list<std::function<void()>>::iterator it_;
+  bool registered_ = false;
+};
+
+bool HttpFront::evictIdle(const net::Connection* tunnel) {
+  auto m = idleByTunnel_.find(tunnel);
+  if (m == idleByTunnel_.end()) return false;
+  for (auto& evict : m->second) {
+    if (!evict) continue;
+    // Emptied rather than erased: the waiting connection's IdleMark erases its own entry.
+    auto f = std::move(evict);
+    evict = nullptr;
+    f();
+    return true;
+  }
+  return false;
+}
+
+std::size_t HttpFront::connectionsFrom(const std::string& clientIp) const {
+  const auto it = perIpConnections_.find(addressBlock(clientIp));
+  return it == perIpConnections_.end() ? 0 : it->second;
+}
 
 HttpFront::HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontOptions options)
     : host_(std::move(host)),
@@ -285,24 +374,49 @@ awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> accept
       continue;
     }
     boost::system::error_code ignored;
-    sock.set_option(net::tcp::no_delay(true), ignored);
     const auto ep = sock.remote_endpoint(ignored);
+    if (ignored) continue;  // already gone (reset before we got to it)
+    auto block = addressBlock(ep.address());
+    // One address cannot hold more than its share of connections: idle keep-alive clients each
+    // keep a tunnel stream, and enough of them from one host would leave a deployment answering
+    // 503 to everyone else.
+    if (options_.maxConnectionsPerIp > 0) {
+      const auto it = perIpConnections_.find(block);
+      if (it != perIpConnections_.end() && it->second >= options_.maxConnectionsPerIp) {
+        sock.close(ignored);
+        const std::string who = block;
+        securityEvent(who, "connection over the per-address limit of " +
+                               std::to_string(options_.maxConnectionsPerIp) +
+                               " (max_connections_per_ip)");
+        continue;
+      }
+    }
+    sock.set_option(net::tcp::no_delay(true), ignored);
     std::string ip = ep.address().to_string();
     if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
       ip = ep.address().to_v6().to_v4().to_string();
     }
     std::string addr = ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
                                             : ip + ":" + std::to_string(ep.port());
-    if (tls) {
-      asio::co_spawn(host_->executor(),
-                     serveTls(std::move(sock), tls, std::move(ip), std::move(addr)),
-                     asio::detached);
-      continue;
-    }
-    auto client = std::make_shared<net::TcpStream>(std::move(sock));
-    asio::co_spawn(host_->executor(), serve(client, std::move(ip), std::move(addr), "http"),
+    asio::co_spawn(host_->executor(),
+                   serveAccepted(std::move(sock), tls, std::move(ip), std::move(addr),
+                                 IpSlot(self, std::move(block))),
                    asio::detached);
   }
+}
+
+awaitable<void> HttpFront::serveAccepted(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
+                                         std::string clientIp, std::string clientAddr,
+                                         IpSlot slot) {
+  (void)slot;  // held until the connection ends
+  if (tls) {
+    co_await serveTls(std::move(socket), std::move(tls), std::move(clientIp),
+                      std::move(clientAddr));
+    co_return;
+  }
+  auto client = std::make_shared<net::TcpStream>(std::move(socket));
+  const std::string scheme = "http";  // named: no temporaries in a co_await expression
+  co_await serve(client, clientIp, clientAddr, scheme);
 }
 
 awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
@@ -358,6 +472,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
           ex, (first || !in.empty()) ? options_.headerTimeout : options_.idleTimeout,
           [cp] { cp->reset(); });
       bool armedForHeader = first || !in.empty();
+      bool headerStarted = !in.empty();
       while (!parser->is_header_done()) {
         if (!in.empty()) {
           if (!armedForHeader) {
@@ -400,15 +515,31 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
           }
         }
         if (in.empty()) {
-          // Between requests: hold no buffers while the client is idle.
+          // Between requests: hold no buffers while the client is idle, and let a request that
+          // needs this connection's proxy stream more than we do take it.
           clientScratch->release();
           upScratch.release();
           in.shrink_to_fit();
           upIn.shrink_to_fit();
+          IdleMark idle(*this, headerStarted ? nullptr : upConn.get(), [&release, cp] {
+            release();
+            cp->reset();
+          });
           if (auto r = co_await client->waitReadable(); !r) co_return;
         }
         auto n = co_await readMore(*client, in, *clientScratch);
-        if (!n || *n == 0) co_return;  // closed (or cut by the timeout)
+        if (!n || *n == 0) {
+          // Closed, or cut by the timeout. Cut with part of a header sent is what a slowloris
+          // client looks like: the operator hears of it (a silent preconnect is not logged).
+          if (dog->fired() && armedForHeader && headerStarted) {
+            const std::string what = "request header not complete within " +
+                                     std::to_string(options_.headerTimeout.count()) +
+                                     " ms (slow client cut)";
+            securityEvent(clientAddr, what);
+          }
+          co_return;
+        }
+        headerStarted = true;
       }
     }
     first = false;
@@ -534,7 +665,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
     if (!up || upDep != dep || up->session().isClosed()) {
       release();
       auto& inUse = routes_.streamsPerTunnel()[route->conn.get()];
-      if (inUse >= options_.maxStreamsPerTunnel) {
+      if (inUse >= options_.maxStreamsPerTunnel && !evictIdle(route->conn.get())) {
         {
           const std::string errMsg =
               errorResponse(503, "Service Unavailable",

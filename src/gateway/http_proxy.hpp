@@ -6,12 +6,16 @@
 /// WebSocket and other upgrades become a raw two-way pipe after the 101, X-Forwarded-For/-Proto/
 /// -Host are set by the gateway (client-sent values are replaced: the gateway is the edge),
 /// hop-by-hop headers are removed. Unknown host → 404, provider unreachable → 502, over a rate
-/// limit → 429 with Retry-After, a tunnel at its stream limit → 503. A client that does not
+/// limit → 429 with Retry-After, a tunnel at its stream limit with no idle keep-alive connection
+/// to close → 503. A client that does not
 /// finish its request header within the header timeout (slowloris) is cut off.
 #include <functional>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "gateway/rate_limit.hpp"
 #include "gateway/routes.hpp"
@@ -29,6 +33,10 @@ struct FrontOptions {
   std::size_t maxHeaderBytes = 16 * 1024;
   std::size_t maxStreamsPerTunnel = 1024;
   std::size_t maxConnections = 16384;  ///< public connections at once (file descriptors)
+  /// Public connections at once from one client address (an IPv6 client counts per /64, the
+  /// block one host usually holds); 0 = unlimited. Keeps one host from taking every descriptor
+  /// of `maxConnections`.
+  std::size_t maxConnectionsPerIp = 1024;
   double ratePerIp = 0;                ///< requests/s per client IP; 0 = unlimited
   double burstPerIp = 0;
   double ratePerHost = 0;  ///< requests/s per deployment; 0 = unlimited
@@ -51,14 +59,23 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
                                    std::string clientAddr, std::string scheme);
   void close();
   [[nodiscard]] std::size_t connections() const { return connections_; }
+  /// Open public connections from the address block `clientIp` belongs to (see
+  /// FrontOptions::maxConnectionsPerIp).
+  [[nodiscard]] std::size_t connectionsFrom(const std::string& clientIp) const;
   [[nodiscard]] const FrontOptions& options() const { return options_; }
 
  private:
   struct Exchange;
+  class IpSlot;
+  class IdleMark;
   net::asio::awaitable<void> acceptLoop(std::shared_ptr<net::tcp::acceptor> acceptor,
                                         std::shared_ptr<TlsContext> tls);
   net::asio::awaitable<void> serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
                                       std::string clientIp, std::string clientAddr);
+  /// Serves an accepted connection (TLS when `tls`) while holding its address's slot.
+  net::asio::awaitable<void> serveAccepted(net::tcp::socket socket,
+                                           std::shared_ptr<TlsContext> tls, std::string clientIp,
+                                           std::string clientAddr, IpSlot slot);
   std::shared_ptr<net::Host> host_;
   RouteTable& routes_;
   FrontOptions options_;
@@ -66,6 +83,13 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   RateLimiter perHost_;
   std::vector<std::shared_ptr<net::tcp::acceptor>> acceptors_;
   std::size_t connections_ = 0;
+  std::unordered_map<std::string, std::size_t> perIpConnections_;  ///< by address block
+  /// Keep-alive connections idle between requests while holding a proxy stream, oldest first,
+  /// per tunnel; each entry gives its stream back and closes the client. A request that finds
+  /// its tunnel at the stream bound closes the oldest of these rather than answering 503 (an
+  /// idle keep-alive connection may be closed at any time; clients reconnect).
+  std::map<const net::Connection*, std::list<std::function<void()>>> idleByTunnel_;
+  bool evictIdle(const net::Connection* tunnel);
   bool closed_ = false;
 };
 

@@ -9,11 +9,13 @@
     http_hostile.py ws-noread <port> <host> <path> <count> <seconds>
         count clients upgrade to WebSocket and never read after the 101; prints
         "upgraded K of N" at once, holds them for <seconds>, prints "done"
-    http_hostile.py idle <port> <host> <path> <count> <keepalive> <stop-file>
+    http_hostile.py idle <port> <host> <path> <count> <keepalive> <stop-file> [sources]
         count connections, the first <keepalive> of which make one request and then stay idle
         (keep-alive); the rest connect and send nothing. Prints "held N (keepalive K ok)", holds
         until stop-file exists, then prints "still-open S; reused R of K" (the keep-alive ones
-        make a second request on the same connection)
+        make a second request on the same connection). With sources > 1 the connections come
+        from that many loopback addresses, 127.0.1.1 onwards, in turn (many clients, as the
+        gateway's per-address connection limit sees them)
 """
 import os
 import selectors
@@ -22,8 +24,9 @@ import sys
 import time
 
 
-def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+def connect(port, source=None):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                 source_address=(source, 0) if source else None)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
@@ -153,7 +156,7 @@ def ws_noread(port, host, path, count, seconds):
     print("done", flush=True)
 
 
-def idle(port, host, path, count, keepalive, stop):
+def idle(port, host, path, count, keepalive, stop, sources=1):
     socks, good = [], 0
     req = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode()
 
@@ -180,7 +183,8 @@ def idle(port, host, path, count, keepalive, stop):
 
     for i in range(count):
         try:
-            s = connect(port)
+            src = None if sources <= 1 else "127.0.%d.%d" % (1 + (i % sources) // 250, 1 + (i % sources) % 250)
+            s = connect(port, src)
         except OSError as e:
             print("connect %d failed: %s" % (i, e), flush=True)
             break
@@ -222,6 +226,7 @@ if __name__ == "__main__":
     elif cmd == "ws-noread":
         ws_noread(int(args[0]), args[1], args[2], int(args[3]), float(args[4]))
     elif cmd == "idle":
-        idle(int(args[0]), args[1], args[2], int(args[3]), int(args[4]), args[5])
+        idle(int(args[0]), args[1], args[2], int(args[3]), int(args[4]), args[5],
+             int(args[6]) if len(args) > 6 else 1)
     else:
         sys.exit("unknown command " + cmd)

@@ -2,7 +2,8 @@
 # Hostile public clients against the gateway, with a real provider and dockerd behind it: request
 # smuggling shapes (Content-Length with Transfer-Encoding, Transfer-Encoding variants, duplicate
 # and malformed Content-Length, bad chunk sizes), oversized headers and request lines, slowloris,
-# and WebSocket clients that never read while the container streams at them. Each must get a
+# WebSocket clients that never read while the container streams at them, and one address holding
+# more idle connections than max_connections_per_ip allows. Each must get a
 # clear error (or be cut), nothing may reach the container as a second, smuggled request, and the
 # gateway's memory and descriptors stay bounded (measured; generous bounds, no timing asserted).
 #
@@ -48,7 +49,7 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 "$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
 rotate_log "$W/gw.log"
 "$GATEWAY" --data-dir "$W/gw" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 --rate-per-ip 0 \
-  --header-timeout 2s >"$W/gw.log" 2>&1 &
+  --header-timeout 2s --max-connections-per-ip 256 --max-streams-per-tunnel 64 >"$W/gw.log" 2>&1 &
 GPID=$!
 PIDS+=($GPID)
 wait_for "$W/gw.log" "HTTP listening" || { ko "gateway: $(cat "$W/gw.log")"; finish; }
@@ -104,6 +105,7 @@ wait $S
 read -r _ cut _ of _ _ last _ < <(tr -d , <"$W/slow.out")
 [ "${cut:-0}" = "${of:-x}" ] && ok "slowloris: all $of trickling clients cut at the 2 s header timeout (last after $last ms; gateway held $FDS fds meanwhile)" ||
   ko "slowloris: $(cat "$W/slow.out")"
+grep -q "slow client cut" "$W/gw.log" && ok "slowloris cuts are logged as security events" || ko "no slowloris line in the gateway log"
 until_true 50 test "$(fd_count "$GPID")" -le $((FD0 + 2))
 FD1=$(fd_count "$GPID")
 [ "$FD1" -le $((FD0 + 2)) ] && ok "gateway descriptors back to baseline ($FD0 → $FDS → $FD1)" || ko "gateway fds $FD0 → $FD1"
@@ -129,5 +131,41 @@ info "gateway RSS with 10 non-reading WebSocket clients: $RSS0 → $RSS_A → $R
 [ "$PRSS" -le $((PRSS0 + 49152 * MEM_SCALE)) ] && ok "provider memory bounded too (+$(((PRSS - PRSS0) / 1024)) MiB)" || ko "provider memory grew $PRSS0 → $PRSS KiB"
 curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && ok "gateway still serves after the attacks" || ko "gateway unusable after the attacks"
 info "gateway after all attacks: RSS $(rss_kb "$GPID") KiB, $(fd_count "$GPID") fds, CPU $(cpu_s "$GPID") s"
+# -- more keep-alive clients than the tunnel has streams ---------------------------------------------
+# Each keep-alive connection holds a proxy stream while idle. With 64 streams per tunnel, the 65th
+# client's request closes the oldest idle connection instead of getting a 503.
+python3 "$HERE/http_hostile.py" idle "$PORT" "$HOST" / 100 100 "$W/stop-evict" 10 >"$W/evict.out" 2>&1 &
+S=$!
+wait_for "$W/evict.out" "^held" 300
+curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" &&
+  ok "a new client is served while 100 keep-alive clients sit on a 64-stream tunnel" ||
+  ko "new client not served with the tunnel's streams held by idle clients"
+touch "$W/stop-evict"
+wait $S
+grep -q "^held 100 (keepalive 100 ok)" "$W/evict.out" &&
+  ok "100 keep-alive clients each got their answer through a 64-stream tunnel (oldest idle ones closed to make room)" ||
+  ko "keep-alive clients over the stream bound: $(cat "$W/evict.out")"
+
+# -- one address holding many idle connections -------------------------------------------------------
+# One address may hold at most max_connections_per_ip connections (256 here), so one host cannot
+# take every descriptor of the gateway.
+python3 "$HERE/http_hostile.py" idle "$PORT" "$HOST" / 300 50 "$W/stop-perip" >"$W/perip.out" 2>&1 &
+S=$!
+wait_for "$W/perip.out" "^held" 300
+sleep 1
+curl -sf --max-time 5 --interface 127.0.0.2 "http://$HOST/" | grep -q "Peer Compute" &&
+  ok "another address is served while one holds 300 connections" || ko "another address not served"
+curl -s --max-time 5 "http://$HOST/" >"$W/perip-curl.out" 2>&1
+rc=$?
+[ "$rc" != 0 ] && ok "the address holding 256 connections gets no 257th (curl exit $rc)" ||
+  ko "a 257th connection from one address was served"
+touch "$W/stop-perip"
+wait $S
+grep -q "still-open 256; reused 50 of 50" "$W/perip.out" &&
+  ok "exactly 256 of 300 connections from one address stayed open; its 50 keep-alive ones reused" ||
+  ko "per-address limit: $(tail -1 "$W/perip.out")"
+grep -q "max_connections_per_ip" "$W/gw.log" && ok "refusals over the per-address limit are logged" ||
+  ko "no per-address refusal in the gateway log"
+
 for d in $DEP $WSDEP; do dev stop "$d" --force >/dev/null 2>&1; done
 finish

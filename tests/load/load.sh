@@ -62,7 +62,7 @@ GF0=$(fd_count "$GPID")
 GC0=$(cpu_s "$GPID")
 P0=$(rss_kb "$DPID")
 t0=$(mono_ms)
-python3 "$HERE/../hostile/http_hostile.py" idle "$PORT" "$HOST" / 10000 500 "$W/stop-idle" >"$W/idle.out" 2>&1 &
+python3 "$HERE/../hostile/http_hostile.py" idle "$PORT" "$HOST" / 10000 500 "$W/stop-idle" 100 >"$W/idle.out" 2>&1 &
 I=$!
 PIDS+=($I)
 wait_for "$W/idle.out" "^held" 1200
