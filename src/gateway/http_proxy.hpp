@@ -37,7 +37,7 @@ struct FrontOptions {
   /// block one host usually holds); 0 = unlimited. Keeps one host from taking every descriptor
   /// of `maxConnections`.
   std::size_t maxConnectionsPerIp = 1024;
-  double ratePerIp = 0;                ///< requests/s per client IP; 0 = unlimited
+  double ratePerIp = 0;  ///< requests/s per client IP; 0 = unlimited
   double burstPerIp = 0;
   double ratePerHost = 0;  ///< requests/s per deployment; 0 = unlimited
   double burstPerHost = 0;
@@ -73,9 +73,9 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   net::asio::awaitable<void> serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
                                       std::string clientIp, std::string clientAddr);
   /// Serves an accepted connection (TLS when `tls`) while holding its address's slot.
-  net::asio::awaitable<void> serveAccepted(net::tcp::socket socket,
-                                           std::shared_ptr<TlsContext> tls, std::string clientIp,
-                                           std::string clientAddr, IpSlot slot);
+  net::asio::awaitable<void> serveAccepted(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
+                                           std::string clientIp, std::string clientAddr,
+                                           IpSlot slot);
   std::shared_ptr<net::Host> host_;
   RouteTable& routes_;
   FrontOptions options_;
