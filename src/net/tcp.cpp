@@ -55,6 +55,9 @@ std::vector<Multiaddr> expandWildcard(const tcp::endpoint& bound) {
 TcpStream::TcpStream(tcp::socket socket) : socket_(std::move(socket)) {
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  // Non-blocking once, here: tryReadSome must never block, and setting it per call cost an
+  // ioctl on every read. Asio's async operations work the same in this mode.
+  socket_.non_blocking(true, ec);
   if (auto ep = socket_.local_endpoint(ec); !ec) local_ = toMultiaddr(ep);
   if (auto ep = socket_.remote_endpoint(ec); !ec) remote_ = toMultiaddr(ep);
 }
@@ -68,7 +71,6 @@ Task<std::size_t> TcpStream::readSome(std::span<std::uint8_t> buf) {
 
 Result<std::size_t> TcpStream::tryReadSome(std::span<std::uint8_t> buf) {
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
   const auto n = socket_.read_some(asio::buffer(buf.data(), buf.size()), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) return std::size_t{0};
   if (ec == asio::error::eof) return fail(Errc::kClosed, "connection closed");
