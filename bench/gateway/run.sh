@@ -6,6 +6,8 @@
 #   nginx + ssh -R   wrk → nginx reverse proxy → an `ssh -R` reverse tunnel → container (its
 #                    own address, like the provider)
 #                    (what a user would otherwise build)
+#   nginx-only       wrk → nginx reverse proxy → container: one proxy process, no tunnel, no
+#                    encryption — the ceiling any proxy in the path can reach on this machine
 # Measures requests/s (wrk, 64 connections), 1 MiB bodies (MB/s), latency at a constant
 # 1000 requests/s (p50/p90/p99, from the scheduled send time), memory of gateway + provider per
 # idle proxied connection (1000 connections), and the time until a route is back after a
@@ -81,6 +83,7 @@ DIRECT_PORT=$(docker port "$(docker ps -q --filter "label=peercompute.deployment
 SSH_PORT=22022
 RPORT=19090
 NGX_PORT=18088
+NGX_DIRECT_PORT=18089
 ssh-keygen -q -t ed25519 -N '' -f "$W/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$W/userkey"
 mkdir -p /run/sshd
@@ -108,10 +111,22 @@ events { worker_connections 4096; }
 http {
   access_log off;
   upstream tunnel { server 127.0.0.1:$RPORT; keepalive 128; }
+  upstream container { server $CIP:8080; keepalive 128; }
   server {
     listen 127.0.0.1:$NGX_PORT;
     location / {
       proxy_pass http://tunnel;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$remote_addr;
+      proxy_buffering off;
+    }
+  }
+  # The ceiling reference: the same proxy with no tunnel at all (one process, no encryption).
+  server {
+    listen 127.0.0.1:$NGX_DIRECT_PORT;
+    location / {
+      proxy_pass http://container;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$remote_addr;
@@ -124,8 +139,9 @@ nginx -c "$W/nginx.conf"
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$NGX_PORT/" >/dev/null 2>&1 && break; sleep 0.1; done
 
 declare -A URL=([direct]="http://127.0.0.1:$DIRECT_PORT" [direct-ip]="http://$CIP:8080"
-  [peergateway]="http://127.0.0.1:$GW_PORT" [nginx+ssh]="http://127.0.0.1:$NGX_PORT")
-CASES="direct direct-ip peergateway nginx+ssh"
+  [peergateway]="http://127.0.0.1:$GW_PORT" [nginx+ssh]="http://127.0.0.1:$NGX_PORT"
+  [nginx-only]="http://127.0.0.1:$NGX_DIRECT_PORT")
+CASES="direct direct-ip peergateway nginx+ssh nginx-only"
 for k in $CASES; do
   curl -sf -H "Host: $HOSTHDR" "${URL[$k]}/" | grep -q hello || { echo "$k does not answer"; exit 1; }
 done
@@ -143,11 +159,11 @@ for k in $CASES; do
   printf "%-12s %10s req/s   p50 %8s  p99 %8s\n" "$k" "${RPS[$k]}" \
     "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
 done
-python3 - "${RPS[direct]}" "${RPS[direct-ip]}" "${RPS[peergateway]}" "${RPS[nginx+ssh]}" <<'PY'
+python3 - "${RPS[direct]}" "${RPS[direct-ip]}" "${RPS[peergateway]}" "${RPS[nginx+ssh]}" "${RPS[nginx-only]}" <<'PY'
 import sys
-d, di, g, n = map(float, sys.argv[1:])
+d, di, g, n, no = map(float, sys.argv[1:])
 print(f"peergateway / nginx+ssh = {g/n:.2f}x   peergateway / direct = {100*g/d:.0f}%"
-      f"   (/ direct to the container address = {100*g/di:.0f}%)")
+      f"   (/ direct to the container address = {100*g/di:.0f}%; / nginx-only = {100*g/no:.0f}%)")
 PY
 
 echo
