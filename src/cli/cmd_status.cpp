@@ -87,6 +87,7 @@ int runStatus(const Globals& g, const StatusArgs& a) {
         if (st.cpuUsageMillicores) o["cpu_usage_millicores"] = *st.cpuUsageMillicores;
         if (st.memoryBytes) o["memory_bytes"] = *st.memoryBytes;
         if (st.exitCode) o["exit_code"] = *st.exitCode;
+        if (st.error) o["error"] = *st.error;
         arr.push_back(std::move(o));
       }
       std::cout << boost::json::serialize(arr) << std::endl;
@@ -106,6 +107,9 @@ int runStatus(const Globals& g, const StatusArgs& a) {
                   st.startedAtMs ? ago(*st.startedAtMs) : "-", st.url.value_or("-")});
       }
       t.print(std::cout);
+      for (const auto& [peerId, st] : rows) {
+        if (st.error) std::cout << st.deploymentId << ": " << *st.error << "\n";
+      }
     } else if (rc == 0) {
       std::cout << "no deployments" << std::endl;
     }

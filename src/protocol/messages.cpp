@@ -505,9 +505,10 @@ Result<StatusRequest> readStatus(const json::object& o, bool sig) {
 
 Result<DeploymentStatus> readStatusEntry(const json::object& o, std::string context) {
   Fields f(o, std::move(context));
-  PC_PROTO_CHECK(onlyFields(o, f, false,
-                            {"deployment_id", "image", "state", "started_at", "url",
-                             "cpu_usage_millicores", "memory_bytes", "memory_limit", "exit_code"}));
+  PC_PROTO_CHECK(
+      onlyFields(o, f, false,
+                 {"deployment_id", "image", "state", "started_at", "url", "cpu_usage_millicores",
+                  "memory_bytes", "memory_limit", "exit_code", "error"}));
   DeploymentStatus m;
   PC_PROTO_ASSIGN(m.deploymentId, f.deploymentId("deployment_id"));
   PC_PROTO_ASSIGN(m.image, f.str("image", kMaxImageRefLength));
@@ -520,6 +521,7 @@ Result<DeploymentStatus> readStatusEntry(const json::object& o, std::string cont
   PC_PROTO_ASSIGN(m.memoryLimit, f.integer("memory_limit", 0, detail::kMaxSafeInteger));
   PC_PROTO_ASSIGN(m.exitCode,
                   f.optInteger("exit_code", -(std::int64_t{1} << 31), (std::int64_t{1} << 31) - 1));
+  PC_PROTO_ASSIGN(m.error, f.optStr("error", kMaxStatusErrorLength));
   return m;
 }
 
@@ -792,6 +794,7 @@ json::object toObject(const Message& m, bool withSignature) {
                      putOpt(e, "memory_bytes", d.memoryBytes);
                      e["memory_limit"] = d.memoryLimit;
                      putOpt(e, "exit_code", d.exitCode);
+                     putOpt(e, "error", d.error);
                      arr.emplace_back(std::move(e));
                    }
                    o["deployments"] = std::move(arr);
@@ -974,6 +977,19 @@ std::string sanitizeUtf8(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string truncateUtf8(std::string_view s, std::size_t maxBytes) {
+  std::string clean = sanitizeUtf8(s);
+  if (clean.size() <= maxBytes) return clean;
+  constexpr std::string_view kEllipsis = "\xe2\x80\xa6";
+  if (maxBytes < kEllipsis.size()) return {};
+  std::size_t cut = maxBytes - kEllipsis.size();
+  // Back off to the start of a character: never leave half a sequence.
+  while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;
+  clean.resize(cut);
+  clean += kEllipsis;
+  return clean;
 }
 
 }  // namespace pc::protocol

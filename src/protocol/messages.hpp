@@ -45,6 +45,9 @@ inline constexpr std::size_t kMaxErrorCodeLength = 64;
 inline constexpr std::size_t kMaxLogLineBytes = 256 * 1024;
 inline constexpr std::int64_t kMaxLogTail = 100'000;
 inline constexpr std::size_t kMaxStatusEntries = 1024;
+/// A failure reason in a status entry: short, so that a full StatusResponse (kMaxStatusEntries
+/// entries) stays within the default frame size.
+inline constexpr std::size_t kMaxStatusErrorLength = 256;
 static_assert(kMaxEnvVars * 2 <= kMaxEnvTotalBytes, "every env entry needs at least 2 bytes");
 static_assert(kMaxLogLineBytes * 2 < kDefaultMaxFrameBody, "an escaped log line fits a frame");
 static_assert((kMaxEnvTotalBytes + kMaxCommandBytes) * 6 + kMaxImageRefLength * 6 <
@@ -152,7 +155,8 @@ struct StatusRequest {
 /// One StatusResponse entry: `deployment_id`, `image`, `state`, optional `started_at` (unix
 /// ms), optional `url`, optional `cpu_usage_millicores` (current use, 1000 = one core busy;
 /// absent when not running), optional `memory_bytes` (current use), `memory_limit` (bytes),
-/// optional `exit_code` (−2^31..2^31−1, for stopped/failed containers).
+/// optional `exit_code` (−2^31..2^31−1, for stopped/failed containers), optional `error` (why
+/// it failed, ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
 struct DeploymentStatus {
   std::string deploymentId;
   std::string image;
@@ -163,6 +167,7 @@ struct DeploymentStatus {
   std::optional<std::int64_t> memoryBytes;
   std::int64_t memoryLimit = 0;
   std::optional<std::int64_t> exitCode;
+  std::optional<std::string> error;
   friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;
 };
 
@@ -304,5 +309,7 @@ std::string newDeploymentSalt();
 bool isDeploymentId(std::string_view s);
 /// `s` with every invalid UTF-8 sequence replaced by U+FFFD (log lines from containers).
 std::string sanitizeUtf8(std::string_view s);
+/// `s` as valid UTF-8 of at most `maxBytes` bytes, cut at a character boundary ("…" marks a cut).
+std::string truncateUtf8(std::string_view s, std::size_t maxBytes);
 
 }  // namespace pc::protocol

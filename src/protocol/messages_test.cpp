@@ -109,6 +109,26 @@ TEST(Messages, DeploymentIdsAreBoundToTheirProvider) {
   EXPECT_FALSE(deploymentIdFor(a, salt.substr(2)));
 }
 
+TEST(Messages, TruncateUtf8CutsAtACharacterBoundary) {
+  EXPECT_EQ(truncateUtf8("short", 256), "short");
+  const std::string longText(100, 'x');
+  const std::string mixed = "ab" + std::string("\xe2\x82\xac") + "cd";  // "ab€cd", 7 bytes
+  EXPECT_EQ(truncateUtf8(mixed, 7), mixed);
+  // 6 bytes: room for 3 before the 3-byte ellipsis; "ab" + half a euro sign is not allowed.
+  EXPECT_EQ(truncateUtf8(mixed, 6), "ab\xe2\x80\xa6");
+  EXPECT_LE(truncateUtf8(longText, 10).size(), 10u);
+  EXPECT_EQ(truncateUtf8("bad \xff byte", 256), "bad \xef\xbf\xbd byte");  // sanitised as well
+  // A status entry refuses a longer error than the limit.
+  StatusResponse r;
+  DeploymentStatus e;
+  e.deploymentId = "dep-abcdefghijklmnop";
+  e.image = "nginx:1";
+  e.state = DeploymentState::kFailed;
+  e.error = std::string(kMaxStatusErrorLength + 1, 'e');
+  r.deployments.push_back(e);
+  EXPECT_FALSE(fromJson(MessageType::kStatusResponse, toJson(r)).has_value());
+}
+
 TEST(Messages, EveryTypeRoundTrips) {
   const std::string dep = "dep-abcdefghijklmnop";
   StatusRequest all{header(), std::nullopt};
@@ -121,10 +141,18 @@ TEST(Messages, EveryTypeRoundTrips) {
                       250,
                       1 << 20,
                       64 << 20,
+                      std::nullopt,
                       std::nullopt};
-  DeploymentStatus failed{dep,          "nginx:1",    DeploymentState::kFailed,
-                          std::nullopt, std::nullopt, std::nullopt,
-                          std::nullopt, 64 << 20,     137};
+  DeploymentStatus failed{dep,
+                          "nginx:1",
+                          DeploymentState::kFailed,
+                          std::nullopt,
+                          std::nullopt,
+                          std::nullopt,
+                          std::nullopt,
+                          64 << 20,
+                          137,
+                          "the container was killed: out of memory (limit 64 MiB)"};
   const std::vector<Message> all_msgs = {
       deployRequest(),
       DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000},
@@ -342,6 +370,10 @@ RC_GTEST_PROP(MessagesProp, StatusAndLogsRoundTrip, ()) {
     if (*rc::gen::arbitrary<bool>())
       e.cpuUsageMillicores = *rc::gen::inRange<std::int64_t>(0, 64000);
     if (*rc::gen::arbitrary<bool>()) e.exitCode = *rc::gen::arbitrary<std::int32_t>();
+    if (*rc::gen::arbitrary<bool>()) {
+      e.error =
+          truncateUtf8("failed: " + *rc::gen::arbitrary<std::string>(), kMaxStatusErrorLength);
+    }
     e.memoryLimit = *rc::gen::inRange<std::int64_t>(0, 1LL << 40);
     s.deployments.push_back(e);
   }

@@ -293,6 +293,8 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     st.url = d.url;
     st.memoryLimit = static_cast<std::int64_t>(d.memoryBytes);
     st.exitCode = d.exitCode;
+    if (!d.error.empty())
+      st.error = protocol::truncateUtf8(d.error, protocol::kMaxStatusErrorLength);
     if (auto it = stats.find(d.id); it != stats.end()) {
       st.cpuUsageMillicores = static_cast<std::int64_t>(it->second.cpuPercent * 10.0 + 0.5);
       st.memoryBytes = static_cast<std::int64_t>(it->second.memoryBytes);

@@ -499,6 +499,10 @@ TEST_F(ProviderTest, RestartReadoptsReconcilesAndLeavesNoOrphan) {
   EXPECT_EQ(byId.at(running).state, DeploymentState::kRunning);
   EXPECT_EQ(byId.at(dies).state, DeploymentState::kFailed);
   EXPECT_EQ(byId.at(dies).exitCode, 42);
+  // Status says why it failed, not only that it did.
+  ASSERT_TRUE(byId.at(dies).error.has_value());
+  EXPECT_NE(byId.at(dies).error->find("42"), std::string::npos) << *byId.at(dies).error;
+  EXPECT_FALSE(byId.at(running).error.has_value());
   EXPECT_EQ(rt.byDeployment(half.id), nullptr) << "the interrupted deploy's container is removed";
   auto rec = sched->find(half.requester, half.id);
   ASSERT_TRUE(rec);

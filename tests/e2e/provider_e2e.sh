@@ -151,10 +151,19 @@ curl -s --max-time 2 "$URL" >/dev/null && ko "stopped deployment still answers" 
 out=$(as alice status "$DEP" 2>&1)
 grep -q "stopped" <<<"$out" && ok "status says stopped" || ko "status after stop: $out"
 
+# -- a program that exits on its own: status says failed, with the exit code and why -----------
+as carol deploy "$IMAGE" --peer prov -- sh -c 'echo bye; exit 3' >"$W/deploy-carol.out" 2>&1
+CDEP=$(grep -o 'dep-[a-z2-7]\{16\}' "$W/deploy-carol.out" | head -1)
+for _ in $(seq 1 50); do as carol status "$CDEP" >"$W/status-carol.out" 2>&1; grep -q failed "$W/status-carol.out" && break; sleep 0.1; done
+grep -q "$CDEP.*failed (exit 3)" "$W/status-carol.out" && grep -q "^$CDEP: .*code 3" "$W/status-carol.out" &&
+  ok "status of a program that exited: failed (exit 3), with the reason" || ko "failed status: $(cat "$W/status-carol.out")"
+as carol status "$CDEP" -o json | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; assert d["state"]=="failed" and d["exit_code"]==3 and "3" in d["error"]' &&
+  ok "status -o json carries exit_code and error" || ko "failed status json"
+
 # Clean up the rest through the product itself.
-for f in deploy2 deploy-bob; do
+for f in deploy2 deploy-bob deploy-carol; do
   id=$(grep -o 'dep-[a-z2-7]\{16\}' "$W/$f.out" | head -1)
-  who=alice; [ $f = deploy-bob ] && who=bob
+  who=alice; [ $f = deploy-bob ] && who=bob; [ $f = deploy-carol ] && who=carol
   [ -n "$id" ] && as $who stop "$id" --force >/dev/null 2>&1
 done
 kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
