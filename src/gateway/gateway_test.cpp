@@ -537,6 +537,10 @@ TEST_F(GatewayTest, SmugglingAndOversizedHeadersAreRefused) {
             "400");
   EXPECT_EQ(rawStatus("POST /sha256 HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\n"),
             "501");
+  // A malformed chunk size is the client's fault: 400, not a 502 blaming the deployment.
+  EXPECT_EQ(rawStatus("POST /sha256 HTTP/1.1\r\n" + host +
+                      "Transfer-Encoding: chunked\r\n\r\nzz\r\nx\r\n0\r\n\r\n"),
+            "400");
   EXPECT_EQ(
       rawStatus("GET / HTTP/1.1\r\n" + host + "X-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
       "431");

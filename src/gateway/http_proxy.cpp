@@ -721,6 +721,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       net::Signal done;
       bool finished = false;
       bool ok = true;
+      std::string badBody;  ///< set when the client's body was malformed (a 400, not a 502)
     };
     auto pump = std::make_shared<Pump>(ex);
     if (parser->is_done()) {
@@ -737,6 +738,9 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
                                         *clientScratch);
             if (!r) {
               pump->ok = false;
+              if (r.error() == net::make_error_code(net::Errc::kProtocolError)) {
+                pump->badBody = r.error().message();
+              }
               upStream->reset();
             }
             pump->finished = true;
@@ -775,6 +779,14 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
         }
         auto n = co_await readMore(*up, upIn, upScratch);
         if (!n || *n == 0) {
+          if (!gotAny && !pump->badBody.empty()) {
+            // The client's fault, not the deployment's: its body could not be parsed.
+            const std::string errMsg =
+                errorResponse(400, "Bad Request", "Malformed request body: " + pump->badBody);
+            securityEvent(clientAddr, "malformed request body: " + pump->badBody);
+            co_await sendAndClose(*client, errMsg);
+            co_return;
+          }
           if (!gotAny) {
             {
               const std::string errMsg =

@@ -92,6 +92,8 @@ while read -r _ name rest; do
 done < <(grep "^case" "$W/smuggle.out")
 [ "$(grep -c "^case" "$W/smuggle.out")" -ge 28 ] || ko "smuggle: not every case ran: $(cat "$W/smuggle.out")"
 grep -q "^case header-20k: status=431" "$W/smuggle.out" && ok "oversized header answered 431" || ko "header-20k: $(grep header-20k "$W/smuggle.out")"
+grep -q "^case chunk-bad-size: status=400" "$W/smuggle.out" && ok "malformed chunked body answered 400 (the client's fault, not a 502)" ||
+  ko "chunk-bad-size: $(grep chunk-bad-size "$W/smuggle.out")"
 n=$(grep -c "security: http" "$W/gw.log")
 [ "$n" -ge 10 ] && ok "refusals logged by the gateway ($n 'security: http' lines)" || ko "gateway log has $n refusal lines"
 curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && ok "the deployment still serves normal requests" || ko "normal request after the smuggling attempts"
