@@ -231,13 +231,13 @@ std::string addressBlock(const asio::ip::address& a) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-std::string addressBlock(const std::string& ip) {
+}  // namespace
+
+std::string clientAddressBlock(const std::string& ip) {
   boost::system::error_code ec;
   const auto a = asio::ip::make_address(ip, ec);
   return ec ? ip : addressBlock(a);
 }
-
-}  // namespace
 
 /// One open public connection counted against its address block; gives the slot back when the
 /// connection ends, however it ends.
@@ -306,7 +306,7 @@ bool HttpFront::evictIdle(const net::Connection* tunnel) {
 }
 
 std::size_t HttpFront::connectionsFrom(const std::string& clientIp) const {
-  const auto it = perIpConnections_.find(addressBlock(clientIp));
+  const auto it = perIpConnections_.find(clientAddressBlock(clientIp));
   return it == perIpConnections_.end() ? 0 : it->second;
 }
 
@@ -458,6 +458,8 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
   } releaseOnExit{release};
 
   net::ByteStream* cp = client.get();
+  // Rate limits count per address block: an IPv6 client rotating through its /64 is one client.
+  const std::string clientBlock = clientAddressBlock(clientIp);
   bool first = true;
   while (true) {
     // ---- request header ------------------------------------------------------------------
@@ -627,7 +629,7 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::s
       }
       co_return;
     }
-    if (const int wait = perIp_.take(clientIp); wait > 0) {
+    if (const int wait = perIp_.take(clientBlock); wait > 0) {
       {
         const std::string errMsg = errorResponse(429, "Too Many Requests", "Slow down.",
                                                  "Retry-After: " + std::to_string(wait) + "\r\n");

@@ -37,7 +37,7 @@ struct FrontOptions {
   /// block one host usually holds); 0 = unlimited. Keeps one host from taking every descriptor
   /// of `maxConnections`.
   std::size_t maxConnectionsPerIp = 1024;
-  double ratePerIp = 0;  ///< requests/s per client IP; 0 = unlimited
+  double ratePerIp = 0;  ///< requests/s per client IP (IPv6: per /64); 0 = unlimited
   double burstPerIp = 0;
   double ratePerHost = 0;  ///< requests/s per deployment; 0 = unlimited
   double burstPerHost = 0;
@@ -92,6 +92,12 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   bool evictIdle(const net::Connection* tunnel);
   bool closed_ = false;
 };
+
+/// The block a client address counts in for per-client limits (connections, requests/s): the
+/// address itself for IPv4 (an IPv4-mapped IPv6 address counts as its IPv4 address), its /64 for
+/// IPv6 — one host usually holds a whole /64, so counting single addresses would let it multiply
+/// every per-client limit by 2^64. Anything unparsable is its own block.
+std::string clientAddressBlock(const std::string& ip);
 
 /// The deployment id a Host header names under `domain` ("dep-x.localhost:8080" → "dep-x"), or
 /// empty when it names none. Case-insensitive; the port is ignored.

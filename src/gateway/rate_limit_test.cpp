@@ -39,6 +39,17 @@ TEST(RateLimiter, KeyTableIsBounded) {
   EXPECT_LE(r.size(), 100U);
 }
 
+TEST(RateLimiter, ClientAddressBlocks) {
+  EXPECT_EQ(clientAddressBlock("203.0.113.7"), "203.0.113.7");
+  EXPECT_EQ(clientAddressBlock("::ffff:203.0.113.7"), "203.0.113.7");
+  // One /64 is one client, however many of its addresses it uses.
+  EXPECT_EQ(clientAddressBlock("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(clientAddressBlock("2001:db8:1:2:bbbb:cccc:dddd:9"), "2001:db8:1:2::/64");
+  EXPECT_NE(clientAddressBlock("2001:db8:1:3::1"), clientAddressBlock("2001:db8:1:2::1"));
+  EXPECT_EQ(clientAddressBlock("::1"), "::/64");
+  EXPECT_EQ(clientAddressBlock("not an address"), "not an address");
+}
+
 TEST(Routing, DeploymentFromHost) {
   EXPECT_EQ(deploymentFromHost("dep-abcdefghijklmnop.localhost:8080", "localhost"),
             "dep-abcdefghijklmnop");
