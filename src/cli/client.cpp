@@ -17,9 +17,16 @@ int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
   auto node = openNode(g, io.get_executor());
   if (!node) return reportError(node.error());
   int rc = 1;
+  bool timedOut = false;
   net::asio::steady_timer timer(io);
   net::asio::co_spawn(
-      io, [&]() -> net::asio::awaitable<void> { rc = co_await body(**node); },
+      io,
+      [&]() -> net::asio::awaitable<void> {
+        const int bodyRc = co_await body(**node);
+        // After the deadline the teardown below ends the body by closing its connections; what
+        // it returns then must not turn the timeout into success.
+        if (!timedOut) rc = bodyRc;
+      },
       [&](std::exception_ptr e) {
         if (e) {
           try {
@@ -43,6 +50,7 @@ int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
                           : deadlineMessage)
                   << "\n";
         rc = 1;
+        timedOut = true;
         io.stop();
       }
     });
@@ -53,9 +61,23 @@ int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
   // them queued would destroy the coroutine frames only with the io_context, after the node they
   // point into, and could strand a session kept alive by its own waiters.
   timer.cancel();
+  // After a timeout the body is ended by the close, and what it would print about that (its
+  // connection "cancelled") only muddles the timeout message already printed.
+  std::streambuf* savedOut = nullptr;
+  std::streambuf* savedErr = nullptr;
+  if (timedOut) {
+    savedOut = std::cout.rdbuf(nullptr);
+    savedErr = std::cerr.rdbuf(nullptr);
+  }
   (*node)->host->close();
   io.restart();
   io.run_for(kTeardownDrain);
+  if (timedOut) {
+    std::cout.rdbuf(savedOut);
+    std::cerr.rdbuf(savedErr);
+    std::cout.clear();
+    std::cerr.clear();
+  }
   return rc;
 }
 

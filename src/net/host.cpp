@@ -380,6 +380,14 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   auto raw = co_await dialTcp(addr.withoutPeerId(), config_.dialTimeout);
   if (!raw) co_return raw.error();
   TcpStream* rawPtr = raw->get();
+  if (closed_) co_return fail(Errc::kClosed, "host is closed");
+  // Listed until this coroutine ends; by then the stream belongs to a connection or is gone,
+  // and no suspension separates the two.
+  struct Unlist {
+    std::list<TcpStream*>& list;
+    std::list<TcpStream*>::iterator it;
+    ~Unlist() { list.erase(it); }
+  } unlist{pendingOutbound_, pendingOutbound_.insert(pendingOutbound_.end(), rawPtr)};
   Watchdog dog(ex_, config_.handshakeTimeout, [rawPtr] { rawPtr->reset(); });
   auto sc = co_await secureOutbound(std::move(*raw), identity_, expected, handshakeKeys());
   if (!sc)
@@ -532,6 +540,9 @@ void Host::close() {
     boost::system::error_code ec;
     a->close(ec);
   }
+  // Handshakes in progress end now too, rather than at their deadline.
+  for (auto& [raw, cut] : pendingInbound_) raw->reset();
+  for (auto* raw : pendingOutbound_) raw->reset();
   for (auto& [p, c] : conns_) c->session->close();
 }
 

@@ -143,6 +143,8 @@ class Host : public std::enable_shared_from_this<Host> {
   std::size_t pendingUpgrades_ = 0;
   /// Inbound handshakes in progress, oldest first; the flag tells a handler it was cut.
   std::list<std::pair<TcpStream*, bool*>> pendingInbound_;
+  /// Outbound handshakes in progress: close() cuts them too, so nothing waits on a closed host.
+  std::list<TcpStream*> pendingOutbound_;
   bool closed_ = false;
 };
 

@@ -41,6 +41,26 @@ OTHER=$(PEERCOMPUTE_HOME=$W/x "$PEERCTL" init | awk '/Peer ID/ {print $3}')
 out=$("$PEERCTL" ping "${ADDR%/p2p/*}/p2p/$OTHER" -c 1 2>&1) && ko "wrong /p2p id accepted" || \
   { grep -q "proved" <<<"$out" && ok "dialing the wrong /p2p id fails with the proven id" || ko "mismatch: $out"; }
 
+# A peer that accepts TCP and then says nothing: the command ends at its deadline with one clear
+# error (under ASan: and leaves nothing behind).
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+end = time.time() + 30
+while time.time() < end:
+    s.settimeout(0.5)
+    try: held.append(s.accept())
+    except OSError: pass
+' >"$W/silent.port" &
+SILENT=$!
+for _ in $(seq 1 50); do [ -s "$W/silent.port" ] && break; sleep 0.1; done
+out=$("$PEERCTL" ping "/ip4/127.0.0.1/tcp/$(head -1 "$W/silent.port")/p2p/$PROV" -c 1 --timeout 1 2>&1) && ko "ping of a silent peer succeeded" || {
+  [ "$(wc -l <<<"$out")" = 1 ] && grep -q "no answer from .* within 1 s" <<<"$out" &&
+    ok "a silent peer: one clear timeout error" || ko "silent peer: $out"; }
+kill $SILENT 2>/dev/null; wait $SILENT 2>/dev/null
+
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers remove dev >/dev/null
 out=$("$PEERCTL" ping prov -c 1 2>&1) && ko "removed peer still accepted" || ok "removing trust takes effect without restart"
 
