@@ -24,8 +24,13 @@ struct HttpResponseDecoder::Impl {
   std::string pending;  // input the parser has not consumed yet (a partial header or chunk line)
   std::array<char, 16 * 1024> scratch{};
   bool failed = false;
+  /// The parser asked for more input and none has come since. Offering it the same bytes again
+  /// breaks Beast's preconditions (it asserts on a lone last-chunk line it has already seen), so
+  /// run() waits for new bytes instead.
+  bool starved = false;
 
   Result<void> run(std::string& body) {
+    if (starved) return {};
     while (!parser.is_done()) {
       parser.get().body().data = scratch.data();
       parser.get().body().size = scratch.size();
@@ -41,6 +46,7 @@ struct HttpResponseDecoder::Impl {
         if (!parser.is_header_done() && pending.size() > kMaxResponseHeader) {
           return tooLarge();
         }
+        starved = true;
         return {};
       }
       if (ec) return protocol(ec);
@@ -73,6 +79,7 @@ Result<void> HttpResponseDecoder::feed(std::string_view bytes, std::string& body
     impl_->failed = true;
     return fail(Errc::kProtocolError, "the engine sent bytes after the end of its response");
   }
+  if (!bytes.empty()) impl_->starved = false;
   impl_->pending.append(bytes);
   if (auto r = impl_->run(body); !r) return r;
   if (impl_->parser.is_done() && !impl_->pending.empty()) {
