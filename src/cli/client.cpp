@@ -9,6 +9,10 @@
 #include "rpc/message_stream.hpp"
 
 namespace pc::cli {
+namespace {
+/// How long a finished command lets closed connections wind down before it exits.
+constexpr std::chrono::milliseconds kTeardownDrain{1000};
+}  // namespace
 
 int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
                 std::function<net::asio::awaitable<int>(Node&)> body,

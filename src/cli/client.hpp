@@ -16,9 +16,6 @@ int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
                 std::function<net::asio::awaitable<int>(Node&)> body,
                 const std::string& deadlineMessage = {});
 
-/// How long a finished command lets closed connections wind down before it exits.
-inline constexpr std::chrono::milliseconds kTeardownDrain{1000};
-
 /// A connection to `target` (a trusted peer's name or id, or a multiaddr), with errors that say
 /// what to do.
 net::Task<std::shared_ptr<net::Connection>> connectPeer(Node& node, const std::string& target);

@@ -305,11 +305,6 @@ bool HttpFront::evictIdle(const net::Connection* tunnel) {
   return false;
 }
 
-std::size_t HttpFront::connectionsFrom(const std::string& clientIp) const {
-  const auto it = perIpConnections_.find(clientAddressBlock(clientIp));
-  return it == perIpConnections_.end() ? 0 : it->second;
-}
-
 HttpFront::HttpFront(std::shared_ptr<net::Host> host, RouteTable& routes, FrontOptions options)
     : host_(std::move(host)),
       routes_(routes),

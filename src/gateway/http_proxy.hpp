@@ -59,9 +59,6 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
                                    std::string clientAddr, std::string scheme);
   void close();
   [[nodiscard]] std::size_t connections() const { return connections_; }
-  /// Open public connections from the address block `clientIp` belongs to (see
-  /// FrontOptions::maxConnectionsPerIp).
-  [[nodiscard]] std::size_t connectionsFrom(const std::string& clientIp) const;
   [[nodiscard]] const FrontOptions& options() const { return options_; }
 
  private:
