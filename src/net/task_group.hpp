@@ -12,6 +12,8 @@
 /// Threading: one executor, one thread (each daemon runs a single io_context), so no locking.
 #include <chrono>
 #include <list>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -24,12 +26,14 @@ namespace pc::net {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(const asio::any_io_executor& ex)
-      : ex_(ex), idle_(ex, asio::steady_timer::time_point::max()) {}
+  explicit TaskGroup(const asio::any_io_executor& ex) : ex_(ex), state_(std::make_shared<State>()) {
+    state_->idle.emplace(ex, asio::steady_timer::time_point::max());
+  }
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
-  /// Tasks hold an iterator into `signals_`: the group must outlive them (join() first).
-  ~TaskGroup() = default;
+  /// Owners join() before they go; should one go first (e.g. while its io_context is torn down
+  /// with tasks still queued), the tasks' shares of the bookkeeping keep it valid until they end.
+  ~TaskGroup() { state_->idle.reset(); }
 
   /// Starts `task` (an `awaitable<void>`) on the group's executor. It runs until it returns or is
   /// cancelled by cancel()/shutdown(). An exception other than a cancellation escaping a task is
@@ -40,12 +44,13 @@ class TaskGroup {
   }
 
   /// Tasks still running.
-  [[nodiscard]] std::size_t size() const { return signals_.size(); }
+  [[nodiscard]] std::size_t size() const { return state_->signals.size(); }
 
   /// Sends `type` cancellation to every running task; returns at once.
   void cancel(asio::cancellation_type type = asio::cancellation_type::terminal) {
     // Emitting may complete a task synchronously and erase its entry: step past it first.
-    for (auto it = signals_.begin(); it != signals_.end();) {
+    auto st = state_;  // a task that ends now may hold the last share of its owner
+    for (auto it = st->signals.begin(); it != st->signals.end();) {
       auto& sig = *it++;
       sig.emit(type);
     }
@@ -53,8 +58,9 @@ class TaskGroup {
 
   /// Waits until no task runs. Cancel-safe (a cancelled join just returns early).
   asio::awaitable<void> join() {
-    while (!signals_.empty()) {
-      co_await idle_.async_wait(kNoThrow);
+    auto st = state_;
+    while (!st->signals.empty() && st->idle) {
+      co_await st->idle->async_wait(kNoThrow);
     }
   }
 
@@ -72,20 +78,25 @@ class TaskGroup {
 
  private:
   using Signals = std::list<asio::cancellation_signal>;
+  /// Shared with every task, so a task never points into a destroyed group.
+  struct State {
+    Signals signals;
+    std::optional<asio::steady_timer> idle;  ///< cancelled whenever a task ends
+  };
 
   /// Removes a finished task's signal and wakes join().
   struct Remover {
-    TaskGroup* group;
+    std::shared_ptr<State> state;
     Signals::iterator it;
-    Remover(TaskGroup* g, Signals::iterator i) : group(g), it(i) {}
-    Remover(Remover&& o) noexcept : group(std::exchange(o.group, nullptr)), it(o.it) {}
+    Remover(std::shared_ptr<State> s, Signals::iterator i) : state(std::move(s)), it(i) {}
+    Remover(Remover&& o) noexcept = default;
     Remover(const Remover&) = delete;
     Remover& operator=(const Remover&) = delete;
     Remover& operator=(Remover&&) = delete;
     ~Remover() {
-      if (group == nullptr) return;
-      group->signals_.erase(it);
-      group->idle_.cancel();
+      if (!state) return;
+      state->signals.erase(it);
+      if (state->idle) state->idle->cancel();
     }
   };
 
@@ -102,13 +113,12 @@ class TaskGroup {
   };
 
   auto adapt() {
-    auto it = signals_.emplace(signals_.end());
-    return asio::bind_cancellation_slot(it->slot(), asio::consign(Done{}, Remover(this, it)));
+    auto it = state_->signals.emplace(state_->signals.end());
+    return asio::bind_cancellation_slot(it->slot(), asio::consign(Done{}, Remover(state_, it)));
   }
 
   asio::any_io_executor ex_;
-  Signals signals_;
-  asio::steady_timer idle_;  ///< cancelled whenever a task ends
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace pc::net
