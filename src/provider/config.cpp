@@ -1,67 +1,10 @@
 #include "provider/config.hpp"
 
-#include <toml++/toml.h>
-
-#include <sstream>
-
-#include "core/fs.hpp"
-#include "core/units.hpp"
+#include "config/binder.hpp"
 #include "provider/error.hpp"
 #include "runtime/docker_api.hpp"
 
 namespace pc::provider {
-namespace {
-
-Error bad(std::string_view source, const toml::node& n, std::string_view key,
-          std::string_view why) {
-  std::ostringstream os;
-  os << source << ":" << n.source().begin.line << ": " << key << ": " << why;
-  return fail(Errc::kConfig, os.str());
-}
-
-// Numbers may be given as integers or as strings with units ("4G", "2.5", "500m", "30s").
-template <class Parse>
-auto quantity(std::string_view source, const toml::node& n, std::string_view key, Parse parse)
-    -> decltype(parse(std::string_view{})) {
-  if (auto i = n.value<std::int64_t>()) {
-    if (*i < 0) return bad(source, n, key, "must not be negative");
-    return parse(std::to_string(*i));
-  }
-  if (auto s = n.value<std::string>()) {
-    auto r = parse(*s);
-    if (!r) return bad(source, n, key, r.error().message());
-    return r;
-  }
-  return bad(source, n, key, "expected a number or a string with a unit");
-}
-
-Result<std::uint32_t> count(std::string_view source, const toml::node& n, std::string_view key) {
-  auto i = n.value<std::int64_t>();
-  if (!i || *i < 0 || *i > 100000) return bad(source, n, key, "expected an integer 0..100000");
-  return static_cast<std::uint32_t>(*i);
-}
-
-Result<std::vector<std::string>> strings(std::string_view source, const toml::node& n,
-                                         std::string_view key) {
-  const auto* arr = n.as_array();
-  if (arr == nullptr) return bad(source, n, key, "expected an array of strings");
-  std::vector<std::string> out;
-  for (const auto& e : *arr) {
-    auto s = e.value<std::string>();
-    if (!s) return bad(source, e, key, "expected an array of strings");
-    out.push_back(*s);
-  }
-  return out;
-}
-
-}  // namespace
-
-Result<std::uint32_t> parseMaxCpu(std::string_view text) {
-  const bool digitsOnly =
-      !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
-  if (digitsOnly) return units::parseCpu(std::string(text) + "m");
-  return units::parseCpu(text);
-}
 
 runtime::PolicyConfig ProviderConfig::policy() const {
   runtime::PolicyConfig p;
@@ -95,106 +38,52 @@ Result<void> ProviderConfig::validate() const {
   return {};
 }
 
-Result<void> applyToml(std::string_view text, std::string_view source, ProviderConfig& cfg) {
-  toml::table t;
-  try {
-    // The packaged toml++ is built with exceptions; a syntax error is turned into a value here.
-    t = toml::parse(text, source);
-  } catch (const toml::parse_error& err) {
-    std::ostringstream os;
-    os << source << ":" << err.source().begin.line << ": " << err.description();
-    return fail(Errc::kConfig, os.str());
-  }
-  for (const auto& kv : t) {
-    // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
-    const toml::node& node = kv.second;
-    const std::string_view key = kv.first.str();
-    auto setMillis = [&](std::uint32_t& out) -> Result<void> {
-      auto v = quantity(source, node, key, parseMaxCpu);
-      if (!v) return v.error();
-      out = *v;
-      return {};
-    };
-    auto setBytes = [&](std::uint64_t& out) -> Result<void> {
-      auto v = quantity(source, node, key, units::parseBytes);
-      if (!v) return v.error();
-      out = *v;
-      return {};
-    };
-    auto setCount = [&](std::uint32_t& out) -> Result<void> {
-      auto v = count(source, node, key);
-      if (!v) return v.error();
-      out = *v;
-      return {};
-    };
-    auto setString = [&](std::string& out) -> Result<void> {
-      auto v = node.value<std::string>();
-      if (!v) return bad(source, node, key, "expected a string");
-      out = *v;
-      return {};
-    };
-    Result<void> r;
-    if (key == "listen") {
-      auto v = strings(source, node, key);
-      if (!v) return v.error();
-      cfg.listen = *v;
-    } else if (key == "allowed_registries") {
-      auto v = strings(source, node, key);
-      if (!v) return v.error();
-      cfg.allowedRegistries = *v;
-    } else if (key == "max_cpu") {
-      r = setMillis(cfg.maxCpuMillis);
-    } else if (key == "max_cpu_per_peer") {
-      r = setMillis(cfg.maxCpuPerPeer);
-    } else if (key == "max_cpu_per_deployment") {
-      r = setMillis(cfg.maxCpuPerDeployment);
-    } else if (key == "max_memory") {
-      r = setBytes(cfg.maxMemoryBytes);
-    } else if (key == "max_memory_per_peer") {
-      r = setBytes(cfg.maxMemoryPerPeer);
-    } else if (key == "max_memory_per_deployment") {
-      r = setBytes(cfg.maxMemoryPerDeployment);
-    } else if (key == "max_deployments") {
-      r = setCount(cfg.maxDeployments);
-    } else if (key == "max_per_peer") {
-      r = setCount(cfg.maxPerPeer);
-    } else if (key == "max_connections") {
-      r = setCount(cfg.maxConnections);
-    } else if (key == "runtime") {
-      r = setString(cfg.ociRuntime);
-    } else if (key == "network_pool") {
-      r = setString(cfg.networkPool);
-    } else if (key == "gateway") {
-      r = setString(cfg.gateway);
-    } else if (key == "data_dir") {
-      std::string d;
-      r = setString(d);
-      if (r) cfg.dataDir = d;
-    } else if (key == "stop_on_exit") {
-      auto v = node.value<bool>();
-      if (!v) return bad(source, node, key, "expected true or false");
-      cfg.stopOnExit = *v;
-    } else if (key == "mdns") {
-      auto v = node.value<bool>();
-      if (!v) return bad(source, node, key, "expected true or false");
-      cfg.mdns = *v;
-    } else if (key == "stop_grace") {
-      auto v = quantity(source, node, key, units::parseDuration);
-      if (!v) return v.error();
-      cfg.stopGrace = std::chrono::duration_cast<std::chrono::seconds>(*v);
-    } else {
-      return bad(source, node, key, "unknown key (see `peercomputed --help` for the keys)");
-    }
-    if (!r) return r.error();
-  }
-  return {};
+void bindSettings(config::Binder& b, ProviderConfig& cfg) {
+  using config::bytes;
+  using config::cpuMillis;
+  using config::integer;
+  constexpr std::uint32_t kMaxCount = 100000;
+  b.list("listen", "--listen", "Multiaddr to listen on, repeatable (default /ip4/0.0.0.0/tcp/9000)",
+         cfg.listen);
+  b.path("data_dir", "--data-dir",
+         "State directory: identity, trust list, provider.db, audit.jsonl, config.toml "
+         "(default: $PEERCOMPUTE_HOME or ~/.peercompute)",
+         cfg.dataDir);
+  b.value("max_cpu", "--max-cpu",
+          "CPU for all deployments: cores (4, 0.5) or millicores (500m); default 4",
+          cpuMillis(cfg.maxCpuMillis));
+  b.value("max_memory", "--max-memory", "Memory for all deployments (e.g. 4G; default 4G)",
+          bytes(cfg.maxMemoryBytes));
+  b.value("max_deployments", "--max-deployments", "Deployments at once (default 10)",
+          integer(cfg.maxDeployments, 0, kMaxCount));
+  b.value("max_per_peer", "--max-per-peer", "Deployments one peer may run at once (default 5)",
+          integer(cfg.maxPerPeer, 0, kMaxCount));
+  b.value("max_connections", "", "", integer(cfg.maxConnections, 0, kMaxCount));
+  b.value("max_cpu_per_peer", "", "", cpuMillis(cfg.maxCpuPerPeer));
+  b.value("max_memory_per_peer", "", "", bytes(cfg.maxMemoryPerPeer));
+  b.value("max_cpu_per_deployment", "", "", cpuMillis(cfg.maxCpuPerDeployment));
+  b.value("max_memory_per_deployment", "", "", bytes(cfg.maxMemoryPerDeployment));
+  b.list("allowed_registries", "--allow-registry",
+         "Allowed image source, repeatable: registry[/repository-prefix] "
+         "(default docker.io, ghcr.io, quay.io)",
+         cfg.allowedRegistries);
+  b.text("runtime", "--runtime", "OCI runtime for deployments, e.g. runsc (default: the engine's)",
+         cfg.ociRuntime);
+  b.text("network_pool", "", "", cfg.networkPool);
+  b.text("gateway", "--gateway", "Gateway multiaddr with /p2p/<id> (public URLs)", cfg.gateway);
+  b.boolean("stop_on_exit", "--stop-on-exit", "Stop running deployments when the daemon exits",
+            cfg.stopOnExit, true);
+  b.value("stop_grace", "--stop-grace", "Time between SIGTERM and SIGKILL on stop (default 10s)",
+          config::seconds(cfg.stopGrace));
+  b.boolean("mdns", "--no-mdns",
+            "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
 }
 
-Result<void> applyTomlFile(const std::filesystem::path& path, ProviderConfig& cfg) {
-  constexpr std::size_t kMaxConfigFile = 1 << 20;
-  auto text = fs::readFile(path, kMaxConfigFile);
-  if (!text) return fail(Errc::kConfig, text.error().message());
-  return applyToml(*text, path.string(), cfg);
+Result<void> applyToml(std::string_view text, std::string_view source, ProviderConfig& cfg) {
+  config::Binder b;
+  bindSettings(b, cfg);
+  if (auto r = b.applyToml(text, source); !r) return fail(Errc::kConfig, r.error().message());
+  return {};
 }
 
 }  // namespace pc::provider

@@ -3,7 +3,7 @@
 /// then command-line flags — each later source overrides the earlier one key by key.
 ///
 /// TOML keys (all optional):
-///   listen = ["/ip4/0.0.0.0/tcp/9000"]     max_cpu = 4000          # millicores, or "4" cores
+///   listen = ["/ip4/0.0.0.0/tcp/9000"]     max_cpu = 4             # cores ("0.5"), or "500m"
 ///   max_memory = "4G"                       max_deployments = 10
 ///   max_per_peer = 5                        # deployments one peer may run at once
 ///   max_connections = 400                   # P2P connections at once (incl. handshakes)
@@ -24,6 +24,10 @@
 
 #include "core/error.hpp"
 #include "runtime/policy.hpp"
+
+namespace pc::config {
+class Binder;
+}
 
 namespace pc::provider {
 
@@ -56,13 +60,11 @@ struct ProviderConfig {
   [[nodiscard]] Result<void> validate() const;
 };
 
-/// A CPU amount where a bare integer is millicores (`--max-cpu 4000`), "500m" is millicores and a
-/// decimal ("2.5") is cores. Errors: kInvalidArgument.
-Result<std::uint32_t> parseMaxCpu(std::string_view text);
+/// Declares every setting of `cfg` on `b`: its TOML key and, for the common ones, its flag. CPU
+/// amounts read the forms `peerctl deploy --cpu` reads ("2", "0.5" cores, "500m").
+void bindSettings(config::Binder& b, ProviderConfig& cfg);
 
-/// Applies the TOML file at `path` over `cfg`. Errors: kConfig with the file, line and key.
-Result<void> applyTomlFile(const std::filesystem::path& path, ProviderConfig& cfg);
-/// Same for TOML text (tests).
+/// Applies TOML text over `cfg` (tests). Errors: kConfig with the file, line and key.
 Result<void> applyToml(std::string_view text, std::string_view source, ProviderConfig& cfg);
 
 }  // namespace pc::provider

@@ -21,7 +21,7 @@ TEST(ProviderConfig, TomlOverridesKeyByKey) {
   ProviderConfig c;
   auto r = applyToml(R"(
 listen = ["/ip4/127.0.0.1/tcp/0"]
-max_cpu = 2000
+max_cpu = 2
 max_memory = "1G"
 max_deployments = 3
 max_per_peer = 1
@@ -49,16 +49,22 @@ mdns = false
   EXPECT_TRUE(c.validate());
 }
 
-TEST(ProviderConfig, CpuForms) {
-  EXPECT_EQ(*parseMaxCpu("4000"), 4000U);
-  EXPECT_EQ(*parseMaxCpu("500m"), 500U);
-  EXPECT_EQ(*parseMaxCpu("2.5"), 2500U);
-  EXPECT_FALSE(parseMaxCpu("lots"));
+TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
+  // The same forms as `peerctl deploy --cpu`: a bare number is cores.
+  for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},
+                                     std::pair{"2.5", 2500U}, std::pair{"\"0.5\"", 500U}}) {
+    ProviderConfig c;
+    auto r = applyToml(std::string("max_cpu = ") + text + "\n", "p.toml", c);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(c.maxCpuMillis, millis) << text;
+  }
+  ProviderConfig c;
+  EXPECT_FALSE(applyToml("max_cpu = \"lots\"\n", "p.toml", c));
 }
 
 TEST(ProviderConfig, ErrorsNameFileLineAndKey) {
   ProviderConfig c;
-  auto r = applyToml("max_cpu = 1000\nmax_memroy = \"1G\"\n", "p.toml", c);
+  auto r = applyToml("max_cpu = 1\nmax_memroy = \"1G\"\n", "p.toml", c);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("p.toml:2: max_memroy: unknown key"), std::string::npos)
       << r.error().message();

@@ -39,9 +39,10 @@ ProviderTunnel::ProviderTunnel(std::shared_ptr<net::Host> host, ProviderTunnelOp
       gatewayId_(options_.gateway.peerId().value()),
       routes_(std::move(routes)),
       targetFor_(std::move(targetFor)),
-      alive_(std::make_shared<bool>(true)) {}
+      tasks_(host_->executor()) {}
 
-ProviderTunnel::~ProviderTunnel() { *alive_ = false; }
+// Every task holds a share of the tunnel, so none is left when this runs.
+ProviderTunnel::~ProviderTunnel() = default;
 
 namespace {
 /// Control messages (registrations, withdrawals, heartbeats) waiting for a gateway that does
@@ -68,11 +69,18 @@ void ProviderTunnel::install() {
                     });
 }
 
-void ProviderTunnel::start() { asio::co_spawn(host_->executor(), runLoop(), asio::detached); }
+void ProviderTunnel::start() { tasks_.spawn(runLoop()); }
 
 void ProviderTunnel::stop() {
   stopped_ = true;
   if (session_ && session_->stream) session_->stream->reset();
+  tasks_.cancel();
+}
+
+awaitable<void> ProviderTunnel::shutdown() {
+  auto self = shared_from_this();
+  stop();
+  co_await tasks_.join();
 }
 
 void ProviderTunnel::sendRegister(Session& s, const Route& r) {
@@ -98,7 +106,7 @@ void ProviderTunnel::send(Session& s, protocol::Message m) {
 }
 
 awaitable<std::optional<std::string>> ProviderTunnel::publish(Route r) {
-  auto alive = alive_;
+  auto self = shared_from_this();
   auto s = session_;
   if (!s) co_return std::nullopt;
   sendRegister(*s, r);
@@ -110,11 +118,11 @@ awaitable<std::optional<std::string>> ProviderTunnel::publish(Route r) {
       s->answered.notify();
     }
   });
-  while (*alive && !s->closed && !*expired && !s->answers.contains(r.deploymentId)) {
+  while (!stopped_ && !s->closed && !*expired && !s->answers.contains(r.deploymentId)) {
     co_await s->answered.wait();
   }
   t.cancel();
-  if (!*alive) co_return std::nullopt;
+  if (stopped_) co_return std::nullopt;
   auto it = s->answers.find(r.deploymentId);
   co_return it == s->answers.end() ? std::nullopt : it->second;
 }
@@ -130,21 +138,20 @@ void ProviderTunnel::withdraw(const std::string& deploymentId) {
 
 awaitable<void> ProviderTunnel::runLoop() {
   auto self = shared_from_this();
-  auto alive = alive_;
   std::mt19937 rng(std::random_device{}());
   auto backoff = options_.minBackoff;
-  while (*alive && !stopped_) {
+  while (!stopped_) {
     const auto began = std::chrono::steady_clock::now();
     auto conn = co_await host_->connect(options_.gateway);
-    if (!*alive || stopped_) co_return;
+    if (stopped_) co_return;
     if (conn) {
       const std::vector<std::string> protos{std::string(protocol::kTunnelProtocol)};
       auto s = co_await host_->newStream(*conn, protos);
-      if (!*alive || stopped_) co_return;
+      if (stopped_) co_return;
       if (s) {
         spdlog::info("tunnel: connected to gateway {}", gatewayId_.toBase58());
         co_await runSession(*s);
-        if (!*alive || stopped_) co_return;
+        if (stopped_) co_return;
         spdlog::warn("tunnel: lost the gateway; reconnecting");
       } else {
         spdlog::warn("tunnel: cannot open the tunnel to the gateway: {}", s.error().message());
@@ -164,8 +171,23 @@ awaitable<void> ProviderTunnel::runLoop() {
   }
 }
 
+awaitable<void> ProviderTunnel::heartbeats(std::shared_ptr<Session> s) {
+  auto self = shared_from_this();
+  const auto hb = options_.heartbeat;
+  const auto dead = options_.deadAfter;
+  while (!s->closed) {
+    co_await net::sleepFor(hb);
+    if (s->closed) break;
+    if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
+      spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
+      s->stream->reset();
+      break;
+    }
+    send(*s, protocol::Heartbeat{protocol::unixMillisNow()});
+  }
+}
+
 awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> stream) {
-  auto alive = alive_;
   auto ex = host_->executor();
   auto s = std::make_shared<Session>(ex);
   s->stream = stream;
@@ -173,29 +195,12 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
                                         rpc::MessageWriter::Overflow::kRefuse);
   session_ = s;
   // Heartbeats, and the dead-gateway check.
-  auto hb = options_.heartbeat;
-  auto dead = options_.deadAfter;
-  asio::co_spawn(
-      ex,
-      [s, hb, dead]() -> awaitable<void> {
-        while (!s->closed) {
-          co_await net::sleepFor(hb);
-          if (s->closed) break;
-          if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
-            spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
-            s->stream->reset();
-            break;
-          }
-          send(*s, protocol::Heartbeat{protocol::unixMillisNow()});
-        }
-      },
-      asio::detached);
+  tasks_.spawn(heartbeats(s));
   for (const auto& r : routes_()) sendRegister(*s, r);
 
   rpc::MessageReader reader(*stream);
-  while (*alive) {
+  while (!stopped_) {
     auto m = co_await reader.next();
-    if (!*alive) co_return;
     if (!m || !*m) break;
     s->lastHeard = std::chrono::steady_clock::now();
     if (auto* reg = std::get_if<protocol::RouteRegistered>(&**m)) {

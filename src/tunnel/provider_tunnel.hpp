@@ -17,6 +17,7 @@
 #include <string>
 
 #include "net/host.hpp"
+#include "net/task_group.hpp"
 #include "protocol/messages.hpp"
 
 namespace pc::tunnel {
@@ -61,12 +62,17 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   const crypto::PeerId& gatewayId() const { return gatewayId_; }
   /// Serves `/peercompute/proxy/1.0.0` on the host (streams from the gateway only).
   void install();
-  /// Starts the connect / register / reconnect loop.
+  /// Starts the connect / register / reconnect loop (a task of this tunnel's group).
   void start();
+  /// Ends the session and cancels the tunnel's tasks; returns at once.
   void stop();
+  /// stop(), then waits until every task of the tunnel has ended. Not cancel-safe: the owner's
+  /// last step.
+  net::asio::awaitable<void> shutdown();
   [[nodiscard]] bool connected() const { return session_ != nullptr; }
   /// Registers `r` now when connected and returns its public URL (nullopt when offline, refused
   /// or not answered within publishTimeout; it is registered at the next connect either way).
+  /// Cancel-safe: a cancelled wait leaves the registration in flight.
   net::asio::awaitable<std::optional<std::string>> publish(Route r);
   /// Removes the route at the gateway (best effort; the gateway also drops routes on disconnect).
   void withdraw(const std::string& deploymentId);
@@ -79,6 +85,7 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   struct Session;
   net::asio::awaitable<void> runLoop();
   net::asio::awaitable<void> runSession(std::shared_ptr<net::yamux::Stream> s);
+  net::asio::awaitable<void> heartbeats(std::shared_ptr<Session> s);
   net::asio::awaitable<void> proxy(std::shared_ptr<net::yamux::Stream> s,
                                    std::shared_ptr<net::Connection> conn);
   void sendRegister(Session& s, const Route& r);
@@ -91,8 +98,8 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   std::function<std::optional<Target>(const std::string&)> targetFor_;
   std::function<void(const std::string&, const std::string&)> onUrl_;
   std::shared_ptr<Session> session_;
-  std::shared_ptr<bool> alive_;
   bool stopped_ = false;
+  net::TaskGroup tasks_;  ///< the reconnect loop and the heartbeats; last: cancelled first
 };
 
 }  // namespace pc::tunnel

@@ -37,7 +37,7 @@ PORT=$(sed -n 's|.*HTTP listening on /ip4/[^/]*/tcp/\([0-9]*\);.*|\1|p' "$W/gw.l
 cat >"$W/prov.toml" <<TOML
 max_deployments = 60
 max_per_peer = 60
-max_cpu = 8000
+max_cpu = 8
 max_memory = "8G"
 max_connections = 2000
 network_pool = "10.213.0.0/16"

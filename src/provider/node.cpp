@@ -1,0 +1,288 @@
+#include "provider/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "core/fs.hpp"
+#include "crypto/identity.hpp"
+#include "net/host.hpp"
+#include "net/mdns/service.hpp"
+#include "net/task_group.hpp"
+#include "protocol/sqlite_replay_cache.hpp"
+#include "provider/audit.hpp"
+#include "provider/scheduler.hpp"
+#include "provider/service.hpp"
+#include "provider/store.hpp"
+#include "runtime/docker.hpp"
+#include "trust/trust_store.hpp"
+#include "tunnel/provider_tunnel.hpp"
+
+namespace pc::provider {
+
+namespace asio = net::asio;
+
+/// Member order is construction order; destruction runs backwards, so everything a part
+/// refers to outlives it.
+struct ProviderNode::Parts {
+  explicit Parts(const asio::any_io_executor& e) : ex(e), tasks(e) {}
+  asio::any_io_executor ex;
+  ProviderConfig cfg;
+  NodeInfo info;
+  std::optional<crypto::Identity> identity;
+  std::optional<trust::TrustGate> gate;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<protocol::SqliteReplayCache> replay;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<runtime::DockerRuntime> docker;
+  std::unique_ptr<Scheduler> scheduler;
+  std::shared_ptr<net::Host> host;
+  std::shared_ptr<Service> service;
+  std::shared_ptr<tunnel::ProviderTunnel> tunnel;
+  std::shared_ptr<net::mdns::Service> mdns;
+  net::TaskGroup tasks;
+};
+
+namespace {
+
+using Parts = ProviderNode::Parts;
+
+/// Identity, trust list, state, replay cache and audit log from the data dir.
+Result<void> openDataDir(Parts& p) {
+  const auto& dir = p.cfg.dataDir;
+  if (auto r = fs::ensurePrivateDir(dir); !r) return r.error();
+  auto identity = crypto::Identity::loadOrCreate(dir / "identity.key", &p.info.createdIdentity);
+  if (!identity) return identity.error();
+  p.identity = std::move(*identity);
+  // A corrupt trust list stops start-up: running with an unknown trust list is not an option.
+  auto gate = trust::TrustGate::open(dir / trust::TrustStore::kFileName);
+  if (!gate) return gate.error();
+  p.gate.emplace(std::move(*gate));
+  auto store = Store::open(dir / Store::kFileName);
+  if (!store) return store.error();
+  p.store = std::move(*store);
+  auto replay = protocol::SqliteReplayCache::open(dir / Store::kFileName);
+  if (!replay) return replay.error();
+  p.replay = std::move(*replay);
+  auto audit = AuditLog::open(dir / AuditLog::kFileName);
+  if (!audit) return audit.error();
+  p.audit = std::move(*audit);
+  return {};
+}
+
+/// The Docker runtime and the scheduler over it, with the records loaded.
+Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
+  auto dockerOpts = runtime::DockerOptions::fromEnvironment();
+  if (!dockerOpts) return dockerOpts.error();
+  dockerOpts->ociRuntime = p.cfg.ociRuntime;
+  dockerOpts->networkPool = p.cfg.networkPool;
+  if (p.cfg.networkPool.empty() && p.cfg.maxDeployments > 25) {
+    spdlog::warn(
+        "max_deployments is {} but network_pool is not set: a default Docker engine has address "
+        "pools for about 30 networks (one per deployment); set network_pool (e.g. "
+        "\"10.213.0.0/16\") in the config",
+        p.cfg.maxDeployments);
+  }
+  p.docker = std::make_unique<runtime::DockerRuntime>(*dockerOpts);
+  auto policy = runtime::Policy::create(p.cfg.policy());
+  if (!policy) return policy.error();
+  SchedulerOptions opts;
+  opts.stopGrace = p.cfg.stopGrace;
+  opts.providerId = self;
+  p.scheduler = std::make_unique<Scheduler>(p.ex, *p.docker, *p.store, std::move(*policy), opts);
+  return p.scheduler->load();
+}
+
+/// The gateway's multiaddr, which must end in /p2p/<id>.
+Result<std::optional<net::Multiaddr>> gatewayAddress(const ProviderConfig& cfg) {
+  if (cfg.gateway.empty()) return std::optional<net::Multiaddr>{};
+  auto a = net::Multiaddr::parse(cfg.gateway);
+  if (!a) return a.error().context("--gateway");
+  if (!a->peerId()) {
+    return Error(a.error().code(), "--gateway " + cfg.gateway +
+                                       ": needs /p2p/<gateway peer id> at the end "
+                                       "(peergateway prints it)");
+  }
+  return std::optional<net::Multiaddr>(*a);
+}
+
+/// The libp2p host and the request service. Gating happens right after the Noise handshake,
+/// before any muxer byte: an untrusted peer never reaches a protocol handler. The gateway (when
+/// configured) is admitted too — but only for the tunnel: the request handlers check the trust
+/// list themselves.
+void makeHost(Parts& p, const std::string& version, std::optional<crypto::PeerId> gatewayId) {
+  net::HostConfig hostCfg;
+  hostCfg.maxConnections = p.cfg.maxConnections;
+  hostCfg.agentVersion = "peercomputed/" + version;
+  // A gateway opens one stream per public connection: a burst of new visitors arrives as a
+  // burst of stream opens in one read, which the default backlog (256) would partly refuse.
+  // The gateway bounds streams per tunnel (1024 by default), so these bounds still hold.
+  hostCfg.yamux.maxStreams = 4096;
+  hostCfg.yamux.maxAcceptBacklog = 2048;
+  p.host = net::Host::create(p.ex, *p.identity, hostCfg);
+  p.service = std::make_shared<Service>(*p.scheduler, *p.audit, *p.replay);
+  auto* gate = &*p.gate;
+  p.host->setGater([gate, gatewayId](const crypto::PeerId& peer) {
+    return gate->isTrusted(peer) || (gatewayId && peer == *gatewayId);
+  });
+  p.service->setRequesterFilter(
+      [gate](const crypto::PeerId& peer) { return gate->isTrusted(peer); });
+  p.host->onReject([service = p.service](const std::optional<crypto::PeerId>& peer,
+                                         const net::Multiaddr& remote, const std::string& why) {
+    if (service->connectionRefused(peer, remote.toString(), why)) {
+      spdlog::warn("security: refused {} from {}: {}",
+                   peer ? peer->toBase58() : "unauthenticated peer", remote.toString(), why);
+    }
+  });
+  p.service->install(*p.host);
+}
+
+/// The tunnel to the gateway: routes of running deployments are registered, and withdrawn once
+/// when a deployment leaves `running`.
+void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
+  tunnel::ProviderTunnelOptions topts;
+  topts.gateway = gateway;
+  auto* scheduler = p.scheduler.get();
+  p.tunnel = std::make_shared<tunnel::ProviderTunnel>(
+      p.host, topts,
+      [scheduler]() {
+        std::vector<tunnel::Route> routes;
+        for (const auto& d : scheduler->running()) {
+          if (d.hostPort && !d.idSalt.empty()) routes.push_back({d.id, d.idSalt, *d.hostPort});
+        }
+        return routes;
+      },
+      [scheduler](const std::string& id) -> std::optional<tunnel::Target> {
+        auto e = scheduler->endpoint(id);
+        if (!e) return std::nullopt;
+        return tunnel::Target{e->hostPort, e->address, e->containerPort};
+      });
+  p.tunnel->install();
+  p.tunnel->onUrl(
+      [scheduler](const std::string& id, const std::string& url) { scheduler->setUrl(id, url); });
+  scheduler->setPublisher(
+      [tun = p.tunnel](Deployment d) -> asio::awaitable<std::optional<std::string>> {
+        if (!d.hostPort || d.idSalt.empty()) co_return std::nullopt;
+        const tunnel::Route r{d.id, d.idSalt, *d.hostPort};
+        co_return co_await tun->publish(r);
+      });
+  // Stopping, then stopped, are two saves of one departure; a terminal state forgets the id.
+  scheduler->onChange(
+      [tun = p.tunnel, withdrawn = std::set<std::string>()](const Deployment& d) mutable {
+        using S = protocol::DeploymentState;
+        if (d.state == S::kStopping || d.state == S::kStopped || d.state == S::kFailed) {
+          if (withdrawn.insert(d.id).second) tun->withdraw(d.id);
+          if (d.state != S::kStopping) withdrawn.erase(d.id);
+        } else {
+          withdrawn.erase(d.id);
+        }
+      });
+}
+
+/// LAN discovery: answer `_p2p._udp.local` queries with our listen addresses, and learn where
+/// trusted peers are. Addresses of untrusted peers are never used (the gater refuses them
+/// anyway) and nothing is ever added to the trust list.
+void startMdns(Parts& p) {
+  auto* gate = &*p.gate;
+  net::mdns::ServiceConfig mcfg;
+  mcfg.preferred = [gate](const crypto::PeerId& peer) { return gate->isTrusted(peer); };
+  auto started = net::mdns::Service::start(
+      p.ex, p.identity->peerId(), [host = p.host] { return host->listenAddrs(); }, mcfg);
+  if (!started) {
+    spdlog::warn("{}; LAN discovery is off (peers need this node's address)",
+                 started.error().message());
+    return;
+  }
+  p.mdns = *started;
+  p.mdns->onPeer([gate, host = p.host](const net::mdns::DiscoveredPeer& peer) {
+    std::string addrs;
+    for (const auto& a : peer.addrs) addrs += (addrs.empty() ? "" : " ") + a.toString();
+    if (!gate->isTrusted(peer.id)) {
+      spdlog::debug("mDNS: untrusted peer {} at {} (ignored)", peer.id.toBase58(), addrs);
+      return;
+    }
+    host->addAddrs(peer.id, peer.addrs);
+    const auto* t = gate->store().find(peer.id);
+    spdlog::info("mDNS: discovered trusted peer {} ({}) at {}", peer.id.toBase58(),
+                 t ? t->name : "?", addrs);
+  });
+  p.info.mdnsInterfaces = p.mdns->interfaceCount();
+}
+
+/// Says which engine answers. The engine may be down at start: the scheduler reconciles as soon
+/// as it answers.
+asio::awaitable<void> greetEngine(runtime::DockerRuntime& docker) {
+  auto info = co_await docker.ping();
+  if (info) {
+    spdlog::info("container engine: Docker {} (API {})", info->engineVersion, info->apiVersion);
+  } else {
+    spdlog::warn("container engine: {}", info.error().message());
+  }
+}
+
+Result<void> startParts(Parts& p, const std::string& version) {
+  if (auto r = p.cfg.validate(); !r) return r;
+  if (auto r = openDataDir(p); !r) return r;
+  if (auto r = openScheduler(p, p.identity->peerId()); !r) return r;
+  auto gateway = gatewayAddress(p.cfg);
+  if (!gateway) return gateway.error();
+  std::optional<crypto::PeerId> gatewayId;
+  if (*gateway) gatewayId = *(*gateway)->peerId();
+  makeHost(p, version, gatewayId);
+  if (*gateway) makeTunnel(p, **gateway);
+  for (const auto& text : p.cfg.listen) {
+    auto addr = net::Multiaddr::parse(text);
+    if (!addr) return addr.error().context("--listen " + text);
+    if (auto bound = p.host->listen(*addr); !bound) return bound.error();
+  }
+  if (p.cfg.mdns) startMdns(p);
+  p.info.trustedPeers = p.gate->store().peers().size();
+  p.tasks.spawn(greetEngine(*p.docker));
+  p.scheduler->start();
+  if (p.tunnel) p.tunnel->start();
+  return {};
+}
+
+}  // namespace
+
+ProviderNode::ProviderNode(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
+
+ProviderNode::~ProviderNode() = default;
+
+Result<std::unique_ptr<ProviderNode>> ProviderNode::start(const asio::any_io_executor& ex,
+                                                          const ProviderConfig& cfg,
+                                                          const std::string& version) {
+  auto parts = std::make_unique<Parts>(ex);
+  parts->cfg = cfg;
+  if (auto r = startParts(*parts, version); !r) {
+    if (parts->host) parts->host->close();
+    return r.error();
+  }
+  return std::unique_ptr<ProviderNode>(new ProviderNode(std::move(parts)));
+}
+
+const crypto::PeerId& ProviderNode::peerId() const { return p_->identity->peerId(); }
+
+std::vector<net::Multiaddr> ProviderNode::listenAddrs() const {
+  std::vector<net::Multiaddr> out;
+  for (const auto& a : p_->host->listenAddrs()) out.push_back(a.withPeerId(peerId()));
+  return out;
+}
+
+const NodeInfo& ProviderNode::info() const { return p_->info; }
+
+asio::awaitable<void> ProviderNode::shutdown() {
+  auto& p = *p_;
+  p.scheduler->shutdown();
+  // Containers keep running across a provider restart (they are re-adopted) unless the operator
+  // asked otherwise.
+  if (p.cfg.stopOnExit) co_await p.scheduler->stopAll();
+  if (p.tunnel) co_await p.tunnel->shutdown();
+  if (p.mdns) p.mdns->stop();
+  p.host->close();
+  // Give GoAway frames a moment to flush.
+  co_await net::sleepFor(std::chrono::milliseconds(200));
+  co_await p.tasks.shutdown(std::chrono::milliseconds(200));
+}
+
+}  // namespace pc::provider

@@ -1,0 +1,54 @@
+#pragma once
+/// ProviderNode: peercomputed's running parts, wired. start() opens the data dir (identity, trust
+/// list, SQLite state, replay cache, audit log), checks the policy, connects the scheduler to the
+/// Docker engine, starts the libp2p host (trusted peers and the gateway only) on the configured
+/// listen addresses, LAN discovery and the tunnel to the gateway. `peercomputed` and the tests
+/// start a provider the same way.
+///
+/// Threading: everything runs on the executor given to start() (one io_context thread).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/peer_id.hpp"
+#include "net/asio.hpp"
+#include "net/multiaddr.hpp"
+#include "provider/config.hpp"
+
+namespace pc::provider {
+
+struct NodeInfo {
+  bool createdIdentity = false;    ///< the identity was made by this start
+  std::size_t mdnsInterfaces = 0;  ///< 0: LAN discovery off or unavailable
+  std::size_t trustedPeers = 0;
+};
+
+class ProviderNode {
+ public:
+  /// Starts a provider for `cfg` (already validated) on `ex`. Errors: what failed, naming the
+  /// file, setting or address involved (nothing keeps running then).
+  static Result<std::unique_ptr<ProviderNode>> start(const net::asio::any_io_executor& ex,
+                                                     const ProviderConfig& cfg,
+                                                     const std::string& version);
+  ~ProviderNode();
+  ProviderNode(const ProviderNode&) = delete;
+  ProviderNode& operator=(const ProviderNode&) = delete;
+
+  [[nodiscard]] const crypto::PeerId& peerId() const;
+  /// The bound listen addresses (port 0 resolved), with /p2p/<id>.
+  [[nodiscard]] std::vector<net::Multiaddr> listenAddrs() const;
+  [[nodiscard]] const NodeInfo& info() const;
+
+  /// Stops serving: deployments keep running (they are re-adopted at the next start) unless
+  /// stop_on_exit, the tunnel and mDNS stop, connections close with GoAway. Run it to
+  /// completion before destroying the node; not cancel-safe.
+  net::asio::awaitable<void> shutdown();
+
+  struct Parts;  ///< the wired parts (opaque outside node.cpp)
+
+ private:
+  explicit ProviderNode(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> p_;
+};
+
+}  // namespace pc::provider
