@@ -1,58 +1,13 @@
 #pragma once
 /// peergateway: public HTTP(S) ingress for deployments, reached over reverse tunnels that
 /// allowlisted providers dial in to. It never runs user code.
-#include <chrono>
-#include <filesystem>
 #include <string>
 
-#include "core/error.hpp"
+#include "gateway/config.hpp"
 
 namespace pc::gateway {
 
-struct GatewayConfig {
-  std::string domain = "localhost";  ///< deployments are <deployment-id>.<domain>
-  std::string bind = "0.0.0.0";      ///< address of the public listeners
-  std::uint16_t httpPort = 8080;
-  std::uint16_t httpsPort = 0;  ///< 0 = no HTTPS listener (TLS: see the gateway issue)
-  std::string tunnelListen = "/ip4/0.0.0.0/tcp/8443";
-  std::filesystem::path dataDir;
-  std::string tls = "off";  ///< off | static | acme
-  std::string certFile;
-  std::string keyFile;
-  std::string acmeDirectory;
-  std::string acmeEmail;
-  std::string acmeCa;                     ///< CA (PEM) trusted for the ACME server (test CAs)
-  std::string acmeChallenge = "http-01";  ///< http-01 | tls-alpn-01
-  std::chrono::seconds acmeRenewBefore{30 * 24 * 3600};
-  std::size_t acmeMaxOrdersPerHour = 20;
-  double ratePerIp = 100;  ///< requests/s per client IP (0 = unlimited)
-  double burstPerIp = 200;
-  double ratePerHost = 1000;  ///< requests/s per deployment (0 = unlimited)
-  double burstPerHost = 2000;
-  std::chrono::seconds headerTimeout{10};
-  std::chrono::seconds idleTimeout{120};
-  std::size_t maxStreamsPerTunnel = 1024;
-  std::size_t maxConnectionsPerIp = 1024;  ///< per client address (IPv6: per /64); 0 = unlimited
-  /// Port shown in public URLs (0: the HTTP port; useful behind a port-forward).
-  std::uint16_t publicPort = 0;
-
-  [[nodiscard]] Result<void> validate() const;
-  /// "http://<id>.<domain>:<port>/" (no port when it is the scheme's default).
-  [[nodiscard]] std::string urlFor(const std::string& deploymentId) const;
-};
-
-/// Applies a TOML file over `cfg` (keys: domain, bind, http_port, https_port, tunnel_listen,
-/// data_dir, tls, cert, key, acme_directory, acme_email, acme_ca, acme_challenge,
-/// acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
-/// rate_per_host, burst_per_host, header_timeout, idle_timeout, max_streams_per_tunnel,
-/// max_connections_per_ip, public_port). Unknown keys are errors.
-Result<void> applyTomlFile(const std::filesystem::path& path, GatewayConfig& cfg);
-Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg);
-
 /// Runs until SIGINT/SIGTERM; returns the exit code.
 int runGateway(const GatewayConfig& cfg, const std::string& version);
-
-/// The allowlist file of providers in a gateway data dir.
-inline constexpr const char* kProvidersFile = "allowed_providers.json";
 
 }  // namespace pc::gateway

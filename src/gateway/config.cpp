@@ -1,0 +1,119 @@
+#include "gateway/config.hpp"
+
+#include "config/binder.hpp"
+#include "gateway/acme.hpp"
+
+namespace pc::gateway {
+
+Result<void> GatewayConfig::validate() const {
+  if (domain.empty() || domain.find('/') != std::string::npos ||
+      domain.find(':') != std::string::npos) {
+    return fail(Errc::kInvalidArgument, "domain: '" + domain + "' is not a DNS name");
+  }
+  if (tls != "off" && tls != "static" && tls != "acme") {
+    return fail(Errc::kInvalidArgument, "tls = " + tls + ": expected off, static or acme");
+  }
+  if (tls == "static" && (certFile.empty() || keyFile.empty())) {
+    return fail(Errc::kInvalidArgument, "tls = static needs cert and key (--cert, --key)");
+  }
+  if (tls == "acme") {
+    if (acmeDirectory.rfind("https://", 0) != 0) {
+      return fail(Errc::kInvalidArgument,
+                  "tls = acme needs acme_directory (--acme-directory https://…/directory)");
+    }
+    if (!acme::parseChallengeType(acmeChallenge)) {
+      return fail(Errc::kInvalidArgument,
+                  "acme_challenge = " + acmeChallenge + ": expected http-01 or tls-alpn-01");
+    }
+    if (acmeMaxOrdersPerHour == 0) {
+      return fail(Errc::kInvalidArgument, "acme_max_orders_per_hour must be at least 1");
+    }
+  }
+  if (tls != "off" && httpsPort == 0) {
+    return fail(Errc::kInvalidArgument, "tls = " + tls + " needs https_port (--https-port)");
+  }
+  if (ratePerIp < 0 || ratePerHost < 0) {
+    return fail(Errc::kInvalidArgument, "rate limits must not be negative");
+  }
+  if (maxStreamsPerTunnel == 0) {
+    return fail(Errc::kInvalidArgument, "max_streams_per_tunnel must be at least 1");
+  }
+  return {};
+}
+
+std::string GatewayConfig::urlFor(const std::string& deploymentId) const {
+  const bool https = tls != "off";
+  const std::uint16_t port = publicPort != 0 ? publicPort : (https ? httpsPort : httpPort);
+  std::string url = (https ? "https://" : "http://") + deploymentId + "." + domain;
+  if (port != (https ? 443 : 80)) url += ":" + std::to_string(port);
+  return url + "/";
+}
+
+void bindSettings(config::Binder& b, GatewayConfig& cfg) {
+  using config::integer;
+  using config::number;
+  using config::port;
+  using config::seconds;
+  b.path("data_dir", "--data-dir",
+         "State directory: identity, allowed_providers.json, gateway.toml "
+         "(default: $PEERCOMPUTE_HOME or ~/.peercompute)",
+         cfg.dataDir);
+  b.text("domain", "--domain",
+         "Deployments are served at <deployment-id>.<domain> (default localhost)", cfg.domain);
+  b.text("bind", "--bind", "Address of the public listeners (default 0.0.0.0)", cfg.bind);
+  b.value("http_port", "--http-port", "Public HTTP port (default 8080; 0 picks one)",
+          port(cfg.httpPort));
+  b.value("https_port", "--https-port", "Public HTTPS port (with --tls static|acme)",
+          port(cfg.httpsPort));
+  b.value("public_port", "--public-port", "Port shown in public URLs (default: the HTTP port)",
+          port(cfg.publicPort));
+  b.text("tunnel_listen", "--tunnel-listen",
+         "Multiaddr providers dial (default /ip4/0.0.0.0/tcp/8443)", cfg.tunnelListen);
+  b.text("tls", "--tls",
+         "off | static (one certificate, e.g. a wildcard) | acme (a certificate per deployment "
+         "host, issued on demand)",
+         cfg.tls);
+  b.text("cert", "--cert", "Certificate chain (PEM) for --tls static", cfg.certFile);
+  b.text("key", "--key", "Private key (PEM) for --tls static", cfg.keyFile);
+  b.text("acme_directory", "--acme-directory",
+         "ACME directory URL for --tls acme (e.g. "
+         "https://acme-v02.api.letsencrypt.org/directory)",
+         cfg.acmeDirectory);
+  b.text("acme_email", "--acme-email", "ACME account e-mail", cfg.acmeEmail);
+  b.text("acme_ca", "--acme-ca",
+         "CA certificate (PEM) to trust for the ACME server itself (test CAs; default: the "
+         "system store)",
+         cfg.acmeCa);
+  b.text("acme_challenge", "--acme-challenge",
+         "http-01 (validated on the HTTP port, default) | tls-alpn-01 (on the HTTPS port)",
+         cfg.acmeChallenge);
+  b.value("acme_renew_before", "", "", seconds(cfg.acmeRenewBefore));
+  b.value("acme_max_orders_per_hour", "", "", integer(cfg.acmeMaxOrdersPerHour, 1, 100000));
+  b.value("rate_per_ip", "--rate-per-ip", "Requests/s per client IP (default 100; 0 = unlimited)",
+          number(cfg.ratePerIp, 0));
+  b.value("burst_per_ip", "--burst-per-ip", "Burst per client IP (default 200)",
+          number(cfg.burstPerIp, 0));
+  b.value("rate_per_host", "--rate-per-host",
+          "Requests/s per deployment (default 1000; 0 = unlimited)", number(cfg.ratePerHost, 0));
+  b.value("burst_per_host", "--burst-per-host", "Burst per deployment (default 2000)",
+          number(cfg.burstPerHost, 0));
+  b.value("header_timeout", "--header-timeout", "Time to send a request header (default 10s)",
+          seconds(cfg.headerTimeout));
+  b.value("idle_timeout", "--idle-timeout", "Idle connection timeout (default 120s)",
+          seconds(cfg.idleTimeout));
+  b.value("max_streams_per_tunnel", "--max-streams-per-tunnel",
+          "Public connections at once per provider tunnel (default 1024)",
+          integer(cfg.maxStreamsPerTunnel, 1, 65536));
+  b.value("max_connections_per_ip", "--max-connections-per-ip",
+          "Public connections at once from one client address, IPv6 per /64 (default 1024; 0 = "
+          "unlimited)",
+          integer(cfg.maxConnectionsPerIp, 0, 1000000));
+}
+
+Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {
+  config::Binder b;
+  bindSettings(b, cfg);
+  return b.applyToml(text, source);
+}
+
+}  // namespace pc::gateway

@@ -1,0 +1,96 @@
+#include "gateway/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pc::gateway {
+namespace {
+
+TEST(GatewayConfig, DefaultsAreValid) {
+  GatewayConfig c;
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.httpPort, 8080);
+  EXPECT_EQ(c.tls, "off");
+  EXPECT_EQ(c.maxStreamsPerTunnel, 1024U);
+  EXPECT_EQ(c.urlFor("dep-x"), "http://dep-x.localhost:8080/");
+}
+
+TEST(GatewayConfig, TomlOverridesKeyByKey) {
+  GatewayConfig c;
+  auto r = applyToml(R"(
+domain = "pc.example"
+bind = "127.0.0.1"
+http_port = 80
+https_port = 443
+tunnel_listen = "/ip4/127.0.0.1/tcp/0"
+tls = "acme"
+acme_directory = "https://ca.example/dir"
+acme_challenge = "tls-alpn-01"
+acme_renew_before = "240h"
+acme_max_orders_per_hour = 5
+rate_per_ip = 2.5
+burst_per_ip = 10
+rate_per_host = 0
+header_timeout = "3s"
+idle_timeout = 30
+max_streams_per_tunnel = 16
+max_connections_per_ip = 0
+)",
+                     "gw.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(c.domain, "pc.example");
+  EXPECT_EQ(c.httpPort, 80);
+  EXPECT_EQ(c.httpsPort, 443);
+  EXPECT_EQ(c.acmeRenewBefore.count(), 240 * 3600);
+  EXPECT_EQ(c.acmeMaxOrdersPerHour, 5U);
+  EXPECT_DOUBLE_EQ(c.ratePerIp, 2.5);
+  EXPECT_DOUBLE_EQ(c.burstPerIp, 10);
+  EXPECT_DOUBLE_EQ(c.ratePerHost, 0);
+  EXPECT_EQ(c.headerTimeout.count(), 3);
+  EXPECT_EQ(c.idleTimeout.count(), 30);
+  EXPECT_EQ(c.maxStreamsPerTunnel, 16U);
+  EXPECT_EQ(c.maxConnectionsPerIp, 0U);
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.urlFor("dep-x"), "https://dep-x.pc.example/");
+}
+
+TEST(GatewayConfig, ErrorsNameFileLineAndKey) {
+  GatewayConfig c;
+  auto r = applyToml("domain = \"x\"\nhttp_prot = 80\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("gw.toml:2: http_prot: unknown key"), std::string::npos)
+      << r.error().message();
+  r = applyToml("http_port = 70000\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("gw.toml:1: http_port:"), std::string::npos);
+  r = applyToml("rate_per_ip = -1\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  r = applyToml("max_streams_per_tunnel = 0\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  r = applyToml("idle_timeout = \"forever\"\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("idle_timeout"), std::string::npos);
+  r = applyToml("domain = [\n", "gw.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("gw.toml:"), std::string::npos);
+}
+
+TEST(GatewayConfig, ValidateRejectsNonsense) {
+  GatewayConfig c;
+  c.tls = "maybe";
+  EXPECT_FALSE(c.validate());
+  c = GatewayConfig{};
+  c.tls = "static";
+  c.httpsPort = 8443;
+  EXPECT_FALSE(c.validate());  // no cert and key
+  c = GatewayConfig{};
+  c.domain = "a/b";
+  EXPECT_FALSE(c.validate());
+  c = GatewayConfig{};
+  c.tls = "acme";
+  c.httpsPort = 8443;
+  c.acmeDirectory = "http://insecure/dir";
+  EXPECT_FALSE(c.validate());
+}
+
+}  // namespace
+}  // namespace pc::gateway

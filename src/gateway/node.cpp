@@ -1,0 +1,204 @@
+#include "gateway/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/fs.hpp"
+#include "crypto/identity.hpp"
+#include "gateway/certs.hpp"
+#include "gateway/http_proxy.hpp"
+#include "gateway/routes.hpp"
+#include "gateway/tls.hpp"
+#include "net/host.hpp"
+#include "trust/trust_store.hpp"
+
+namespace pc::gateway {
+
+namespace asio = net::asio;
+
+/// Member order is construction order; destruction runs backwards, so everything a part
+/// refers to outlives it.
+struct GatewayNode::Parts {
+  explicit Parts(const asio::any_io_executor& e) : ex(e) {}
+  asio::any_io_executor ex;
+  GatewayConfig cfg;
+  std::optional<crypto::Identity> identity;
+  std::optional<trust::TrustGate> allow;
+  std::shared_ptr<net::Host> host;
+  RouteTable routes;
+  std::shared_ptr<TunnelService> tunnels;
+  std::shared_ptr<CertManager> certs;
+  std::shared_ptr<TlsContext> tls;
+  std::shared_ptr<HttpFront> front;
+  net::Multiaddr httpAddr;
+  std::optional<net::Multiaddr> httpsAddr;
+};
+
+namespace {
+
+using Parts = GatewayNode::Parts;
+
+Result<void> openDataDir(Parts& p) {
+  if (auto r = fs::ensurePrivateDir(p.cfg.dataDir); !r) return r.error();
+  auto identity = crypto::Identity::loadOrCreate(p.cfg.dataDir / "identity.key");
+  if (!identity) return identity.error();
+  p.identity = std::move(*identity);
+  // Only allowlisted providers get a tunnel; the list reloads live, a corrupt one stops start-up.
+  auto allow = trust::TrustGate::open(p.cfg.dataDir / kProvidersFile);
+  if (!allow) return allow.error();
+  p.allow.emplace(std::move(*allow));
+  return {};
+}
+
+void makeHost(Parts& p, const std::string& version) {
+  net::HostConfig hostCfg;
+  hostCfg.agentVersion = "peergateway/" + version;
+  // Room for every proxy stream a tunnel may carry (the per-tunnel bound is enforced above it).
+  hostCfg.yamux.maxStreams = p.cfg.maxStreamsPerTunnel + 64;
+  p.host = net::Host::create(p.ex, *p.identity, hostCfg);
+  auto* allow = &*p.allow;
+  p.host->setGater([allow](const crypto::PeerId& peer) { return allow->isTrusted(peer); });
+  p.host->onReject([](const std::optional<crypto::PeerId>& peer, const net::Multiaddr& remote,
+                      const std::string& why) {
+    spdlog::warn("security: refused {} from {}: {}",
+                 peer ? peer->toBase58() : "unauthenticated peer", remote.toString(), why);
+  });
+}
+
+FrontOptions frontOptions(const GatewayConfig& cfg) {
+  FrontOptions front;
+  front.domain = cfg.domain;
+  front.headerTimeout = cfg.headerTimeout;
+  front.idleTimeout = cfg.idleTimeout;
+  front.maxStreamsPerTunnel = cfg.maxStreamsPerTunnel;
+  front.maxConnectionsPerIp = cfg.maxConnectionsPerIp;
+  front.ratePerIp = cfg.ratePerIp;
+  front.burstPerIp = cfg.burstPerIp;
+  front.ratePerHost = cfg.ratePerHost;
+  front.burstPerHost = cfg.burstPerHost;
+  return front;
+}
+
+/// ACME: a certificate per deployment host, ordered only for hosts that have a route.
+Result<void> startAcme(Parts& p, FrontOptions& front, TunnelServiceOptions& tunnelOpts) {
+  CertManagerOptions co;
+  co.dir = p.cfg.dataDir / "acme";
+  co.acme.directoryUrl = p.cfg.acmeDirectory;
+  co.acme.email = p.cfg.acmeEmail;
+  co.acme.caFile = p.cfg.acmeCa;
+  co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
+  co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(p.cfg.acmeRenewBefore);
+  co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;
+  co.mayIssue = [&p](const std::string& name) {
+    const std::string dep = deploymentFromHost(name, p.cfg.domain);
+    return !dep.empty() && p.routes.find(dep) != nullptr;
+  };
+  auto m = CertManager::open(p.ex, co);
+  if (!m) return m.error();
+  p.certs = *m;
+  p.certs->start();
+  p.tls = TlsContext::withResolver(p.certs);
+  front.acmeHttp01 = [certs = p.certs](std::string_view token) { return certs->http01(token); };
+  // A new route gets its certificate right away, so its first visitor does not wait.
+  tunnelOpts.onRoute = [&p](const std::string& dep) { p.certs->ensure(dep + "." + p.cfg.domain); };
+  return {};
+}
+
+/// The multiaddr of a public listener on the configured bind address.
+Result<net::Multiaddr> publicAddr(const GatewayConfig& cfg, std::uint16_t port) {
+  const bool v6 = cfg.bind.find(':') != std::string::npos;
+  auto a =
+      net::Multiaddr::parse((v6 ? "/ip6/" : "/ip4/") + cfg.bind + "/tcp/" + std::to_string(port));
+  if (!a) return a.error().context("bind");
+  return a;
+}
+
+Result<void> listenAll(Parts& p) {
+  auto tunnelAddr = net::Multiaddr::parse(p.cfg.tunnelListen);
+  if (!tunnelAddr) return tunnelAddr.error().context("tunnel listen");
+  if (auto r = p.host->listen(*tunnelAddr); !r) return r.error();
+  auto httpAddr = publicAddr(p.cfg, p.cfg.httpPort);
+  if (!httpAddr) return httpAddr.error();
+  auto httpBound = p.front->listen(*httpAddr);
+  if (!httpBound) return httpBound.error();
+  p.httpAddr = *httpBound;
+  // URLs show the bound port when port 0 was asked for.
+  if (auto t = httpBound->tcpTarget()) p.cfg.httpPort = t->port;
+  if (p.tls) {
+    auto a = publicAddr(p.cfg, p.cfg.httpsPort);
+    if (!a) return a.error();
+    auto b = p.front->listenTls(*a, p.tls);
+    if (!b) return b.error();
+    p.httpsAddr = *b;
+  }
+  return {};
+}
+
+Result<void> startParts(Parts& p, const std::string& version) {
+  if (auto r = p.cfg.validate(); !r) return r;
+  if (auto r = openDataDir(p); !r) return r;
+  makeHost(p, version);
+  TunnelServiceOptions tunnelOpts;
+  tunnelOpts.urlFor = [&p](const std::string& id) { return p.cfg.urlFor(id); };
+  FrontOptions front = frontOptions(p.cfg);
+  if (p.cfg.tls == "static") {
+    auto t = TlsContext::fromFiles(p.cfg.certFile, p.cfg.keyFile);
+    if (!t) return t.error();
+    p.tls = *t;
+  } else if (p.cfg.tls == "acme") {
+    if (auto r = startAcme(p, front, tunnelOpts); !r) return r;
+  }
+  if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
+  p.tunnels = std::make_shared<TunnelService>(p.routes, tunnelOpts);
+  p.tunnels->install(*p.host);
+  p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
+  return listenAll(p);
+}
+
+}  // namespace
+
+GatewayNode::GatewayNode(std::unique_ptr<Parts> parts) : p_(std::move(parts)) {}
+
+GatewayNode::~GatewayNode() = default;
+
+Result<std::unique_ptr<GatewayNode>> GatewayNode::start(const asio::any_io_executor& ex,
+                                                        const GatewayConfig& cfg,
+                                                        const std::string& version) {
+  auto parts = std::make_unique<Parts>(ex);
+  parts->cfg = cfg;
+  if (auto r = startParts(*parts, version); !r) {
+    if (parts->front) parts->front->close();
+    if (parts->host) parts->host->close();
+    if (parts->certs) parts->certs->stop();
+    return r.error();
+  }
+  return std::unique_ptr<GatewayNode>(new GatewayNode(std::move(parts)));
+}
+
+const crypto::PeerId& GatewayNode::peerId() const { return p_->identity->peerId(); }
+
+const GatewayConfig& GatewayNode::config() const { return p_->cfg; }
+
+std::vector<net::Multiaddr> GatewayNode::tunnelAddrs() const {
+  std::vector<net::Multiaddr> out;
+  for (const auto& a : p_->host->listenAddrs()) out.push_back(a.withPeerId(peerId()));
+  return out;
+}
+
+const net::Multiaddr& GatewayNode::httpAddr() const { return p_->httpAddr; }
+
+const std::optional<net::Multiaddr>& GatewayNode::httpsAddr() const { return p_->httpsAddr; }
+
+std::size_t GatewayNode::allowedProviders() const { return p_->allow->store().peers().size(); }
+
+std::size_t GatewayNode::routes() const { return p_->routes.size(); }
+
+asio::awaitable<void> GatewayNode::shutdown() {
+  auto& p = *p_;
+  p.front->close();
+  p.host->close();
+  if (p.certs) p.certs->stop();
+  // Give GoAway frames and closing connections a moment to flush.
+  co_await net::sleepFor(std::chrono::milliseconds(200));
+}
+
+}  // namespace pc::gateway

@@ -1,0 +1,54 @@
+#pragma once
+/// GatewayNode: peergateway's running parts, wired. start() opens the data dir (identity,
+/// provider allowlist), starts the libp2p host that providers' tunnels dial (allowlisted
+/// providers only), the route table and tunnel service, TLS (static or ACME) and the public
+/// HTTP(S) front. `peergateway` and the tests start a gateway the same way.
+///
+/// Threading: everything runs on the executor given to start() (one io_context thread).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/peer_id.hpp"
+#include "gateway/config.hpp"
+#include "net/asio.hpp"
+#include "net/multiaddr.hpp"
+
+namespace pc::gateway {
+
+class GatewayNode {
+ public:
+  /// Starts a gateway for `cfg` on `ex`. Errors: what failed, naming the file, setting or
+  /// address involved (nothing keeps running then).
+  static Result<std::unique_ptr<GatewayNode>> start(const net::asio::any_io_executor& ex,
+                                                    const GatewayConfig& cfg,
+                                                    const std::string& version);
+  ~GatewayNode();
+  GatewayNode(const GatewayNode&) = delete;
+  GatewayNode& operator=(const GatewayNode&) = delete;
+
+  [[nodiscard]] const crypto::PeerId& peerId() const;
+  /// The effective settings (the bound HTTP port when 0 was asked for).
+  [[nodiscard]] const GatewayConfig& config() const;
+  /// Where providers dial, with /p2p/<id>.
+  [[nodiscard]] std::vector<net::Multiaddr> tunnelAddrs() const;
+  [[nodiscard]] const net::Multiaddr& httpAddr() const;
+  [[nodiscard]] const std::optional<net::Multiaddr>& httpsAddr() const;
+  /// Providers on the allowlist now.
+  [[nodiscard]] std::size_t allowedProviders() const;
+  /// Routes served now.
+  [[nodiscard]] std::size_t routes() const;
+
+  /// Stops accepting, closes tunnels and public connections. Run it to completion before
+  /// destroying the node; not cancel-safe.
+  net::asio::awaitable<void> shutdown();
+
+  struct Parts;  ///< the wired parts (opaque outside node.cpp)
+
+ private:
+  explicit GatewayNode(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> p_;
+};
+
+}  // namespace pc::gateway
