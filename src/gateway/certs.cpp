@@ -31,9 +31,9 @@ Result<std::string> readPrivateFile(const std::filesystem::path& p) {
 }  // namespace
 
 CertManager::CertManager(const asio::any_io_executor& ex, CertManagerOptions options)
-    : ex_(ex), options_(std::move(options)) {}
+    : ex_(ex), options_(std::move(options)), tasks_(ex) {}
 
-CertManager::~CertManager() { *alive_ = false; }
+CertManager::~CertManager() = default;
 
 Result<std::shared_ptr<CertManager>> CertManager::open(const asio::any_io_executor& ex,
                                                        CertManagerOptions options) {
@@ -189,7 +189,7 @@ bool CertManager::startIssue(const std::string& host, bool renewal) {
   orders_.push_back(now);
   pending_[host] = std::make_shared<net::Signal>(ex_);
   spdlog::info("acme: {} a certificate for {}", renewal ? "renewing" : "ordering", host);
-  asio::co_spawn(ex_, issue(host), asio::detached);
+  tasks_.spawn(issue(host));
   return true;
 }
 
@@ -242,37 +242,33 @@ asio::awaitable<void> CertManager::issue(std::string host) {
 }
 
 void CertManager::start() {
+  // A weak share: the loop must not keep the manager alive; stop() cancels it.
   std::weak_ptr<CertManager> weak = shared_from_this();
-  auto alive = alive_;
   const auto every =
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.renewCheckEvery);
-  auto timer = std::make_shared<asio::steady_timer>(ex_);
-  renewTimer_ = timer;
-  asio::co_spawn(
-      ex_,
-      [weak, alive, every, timer]() -> asio::awaitable<void> {
-        // At start (stored certificates may be due) and then every `every`.
-        for (;;) {
-          {
-            auto self = weak.lock();
-            if (!*alive || !self) co_return;
-            const auto horizon = SystemClock::now() + self->options_.renewBefore;
-            std::vector<std::string> due;
-            for (const auto& [host, cert] : self->certs_) {
-              if (cert->notAfter() < horizon) due.push_back(host);
-            }
-            for (const auto& h : due) self->startIssue(h, true);
-          }
-          timer->expires_after(every);
-          co_await timer->async_wait(net::kNoThrow);
+  tasks_.spawn([weak, every, ex = ex_]() -> asio::awaitable<void> {
+    asio::steady_timer timer(ex);
+    // At start (stored certificates may be due) and then every `every`.
+    for (;;) {
+      {
+        auto self = weak.lock();
+        if (!self || self->stopped_) co_return;
+        const auto horizon = SystemClock::now() + self->options_.renewBefore;
+        std::vector<std::string> due;
+        for (const auto& [host, cert] : self->certs_) {
+          if (cert->notAfter() < horizon) due.push_back(host);
         }
-      },
-      asio::detached);
+        for (const auto& h : due) self->startIssue(h, true);
+      }
+      timer.expires_after(every);
+      co_await timer.async_wait(net::kNoThrow);
+    }
+  });
 }
 
 void CertManager::stop() {
-  *alive_ = false;
-  if (auto t = renewTimer_.lock()) t->cancel();
+  stopped_ = true;
+  tasks_.cancel();
 }
 
 }  // namespace pc::gateway

@@ -19,6 +19,7 @@
 
 #include "gateway/acme.hpp"
 #include "gateway/tls.hpp"
+#include "net/task_group.hpp"
 
 namespace pc::gateway {
 
@@ -56,6 +57,7 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   [[nodiscard]] std::optional<std::string> http01(std::string_view token) const;
   /// Starts the renewal loop.
   void start();
+  /// Ends the renewal loop and cancels orders in progress; returns at once.
   void stop();
   [[nodiscard]] std::shared_ptr<const CertifiedKey> certificate(const std::string& host) const;
 
@@ -79,8 +81,8 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   std::deque<std::chrono::steady_clock::time_point> orders_;
   std::map<std::string, std::string, std::less<>> http01_;  // token → key auth
   std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::weak_ptr<net::asio::steady_timer> renewTimer_;
+  bool stopped_ = false;
+  net::TaskGroup tasks_;  ///< orders in progress and the renewal loop
 };
 
 }  // namespace pc::gateway
