@@ -1,7 +1,6 @@
 #pragma once
 /// Plain-text tables for CLI output: columns padded to their widest cell, widths counted in
 /// terminal columns rather than bytes.
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +20,6 @@ class Table {
   /// Every row on its own line, cells two spaces past the widest cell of their column (the
   /// last cell of a row unpadded).
   [[nodiscard]] std::string render() const;
-  void print(std::ostream& out) const { out << render(); }
 
  private:
   std::vector<std::vector<std::string>> rows_;
