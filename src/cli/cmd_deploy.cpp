@@ -224,13 +224,14 @@ void addDeployCommand(CLI::App& app, Globals& g) {
                   "Command and arguments replacing the image's CMD (put -- before them)");
   cmd->add_option("--peer", a->peer, "Provider: trusted peer name or id, or a multiaddr")
       ->required();
-  cmd->add_option("--cpu", a->cpu, "CPU limit in cores (0.5) or millicores (500m)")
+  cmd->add_option("--cpu,--cpus", a->cpu,
+                  "CPU limit in cores (0.5) or millicores (500m); --cpus as in docker")
       ->capture_default_str();
-  cmd->add_option("--memory", a->memory, "Memory limit (e.g. 256M, 1G); no swap")
+  cmd->add_option("-m,--memory", a->memory, "Memory limit (e.g. 256M, 1G); no swap")
       ->capture_default_str();
   cmd->add_option("--expose", a->expose, "Container TCP port to publish")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--env", a->env, "Environment variable NAME=value (repeatable)");
+  cmd->add_option("-e,--env", a->env, "Environment variable NAME=value (repeatable)");
   cmd->add_option("--timeout", a->timeout, "Deadline for pull + start (e.g. 90s, 5m)")
       ->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Output format")

@@ -15,6 +15,7 @@ struct StatusArgs {
   std::string id;
   std::string peer;
   std::string output = "table";
+  bool quiet = false;
 };
 
 std::string ago(std::int64_t ms) {
@@ -112,13 +113,20 @@ std::vector<std::string> tableRow(const Node& node, const PeerStatus& row) {
           st.url.value_or("-")};
 }
 
-/// The table, then why each failed deployment failed.
-std::string statusText(const Node& node, const std::vector<PeerStatus>& rows) {
+/// The table, then why each failed deployment failed; `-q`: the deployment ids alone.
+std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bool quiet) {
+  std::string text;
+  if (quiet) {
+    for (const auto& row : rows) {
+      text += row.status.deploymentId + "\n";
+    }
+    return text;
+  }
   Table t({"DEPLOYMENT", "PEER", "IMAGE", "STATE", "CPU", "MEMORY", "STARTED", "URL"});
   for (const auto& row : rows) {
     t.addRow(tableRow(node, row));
   }
-  std::string text = t.render();
+  text = t.render();
   for (const auto& row : rows) {
     if (row.status.error) {
       text += row.status.deploymentId + ": " + *row.status.error + "\n";
@@ -144,10 +152,12 @@ Report runStatus(const Globals& g, const StatusArgs& a, Printer& out) {
     Report r;
     const auto rows = co_await collect(node, *targets, a.id, r);
     r.exitCode = r.errors.empty() ? 0 : 1;
-    r.json = statusJson(rows);
+    if (!a.quiet) {
+      r.json = statusJson(rows);
+    }
     if (!rows.empty()) {
-      r.text = statusText(node, rows);
-    } else if (r.errors.empty()) {
+      r.text = statusText(node, rows, a.quiet);
+    } else if (r.errors.empty() && !a.quiet) {
       r.text = "no deployments\n";
     }
     co_return r;
@@ -161,9 +171,11 @@ void addStatusCommand(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("status", "Show deployments: state, URL, CPU and memory use");
   cmd->add_option("deployment", a->id, "One deployment (default: all of yours)");
   cmd->add_option("--peer", a->peer, "Ask this provider (default: every provider you deployed to)");
-  cmd->add_option("-o,--output", a->output, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  auto* output = cmd->add_option("-o,--output", a->output, "Output format")
+                     ->check(CLI::IsMember({"table", "json"}))
+                     ->capture_default_str();
+  cmd->add_flag("-q,--quiet", a->quiet, "Print only deployment ids, one a line (as docker ps -q)")
+      ->excludes(output);
   cmd->callback([&g, a] {
     g.exitCode =
         runPrinted(outputFormat(a->output), [&](Printer& out) { return runStatus(g, *a, out); });
