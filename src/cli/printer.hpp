@@ -28,7 +28,7 @@ struct Report {
   /// Printed on stderr after the errors, as is: a hint that is not a failure.
   std::string notice;
   /// The result for people (stdout, as is), printed with kTable, or with kJson when `json` is
-  /// empty.
+  /// not set (a command without a JSON form).
   std::string text;
   /// The result as one JSON document (stdout, one line), printed with kJson.
   std::optional<std::string> json;
