@@ -38,6 +38,9 @@ void Printer::streamErr(std::string_view text) {
     return;
   }
   err_ << text << std::flush;
+  if (!text.empty()) {
+    errMidLine_ = text.back() != '\n';
+  }
 }
 
 int Printer::finish(const Report& r) {
@@ -45,6 +48,10 @@ int Printer::finish(const Report& r) {
     return r.exitCode;
   }
   finished_ = true;
+  if (errMidLine_ && (!r.errors.empty() || !r.notice.empty())) {
+    // A progress bar redrawn in place ends without a newline; the error gets a line of its own.
+    err_ << "\n";
+  }
   for (const auto& e : r.errors) {
     err_ << "error: " << e.message() << "\n";
   }

@@ -58,8 +58,9 @@ class Printer {
   /// would still stream (its connections "cancelled") is dropped. finish() still prints.
   void closeStream() { closed_ = true; }
 
-  /// Prints `r`: errors and notice on stderr, then its JSON or text on stdout, and returns its
-  /// exit code. Prints only the first report it is given; later calls only return the code.
+  /// Prints `r`: errors and notice on stderr (on a new line if a streamed progress bar left
+  /// stderr mid-line), then its JSON or text on stdout, and returns its exit code. Prints only the
+  /// first report it is given; later calls only return the code.
   int finish(const Report& r);
 
  private:
@@ -67,6 +68,7 @@ class Printer {
   std::ostream& out_;
   std::ostream& err_;
   bool closed_ = false;
+  bool errMidLine_ = false;  ///< the last text streamed to stderr did not end a line
   bool finished_ = false;
 };
 

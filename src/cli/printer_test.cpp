@@ -85,6 +85,15 @@ TEST(Printer, PrintsOnlyTheFirstReport) {
   EXPECT_EQ(s.err.str(), "");
 }
 
+TEST(Printer, AnErrorAfterAnUnfinishedBarStartsOnItsOwnLine) {
+  Streams s;
+  Printer p(OutputFormat::kTable, s.out, s.err);
+  p.streamErr("\r  [###...] 50%");
+  p.closeStream();
+  p.finish(Report::failure(fail(Errc::kIo, "no complete answer")));
+  EXPECT_EQ(s.err.str(), "\r  [###...] 50%\nerror: no complete answer\n");
+}
+
 TEST(OutputFormat, FromOptionValue) {
   EXPECT_EQ(outputFormat("json"), OutputFormat::kJson);
   EXPECT_EQ(outputFormat("table"), OutputFormat::kTable);
