@@ -1,15 +1,9 @@
 #include <CLI/CLI.hpp>
-#include <iostream>
 
 #include "cli/common.hpp"
 #include "core/fs.hpp"
 
 namespace pc::cli {
-
-int reportError(const Error& e) {
-  std::cerr << "error: " << e.message() << "\n";
-  return 1;
-}
 
 int runPeerctl(int argc, char** argv) {
   CLI::App app{"peerctl — deploy containers on the machines of peers you trust"};

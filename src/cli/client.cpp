@@ -1,7 +1,7 @@
 #include "cli/client.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <iostream>
+#include <optional>
 
 #include "cli/deployments.hpp"
 #include "net/error.hpp"
@@ -12,77 +12,79 @@ namespace pc::cli {
 namespace {
 /// How long a finished command lets closed connections wind down before it exits.
 constexpr std::chrono::milliseconds kTeardownDrain{1000};
+
+Error deadlineError(std::chrono::milliseconds deadline, const std::string& message) {
+  if (!message.empty()) {
+    return Error(net::make_error_code(net::Errc::kTimeout), message);
+  }
+  return Error(net::make_error_code(net::Errc::kTimeout),
+               "no complete answer within " + std::to_string(deadline.count() / 1000) +
+                   " s; the provider may be overloaded or unreachable");
+}
+
+/// The error an exception escaping a command's body stands for (a bug, not a user's error).
+Error failureOf(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return fail(Errc::kIo, ex.what());
+  } catch (...) {
+    return fail(Errc::kIo, "unknown exception");
+  }
+}
+
+/// Orderly teardown: closing the host fails every pending read and write, and running those
+/// completions lets each connection's loops see the close and let go of their session. Leaving
+/// them queued would destroy the coroutine frames only with the io_context, after the node they
+/// point into, and could strand a session kept alive by its own waiters.
+void tearDown(net::asio::io_context& io, Node& node) {
+  node.host->close();
+  io.restart();
+  io.run_for(kTeardownDrain);
+}
 }  // namespace
 
-int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
-                std::function<net::asio::awaitable<int>(Node&)> body,
-                const std::string& deadlineMessage) {
+Report runWithNode(const Globals& g, Printer& out, std::chrono::milliseconds deadline,
+                   NodeBody body, const std::string& deadlineMessage) {
   net::asio::io_context io(1);
-  auto node = openNode(g, io.get_executor());
-  if (!node) return reportError(node.error());
-  int rc = 1;
-  bool timedOut = false;
-  net::asio::steady_timer timer(io);
+  auto node = openNode(g, io.get_executor(), out);
+  if (!node) {
+    return Report::failure(node.error());
+  }
+  std::optional<Report> report;
   net::asio::co_spawn(
-      io,
-      [&]() -> net::asio::awaitable<void> {
-        const int bodyRc = co_await body(**node);
-        // After the deadline the teardown below ends the body by closing its connections; what
-        // it returns then must not turn the timeout into success.
-        if (!timedOut) rc = bodyRc;
-      },
+      io, [&]() -> net::asio::awaitable<void> { report = co_await body(**node); },
       [&](std::exception_ptr e) {
         if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            std::cerr << "error: " << ex.what() << "\n";
-          }
-          rc = 1;
+          report = Report::failure(failureOf(e));
         }
         io.stop();
       });
+  bool timedOut = false;
+  net::asio::steady_timer timer(io);
   if (deadline.count() > 0) {
     timer.expires_after(deadline);
     timer.async_wait([&](boost::system::error_code ec) {
       if (!ec) {
-        std::cerr << "error: "
-                  << (deadlineMessage.empty()
-                          ? "no complete answer within " + std::to_string(deadline.count() / 1000) +
-                                " s; the provider may be overloaded or "
-                                "unreachable"
-                          : deadlineMessage)
-                  << "\n";
-        rc = 1;
+        // From here on the body is only being torn down: what it would still stream (its
+        // connection "cancelled") would muddle the one error this command ends with.
+        out.closeStream();
         timedOut = true;
         io.stop();
       }
     });
   }
   io.run();
-  // Orderly teardown: closing the host fails every pending read and write, and running those
-  // completions lets each connection's loops see the close and let go of their session. Leaving
-  // them queued would destroy the coroutine frames only with the io_context, after the node they
-  // point into, and could strand a session kept alive by its own waiters.
   timer.cancel();
-  // After a timeout the body is ended by the close, and what it would print about that (its
-  // connection "cancelled") only muddles the timeout message already printed.
-  std::streambuf* savedOut = nullptr;
-  std::streambuf* savedErr = nullptr;
+  tearDown(io, **node);
   if (timedOut) {
-    savedOut = std::cout.rdbuf(nullptr);
-    savedErr = std::cerr.rdbuf(nullptr);
+    // What the body returns once the teardown ends it must not turn the timeout into success.
+    return Report::failure(deadlineError(deadline, deadlineMessage));
   }
-  (*node)->host->close();
-  io.restart();
-  io.run_for(kTeardownDrain);
-  if (timedOut) {
-    std::cout.rdbuf(savedOut);
-    std::cerr.rdbuf(savedErr);
-    std::cout.clear();
-    std::cerr.clear();
+  if (!report) {
+    return Report::failure(fail(Errc::kIo, "the command ended without a result"));
   }
-  return rc;
+  return std::move(*report);
 }
 
 net::Task<std::shared_ptr<net::Connection>> connectPeer(Node& node, const std::string& target) {

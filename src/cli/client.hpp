@@ -5,16 +5,22 @@
 #include <functional>
 
 #include "cli/node.hpp"
+#include "cli/printer.hpp"
 #include "protocol/messages.hpp"
 
 namespace pc::cli {
 
-/// Opens the node, runs `body` on it, and returns its exit code. `deadline` bounds the whole
-/// command (a provider that stops answering cannot hang it); zero means none (logs --follow).
-/// `deadlineMessage` replaces the default error printed when the deadline passes.
-int runWithNode(const Globals& g, std::chrono::milliseconds deadline,
-                std::function<net::asio::awaitable<int>(Node&)> body,
-                const std::string& deadlineMessage = {});
+/// A command's work on an open node; what it returns goes to the printer.
+using NodeBody = std::function<net::asio::awaitable<Report>(Node&)>;
+
+/// Opens the node (streaming its notices to `out`), runs `body` on it, and returns its report.
+/// `deadline` bounds the whole command (a provider that stops answering cannot hang it); zero
+/// means none (logs --follow). When it passes, `out`'s streaming path is closed, the body is
+/// torn down, and the report is the deadline error alone (`deadlineMessage`, or a default
+/// one), so a timed-out command shows one error and nothing else. Opening errors and an
+/// exception from the body are reported as failures too.
+Report runWithNode(const Globals& g, Printer& out, std::chrono::milliseconds deadline,
+                   NodeBody body, const std::string& deadlineMessage = {});
 
 /// A connection to `target` (a trusted peer's name or id, or a multiaddr), with errors that say
 /// what to do.

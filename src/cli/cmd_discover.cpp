@@ -2,10 +2,10 @@
 // Listing a peer trusts nothing: `peers add` stays the only way onto the trust list.
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/json.hpp>
-#include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/json_output.hpp"
+#include "cli/printer.hpp"
 #include "cli/table.hpp"
 #include "core/units.hpp"
 #include "crypto/identity.hpp"
@@ -20,58 +20,75 @@ struct DiscoverArgs {
   std::string output = "table";
 };
 
-int runDiscover(const Globals& g, const DiscoverArgs& a) {
-  auto timeout = units::parseDuration(a.timeout);
-  if (!timeout) return reportError(timeout.error().context("--timeout"));
+/// Listens on the LAN for `timeout` and returns who answered.
+Result<std::vector<FoundPeer>> listen(const Globals& g, std::chrono::milliseconds timeout,
+                                      Printer& out) {
   auto trust = trust::TrustStore::load(g.trustPath());
-  if (!trust) return reportError(trust.error());
+  if (!trust) {
+    return trust.error();
+  }
   // Our own id only serves to not list ourselves; without an identity yet, any id does.
   auto id = crypto::Identity::load(g.identityPath());
-  if (!id) id = crypto::Identity::generate();
-  if (!id) return reportError(id.error());
-
+  if (!id) {
+    id = crypto::Identity::generate();
+  }
+  if (!id) {
+    return id.error();
+  }
   net::asio::io_context io(1);
   net::mdns::ServiceConfig cfg;
   cfg.respond = false;
   cfg.ephemeralFallback = true;
   cfg.preferred = [&trust](const crypto::PeerId& p) { return trust->isTrusted(p); };
   auto service = net::mdns::Service::start(io.get_executor(), id->peerId(), {}, cfg);
-  if (!service) return reportError(service.error());
-  if ((*service)->interfaceCount() == 0) {
-    std::cerr << "warning: no multicast-capable network interface is up; nothing can answer\n";
+  if (!service) {
+    return service.error();
   }
-  net::asio::steady_timer done(io, *timeout);
+  if ((*service)->interfaceCount() == 0) {
+    out.streamErr("warning: no multicast-capable network interface is up; nothing can answer\n");
+  }
+  net::asio::steady_timer done(io, timeout);
   done.async_wait([&](boost::system::error_code) { (*service)->stop(); });
   io.run();
-  const auto peers = (*service)->peers();
-
-  if (a.output == "json") {
-    boost::json::array arr;
-    for (const auto& p : peers) {
-      boost::json::array addrs;
-      for (const auto& m : p.addrs) addrs.emplace_back(m.toString());
-      boost::json::object o{{"peer_id", p.id.toBase58()}, {"addrs", std::move(addrs)}};
-      const auto* t = trust->find(p.id);
-      o["trusted"] = t != nullptr;
-      o["name"] = t ? boost::json::value(t->name) : boost::json::value(nullptr);
-      arr.emplace_back(std::move(o));
+  std::vector<FoundPeer> found;
+  for (const auto& p : (*service)->peers()) {
+    FoundPeer f{p.id.toBase58(), {}, std::nullopt};
+    for (const auto& m : p.addrs) {
+      f.addrs.push_back(m.toString());
     }
-    std::cout << boost::json::serialize(arr) << "\n";
-    return 0;
+    if (const auto* t = trust->find(p.id)) {
+      f.trustedAs = t->name;
+    }
+    found.push_back(std::move(f));
   }
-  if (peers.empty()) {
-    std::cout << "No peers answered on the LAN within " << a.timeout << ".\n";
-    return 0;
+  return found;
+}
+
+Report runDiscover(const Globals& g, const DiscoverArgs& a, Printer& out) {
+  auto timeout = units::parseDuration(a.timeout);
+  if (!timeout) {
+    return Report::failure(timeout.error().context("--timeout"));
+  }
+  auto peers = listen(g, *timeout, out);
+  if (!peers) {
+    return Report::failure(peers.error());
+  }
+  Report r;
+  r.json = foundPeersJson(*peers);
+  if (peers->empty()) {
+    r.text = "No peers answered on the LAN within " + a.timeout + ".\n";
+    return r;
   }
   Table t({"PEER ID", "TRUSTED AS", "ADDRESSES"});
-  for (const auto& p : peers) {
+  for (const auto& p : *peers) {
     std::string addrs;
-    for (const auto& m : p.addrs) addrs += (addrs.empty() ? "" : ",") + m.toString();
-    const auto* tp = trust->find(p.id);
-    t.addRow({p.id.toBase58(), tp ? tp->name : "- (not trusted)", addrs});
+    for (const auto& m : p.addrs) {
+      addrs += (addrs.empty() ? "" : ",") + m;
+    }
+    t.addRow({p.peerId, p.trustedAs.value_or("- (not trusted)"), addrs});
   }
-  t.print(std::cout);
-  return 0;
+  r.text = t.render();
+  return r;
 }
 
 }  // namespace
@@ -83,7 +100,10 @@ void addPeersDiscoverCommand(CLI::App& peers, Globals& g) {
   cmd->add_option("--timeout", args->timeout, "How long to listen (default 3s)");
   cmd->add_option("-o,--output", args->output, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
-  cmd->callback([&g, args] { g.exitCode = runDiscover(g, *args); });
+  cmd->callback([&g, args] {
+    g.exitCode = runPrinted(outputFormat(args->output),
+                            [&](Printer& out) { return runDiscover(g, *args, out); });
+  });
 }
 
 }  // namespace pc::cli

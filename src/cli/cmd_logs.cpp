@@ -1,7 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 
 #include "cli/client.hpp"
 #include "core/units.hpp"
@@ -36,8 +35,9 @@ Result<std::int64_t> parseSince(const std::string& text) {
   return protocol::unixMillisNow() - d->count();
 }
 
-void printEntry(const protocol::LogEntry& e, bool timestamps) {
-  std::FILE* out = e.stream == protocol::LogStream::kStderr ? stderr : stdout;
+/// One log line as the container wrote it, with its UTC time first when `timestamps`.
+std::string entryText(const protocol::LogEntry& e, bool timestamps) {
+  std::string text;
   if (timestamps) {
     const std::time_t secs = static_cast<std::time_t>(e.timestampMs / 1000);
     std::tm tm{};
@@ -45,54 +45,79 @@ void printEntry(const protocol::LogEntry& e, bool timestamps) {
     char buf[40];
     const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     std::snprintf(buf + n, sizeof buf - n, ".%03dZ ", static_cast<int>(e.timestampMs % 1000));
-    std::fputs(buf, out);
+    text = buf;
   }
-  std::fwrite(e.line.data(), 1, e.line.size(), out);
-  std::fputc('\n', out);
-  // Flushed per line: `logs -f` is read by people and by pipes waiting for a line.
-  std::fflush(out);
+  text.append(e.line);
+  text += '\n';
+  return text;
 }
 
-int runLogs(const Globals& g, const LogsArgs& a) {
+/// Streams the log entries on `s` as they come (each flushed: `logs -f` is read by people and
+/// by pipes waiting for a line), stdout lines to stdout and stderr lines to stderr.
+net::asio::awaitable<Report> streamLogs(net::yamux::Stream& s, const LogsArgs& a, Printer& out) {
+  rpc::MessageReader reader(s);
+  while (true) {
+    auto m = co_await reader.next();
+    if (!m) {
+      co_return Report::failure(m.error().context("logs " + a.id));
+    }
+    if (!*m) {
+      co_return Report::failure(
+          Error(make_error_code(Errc::kMalformed), "the provider ended the log stream early"));
+    }
+    if (auto* e = std::get_if<protocol::LogEntry>(&**m)) {
+      const std::string text = entryText(*e, a.timestamps);
+      if (e->stream == protocol::LogStream::kStderr) {
+        out.streamErr(text);
+      } else {
+        out.stream(text);
+      }
+    } else if (auto* end = std::get_if<protocol::LogsEnd>(&**m)) {
+      Report r;
+      if (end->reason && a.follow) {
+        r.notice = "(" + *end->reason + ")\n";
+      }
+      co_return r;
+    } else if (auto* err = std::get_if<protocol::ErrorMessage>(&**m)) {
+      co_return Report::failure(providerError(*err).context("logs " + a.id));
+    } else {
+      co_return Report::failure(fail(Errc::kMalformed, "unexpected message in a log stream"));
+    }
+  }
+}
+
+Report runLogs(const Globals& g, const LogsArgs& a, Printer& out) {
   auto target = peerFor(g, a.id, a.peer);
-  if (!target) return reportError(target.error());
+  if (!target) {
+    return Report::failure(target.error());
+  }
   protocol::LogsRequest req;
   req.header = protocol::newRequestHeader(protocol::unixMillisNow());
   req.deploymentId = a.id;
   req.follow = a.follow;
-  if (a.tail >= 0) req.tail = a.tail;
+  if (a.tail >= 0) {
+    req.tail = a.tail;
+  }
   if (!a.since.empty()) {
     auto s = parseSince(a.since);
-    if (!s) return reportError(s.error());
+    if (!s) {
+      return Report::failure(s.error());
+    }
     req.sinceMs = *s;
   }
   const auto deadline =
       a.follow ? std::chrono::milliseconds(0) : std::chrono::milliseconds(120'000);
-  return runWithNode(g, deadline, [&](Node& node) -> net::asio::awaitable<int> {
+  return runWithNode(g, out, deadline, [&](Node& node) -> net::asio::awaitable<Report> {
     auto conn = co_await connectPeer(node, *target);
-    if (!conn) co_return reportError(conn.error());
+    if (!conn) {
+      co_return Report::failure(conn.error());
+    }
     const std::string proto(protocol::kLogsProtocol);
     auto s = co_await sendRequest(node, *conn, proto, req);
-    if (!s) co_return reportError(s.error().context("logs " + a.id));
-    rpc::MessageReader reader(**s);
-    while (true) {
-      auto m = co_await reader.next();
-      if (!m) co_return reportError(m.error().context("logs " + a.id));
-      if (!*m) {
-        co_return reportError(
-            Error(make_error_code(Errc::kMalformed), "the provider ended the log stream early"));
-      }
-      if (auto* e = std::get_if<protocol::LogEntry>(&**m)) {
-        printEntry(*e, a.timestamps);
-      } else if (auto* end = std::get_if<protocol::LogsEnd>(&**m)) {
-        if (end->reason && a.follow) std::cerr << "(" << *end->reason << ")\n";
-        co_return 0;
-      } else if (auto* err = std::get_if<protocol::ErrorMessage>(&**m)) {
-        co_return reportError(providerError(*err).context("logs " + a.id));
-      } else {
-        co_return reportError(fail(Errc::kMalformed, "unexpected message in a log stream"));
-      }
+    if (!s) {
+      co_return Report::failure(s.error().context("logs " + a.id));
     }
+    co_return co_await streamLogs(**s, a, out);
   });
 }
 
@@ -107,7 +132,10 @@ void addLogsCommand(CLI::App& app, Globals& g) {
   cmd->add_option("-n,--tail", a->tail, "Only the last N lines")->check(CLI::Range(0, 100000));
   cmd->add_option("--since", a->since, "From this time: 2026-12-02T10:00:00Z, or a duration (10m)");
   cmd->add_flag("-t,--timestamps", a->timestamps, "Prefix each line with its UTC time");
-  cmd->callback([&g, a] { g.exitCode = runLogs(g, *a); });
+  cmd->callback([&g, a] {
+    g.exitCode =
+        runPrinted(OutputFormat::kTable, [&](Printer& out) { return runLogs(g, *a, out); });
+  });
 }
 
 }  // namespace pc::cli

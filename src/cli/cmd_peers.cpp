@@ -1,8 +1,8 @@
 #include <CLI/CLI.hpp>
-#include <boost/json.hpp>
-#include <iostream>
 
 #include "cli/common.hpp"
+#include "cli/json_output.hpp"
+#include "cli/printer.hpp"
 #include "cli/table.hpp"
 #include "crypto/identity.hpp"
 #include "trust/trust_store.hpp"
@@ -10,19 +10,23 @@
 namespace pc::cli {
 namespace {
 
-int addPeer(const Globals& g, const std::string& idText, std::string name,
-            const std::vector<std::string>& addrTexts) {
+Report addPeer(const Globals& g, const std::string& idText, std::string name,
+               const std::vector<std::string>& addrTexts) {
   auto id = crypto::PeerId::parse(idText);
-  if (!id) return reportError(id.error());
+  if (!id) {
+    return Report::failure(id.error());
+  }
   // Trusting ourselves would be meaningless and usually means the wrong id was pasted.
   if (auto self = crypto::Identity::load(g.identityPath()); self && self->peerId() == *id) {
-    return reportError(Error(make_error_code(pc::Errc::kInvalidArgument),
-                             "that is this node's own Peer ID; add the other peer's id"));
+    return Report::failure(Error(make_error_code(pc::Errc::kInvalidArgument),
+                                 "that is this node's own Peer ID; add the other peer's id"));
   }
   std::vector<net::Multiaddr> addrs;
   for (const auto& a : addrTexts) {
     auto ma = net::Multiaddr::parse(a);
-    if (!ma) return reportError(ma.error().context("--addr " + a));
+    if (!ma) {
+      return Report::failure(ma.error().context("--addr " + a));
+    }
     addrs.push_back(std::move(*ma));
   }
   if (name.empty()) {
@@ -33,12 +37,13 @@ int addPeer(const Globals& g, const std::string& idText, std::string name,
   trust::TrustedPeer peer{*id, name, std::move(addrs), trust::nowRfc3339()};
   auto store =
       trust::TrustStore::modify(g.trustPath(), [&](trust::TrustStore& s) { return s.add(peer); });
-  if (!store) return reportError(store.error());
-  std::cout << "Trusted " << peer.id.toBase58() << " as '" << peer.name << "'\n";
-  return 0;
+  if (!store) {
+    return Report::failure(store.error());
+  }
+  return Report::ofText("Trusted " + peer.id.toBase58() + " as '" + peer.name + "'\n");
 }
 
-int removePeer(const Globals& g, const std::string& idOrName) {
+Report removePeer(const Globals& g, const std::string& idOrName) {
   std::optional<trust::TrustedPeer> removed;
   auto store = trust::TrustStore::modify(g.trustPath(), [&](trust::TrustStore& s) -> Result<void> {
     auto r = s.remove(idOrName);
@@ -46,39 +51,33 @@ int removePeer(const Globals& g, const std::string& idOrName) {
     removed = std::move(*r);
     return {};
   });
-  if (!store) return reportError(store.error());
-  std::cout << "Removed '" << removed->name << "' (" << removed->id.toBase58() << ")\n";
-  return 0;
+  if (!store) {
+    return Report::failure(store.error());
+  }
+  return Report::ofText("Removed '" + removed->name + "' (" + removed->id.toBase58() + ")\n");
 }
 
-int listPeers(const Globals& g, const std::string& output) {
+Report listPeers(const Globals& g) {
   auto store = trust::TrustStore::load(g.trustPath());
-  if (!store) return reportError(store.error());
-  if (output == "json") {
-    boost::json::array arr;
-    for (const auto& p : store->peers()) {
-      boost::json::array addrs;
-      for (const auto& a : p.addrs) addrs.emplace_back(a.toString());
-      arr.emplace_back(boost::json::object{{"peer_id", p.id.toBase58()},
-                                           {"name", p.name},
-                                           {"addrs", std::move(addrs)},
-                                           {"added_at", p.addedAt}});
-    }
-    std::cout << boost::json::serialize(arr) << "\n";
-    return 0;
+  if (!store) {
+    return Report::failure(store.error());
   }
+  Report r;
+  r.json = trustedPeersJson(store->peers());
   if (store->peers().empty()) {
-    std::cout << "No trusted peers. Add one with `peerctl peers add <peer-id> --name NAME`.\n";
-    return 0;
+    r.text = "No trusted peers. Add one with `peerctl peers add <peer-id> --name NAME`.\n";
+    return r;
   }
   Table t({"NAME", "PEER ID", "ADDRESSES", "ADDED"});
   for (const auto& p : store->peers()) {
     std::string addrs;
-    for (const auto& a : p.addrs) addrs += (addrs.empty() ? "" : ",") + a.toString();
+    for (const auto& a : p.addrs) {
+      addrs += (addrs.empty() ? "" : ",") + a.toString();
+    }
     t.addRow({p.name, p.id.toBase58(), addrs.empty() ? "-" : addrs, p.addedAt});
   }
-  t.print(std::cout);
-  return 0;
+  r.text = t.render();
+  return r;
 }
 
 }  // namespace
@@ -96,20 +95,27 @@ void addPeersCommand(CLI::App& app, Globals& g) {
   addCmd->add_option("peer-id", add->id, "Peer ID (12D3KooW… or CIDv1)")->required();
   addCmd->add_option("--name", add->name, "Unique short name (default: peer-<id tail>)");
   addCmd->add_option("--addr", add->addrs, "Multiaddr where the peer listens (repeatable)");
-  addCmd->callback([&g, add] { g.exitCode = addPeer(g, add->id, add->name, add->addrs); });
+  addCmd->callback([&g, add] {
+    g.exitCode = runPrinted(OutputFormat::kTable,
+                            [&](Printer&) { return addPeer(g, add->id, add->name, add->addrs); });
+  });
 
   auto target = std::make_shared<std::string>();
   auto* rmCmd = peers->add_subcommand("remove", "Stop trusting a peer");
   rmCmd->alias("rm");
   rmCmd->add_option("peer", *target, "Peer ID or name")->required();
-  rmCmd->callback([&g, target] { g.exitCode = removePeer(g, *target); });
+  rmCmd->callback([&g, target] {
+    g.exitCode = runPrinted(OutputFormat::kTable, [&](Printer&) { return removePeer(g, *target); });
+  });
 
   auto output = std::make_shared<std::string>("table");
   auto* lsCmd = peers->add_subcommand("list", "List trusted peers");
   lsCmd->alias("ls");
   lsCmd->add_option("-o,--output", *output, "Output format")
       ->check(CLI::IsMember({"table", "json"}));
-  lsCmd->callback([&g, output] { g.exitCode = listPeers(g, *output); });
+  lsCmd->callback([&g, output] {
+    g.exitCode = runPrinted(outputFormat(*output), [&](Printer&) { return listPeers(g); });
+  });
 
   addPeersDiscoverCommand(*peers, g);
 }

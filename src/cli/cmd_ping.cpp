@@ -1,7 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <sstream>
 
 #include "cli/client.hpp"
@@ -16,53 +15,70 @@ struct PingArgs {
   double timeout = 10.0;
 };
 
-int runPing(const Globals& g, const PingArgs& a) {
+/// "--- N pings, M replies, rtt min/avg/max = …" for the replies' round-trip times (ms).
+std::string summary(int count, const std::vector<double>& rtts) {
+  double mn = 0;
+  double mx = 0;
+  double sum = 0;
+  for (double r : rtts) {
+    mn = (mn == 0 || r < mn) ? r : mn;
+    mx = std::max(mx, r);
+    sum += r;
+  }
+  char line[160];
+  std::snprintf(line, sizeof line,
+                "--- %d pings, %zu replies, rtt min/avg/max = %.3f/%.3f/%.3f ms\n", count,
+                rtts.size(), mn, rtts.empty() ? 0.0 : sum / static_cast<double>(rtts.size()), mx);
+  return line;
+}
+
+/// Pings `conn` a.count times, streaming one line per reply or failure; returns the RTTs (ms).
+net::asio::awaitable<std::vector<double>> pingLoop(Node& node,
+                                                   const std::shared_ptr<net::Connection>& conn,
+                                                   const PingArgs& a) {
+  std::vector<double> rtts;
+  net::asio::steady_timer t(co_await net::asio::this_coro::executor);
+  const std::string peer = conn->peer.toBase58();
+  for (int i = 1; i <= a.count; ++i) {
+    auto rtt = co_await node.host->ping(conn);
+    if (!rtt) {
+      node.out.stream("seq=" + std::to_string(i) + " failed: " + rtt.error().message() + "\n");
+    } else {
+      const double msv = static_cast<double>(rtt->count()) / 1000.0;
+      rtts.push_back(msv);
+      char line[128];
+      std::snprintf(line, sizeof line, "reply from %s: seq=%d time=%.3f ms\n", peer.c_str(), i,
+                    msv);
+      node.out.stream(line);
+    }
+    if (i < a.count) {
+      t.expires_after(std::chrono::microseconds(static_cast<long>(a.interval * 1e6)));
+      co_await t.async_wait(net::kNoThrow);
+    }
+  }
+  co_return rtts;
+}
+
+Report runPing(const Globals& g, const PingArgs& a, Printer& out) {
   // Overall deadline: a peer that accepts TCP but never answers cannot hang the command.
   const auto deadline = std::chrono::milliseconds(
       static_cast<long>((a.timeout + a.interval * std::max(0, a.count - 1)) * 1000));
   std::ostringstream late;
   late << "no answer from " << a.target << " within " << a.timeout << " s";
   return runWithNode(
-      g, deadline,
-      [&](Node& node) -> net::asio::awaitable<int> {
-        auto& host = *node.host;
+      g, out, deadline,
+      [&](Node& node) -> net::asio::awaitable<Report> {
         auto conn = co_await connectTarget(node, a.target);
-        if (!conn) co_return reportError(conn.error().context("cannot connect to " + a.target));
+        if (!conn) {
+          co_return Report::failure(conn.error().context("cannot connect to " + a.target));
+        }
         const auto& c = **conn;
-        std::cout << "PING " << c.peer.toBase58() << " at " << c.remoteAddr.toString()
-                  << " (security " << c.security << ", muxer " << c.muxer << ")" << std::endl;
-        std::vector<double> rtts;
-        net::asio::steady_timer t(co_await net::asio::this_coro::executor);
-        for (int i = 1; i <= a.count; ++i) {
-          auto rtt = co_await host.ping(*conn);
-          if (!rtt) {
-            std::cout << "seq=" << i << " failed: " << rtt.error().message() << std::endl;
-          } else {
-            const double msv = static_cast<double>(rtt->count()) / 1000.0;
-            rtts.push_back(msv);
-            char line[128];
-            std::snprintf(line, sizeof line, "reply from %s: seq=%d time=%.3f ms",
-                          c.peer.toBase58().c_str(), i, msv);
-            std::cout << line << std::endl;
-          }
-          if (i < a.count) {
-            t.expires_after(std::chrono::microseconds(static_cast<long>(a.interval * 1e6)));
-            co_await t.async_wait(net::kNoThrow);
-          }
-        }
-        double mn = 0, mx = 0, sum = 0;
-        for (double r : rtts) {
-          mn = (mn == 0 || r < mn) ? r : mn;
-          mx = std::max(mx, r);
-          sum += r;
-        }
-        char line[160];
-        std::snprintf(line, sizeof line,
-                      "--- %d pings, %zu replies, rtt min/avg/max = %.3f/%.3f/%.3f ms", a.count,
-                      rtts.size(), mn, rtts.empty() ? 0.0 : sum / static_cast<double>(rtts.size()),
-                      mx);
-        std::cout << line << std::endl;
-        co_return rtts.size() == static_cast<std::size_t>(a.count) ? 0 : 1;
+        node.out.stream("PING " + c.peer.toBase58() + " at " + c.remoteAddr.toString() +
+                        " (security " + c.security + ", muxer " + c.muxer + ")\n");
+        const auto rtts = co_await pingLoop(node, *conn, a);
+        Report r = Report::ofText(summary(a.count, rtts));
+        r.exitCode = rtts.size() == static_cast<std::size_t>(a.count) ? 0 : 1;
+        co_return r;
       },
       late.str());
 }
@@ -77,7 +93,10 @@ void addPingCommand(CLI::App& app, Globals& g) {
   cmd->add_option("-i,--interval", args->interval, "Seconds between pings")
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--timeout", args->timeout, "Seconds to wait for the connection and each reply");
-  cmd->callback([&g, args] { g.exitCode = runPing(g, *args); });
+  cmd->callback([&g, args] {
+    g.exitCode =
+        runPrinted(OutputFormat::kTable, [&](Printer& out) { return runPing(g, *args, out); });
+  });
 }
 
 }  // namespace pc::cli

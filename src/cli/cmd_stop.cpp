@@ -1,5 +1,4 @@
 #include <CLI/CLI.hpp>
-#include <iostream>
 
 #include "cli/client.hpp"
 #include "protocol/ids.hpp"
@@ -13,23 +12,29 @@ struct StopArgs {
   bool force = false;
 };
 
-int runStop(const Globals& g, const StopArgs& a) {
+Report runStop(const Globals& g, const StopArgs& a, Printer& out) {
   auto target = peerFor(g, a.id, a.peer);
-  if (!target) return reportError(target.error());
+  if (!target) {
+    return Report::failure(target.error());
+  }
   protocol::StopRequest req;
   req.header = protocol::newRequestHeader(protocol::unixMillisNow());
   req.deploymentId = a.id;
   req.force = a.force;
   // A graceful stop waits up to the provider's grace period (10 s by default) for the container.
   constexpr std::chrono::milliseconds kDeadline{120'000};
-  return runWithNode(g, kDeadline, [&](Node& node) -> net::asio::awaitable<int> {
+  return runWithNode(g, out, kDeadline, [&](Node& node) -> net::asio::awaitable<Report> {
     const std::string proto(protocol::kStopProtocol);
     auto m = co_await requestOnce(node, *target, proto, req);
-    if (!m) co_return reportError(m.error().context("stop " + a.id));
+    if (!m) {
+      co_return Report::failure(m.error().context("stop " + a.id));
+    }
     auto* r = std::get_if<protocol::StopResponse>(&m->message);
-    if (r == nullptr) co_return reportError(fail(Errc::kMalformed, "unexpected answer to stop"));
-    std::cout << r->deploymentId << " " << protocol::toString(r->state) << std::endl;
-    co_return 0;
+    if (r == nullptr) {
+      co_return Report::failure(fail(Errc::kMalformed, "unexpected answer to stop"));
+    }
+    co_return Report::ofText(r->deploymentId + " " + std::string(protocol::toString(r->state)) +
+                             "\n");
   });
 }
 
@@ -41,7 +46,10 @@ void addStopCommand(CLI::App& app, Globals& g) {
   cmd->add_option("deployment", a->id, "Deployment id (dep-…)")->required();
   cmd->add_option("--peer", a->peer, "Provider holding it (default: the one it was deployed to)");
   cmd->add_flag("-f,--force", a->force, "Kill at once instead of SIGTERM + grace period");
-  cmd->callback([&g, a] { g.exitCode = runStop(g, *a); });
+  cmd->callback([&g, a] {
+    g.exitCode =
+        runPrinted(OutputFormat::kTable, [&](Printer& out) { return runStop(g, *a, out); });
+  });
 }
 
 }  // namespace pc::cli

@@ -18,9 +18,6 @@ struct Globals {
   std::filesystem::path trustPath() const { return home / "trusted_peers.json"; }
 };
 
-/// Prints "error: <message>" to stderr and returns the exit code for failures (1).
-int reportError(const Error& e);
-
 void addInitCommand(CLI::App& app, Globals& g);
 void addIdCommand(CLI::App& app, Globals& g);
 void addPeersCommand(CLI::App& app, Globals& g);

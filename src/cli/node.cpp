@@ -1,18 +1,17 @@
 #include "cli/node.hpp"
 
-#include <iostream>
-
 #include "net/error.hpp"
 #include "net/mdns/service.hpp"
 
 namespace pc::cli {
 
-Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex) {
+Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex,
+                                       Printer& out) {
   auto id = crypto::Identity::load(g.identityPath());
   if (!id) return id.error();
   auto trust = trust::TrustStore::load(g.trustPath());
   if (!trust) return trust.error();
-  auto node = std::make_unique<Node>(Node{std::move(*id), std::move(*trust), nullptr});
+  auto node = std::make_unique<Node>(Node{std::move(*id), std::move(*trust), nullptr, out});
   net::HostConfig cfg;
   cfg.agentVersion = std::string("peerctl/") + PC_VERSION;
   node->host = net::Host::create(std::move(ex), node->identity, cfg);
@@ -38,8 +37,7 @@ net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std:
   if ((*peer)->addrs.empty()) {
     const auto id = (*peer)->id;
     const auto name = (*peer)->name;
-    std::cerr << "No address stored for '" << name << "'; looking for it on the LAN (mDNS)…"
-              << std::endl;
+    node.out.streamErr("No address stored for '" + name + "'; looking for it on the LAN (mDNS)…\n");
     auto found = co_await findOnLan(node, id, kLanLookupTimeout);
     if (!found) {
       co_return net::fail(net::Errc::kUnreachable,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "cli/printer.hpp"
 #include "crypto/identity.hpp"
 #include "net/host.hpp"
 #include "trust/trust_store.hpp"
@@ -15,10 +16,13 @@ struct Node {
   crypto::Identity identity;
   trust::TrustStore trust;
   std::shared_ptr<net::Host> host;
+  Printer& out;  ///< where the node's notices stream (looking for a peer on the LAN)
 };
 
-/// Loads identity and trust list from g.home and creates a gated host on `ex`.
-Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex);
+/// Loads identity and trust list from g.home and creates a gated host on `ex`; notices go to
+/// `out`, which must outlive the node.
+Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex,
+                                       Printer& out);
 
 /// How long peerctl looks on the LAN (mDNS) for a trusted peer it has no address for.
 inline constexpr std::chrono::milliseconds kLanLookupTimeout{3000};

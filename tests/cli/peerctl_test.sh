@@ -62,6 +62,14 @@ for p in "${pids[@]}"; do wait "$p" || ko "concurrent writer failed"; done
 n=$("$PEERCTL" peers list -o json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" = 16 ] && ok "16 concurrent adds, 16 entries" || ko "concurrent adds kept $n of 16"
 
+# Docker's spellings of deploy flags reach the same checks as ours (refused before any dialing).
+expect_fail "deploy -e is --env" "--env BAD: expected NAME=value" "$PEERCTL" deploy img --peer x -e BAD
+expect_fail "deploy -m is --memory" "--memory: '12Q'" "$PEERCTL" deploy img --peer x -m 12Q
+expect_fail "deploy --cpus is --cpu" "--cpu: '0x'" "$PEERCTL" deploy img --peer x --cpus 0x
+out=$("$PEERCTL" status -q 2>/dev/null); rc=$?
+[ $rc -eq 0 ] && [ -z "$out" ] && ok "status -q with no deployments prints nothing" || ko "status -q: rc=$rc $out"
+expect_fail "status -q and -o exclude each other" "excludes" "$PEERCTL" status -q -o json
+
 chmod 644 "$PEERCOMPUTE_HOME/identity.key"
 expect_fail "world-readable key refused with fix" "chmod 600" "$PEERCTL" id
 chmod 600 "$PEERCOMPUTE_HOME/identity.key"

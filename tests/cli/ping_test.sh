@@ -37,6 +37,9 @@ else
   ko "ping: $out"
 fi
 out=$("$PEERCTL" ping "$ADDR" -c 1 2>&1) && ok "ping by multiaddr" || ko "ping by multiaddr: $out"
+out=$("$PEERCTL" status --peer prov 2>&1) && [ "$out" = "no deployments" ] && ok "status of a provider with nothing of ours" || ko "status: $out"
+out=$("$PEERCTL" status --peer prov -o json 2>&1) && [ "$out" = "[]" ] && ok "status -o json: an empty array" || ko "status json: $out"
+out=$("$PEERCTL" status --peer prov -q 2>&1) && [ -z "$out" ] && ok "status -q: no ids" || ko "status -q: $out"
 OTHER=$(PEERCOMPUTE_HOME=$W/x "$PEERCTL" init | awk '/Peer ID/ {print $3}')
 out=$("$PEERCTL" ping "${ADDR%/p2p/*}/p2p/$OTHER" -c 1 2>&1) && ko "wrong /p2p id accepted" || \
   { grep -q "proved" <<<"$out" && ok "dialing the wrong /p2p id fails with the proven id" || ko "mismatch: $out"; }
