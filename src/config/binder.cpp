@@ -233,31 +233,31 @@ Apply number(double& out, double min) {
   };
 }
 
-Apply cpuMillis(std::uint32_t& out) {
-  return [&out](std::string_view text) -> Result<void> {
-    auto v = units::parseCpu(text);
+namespace {
+
+/// An Apply that stores what `parse` makes of the text.
+template <class T, class Parse>
+Apply parsedBy(T& out, Parse parse) {
+  return [&out, parse](std::string_view text) -> Result<void> {
+    auto v = parse(text);
     if (!v) return v.error();
-    out = *v;
+    out = T(*v);
     return {};
   };
 }
 
-Apply bytes(std::uint64_t& out) {
-  return [&out](std::string_view text) -> Result<void> {
-    auto v = units::parseBytes(text);
-    if (!v) return v.error();
-    out = *v;
-    return {};
-  };
-}
+}  // namespace
+
+Apply cpuMillis(std::uint32_t& out) { return parsedBy(out, units::parseCpu); }
+
+Apply bytes(std::uint64_t& out) { return parsedBy(out, units::parseBytes); }
 
 Apply seconds(std::chrono::seconds& out) {
-  return [&out](std::string_view text) -> Result<void> {
+  return parsedBy(out, [](std::string_view text) -> Result<std::chrono::seconds> {
     auto v = units::parseDuration(text);
     if (!v) return v.error();
-    out = std::chrono::duration_cast<std::chrono::seconds>(*v);
-    return {};
-  };
+    return std::chrono::duration_cast<std::chrono::seconds>(*v);
+  });
 }
 
 }  // namespace pc::config

@@ -4,10 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <iostream>
 
 #include "gateway/node.hpp"
+#include "net/run_until_signal.hpp"
 
 namespace pc::gateway {
 
@@ -41,19 +41,7 @@ int runGateway(const GatewayConfig& cfg, const std::string& version) {
     return 1;
   }
   printBanner(**node, version);
-  net::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("received signal {}, shutting down", sig);
-    net::asio::co_spawn(
-        io,
-        [&]() -> net::asio::awaitable<void> {
-          co_await (*node)->shutdown();
-          io.stop();
-        },
-        net::asio::detached);
-  });
-  io.run();
+  net::runUntilSignal(io, [&node] { return (*node)->shutdown(); });
   std::cout << "peergateway stopped" << std::endl;
   return 0;
 }

@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "net/run_until_signal.hpp"
 #include "provider/node.hpp"
 
 namespace pc::provider {
@@ -53,19 +53,7 @@ int runDaemon(const DaemonOptions& options) {
     return 1;
   }
   printBanner(**node, cfg, options.version);
-  net::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("received signal {}, shutting down", sig);
-    net::asio::co_spawn(
-        io,
-        [&]() -> net::asio::awaitable<void> {
-          co_await (*node)->shutdown();
-          io.stop();
-        },
-        net::asio::detached);
-  });
-  io.run();
+  net::runUntilSignal(io, [&node] { return (*node)->shutdown(); });
   std::cout << "peercomputed stopped" << std::endl;
   return 0;
 }
