@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace pc::fs {
 namespace {
@@ -19,20 +20,21 @@ Error sysError(const std::string& what, const std::filesystem::path& path) {
 
 struct Fd {
   int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd& operator=(Fd&&) = delete;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
 };
 }  // namespace
 
-Result<std::string> readFile(const std::filesystem::path& path, std::size_t maxSize) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) {
-    if (errno == ENOENT) {
-      return fail(Errc::kNotFound, path.string() + " does not exist");
-    }
-    return sysError("cannot open", path);
-  }
+namespace {
+
+Result<std::string> readAll(const Fd& f, const std::filesystem::path& path, std::size_t maxSize) {
   std::string out;
   char buf[16384];
   for (;;) {
@@ -49,6 +51,56 @@ Result<std::string> readFile(const std::filesystem::path& path, std::size_t maxS
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+Result<Fd> openForReading(const std::filesystem::path& path, int extraFlags) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | extraFlags)};
+  if (f.fd < 0) {
+    if (errno == ENOENT) return fail(Errc::kNotFound, path.string() + " does not exist");
+    if (errno == ELOOP) {
+      return fail(Errc::kPermissions,
+                  path.string() + " is a symbolic link; state files must be regular files");
+    }
+    return sysError("cannot open", path);
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<void> checkOwnedAndNotShared(const std::filesystem::path& path, unsigned uid,
+                                    unsigned mode) {
+  // Another user who owns, or may write, a state file or directory could rewrite the trust
+  // list or the identity under us (it is reloaded live): refuse instead of trusting it.
+  const auto me = static_cast<unsigned>(::geteuid());
+  // root may own them too: whoever runs as root can replace anything anyway.
+  if (uid != me && uid != 0) {
+    return fail(Errc::kPermissions, path.string() + " is owned by uid " + std::to_string(uid) +
+                                        ", not by this user (uid " + std::to_string(me) +
+                                        "); run: chown " + std::to_string(me) + " " +
+                                        path.string());
+  }
+  if ((mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return fail(Errc::kPermissions,
+                path.string() + " is writable by other users; run: chmod go-w " + path.string());
+  }
+  return {};
+}
+
+Result<std::string> readFile(const std::filesystem::path& path, std::size_t maxSize) {
+  auto f = openForReading(path, 0);
+  if (!f) return f.error();
+  return readAll(*f, path, maxSize);
+}
+
+Result<std::string> readStateFile(const std::filesystem::path& path, std::size_t maxSize) {
+  auto f = openForReading(path, O_NOFOLLOW);
+  if (!f) return f.error();
+  struct stat st {};
+  if (::fstat(f->fd, &st) != 0) return sysError("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
+  if (auto r = checkOwnedAndNotShared(path, st.st_uid, st.st_mode); !r) return r.error();
+  return readAll(*f, path, maxSize);
 }
 
 Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view data,
@@ -82,13 +134,34 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
   return {};
 }
 
+Result<void> makePrivateFile(const std::filesystem::path& path, bool create) {
+  Fd f{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600)};
+  if (f.fd < 0) {
+    if (!create && errno == ENOENT) return {};
+    if (errno == ELOOP) {
+      return fail(Errc::kPermissions,
+                  path.string() + " is a symbolic link; state files must be regular files");
+    }
+    return sysError("cannot open", path);
+  }
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return sysError("cannot stat", path);
+  if (!S_ISREG(st.st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
+  const auto me = static_cast<unsigned>(::geteuid());
+  // Ours but made readable by an older version (umask 022): tighten it rather than refuse.
+  if (st.st_uid == me && (st.st_mode & 077) != 0 && ::fchmod(f.fd, 0600) != 0) {
+    return sysError("cannot chmod 600", path);
+  }
+  return checkOwnedAndNotShared(path, st.st_uid, st.st_mode & ~static_cast<unsigned>(077));
+}
+
 Result<void> ensurePrivateDir(const std::filesystem::path& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) {
       return fail(Errc::kInvalidArgument, dir.string() + " exists and is not a directory");
     }
-    return {};
+    return checkOwnedAndNotShared(dir, st.st_uid, st.st_mode);
   }
   std::error_code ec;
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);

@@ -77,7 +77,7 @@ Result<Identity> Identity::load(const std::filesystem::path& path) {
                 "identity key " + path.string() + " is accessible by group/others (mode " +
                     octal(st.st_mode) + "); fix it with: chmod 600 " + path.string());
   }
-  auto text = fs::readFile(path, kMaxKeyFileSize);
+  auto text = fs::readStateFile(path, kMaxKeyFileSize);
   if (!text) return text.error().context("cannot read identity");
   auto id = decodeKeyFile(asBytes(*text));
   secureWipe(text->data(), text->size());

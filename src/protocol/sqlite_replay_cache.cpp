@@ -21,7 +21,9 @@ Result<std::unique_ptr<SqliteReplayCache>> SqliteReplayCache::open(
     const std::filesystem::path& path, std::size_t capacity) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+      nullptr);
   if (rc != SQLITE_OK) {
     Error e = storageError(db, "cannot open " + path.string());
     sqlite3_close(db);

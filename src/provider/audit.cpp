@@ -33,7 +33,7 @@ std::string nowRfc3339Millis() {
 }  // namespace
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return fail(Errc::kStorage,
                 "cannot open the audit log " + path.string() + ": " + std::strerror(errno));

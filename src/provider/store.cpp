@@ -1,5 +1,7 @@
 #include "provider/store.hpp"
 
+#include "core/fs.hpp"
+
 #include <sqlite3.h>
 
 #include <system_error>
@@ -92,9 +94,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
 
 Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path,
                                                const std::string& recover) {
+  // The database and its WAL files are 0600 and never symbolic links: they hold who deployed
+  // what and the replay cache (SQLite gives the -wal and -shm files the database's mode).
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    auto f = path;
+    f += suffix;
+    if (auto r = fs::makePrivateFile(f, *suffix == '\0'); !r) {
+      return Error(r.error().code(), "state database: " + r.error().message() + recover);
+    }
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+      nullptr);
   if (rc != SQLITE_OK) {
     Error e = storageError(db, "cannot open " + path.string());
     sqlite3_close(db);

@@ -200,7 +200,7 @@ Result<TrustStore> TrustStore::fromJson(std::string_view text) {
 }
 
 Result<TrustStore> TrustStore::load(const std::filesystem::path& path) {
-  auto text = fs::readFile(path, kMaxFileSize);
+  auto text = fs::readStateFile(path, kMaxFileSize);
   if (!text) {
     if (text.error() == make_error_code(pc::Errc::kNotFound)) return TrustStore{};
     return text.error().context("cannot read trust list");
@@ -251,7 +251,8 @@ void TrustGate::refresh() {
   struct stat st {};
   std::int64_t mtime = 0, size = 0;
   if (::stat(path_.c_str(), &st) == 0) {
-    mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    // ctime, not mtime: a chmod or chown (a file becoming writable by others) counts as a change.
+    mtime = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
     size = static_cast<std::int64_t>(st.st_size);
   }
   if (mtime == mtimeNs_ && size == size_) return;
