@@ -129,6 +129,9 @@ CertChoice CertManager::choose(const std::string& sni, bool offersAcmeAlpn) {
     }
     return c;
   }
+  // A stored certificate is served only while its name is a live route: a stopped deployment's
+  // host must not keep answering TLS as if it were served.
+  if (!options_.mayIssue || !options_.mayIssue(sni)) return c;
   if (auto it = certs_.find(sni);
       it != certs_.end() && it->second->notAfter() > SystemClock::now()) {
     c.kind = CertChoice::Kind::kUse;
@@ -164,6 +167,34 @@ bool CertManager::ensure(const std::string& host) {
   return startIssue(host, false);
 }
 
+bool CertManager::withinBudget(const std::string& host, std::chrono::steady_clock::time_point now) {
+  auto prune = [now](std::deque<std::chrono::steady_clock::time_point>& q) {
+    while (!q.empty() && now - q.front() > std::chrono::hours(1)) q.pop_front();
+  };
+  prune(orders_);
+  if (orders_.size() >= options_.maxOrdersPerHour) {
+    spdlog::warn(
+        "acme: not ordering a certificate for {}: {} orders in the last hour "
+        "(max_orders_per_hour)",
+        host, orders_.size());
+    return false;
+  }
+  if (!options_.ownerOf) return true;
+  // One provider's share: its deploy/stop cycles (or ids it mints) cannot use up the budget
+  // every other provider's deployments need.
+  const std::string owner = options_.ownerOf(host);
+  auto& mine = ordersByOwner_[owner];
+  prune(mine);
+  if (mine.size() >= options_.maxOrdersPerOwnerPerHour) {
+    spdlog::warn(
+        "acme: not ordering a certificate for {}: its provider {} placed {} orders in the last "
+        "hour (acme_max_orders_per_provider_per_hour)",
+        host, owner, mine.size());
+    return false;
+  }
+  return true;
+}
+
 bool CertManager::startIssue(const std::string& host, bool renewal) {
   if (pending_.count(host) != 0) return true;
   // Names that are not live routes never reach the CA: a client sending random SNI names must
@@ -173,20 +204,14 @@ bool CertManager::startIssue(const std::string& host, bool renewal) {
   }
   const auto now = SteadyClock::now();
   if (auto f = failures_.find(host); f != failures_.end() && now < f->second.until) return false;
-  while (!orders_.empty() && now - orders_.front() > std::chrono::hours(1)) orders_.pop_front();
-  if (orders_.size() >= options_.maxOrdersPerHour) {
-    spdlog::warn(
-        "acme: not ordering a certificate for {}: {} orders in the last hour "
-        "(max_orders_per_hour)",
-        host, orders_.size());
-    return false;
-  }
+  if (!withinBudget(host, now)) return false;
   if (pending_.size() >= options_.maxConcurrentOrders) {
     spdlog::warn("acme: not ordering a certificate for {}: {} orders already in progress", host,
                  pending_.size());
     return false;
   }
   orders_.push_back(now);
+  if (options_.ownerOf) ordersByOwner_[options_.ownerOf(host)].push_back(now);
   pending_[host] = std::make_shared<net::Signal>(ex_);
   spdlog::info("acme: {} a certificate for {}", renewal ? "renewing" : "ordering", host);
   tasks_.spawn(issue(host));

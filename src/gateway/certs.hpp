@@ -8,7 +8,10 @@
 /// deployment is still served.
 ///
 /// Flood guard: a name gets a certificate only while it is a live route of this gateway (random
-/// SNI names never reach the CA), at most `maxOrdersPerHour` orders are placed per rolling hour
+/// SNI names never reach the CA; a stopped deployment's stored certificate is not served either),
+/// orders are placed on the first real client handshake, not when a route registers (a provider
+/// cycling deployments spends nothing), each provider gets at most `maxOrdersPerOwnerPerHour` of
+/// the budget, at most `maxOrdersPerHour` orders are placed per rolling hour
 /// and `maxConcurrentOrders` at once, and a name whose issuance failed waits `retryAfterFailure`
 /// (doubling, up to a day) before it is tried again — so a hostile client cannot exhaust the
 /// CA's rate limits (which would lock out real deployments) or make the gateway spin.
@@ -34,8 +37,12 @@ struct CertManagerOptions {
   std::chrono::seconds retryAfterFailure{300};
   /// How long a held handshake waits for its certificate.
   std::chrono::seconds handshakeWait{60};
-  /// True for names this gateway may obtain a certificate for (a live deployment route).
+  /// True for names this gateway may obtain (or serve) a certificate for: a live deployment route.
   std::function<bool(const std::string& host)> mayIssue;
+  /// Who a name's orders count against (the provider serving it), so that one provider cannot
+  /// spend the whole budget; unset: one shared budget.
+  std::function<std::string(const std::string& host)> ownerOf;
+  std::size_t maxOrdersPerOwnerPerHour = 5;
 };
 
 class CertManager final : public CertResolver, public std::enable_shared_from_this<CertManager> {
@@ -79,6 +86,8 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   };
   std::map<std::string, Failure> failures_;
   std::deque<std::chrono::steady_clock::time_point> orders_;
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> ordersByOwner_;
+  bool withinBudget(const std::string& host, std::chrono::steady_clock::time_point now);
   std::map<std::string, std::string, std::less<>> http01_;  // token → key auth
   std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert
   bool stopped_ = false;

@@ -31,6 +31,8 @@ struct GatewayConfig {
   std::string acmeChallenge = "http-01";  ///< http-01 | tls-alpn-01
   std::chrono::seconds acmeRenewBefore{30 * 24 * 3600};
   std::size_t acmeMaxOrdersPerHour = 20;
+  /// One provider's share of the order budget (its deployments' names count against it).
+  std::size_t acmeMaxOrdersPerProviderPerHour = 5;
   double ratePerIp = 100;  ///< requests/s per client IP (0 = unlimited)
   double burstPerIp = 200;
   double ratePerHost = 1000;  ///< requests/s per deployment (0 = unlimited)

@@ -79,7 +79,7 @@ FrontOptions frontOptions(const GatewayConfig& cfg) {
 }
 
 /// ACME: a certificate per deployment host, ordered only for hosts that have a route.
-Result<void> startAcme(Parts& p, FrontOptions& front, TunnelServiceOptions& tunnelOpts) {
+Result<void> startAcme(Parts& p, FrontOptions& front) {
   CertManagerOptions co;
   co.dir = p.cfg.dataDir / "acme";
   co.acme.directoryUrl = p.cfg.acmeDirectory;
@@ -88,9 +88,14 @@ Result<void> startAcme(Parts& p, FrontOptions& front, TunnelServiceOptions& tunn
   co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
   co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(p.cfg.acmeRenewBefore);
   co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;
+  co.maxOrdersPerOwnerPerHour = p.cfg.acmeMaxOrdersPerProviderPerHour;
   co.mayIssue = [&p](const std::string& name) {
     const std::string dep = deploymentFromHost(name, p.cfg.domain);
     return !dep.empty() && p.routes.find(dep) != nullptr;
+  };
+  co.ownerOf = [&p](const std::string& name) {
+    const auto* route = p.routes.find(deploymentFromHost(name, p.cfg.domain));
+    return route != nullptr ? route->provider.toBase58() : std::string();
   };
   auto m = CertManager::open(p.ex, co);
   if (!m) return m.error();
@@ -98,8 +103,8 @@ Result<void> startAcme(Parts& p, FrontOptions& front, TunnelServiceOptions& tunn
   p.certs->start();
   p.tls = TlsContext::withResolver(p.certs);
   front.acmeHttp01 = [certs = p.certs](std::string_view token) { return certs->http01(token); };
-  // A new route gets its certificate right away, so its first visitor does not wait.
-  tunnelOpts.onRoute = [&p](const std::string& dep) { p.certs->ensure(dep + "." + p.cfg.domain); };
+  // Orders start at the first client handshake for a name, not when its route registers: a
+  // provider that cycles deployments spends no certificates nobody asked for.
   return {};
 }
 
@@ -145,7 +150,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
     if (!t) return t.error();
     p.tls = *t;
   } else if (p.cfg.tls == "acme") {
-    if (auto r = startAcme(p, front, tunnelOpts); !r) return r;
+    if (auto r = startAcme(p, front); !r) return r;
   }
   if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
   p.tunnels = std::make_shared<TunnelService>(p.routes, tunnelOpts);
