@@ -10,8 +10,12 @@
 #include <unordered_map>
 
 #include "crypto/identity.hpp"
+#include "net/identify/identify.hpp"
 #include "net/multiaddr.hpp"
 #include "net/noise/handshake.hpp"
+#include "net/ping/ping.hpp"
+#include "net/task_group.hpp"
+#include "net/upgrade.hpp"
 #include "net/yamux/session.hpp"
 
 namespace pc::net {
@@ -34,25 +38,9 @@ struct HostConfig {
 };
 
 /// What the remote told us about itself with identify.
-struct PeerInfo {
-  std::string agentVersion;
-  std::string protocolVersion;
-  std::vector<std::string> protocols;
-  std::vector<Multiaddr> listenAddrs;
-  std::optional<Multiaddr> observedAddr;
-};
+using PeerInfo = identify::PeerInfo;
 
-struct Connection {
-  crypto::PeerId peer;
-  Multiaddr localAddr;
-  Multiaddr remoteAddr;
-  bool outbound = false;
-  std::string security;
-  std::string muxer;
-  std::shared_ptr<yamux::Session> session;
-  std::optional<PeerInfo> remoteInfo;  ///< set once identify completed
-  bool isOpen() const { return session && !session->isClosed(); }
-};
+inline constexpr std::string_view kPingProtocol = ping::kProtocolId;
 
 /// A protocol handler owns the stream; it runs as its own coroutine per stream.
 using StreamHandler = std::function<asio::awaitable<void>(std::shared_ptr<yamux::Stream>,
@@ -63,6 +51,10 @@ using Gater = std::function<bool(const crypto::PeerId&)>;
 using RejectListener = std::function<void(const std::optional<crypto::PeerId>&,
                                           const Multiaddr& remote, const std::string& reason)>;
 
+/// Threading: one executor, one thread (each daemon runs a single io_context); no locks.
+/// Every coroutine the host starts (accept loops, inbound upgrades, per-connection stream
+/// serving, per-stream handlers, identify on connect) belongs to its TaskGroup and holds the
+/// host alive until it ends.
 class Host : public std::enable_shared_from_this<Host> {
  public:
   static std::shared_ptr<Host> create(asio::any_io_executor ex, const crypto::Identity& identity,
@@ -85,19 +77,27 @@ class Host : public std::enable_shared_from_this<Host> {
   void addAddrs(const crypto::PeerId& peer, const std::vector<Multiaddr>& addrs);
 
   /// Dials `addr`; with /p2p/<id> the remote must prove that id, and a live connection to it
-  /// is reused. Errors: kUnreachable, kTimeout, kPeerIdMismatch, kGated, kHandshakeFailed.
+  /// is reused. Errors: kUnreachable, kTimeout, kPeerIdMismatch, kGated, kHandshakeFailed,
+  /// kLimit, kClosed. Cancel-safe: a cancelled dial or handshake fails and its socket is closed.
   Task<std::shared_ptr<Connection>> connect(const Multiaddr& addr);
   /// A live connection to `peer`, or a new one to its known addresses (tried in order).
+  /// Cancel-safe, as connect(addr).
   Task<std::shared_ptr<Connection>> connect(const crypto::PeerId& peer);
-  /// Opens a stream and negotiates the first of `protocols` the remote supports.
+  /// Opens a stream and negotiates the first of `protocols` the remote supports. Errors:
+  /// kTimeout, kNegotiationFailed, kGated (the remote closed a fresh connection), the
+  /// session's. Cancel-safe: the half-negotiated stream is reset when the coroutine unwinds.
   Task<std::shared_ptr<yamux::Stream>> newStream(const std::shared_ptr<Connection>& conn,
                                                  const std::vector<std::string>& protocols);
+  /// connect(peer), then newStream on it. Cancel-safe, as both.
   Task<std::shared_ptr<yamux::Stream>> newStream(const crypto::PeerId& peer,
                                                  const std::vector<std::string>& protocols);
 
-  /// Runs identify on `conn` (and stores the result in conn->remoteInfo).
+  /// Runs identify on `conn` (and stores the result in conn->remoteInfo). Errors: as
+  /// newStream, and kProtocolError for a malformed answer or one whose key is not the peer's.
+  /// Cancel-safe (the stream is reset; conn->remoteInfo is left as it was).
   Task<PeerInfo> identify(const std::shared_ptr<Connection>& conn);
-  /// One ping round trip on `conn`.
+  /// One ping round trip on `conn`. Errors: as newStream, kProtocolError for a wrong echo.
+  /// Cancel-safe (the stream is reset).
   Task<std::chrono::microseconds> ping(const std::shared_ptr<Connection>& conn);
 
   std::vector<std::shared_ptr<Connection>> connections() const;
@@ -107,30 +107,52 @@ class Host : public std::enable_shared_from_this<Host> {
   const crypto::PeerId& peerId() const { return identity_.peerId(); }
   const HostConfig& config() const { return config_; }
   asio::any_io_executor executor() const { return ex_; }
-  /// Stops listening and closes every connection.
+  /// Stops listening, cuts handshakes in progress and closes every connection (GoAway after
+  /// what is queued). Returns at once; the host's coroutines end as their sockets close.
   void close();
+  /// close(), then waits for the host's coroutines to end: handlers still running after `grace`
+  /// are cancelled (terminal cancellation: their next co_await throws operation_aborted), and
+  /// sessions that have not finished closing are closed hard. Returns once every task of the
+  /// host and of its sessions has ended. Not cancel-safe (the owner's last step), and must not be
+  /// awaited from one of the host's own handlers (it would wait for itself).
+  asio::awaitable<void> shutdown(std::chrono::milliseconds grace);
+  /// Coroutines of the host still running (for tests and leak checks).
+  std::size_t taskCount() const { return tasks_.size(); }
 
  private:
+  /// An inbound handshake in progress; `cut` tells its coroutine the accept loop ended it.
+  struct PendingInbound {
+    TcpStream* raw;
+    bool* cut;
+  };
+
   Host(asio::any_io_executor ex, const crypto::Identity& identity, HostConfig config);
   asio::awaitable<void> acceptLoop(std::shared_ptr<tcp::acceptor> acceptor);
+  /// Makes room for one more inbound handshake by cutting the oldest when at the bound.
+  void cutOldestPendingInbound();
   asio::awaitable<void> handleInbound(std::unique_ptr<TcpStream> raw);
+  /// Options for one upgrade; an inbound refusal is reported as coming from `remote`.
+  UpgradeOptions upgradeOptions(std::optional<Multiaddr> inboundFrom);
+  bool atConnectionLimit() const;
+  std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound);
+  asio::awaitable<void> identifyOnConnect(std::shared_ptr<Connection> conn);
   asio::awaitable<void> serveStreams(std::shared_ptr<Connection> conn);
+  void forget(const std::shared_ptr<Connection>& conn);
   asio::awaitable<void> handleStream(std::shared_ptr<yamux::Stream> s,
                                      std::shared_ptr<Connection> conn);
-  std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound);
   void reject(const std::optional<crypto::PeerId>& peer, const Multiaddr& remote,
               const std::string& reason);
   void installDefaultHandlers();
-  Error gatedByRemote(const crypto::PeerId& peer) const;
+  net::identify::Message identifyMessage(const Connection& conn) const;
   Error explainClosed(const Connection& conn, Error e) const;
+  /// Keys for one handshake; schedules the next ephemeral key to be made while this one waits.
+  noise::PreparedKeys handshakeKeys();
 
   asio::any_io_executor ex_;
   const crypto::Identity& identity_;
   std::optional<crypto::x25519::KeyPair> noiseStatic_;     ///< one Noise static key per host
   Bytes noiseStaticSig_;                                   ///< the identity's signature over it
   std::optional<crypto::x25519::KeyPair> spareEphemeral_;  ///< the next handshake's, made early
-  /// Keys for one handshake; schedules the next ephemeral key to be made while this one waits.
-  noise::PreparedKeys handshakeKeys();
   HostConfig config_;
   Gater gater_;
   RejectListener onReject_;
@@ -141,25 +163,12 @@ class Host : public std::enable_shared_from_this<Host> {
   std::unordered_multimap<crypto::PeerId, std::shared_ptr<Connection>> conns_;
   std::unordered_map<crypto::PeerId, std::vector<Multiaddr>> addrBook_;
   std::size_t pendingUpgrades_ = 0;
-  /// Inbound handshakes in progress, oldest first; the flag tells a handler it was cut.
-  std::list<std::pair<TcpStream*, bool*>> pendingInbound_;
+  /// Inbound handshakes in progress, oldest first.
+  std::list<PendingInbound> pendingInbound_;
   /// Outbound handshakes in progress: close() cuts them too, so nothing waits on a closed host.
   std::list<TcpStream*> pendingOutbound_;
   bool closed_ = false;
+  TaskGroup tasks_;  ///< last member: destroyed first (no task can still run by then)
 };
-
-/// Identify message (`/ipfs/id/1.0.0`) codec, exposed for tests and fuzzing.
-inline constexpr std::string_view kIdentifyProtocol = "/ipfs/id/1.0.0";
-inline constexpr std::string_view kPingProtocol = "/ipfs/ping/1.0.0";
-inline constexpr std::size_t kMaxIdentifySize = 64 * 1024;
-inline constexpr std::size_t kMaxIdentifyEntries = 128;
-struct IdentifyMessage {
-  Bytes publicKey;
-  PeerInfo info;
-};
-Bytes encodeIdentify(const IdentifyMessage& m);
-/// Strict bounds: entries per list, size. Unparseable multiaddrs are skipped (peers may
-/// advertise transports we do not know), anything structurally wrong is an error.
-Result<IdentifyMessage> decodeIdentify(BytesView in);
 
 }  // namespace pc::net

@@ -323,5 +323,38 @@ TEST_F(HostTest, StreamLimitRefusesOnlyTheExtraStreams) {
   c->close();
 }
 
+TEST_F(HostTest, ShutdownCancelsHandlersThatDoNotEndByThemselves) {
+  auto c = Host::create(io.get_executor(), idB);
+  bool handlerEnded = false;
+  c->setHandler(
+      "/stuck/1.0.0",
+      [&](std::shared_ptr<yamux::Stream>, std::shared_ptr<Connection>) -> asio::awaitable<void> {
+        struct Mark {
+          bool& b;
+          ~Mark() { b = true; }
+        } mark{handlerEnded};
+        // Waits on nothing the host knows about: only cancellation ends it.
+        asio::steady_timer t(co_await asio::this_coro::executor,
+                             asio::steady_timer::time_point::max());
+        co_await t.async_wait(kNoThrow);
+        co_await t.async_wait(kNoThrow);
+      });
+  auto addr =
+      c->listen(Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value()).value().withPeerId(idB.peerId());
+  auto conn = run(io, a->connect(addr)).value();
+  auto s = run(io, a->newStream(conn, {"/stuck/1.0.0"})).value();
+  test::pump(io, 20ms);
+  EXPECT_GT(c->taskCount(), 0u);
+  run(io, [&]() -> asio::awaitable<bool> {
+    co_await c->shutdown(50ms);
+    co_return true;
+  }());
+  EXPECT_TRUE(handlerEnded);
+  EXPECT_EQ(c->taskCount(), 0u);
+  for (const auto& cc : c->connections()) {
+    EXPECT_FALSE(cc->isOpen());
+  }
+}
+
 }  // namespace
 }  // namespace pc::net

@@ -1,5 +1,7 @@
 #include "net/pipe.hpp"
 
+#include "net/task_group.hpp"
+
 namespace pc::net {
 namespace {
 
@@ -53,8 +55,25 @@ asio::awaitable<PipeStats> pipeBoth(std::shared_ptr<ByteStream> a, std::shared_p
                                     std::chrono::milliseconds idle) {
   auto ex = co_await asio::this_coro::executor;
   auto st = std::make_shared<PipeState>(ex);
-  asio::co_spawn(ex, copy(st, a, b, st->stats.aToB), asio::detached);
-  asio::co_spawn(ex, copy(st, b, a, st->stats.bToA), asio::detached);
+  TaskGroup copies(ex);
+  // Normally both copies have ended when this returns. If it is cancelled instead (its owner
+  // shuts down), the copies end with it: both streams are reset and the copies cancelled.
+  struct EndCopies {
+    PipeState& st;
+    TaskGroup& copies;
+    ByteStream& a;
+    ByteStream& b;
+    ~EndCopies() {
+      if (st.running > 0) {
+        st.failed = true;
+        a.reset();
+        b.reset();
+        copies.cancel(asio::cancellation_type::terminal);
+      }
+    }
+  } endCopies{*st, copies, *a, *b};
+  copies.spawn(copy(st, a, b, st->stats.aToB));
+  copies.spawn(copy(st, b, a, st->stats.bToA));
   // One timer for the idle deadline, re-armed from the last activity: no per-byte timer work.
   while (st->running > 0) {
     st->idleTimer.expires_at(st->lastActivity + idle);

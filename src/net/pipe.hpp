@@ -17,7 +17,8 @@ struct PipeStats {
 };
 
 /// Runs until both directions end, an error resets both, or nothing moved in either direction
-/// for `idle` (then both are reset). Cancel-safe only by resetting the streams.
+/// for `idle` (then both are reset). The two copies are tasks of the call: they never outlive
+/// it. Cancel-safe: a cancelled pipe resets both streams and ends both copies.
 asio::awaitable<PipeStats> pipeBoth(std::shared_ptr<ByteStream> a, std::shared_ptr<ByteStream> b,
                                     std::chrono::milliseconds idle);
 

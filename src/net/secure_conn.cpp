@@ -4,7 +4,6 @@
 
 #include "net/error.hpp"
 #include "net/multistream/negotiate.hpp"
-#include "net/yamux/frame.hpp"
 
 #include <algorithm>
 
@@ -31,12 +30,18 @@ Task<void> writeHandshakeMessage(ByteStream& s, const Bytes& msg) {
   co_return co_await s.write(framed);
 }
 
-Result<std::unique_ptr<SecureConn>> finish(std::unique_ptr<TcpStream> raw, noise::Handshake& hs) {
+Result<std::unique_ptr<SecureConn>> finish(std::unique_ptr<TcpStream> raw, noise::Handshake& hs,
+                                           const std::vector<std::string>& ours) {
   auto keys = hs.split();
   if (!keys) return keys.error();
   auto sc = std::make_unique<SecureConn>(std::move(raw), std::move(*keys), *hs.remotePeer());
   const auto& theirs = hs.remoteMuxers();
-  sc->setEarlyMuxer(std::find(theirs.begin(), theirs.end(), yamux::kProtocolId) != theirs.end());
+  for (const auto& m : ours) {
+    if (std::find(theirs.begin(), theirs.end(), m) != theirs.end()) {
+      sc->setEarlyMuxer(m);
+      break;
+    }
+  }
   return sc;
 }
 
@@ -160,8 +165,8 @@ void SecureConn::releaseBuffers() {
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected,
-                                                 noise::PreparedKeys keys) {
-  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
+                                                 noise::PreparedKeys keys,
+                                                 std::vector<std::string> muxers) {
   auto hs = noise::Handshake::create(true, self, muxers, std::move(keys));
   if (!hs) co_return hs.error();
   auto m1 = hs->writeMessage();
@@ -185,16 +190,16 @@ Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
   auto m3 = hs->writeMessage();
   if (!m3) co_return m3.error();
   if (auto r = co_await writeHandshakeMessage(*raw, *m3); !r) co_return r.error();
-  co_return finish(std::move(raw), *hs);
+  co_return finish(std::move(raw), *hs, muxers);
 }
 
 Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
                                                 const crypto::Identity& self,
-                                                noise::PreparedKeys keys) {
+                                                noise::PreparedKeys keys,
+                                                std::vector<std::string> muxers) {
   const std::vector<std::string> protos{std::string(noise::kProtocolId)};
   auto proto = co_await multistream::handle(*raw, protos);
   if (!proto) co_return proto.error();
-  const std::vector<std::string> muxers{std::string(yamux::kProtocolId)};
   auto hs = noise::Handshake::create(false, self, muxers, std::move(keys));
   if (!hs) co_return hs.error();
   auto m1 = co_await readHandshakeMessage(*raw);
@@ -206,7 +211,7 @@ Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
   auto m3 = co_await readHandshakeMessage(*raw);
   if (!m3) co_return m3.error();
   if (auto r = hs->readMessage(*m3); !r) co_return r.error();
-  co_return finish(std::move(raw), *hs);
+  co_return finish(std::move(raw), *hs, muxers);
 }
 
 }  // namespace pc::net

@@ -6,6 +6,8 @@
 /// encrypt any amount of data into as many frames as needed and send them in one socket write.
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "crypto/identity.hpp"
 #include "net/noise/handshake.hpp"
@@ -25,10 +27,13 @@ class SecureConn final : public ByteStream {
   void releaseBuffers() override;
 
   const crypto::PeerId& remotePeer() const { return remote_; }
-  /// True when both sides listed yamux in the Noise extensions (specs/noise "early multiplexer
-  /// negotiation"): the muxer is then settled without a multistream-select round trip.
-  bool earlyMuxer() const { return earlyMuxer_; }
-  void setEarlyMuxer(bool v) { earlyMuxer_ = v; }
+  /// True when the remote listed one of the muxers we offered in the Noise extensions
+  /// (specs/noise "early multiplexer negotiation"): the muxer is then settled without a
+  /// multistream-select round trip.
+  bool earlyMuxer() const { return !earlyMuxer_.empty(); }
+  /// The muxer settled in the handshake: the first we offered that the remote listed too.
+  const std::string& earlyMuxerProtocol() const { return earlyMuxer_; }
+  void setEarlyMuxer(std::string protocol) { earlyMuxer_ = std::move(protocol); }
   TcpStream& raw() { return *raw_; }
   /// Bytes of decrypted plaintext already buffered (readable without I/O).
   std::size_t buffered() const { return plainEnd_ - plainStart_; }
@@ -45,21 +50,26 @@ class SecureConn final : public ByteStream {
   /// that encryption overwrites anyway (a vector's resize did, at ~2% of a sender's time).
   std::unique_ptr<std::uint8_t[]> out_;
   std::size_t outCap_ = 0;
-  bool earlyMuxer_ = false;
+  std::string earlyMuxer_;
 };
 
 /// Runs the security stage on a fresh TCP connection: multistream-select `/noise`, the XX
 /// handshake, and the checks on the remote identity. The dialer proposes `/noise` and sends the
 /// first handshake message in the same flight (one round trip saved; a remote that answers "na"
-/// fails the dial either way). Both sides offer `/yamux/1.0.0` in the Noise extensions. `expected`
-/// (when dialing /p2p/<id>) must match the proven PeerId, or kPeerIdMismatch — this stops a man in
-/// the middle that answers on the right address with the wrong key.
+/// fails the dial either way). `muxers` are offered in the Noise extensions (the Secure stage
+/// knows no muxer itself: the upgrade step names them). `expected` (when dialing /p2p/<id>) must
+/// match the proven PeerId, or kPeerIdMismatch — this stops a man in the middle that answers on
+/// the right address with the wrong key. Cancel-safe only by resetting `raw` (its owner keeps a
+/// pointer for that).
 Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected,
-                                                 noise::PreparedKeys keys = {});
+                                                 noise::PreparedKeys keys = {},
+                                                 std::vector<std::string> muxers = {});
+/// The listener's side of secureOutbound.
 Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
                                                 const crypto::Identity& self,
-                                                noise::PreparedKeys keys = {});
+                                                noise::PreparedKeys keys = {},
+                                                std::vector<std::string> muxers = {});
 
 }  // namespace pc::net

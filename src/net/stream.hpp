@@ -12,11 +12,13 @@ class ByteStream {
  public:
   virtual ~ByteStream() = default;
   /// Reads between 1 and buf.size() bytes; 0 means the remote closed its write side (EOF).
-  /// Errors: kClosed, kReset, kTimeout, or the layer's own.
+  /// Errors: kClosed, kReset, kTimeout, or the layer's own. Cancel-safe: a cancelled read
+  /// consumes nothing, and a later read continues where the stream was.
   virtual Task<std::size_t> readSome(std::span<std::uint8_t> buf) = 0;
-  /// Writes all of `data`. Only one write may be in flight per stream.
+  /// Writes all of `data`. Only one write may be in flight per stream. Not cancel-safe: a
+  /// cancelled write may have sent part of `data`, so the stream must be reset afterwards.
   virtual Task<void> write(BytesView data) = 0;
-  /// Half-closes: no more writes; the remote reads EOF.
+  /// Half-closes: no more writes; the remote reads EOF. Cancel-safe.
   virtual Task<void> closeWrite() = 0;
   /// Abruptly ends the stream in both directions.
   virtual void reset() = 0;
@@ -27,6 +29,9 @@ class ByteStream {
   /// tell return at once (the following readSome then waits). Cancel-safe.
   virtual Task<void> waitReadable() { co_return Result<void>{}; }
 };
+
+/// The helpers below read or write a message in several steps: cancelling one leaves the stream
+/// inside a message, so they are cancel-safe only by resetting the stream afterwards.
 
 /// Reads exactly buf.size() bytes. An EOF before that is kClosed ("stream ended early").
 Task<void> readExact(ByteStream& s, std::span<std::uint8_t> buf);

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <list>
 #include <memory>
-#include <optional>
 #include <utility>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -26,18 +25,22 @@ namespace pc::net {
 
 class TaskGroup {
  public:
-  explicit TaskGroup(const asio::any_io_executor& ex) : ex_(ex), state_(std::make_shared<State>()) {
-    state_->idle.emplace(ex, asio::steady_timer::time_point::max());
-  }
+  explicit TaskGroup(const asio::any_io_executor& ex)
+      : ex_(ex), state_(std::make_shared<State>(ex)) {}
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
-  /// Owners join() before they go; should one go first (e.g. while its io_context is torn down
-  /// with tasks still queued), the tasks' shares of the bookkeeping keep it valid until they end.
-  ~TaskGroup() { state_->idle.reset(); }
+  /// Does not cancel tasks still running: an owner ends them first (shutdown() or cancel()).
+  /// Their bookkeeping is shared, so a task that ends after its group is gone (an io_context torn
+  /// down with tasks suspended) touches no freed memory. Emitting cancellation here could reach a
+  /// coroutine that is itself being destroyed, hence not done.
+  ~TaskGroup() = default;
 
-  /// Starts `task` (an `awaitable<void>`) on the group's executor. It runs until it returns or is
-  /// cancelled by cancel()/shutdown(). An exception other than a cancellation escaping a task is
-  /// a bug: it is rethrown from the io_context's run().
+  /// Starts `task` on the group's executor: an `awaitable<void>`, or a function object returning
+  /// one. Prefer the function form capturing the owner's shared_ptr (`[self] { return
+  /// self->loop(); }`): the capture lives until the task has completed, so the owner — and the
+  /// group inside it — outlives each of its tasks. The task runs until it returns or is cancelled
+  /// by cancel()/shutdown(). An exception other than a cancellation escaping a task is a bug: it
+  /// is rethrown from the io_context's run().
   template <class Awaitable>
   void spawn(Awaitable&& task) {
     asio::co_spawn(ex_, std::forward<Awaitable>(task), adapt());
@@ -49,28 +52,32 @@ class TaskGroup {
   /// Sends `type` cancellation to every running task; returns at once.
   void cancel(asio::cancellation_type type = asio::cancellation_type::terminal) {
     // Emitting may complete a task synchronously and erase its entry: step past it first.
-    auto st = state_;  // a task that ends now may hold the last share of its owner
-    for (auto it = st->signals.begin(); it != st->signals.end();) {
+    auto& signals = state_->signals;
+    for (auto it = signals.begin(); it != signals.end();) {
       auto& sig = *it++;
       sig.emit(type);
     }
   }
 
-  /// Waits until no task runs. Cancel-safe (a cancelled join just returns early).
+  /// Waits until no task runs. Cancel-safe (a cancelled join just returns early). Must not be
+  /// awaited by one of the group's own tasks (it would wait for itself).
   asio::awaitable<void> join() {
-    auto st = state_;
-    while (!st->signals.empty() && st->idle) {
-      co_await st->idle->async_wait(kNoThrow);
+    const auto state = state_;
+    while (!state->signals.empty()) {
+      co_await state->idle.async_wait(kNoThrow);
     }
   }
 
   /// Total cancellation, then terminal cancellation after `grace`; returns once every task has
-  /// ended. Not cancel-safe: it is the owner's last step and must run to completion.
+  /// ended. Not cancel-safe: it is the owner's last step and must run to completion. Must not be
+  /// awaited by one of the group's own tasks.
   asio::awaitable<void> shutdown(std::chrono::milliseconds grace) {
     cancel(asio::cancellation_type::total);
     asio::steady_timer deadline(ex_, grace);
     deadline.async_wait([this](boost::system::error_code ec) {
-      if (!ec) cancel(asio::cancellation_type::terminal);
+      if (!ec) {
+        cancel(asio::cancellation_type::terminal);
+      }
     });
     co_await join();
     deadline.cancel();
@@ -78,10 +85,13 @@ class TaskGroup {
 
  private:
   using Signals = std::list<asio::cancellation_signal>;
-  /// Shared with every task, so a task never points into a destroyed group.
+
+  /// What a task's completion needs after its group may be gone.
   struct State {
+    explicit State(const asio::any_io_executor& ex)
+        : idle(ex, asio::steady_timer::time_point::max()) {}
     Signals signals;
-    std::optional<asio::steady_timer> idle;  ///< cancelled whenever a task ends
+    asio::steady_timer idle;  ///< cancelled whenever a task ends
   };
 
   /// Removes a finished task's signal and wakes join().
@@ -94,20 +104,26 @@ class TaskGroup {
     Remover& operator=(const Remover&) = delete;
     Remover& operator=(Remover&&) = delete;
     ~Remover() {
-      if (!state) return;
+      if (!state) {
+        return;
+      }
       state->signals.erase(it);
-      if (state->idle) state->idle->cancel();
+      state->idle.cancel();
     }
   };
 
   /// The completion of one task: swallows cancellation, rethrows anything else.
   struct Done {
     void operator()(const std::exception_ptr& e) const {
-      if (!e) return;
+      if (!e) {
+        return;
+      }
       try {
         std::rethrow_exception(e);
       } catch (const boost::system::system_error& se) {
-        if (se.code() != asio::error::operation_aborted) throw;
+        if (se.code() != asio::error::operation_aborted) {
+          throw;
+        }
       }
     }
   };

@@ -37,9 +37,10 @@ Multiaddr toMultiaddr(const tcp::endpoint& ep);
 /// interfaces with the same port (what peers can actually dial); other addresses unchanged.
 std::vector<Multiaddr> expandWildcard(const tcp::endpoint& bound);
 /// Resolves a TCP multiaddr to endpoints (DNS names through the system resolver; dns4/dns6
-/// restrict the family). Errors: kBadMultiaddr for non-TCP addresses, kUnreachable.
+/// restrict the family). Errors: kBadMultiaddr for non-TCP addresses, kUnreachable. Cancel-safe.
 Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr);
 /// Dials the first endpoint of `addr` that answers within `timeout` (each attempt).
+/// Cancel-safe (a cancelled dial closes its socket).
 Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::milliseconds timeout);
 /// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it).
 Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr);

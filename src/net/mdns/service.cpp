@@ -104,7 +104,8 @@ Service::Service(asio::any_io_executor ex, crypto::PeerId self, AddrSource addrs
       socket_(ex),
       table_(config_.preferred),
       changed_(ex),
-      queryTimer_(ex) {}
+      queryTimer_(ex),
+      tasks_(ex) {}
 
 Service::~Service() {
   boost::system::error_code ec;
@@ -119,8 +120,8 @@ Result<std::shared_ptr<Service>> Service::start(asio::any_io_executor ex, crypto
   s->service_ = std::move(*service);
   if (auto r = s->open(); !r) return r.error();
   s->scanInterfaces();
-  asio::co_spawn(ex, s->receiveLoop(), asio::detached);
-  asio::co_spawn(ex, s->queryLoop(), asio::detached);
+  s->tasks_.spawn([s] { return s->receiveLoop(); });
+  s->tasks_.spawn([s] { return s->queryLoop(); });
   return s;
 }
 
@@ -219,7 +220,6 @@ Service::Iface* Service::ifaceByIndex(unsigned index) {
 }
 
 asio::awaitable<void> Service::receiveLoop() {
-  auto self = shared_from_this();
   // One extra byte: a datagram that fills it is over the limit (MSG_TRUNC says so too).
   std::vector<std::uint8_t> buf(kMaxMessageSize + 1);
   alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> control{};
@@ -265,7 +265,6 @@ asio::awaitable<void> Service::receiveLoop() {
 }
 
 asio::awaitable<void> Service::queryLoop() {
-  auto self = shared_from_this();
   auto interval = config_.firstInterval;
   while (!stopped_) {
     scanInterfaces();
@@ -480,6 +479,12 @@ void Service::stop() {
   boost::system::error_code ec;
   socket_.close(ec);
   changed_.notify();
+}
+
+asio::awaitable<void> Service::shutdown() {
+  auto self = shared_from_this();
+  stop();
+  co_await tasks_.join();
 }
 
 }  // namespace pc::net::mdns

@@ -18,6 +18,7 @@
 
 #include "net/asio.hpp"
 #include "net/mdns/discovery.hpp"
+#include "net/task_group.hpp"
 
 namespace pc::net::mdns {
 
@@ -73,6 +74,8 @@ class Service : public std::enable_shared_from_this<Service> {
   const std::string& peerName() const { return peerName_; }
   /// Sends a goodbye (TTL 0) if we answered, closes the socket, ends the loops. Idempotent.
   void stop();
+  /// stop(), then waits until the loops have ended. Not cancel-safe (the owner's last step).
+  asio::awaitable<void> shutdown();
 
  private:
   struct Iface {
@@ -113,6 +116,7 @@ class Service : public std::enable_shared_from_this<Service> {
   std::chrono::steady_clock::time_point unicastWindow_{};
   bool answeredOnce_ = false;
   bool stopped_ = false;
+  TaskGroup tasks_;  ///< the receive loop and the query schedule
 };
 
 /// True when `addr` lies in one of `nets` ((network, prefix length) pairs). Exposed for tests.

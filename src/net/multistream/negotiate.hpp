@@ -1,5 +1,7 @@
 #pragma once
-/// multistream-select 1.0 over any ByteStream.
+/// multistream-select 1.0 over any ByteStream. Every exchange here takes several reads and
+/// writes: cancelling one leaves the stream mid-negotiation, so each is cancel-safe only by
+/// resetting the stream (the host's negotiation deadline does exactly that).
 #include <string>
 #include <vector>
 

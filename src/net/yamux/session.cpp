@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "net/error.hpp"
+#include "net/watchdog.hpp"
 
 namespace pc::net::yamux {
 namespace {
@@ -166,18 +167,16 @@ Session::Session(std::unique_ptr<ByteStream> conn, asio::any_io_executor ex, boo
       drained_(ex_),
       closedSignal_(ex_),
       keepAlive_(ex_),
-      graceTimer_(ex_) {}
+      graceTimer_(ex_),
+      tasks_(ex_) {}
 
 Session::~Session() = default;
 
 void Session::start() {
   auto self = shared_from_this();
-  asio::co_spawn(
-      ex_, [self]() { return self->readLoop(); }, asio::detached);
-  asio::co_spawn(
-      ex_, [self]() { return self->writeLoop(); }, asio::detached);
-  asio::co_spawn(
-      ex_, [self]() { return self->keepAliveLoop(); }, asio::detached);
+  tasks_.spawn([self] { return self->readLoop(); });
+  tasks_.spawn([self] { return self->writeLoop(); });
+  tasks_.spawn([self] { return self->keepAliveLoop(); });
 }
 
 std::shared_ptr<Stream> Session::makeStream(std::uint32_t id) {
@@ -223,6 +222,22 @@ void Session::close() {
   armGrace();
 }
 
+asio::awaitable<void> Session::shutdown(std::chrono::milliseconds grace) {
+  auto self = shared_from_this();
+  close();
+  {
+    Watchdog dog(ex_, grace, [this] {
+      terminate(fail(Errc::kTimeout, "the remote did not take our last frames before shutdown"));
+    });
+    while (!closed_) {
+      co_await closedSignal_.wait();
+    }
+  }
+  // Closed: each loop ends at its next step. The deadline only guards against a loop stuck in
+  // a stream that ignores reset().
+  co_await tasks_.shutdown(grace);
+}
+
 asio::awaitable<void> Session::waitClosed() {
   auto self = shared_from_this();
   while (!closed_) co_await closedSignal_.wait();
@@ -241,11 +256,11 @@ void Session::armGrace() {
   // If the peer does not read our last frames, stop waiting for it after a grace period.
   graceTimer_.expires_after(kGoAwayGrace);
   graceTimer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->shutdown(self->closingReason_);
+    if (!ec) self->terminate(self->closingReason_);
   });
 }
 
-void Session::shutdown(Error reason) {
+void Session::terminate(Error reason) {
   if (closed_) return;
   closed_ = true;
   closeReason_ = std::move(reason);
@@ -302,11 +317,10 @@ void Session::sendPing() {
 }
 
 asio::awaitable<void> Session::writeLoop() {
-  auto self = shared_from_this();
   for (;;) {
     while (outbox_.empty() && !closed_) {
       if (closing_) {
-        shutdown(closingReason_);
+        terminate(closingReason_);
         co_return;
       }
       co_await outboxReady_.wait();
@@ -319,14 +333,13 @@ asio::awaitable<void> Session::writeLoop() {
     sending_.clear();
     drained_.notify();
     if (!r) {
-      shutdown(r.error());
+      terminate(r.error());
       co_return;
     }
   }
 }
 
 asio::awaitable<void> Session::keepAliveLoop() {
-  auto self = shared_from_this();
   sendPing();  // first ping measures the round-trip time for window auto-tuning
   while (!closed_) {
     keepAlive_.expires_after(config_.keepAliveInterval);
@@ -334,7 +347,7 @@ asio::awaitable<void> Session::keepAliveLoop() {
     if (ec || closed_) co_return;
     releaseIdleBuffers();
     if (outstandingPing_ != 0) {
-      shutdown(fail(Errc::kTimeout, "the remote stopped answering keep-alive pings"));
+      terminate(fail(Errc::kTimeout, "the remote stopped answering keep-alive pings"));
       co_return;
     }
     sendPing();
@@ -377,15 +390,84 @@ Stream* Session::streamFor(const Header& h, bool& protoError) {
   return s.get();
 }
 
+void Session::onControl(const Header& h) {
+  if (h.type == Type::kGoAway) {
+    goAwayReceived_ = true;
+    if (h.length != 0) {
+      spdlog::info("yamux: remote going away with error code {}", h.length);
+    }
+    return;
+  }
+  if ((h.flags & flags::kSyn) != 0) {
+    queueFrame({Type::kPing, flags::kAck, 0, h.length});
+  } else if ((h.flags & flags::kAck) != 0 && h.length == outstandingPing_) {
+    rtt_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pingSent_);
+    outstandingPing_ = 0;
+  }
+}
+
+asio::awaitable<bool> Session::readData(const Header& h, Stream* s, Bytes& scratch) {
+  if (s == nullptr || s->reset_ || s->remoteFin_) {
+    // Data for a stream we already closed or refused: consume and drop it, bounded so a
+    // peer cannot stream unbounded junk at an unknown id.
+    if (h.length > config_.maxWindow) {
+      protocolError(fail(Errc::kProtocolError, "yamux: oversized frame for a closed stream"));
+      co_return false;
+    }
+    scratch.resize(h.length);
+    if (auto r = co_await readExact(*conn_, scratch); !r) {
+      terminate(r.error());
+      co_return false;
+    }
+    co_return true;
+  }
+  auto& st = *s;
+  // More than the window we granted: the peer ignores flow control, which would let it make us
+  // buffer without limit.
+  if (h.length > st.recvWindow_) {
+    protocolError(fail(Errc::kProtocolError, "yamux: stream " + std::to_string(h.streamId) +
+                                                 " sent " + std::to_string(h.length) +
+                                                 " bytes over a window of " +
+                                                 std::to_string(st.recvWindow_)));
+    co_return false;
+  }
+  st.recvWindow_ -= h.length;
+  if (st.bufStart_ == st.bufEnd_) {
+    st.bufStart_ = st.bufEnd_ = 0;
+    if (st.buf_.capacity() > kIdleBufferKeep && h.length <= kIdleBufferKeep) {
+      Bytes().swap(st.buf_);
+    }
+  } else if (st.bufStart_ > 0 && st.bufEnd_ + h.length > st.buf_.size()) {
+    std::memmove(st.buf_.data(), st.buf_.data() + st.bufStart_, st.bufEnd_ - st.bufStart_);
+    st.bufEnd_ -= st.bufStart_;
+    st.bufStart_ = 0;
+  }
+  if (st.buf_.size() < st.bufEnd_ + h.length) {
+    st.buf_.resize(st.bufEnd_ + h.length);
+  }
+  // While we fill the tail, the reader must not move or free the buffer.
+  st.filling_ = true;
+  struct Filling {
+    bool& f;
+    ~Filling() { f = false; }
+  } filling{st.filling_};
+  if (auto r = co_await readExact(*conn_, std::span(st.buf_.data() + st.bufEnd_, h.length)); !r) {
+    terminate(r.error());
+    co_return false;
+  }
+  st.bufEnd_ += h.length;
+  st.readable_.notify();
+  co_return true;
+}
+
 asio::awaitable<void> Session::readLoop() {
-  auto self = shared_from_this();
   std::array<std::uint8_t, kHeaderSize> raw{};
   Bytes scratch;
   while (!closed_) {
     if (auto r = co_await readExact(*conn_, raw); !r) {
-      shutdown(r.error() == make_error_code(Errc::kClosed)
-                   ? fail(Errc::kClosed, "connection closed by the remote")
-                   : r.error());
+      terminate(r.error() == make_error_code(Errc::kClosed)
+                    ? fail(Errc::kClosed, "connection closed by the remote")
+                    : r.error());
       co_return;
     }
     auto decoded = decode(raw);
@@ -395,78 +477,25 @@ asio::awaitable<void> Session::readLoop() {
     }
     const Header h = **decoded;
     ++framesReceived_;
-    switch (h.type) {
-      case Type::kPing:
-        if ((h.flags & flags::kSyn) != 0) {
-          queueFrame({Type::kPing, flags::kAck, 0, h.length});
-        } else if ((h.flags & flags::kAck) != 0 && h.length == outstandingPing_) {
-          rtt_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pingSent_);
-          outstandingPing_ = 0;
-        }
-        continue;
-      case Type::kGoAway:
-        goAwayReceived_ = true;
-        if (h.length != 0) spdlog::info("yamux: remote going away with error code {}", h.length);
-        continue;
-      case Type::kData:
-      case Type::kWindowUpdate:
-        break;
+    if (h.type == Type::kPing || h.type == Type::kGoAway) {
+      onControl(h);
+      continue;
     }
     bool protoError = false;
     Stream* s = streamFor(h, protoError);
-    if (protoError) co_return;
+    if (protoError) {
+      co_return;
+    }
+    // Keeps the stream alive while its data is read, even if its owner drops it meanwhile.
     std::shared_ptr<Stream> keep = s != nullptr ? s->shared_from_this() : nullptr;
     if (h.type == Type::kData && h.length > 0) {
-      if (keep && !keep->reset_ && !keep->remoteFin_) {
-        // More than the window we granted: the peer ignores flow control, which would let it
-        // make us buffer without limit.
-        if (h.length > keep->recvWindow_) {
-          protocolError(fail(Errc::kProtocolError, "yamux: stream " + std::to_string(h.streamId) +
-                                                       " sent " + std::to_string(h.length) +
-                                                       " bytes over a window of " +
-                                                       std::to_string(keep->recvWindow_)));
-          co_return;
-        }
-        keep->recvWindow_ -= h.length;
-        auto& st = *keep;
-        if (st.bufStart_ == st.bufEnd_) {
-          st.bufStart_ = st.bufEnd_ = 0;
-          if (st.buf_.capacity() > kIdleBufferKeep && h.length <= kIdleBufferKeep)
-            Bytes().swap(st.buf_);
-        } else if (st.bufStart_ > 0 && st.bufEnd_ + h.length > st.buf_.size()) {
-          std::memmove(st.buf_.data(), st.buf_.data() + st.bufStart_, st.bufEnd_ - st.bufStart_);
-          st.bufEnd_ -= st.bufStart_;
-          st.bufStart_ = 0;
-        }
-        if (st.buf_.size() < st.bufEnd_ + h.length) st.buf_.resize(st.bufEnd_ + h.length);
-        // While we fill the tail, the reader must not move or free the buffer.
-        st.filling_ = true;
-        struct Filling {
-          bool& f;
-          ~Filling() { f = false; }
-        } filling{st.filling_};
-        if (auto r = co_await readExact(*conn_, std::span(st.buf_.data() + st.bufEnd_, h.length));
-            !r) {
-          shutdown(r.error());
-          co_return;
-        }
-        st.bufEnd_ += h.length;
-        st.readable_.notify();
-      } else {
-        // Data for a stream we already closed or refused: consume and drop it, bounded so a
-        // peer cannot stream unbounded junk at an unknown id.
-        if (h.length > config_.maxWindow) {
-          protocolError(fail(Errc::kProtocolError, "yamux: oversized frame for a closed stream"));
-          co_return;
-        }
-        scratch.resize(h.length);
-        if (auto r = co_await readExact(*conn_, scratch); !r) {
-          shutdown(r.error());
-          co_return;
-        }
+      if (!co_await readData(h, keep.get(), scratch)) {
+        co_return;
       }
     }
-    if (!keep) continue;
+    if (!keep) {
+      continue;
+    }
     if (h.type == Type::kWindowUpdate && h.length > 0) {
       if (std::uint64_t{keep->sendWindow_} + h.length > UINT32_MAX) {
         protocolError(fail(Errc::kProtocolError, "yamux: window update overflows the send window"));

@@ -15,7 +15,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "net/secure_conn.hpp"
+#include "net/stream.hpp"
+#include "net/task_group.hpp"
 #include "net/yamux/frame.hpp"
 
 namespace pc::net::yamux {
@@ -91,18 +92,25 @@ class Session : public std::enable_shared_from_this<Session> {
           std::string label, Config config = {});
   ~Session();
 
-  /// Starts the reader, writer and keep-alive coroutines.
+  /// Starts the reader, writer and keep-alive coroutines (tasks of this session, each holding
+  /// it alive until it ends).
   void start();
   /// Opens an outbound stream. Errors: kClosed, kLimit (maxStreams or GoAway received).
   Result<std::shared_ptr<Stream>> openStream();
-  /// Waits for the next inbound stream. Errors: kClosed when the session ends.
+  /// Waits for the next inbound stream. Errors: kClosed when the session ends. Cancel-safe (a
+  /// stream that arrives afterwards waits in the backlog for the next call).
   Task<std::shared_ptr<Stream>> acceptStream();
-  /// Sends GoAway(normal) after queued frames and closes the connection.
+  /// Sends GoAway(normal) after queued frames and closes the connection (at the latest a grace
+  /// second later). Returns at once.
   void close();
+  /// close(), waits up to `grace` for the connection to close, closes it hard if it has not,
+  /// and returns once the session's coroutines have ended. Not cancel-safe (the owner's last
+  /// step).
+  asio::awaitable<void> shutdown(std::chrono::milliseconds grace);
   bool isClosed() const { return closed_; }
   /// Why the session ended (empty while open).
   const Error& closeReason() const { return closeReason_; }
-  /// Waits until the session is closed.
+  /// Waits until the session is closed. Cancel-safe.
   asio::awaitable<void> waitClosed();
 
   ByteStream& conn() { return *conn_; }
@@ -116,6 +124,11 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   friend class Stream;
   asio::awaitable<void> readLoop();
+  /// Ping and GoAway frames (session-level, no payload).
+  void onControl(const Header& h);
+  /// Reads a data frame's payload into `s` (or drops it: `s` null, reset or finished). False
+  /// when the session ended (protocol error or connection failure).
+  asio::awaitable<bool> readData(const Header& h, Stream* s, Bytes& scratch);
   asio::awaitable<void> writeLoop();
   asio::awaitable<void> keepAliveLoop();
   Stream* streamFor(const Header& h, bool& protoError);
@@ -126,7 +139,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void protocolError(Error reason);
   void armGrace();
   /// Closes the connection now; every waiter wakes up and sees `reason`.
-  void shutdown(Error reason);
+  void terminate(Error reason);
   void unregister(Stream* s);
   std::shared_ptr<Stream> makeStream(std::uint32_t id);
 
@@ -158,6 +171,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::microseconds rtt_{0};
   asio::steady_timer keepAlive_;
   asio::steady_timer graceTimer_;
+  TaskGroup tasks_;  ///< the reader, writer and keep-alive loops
 };
 
 }  // namespace pc::net::yamux

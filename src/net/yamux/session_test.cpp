@@ -217,6 +217,40 @@ TEST_F(RawPeerTest, SilentPeerIsDroppedByKeepAlive) {
   EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
 }
 
+TEST_F(RawPeerTest, ShutdownSendsGoAwayAndEndsTheSessionsCoroutines) {
+  start();
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await session->shutdown(5s);
+        done = true;
+      },
+      asio::detached);
+  auto f = next();
+  EXPECT_EQ(f.h.type, Type::kGoAway);
+  EXPECT_EQ(f.h.length, static_cast<std::uint32_t>(GoAwayCode::kNormal));
+  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(session->isClosed());
+}
+
+TEST_F(RawPeerTest, ShutdownClosesHardAfterTheGrace) {
+  start();
+  // The peer reads nothing: after the grace the session closes anyway and its loops end.
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await session->shutdown(0ms);
+        done = true;
+      },
+      asio::detached);
+  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(session->isClosed());
+}
+
 TEST(SessionPair, ReceiveWindowGrowsForAFastReader) {
   asio::io_context io{1};
   auto [a, b] = test::memoryPipe(io.get_executor());
