@@ -2,17 +2,14 @@
 // that a user (or the peer's operator) can see exactly what was refused.
 #include "protocol/messages.hpp"
 
-#include <openssl/rand.h>
-
 #include <boost/json.hpp>
-#include <chrono>
-#include <cstdlib>
 
-#include "core/base32.hpp"
-#include "crypto/hash.hpp"
+#include "core/time.hpp"
+#include "core/utf8.hpp"
 #include "crypto/peer_id.hpp"
 #include "protocol/error.hpp"
 #include "protocol/json_detail.hpp"
+#include "protocol/random_detail.hpp"
 
 namespace pc::protocol {
 namespace json = boost::json;
@@ -37,53 +34,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kSignatureHexLength = 128;
-
-// Length of the valid UTF-8 sequence at `i`, 0 when invalid (overlong forms, surrogates and
-// code points above U+10FFFF are invalid, as RFC 3629 requires).
-std::size_t utf8SequenceLength(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  char32_t cp = 0;
-  char32_t min = 0;
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2;
-    cp = b0 & 0x1fU;
-    min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3;
-    cp = b0 & 0x0fU;
-    min = 0x800;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4;
-    cp = b0 & 0x07U;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3fU);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
-bool isValidUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-bool isLowerHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
 
 bool isEnvKey(std::string_view k) {
   if (k.empty()) return false;
@@ -164,7 +114,7 @@ class Fields {
     if (s.empty() && !allowEmpty) {
       return fail(Errc::kOutOfRange, where(key) + ": must not be empty");
     }
-    if (!isValidUtf8(s)) return fail(Errc::kBadFormat, where(key) + ": not valid UTF-8");
+    if (!utf8::isValid(s)) return fail(Errc::kBadFormat, where(key) + ": not valid UTF-8");
     return std::string(s);
   }
 
@@ -357,7 +307,7 @@ Result<std::map<std::string, std::string>> readEnv(const Fields& f) {
                   where + ": expected a string value, got " + kindName(kv.value()));
     }
     const std::string_view val(kv.value().get_string());
-    if (!isValidUtf8(val)) return fail(Errc::kBadFormat, where + ": value is not valid UTF-8");
+    if (!utf8::isValid(val)) return fail(Errc::kBadFormat, where + ": value is not valid UTF-8");
     // A NUL would truncate the variable inside the container runtime's C strings, so the
     // container would see something other than what was signed.
     if (val.find('\0') != std::string_view::npos) {
@@ -391,7 +341,7 @@ Result<std::vector<std::string>> readCommand(const Fields& f) {
       return fail(Errc::kWrongType, where + ": expected a string, got " + kindName(arr[i]));
     }
     const std::string_view a(arr[i].get_string());
-    if (!isValidUtf8(a)) return fail(Errc::kBadFormat, where + ": not valid UTF-8");
+    if (!utf8::isValid(a)) return fail(Errc::kBadFormat, where + ": not valid UTF-8");
     // As for env values: a NUL would cut the argument short inside the runtime.
     if (a.find('\0') != std::string_view::npos) {
       return fail(Errc::kBadFormat, where + ": contains a NUL character");
@@ -896,100 +846,15 @@ Result<Bytes> encodeMessage(const Message& m) { return encodeFrame(typeOf(m), to
 
 Result<Message> decodeMessage(const Frame& f) { return fromJson(f.type, f.body); }
 
-std::int64_t unixMillisNow() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t unixMillisNow() { return time::unixMillisNow(); }
 
-namespace {
-// Ids must be unpredictable (request ids are replay-cache keys, deployment ids appear in public
-// URLs), so a CSPRNG failure is fatal rather than answered with a weaker id.
-void randomFill(Bytes& b) {
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) std::abort();
-}
-}  // namespace
-
-std::string newRequestId() {
-  Bytes b(kRequestIdMinBytes);
-  randomFill(b);
-  return toHex(b);
-}
+std::string newRequestId() { return toHex(detail::randomBytes(kRequestIdMinBytes)); }
 
 RequestHeader newRequestHeader(std::int64_t nowMs) {
   RequestHeader h;
   h.requestId = newRequestId();
   h.timestampMs = nowMs;
   return h;
-}
-
-std::string newDeploymentId() {
-  static_assert(kDeploymentIdRandomChars * 5 % 8 == 0, "whole bytes, no base32 padding");
-  Bytes b(kDeploymentIdRandomChars * 5 / 8);
-  randomFill(b);
-  return "dep-" + base32::encode(b);
-}
-
-std::string newDeploymentSalt() {
-  Bytes b(kDeploymentSaltBytes);
-  randomFill(b);
-  return toHex(b);
-}
-
-Result<std::string> deploymentIdFor(const crypto::PeerId& provider, std::string_view saltHex) {
-  if (saltHex.size() != kDeploymentSaltBytes * 2 || !isLowerHex(saltHex)) {
-    return fail(Errc::kBadFormat, "deployment id salt must be " +
-                                      std::to_string(kDeploymentSaltBytes * 2) +
-                                      " lower-case hex characters");
-  }
-  static constexpr std::string_view kDomain = "peercompute/deployment-id/v1\n";
-  Bytes in(kDomain.begin(), kDomain.end());
-  const auto& pid = provider.bytes();
-  in.insert(in.end(), pid.begin(), pid.end());
-  for (std::size_t i = 0; i < saltHex.size(); i += 2) {
-    const auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    in.push_back(static_cast<std::uint8_t>(nib(saltHex[i]) * 16 + nib(saltHex[i + 1])));
-  }
-  const auto digest = crypto::sha256(in);
-  static_assert(kDeploymentIdRandomChars * 5 % 8 == 0, "whole bytes, no base32 padding");
-  const std::string id =
-      "dep-" + base32::encode(BytesView(digest.data(), kDeploymentIdRandomChars * 5 / 8));
-  return id;
-}
-
-bool isDeploymentId(std::string_view s) {
-  if (s.size() != 4 + kDeploymentIdRandomChars || !s.starts_with("dep-")) return false;
-  return std::all_of(s.begin() + 4, s.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'); });
-}
-
-std::string sanitizeUtf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8SequenceLength(s, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
-std::string truncateUtf8(std::string_view s, std::size_t maxBytes) {
-  std::string clean = sanitizeUtf8(s);
-  if (clean.size() <= maxBytes) return clean;
-  constexpr std::string_view kEllipsis = "\xe2\x80\xa6";
-  if (maxBytes < kEllipsis.size()) return {};
-  std::size_t cut = maxBytes - kEllipsis.size();
-  // Back off to the start of a character: never leave half a sequence.
-  while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;
-  clean.resize(cut);
-  clean += kEllipsis;
-  return clean;
 }
 
 }  // namespace pc::protocol
