@@ -71,6 +71,14 @@ char32_t decode(std::string_view s, std::size_t& i) {
   return cp;
 }
 
+std::size_t length(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++n) {
+    decode(s, i);
+  }
+  return n;
+}
+
 std::string sanitize(std::string_view s) {
   std::string out;
   out.reserve(s.size());

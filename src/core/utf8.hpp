@@ -24,6 +24,10 @@ bool isValid(std::string_view s);
 /// advances `i` by one (the same resynchronisation sanitize() uses). Precondition: i < s.size().
 char32_t decode(std::string_view s, std::size_t& i);
 
+/// The number of characters (code points) in `s`, each invalid byte counting as one (as
+/// sanitize() would show it): the width of text in a terminal table, for the common scripts.
+std::size_t length(std::string_view s);
+
 /// `s` with every invalid byte replaced by U+FFFD (text from outside, e.g. container logs).
 std::string sanitize(std::string_view s);
 

@@ -51,6 +51,16 @@ TEST(Utf8, DecodeGivesCodePointsAndResynchronises) {
   EXPECT_EQ(i, s.size());
 }
 
+TEST(Utf8, LengthCountsCharacters) {
+  EXPECT_EQ(utf8::length(""), 0U);
+  EXPECT_EQ(utf8::length("abc"), 3U);
+  EXPECT_EQ(utf8::length("\xc3\xa9t\xc3\xa9"), 3U);  // été
+  EXPECT_EQ(utf8::length("\xf0\x9f\x98\x80!"), 2U);  // 😀!
+  EXPECT_EQ(utf8::length("a\xff\xc0\xaf"
+                         "b"),
+            5U);  // each invalid byte counts
+}
+
 TEST(Utf8, TruncateCutsAtACharacterBoundary) {
   EXPECT_EQ(utf8::truncate("short", 256), "short");
   const std::string mixed =
