@@ -17,8 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kSignatureHexLength = 128;
-
 bool isEnvKey(std::string_view k) {
   if (k.empty()) {
     return false;

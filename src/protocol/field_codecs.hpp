@@ -15,6 +15,9 @@
 
 namespace pc::protocol::detail {
 
+/// A request signature in text: 64 bytes (Ed25519) as lower-case hex.
+inline constexpr std::size_t kSignatureHexLength = 128;
+
 /// Where a value sits, for error messages: "<context>.<key>". The context names the message
 /// ("deploy_request") or an array element ("status_response.deployments[2]").
 struct Where {
@@ -114,7 +117,7 @@ struct Command {
 Result<void> requestIdForm(const Where& w, std::string_view s);
 /// A PeerId in its base58 text form, with an inline Ed25519 key.
 Result<void> requesterIdForm(const Where& w, std::string_view s);
-/// 128 lower-case hex characters.
+/// kSignatureHexLength lower-case hex characters.
 Result<void> signatureForm(const Where& w, std::string_view s);
 /// Characters of the image reference grammar only.
 Result<void> imageForm(const Where& w, std::string_view s);

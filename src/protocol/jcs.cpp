@@ -155,6 +155,45 @@ void appendString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void appendCanonical(std::string& out, const json::value& v);
+
+void appendArray(std::string& out, const json::array& arr) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& e : arr) {
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    appendCanonical(out, e);
+  }
+  out.push_back(']');
+}
+
+void appendObject(std::string& out, const json::object& obj) {
+  std::vector<std::pair<std::u16string, const json::key_value_pair*>> members;
+  members.reserve(obj.size());
+  for (const auto& kv : obj) {
+    members.emplace_back(toUtf16(std::string_view(kv.key())), &kv);
+  }
+  // RFC 8785 §3.2.3: order by UTF-16 code units, which differs from UTF-8 byte order for
+  // characters above U+FFFF versus U+E000..U+FFFF.
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [unused, kv] : members) {
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    appendString(out, std::string_view(kv->key()));
+    out.push_back(':');
+    appendCanonical(out, kv->value());
+  }
+  out.push_back('}');
+}
+
 void appendCanonical(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -176,38 +215,12 @@ void appendCanonical(std::string& out, const json::value& v) {
     case json::kind::string:
       appendString(out, std::string_view(v.get_string()));
       return;
-    case json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        appendCanonical(out, e);
-      }
-      out.push_back(']');
+    case json::kind::array:
+      appendArray(out, v.get_array());
       return;
-    }
-    case json::kind::object: {
-      const auto& obj = v.get_object();
-      std::vector<std::pair<std::u16string, const json::key_value_pair*>> members;
-      members.reserve(obj.size());
-      for (const auto& kv : obj) members.emplace_back(toUtf16(std::string_view(kv.key())), &kv);
-      // RFC 8785 §3.2.3: order by UTF-16 code units, which differs from UTF-8 byte order for
-      // characters above U+FFFF versus U+E000..U+FFFF.
-      std::sort(members.begin(), members.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [unused, kv] : members) {
-        if (!first) out.push_back(',');
-        first = false;
-        appendString(out, std::string_view(kv->key()));
-        out.push_back(':');
-        appendCanonical(out, kv->value());
-      }
-      out.push_back('}');
+    case json::kind::object:
+      appendObject(out, v.get_object());
       return;
-    }
   }
 }
 

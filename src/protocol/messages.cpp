@@ -56,7 +56,6 @@ namespace detail {
 
 // ---- the field tables ----
 
-constexpr std::size_t kSignatureHexLength = 128;
 constexpr Int<> kNonNegative{0, kMaxSafeInteger};  // times (unix ms), byte counts
 constexpr Text kDeploymentId{64, false, &deploymentIdForm};
 constexpr Text kUrl{kMaxUrlLength, false, &urlForm};
