@@ -39,6 +39,15 @@ Result<Bytes> fromHex(std::string_view hex) {
   return out;
 }
 
+bool isLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool constantTimeEqual(BytesView a, BytesView b) {
   if (a.size() != b.size()) {
     return false;

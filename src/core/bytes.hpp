@@ -56,6 +56,9 @@ class RawBuffer {
 std::string toHex(BytesView bytes);
 /// Parses hexadecimal (either case, even length).
 Result<Bytes> fromHex(std::string_view hex);
+/// True when every character of `s` is 0-9 or a-f (the one text form toHex writes; empty text
+/// included, and any length: callers check the length they need).
+bool isLowerHex(std::string_view s);
 
 /// Constant-time equality: the time taken depends only on the lengths, so a remote party cannot
 /// learn a secret (MAC, token) byte by byte from response timing.

@@ -171,6 +171,10 @@ TEST(Hex, RoundTripAndErrors) {
   EXPECT_EQ(fromHex("ABcd").value(), hex("abcd"));
   EXPECT_FALSE(fromHex("abc"));
   EXPECT_FALSE(fromHex("zz"));
+  EXPECT_TRUE(isLowerHex("0123456789abcdef"));
+  EXPECT_TRUE(isLowerHex(""));
+  EXPECT_FALSE(isLowerHex("ABCD"));
+  EXPECT_FALSE(isLowerHex("0g"));
   EXPECT_TRUE(constantTimeEqual(hex("0102"), hex("0102")));
   EXPECT_FALSE(constantTimeEqual(hex("0102"), hex("0103")));
   EXPECT_FALSE(constantTimeEqual(hex("0102"), hex("01")));

@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "core/utf8.hpp"
 #include "protocol/error.hpp"
 #include "protocol/jcs.hpp"
 #include "protocol/json_detail.hpp"
@@ -92,38 +93,14 @@ json::parse_options strictOptions() {
   return opt;
 }
 
-// Decodes one UTF-8 sequence at `i` (advancing it); invalid bytes map to U+FFFD so that the
-// ordering stays total on inputs the parser would have refused.
-char32_t nextCodePoint(std::string_view s, std::size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i++]);
-  if (b0 < 0x80) return b0;
-  int extra = 0;
-  char32_t cp = 0;
-  if ((b0 & 0xe0) == 0xc0) {
-    extra = 1;
-    cp = b0 & 0x1fU;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    extra = 2;
-    cp = b0 & 0x0fU;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    extra = 3;
-    cp = b0 & 0x07U;
-  } else {
-    return 0xfffd;
-  }
-  for (int k = 0; k < extra; ++k) {
-    if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) return 0xfffd;
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3fU);
-  }
-  return cp;
-}
-
+// Text already passed parseStrict (or was built from validated messages), so it is valid UTF-8;
+// utf8::decode maps anything else to U+FFFD, which keeps the ordering total.
 std::u16string toUtf16(std::string_view s) {
   std::u16string out;
   out.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    const char32_t cp = nextCodePoint(s, i);
+    const char32_t cp = utf8::decode(s, i);
     if (cp >= 0x10000 && cp <= 0x10ffff) {
       const char32_t v = cp - 0x10000;
       out.push_back(static_cast<char16_t>(0xd800 + (v >> 10)));
@@ -178,6 +155,45 @@ void appendString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void appendCanonical(std::string& out, const json::value& v);
+
+void appendArray(std::string& out, const json::array& arr) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& e : arr) {
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    appendCanonical(out, e);
+  }
+  out.push_back(']');
+}
+
+void appendObject(std::string& out, const json::object& obj) {
+  std::vector<std::pair<std::u16string, const json::key_value_pair*>> members;
+  members.reserve(obj.size());
+  for (const auto& kv : obj) {
+    members.emplace_back(toUtf16(std::string_view(kv.key())), &kv);
+  }
+  // RFC 8785 §3.2.3: order by UTF-16 code units, which differs from UTF-8 byte order for
+  // characters above U+FFFF versus U+E000..U+FFFF.
+  std::sort(members.begin(), members.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.push_back('{');
+  bool first = true;
+  for (const auto& [unused, kv] : members) {
+    if (!first) {
+      out.push_back(',');
+    }
+    first = false;
+    appendString(out, std::string_view(kv->key()));
+    out.push_back(':');
+    appendCanonical(out, kv->value());
+  }
+  out.push_back('}');
+}
+
 void appendCanonical(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -199,38 +215,12 @@ void appendCanonical(std::string& out, const json::value& v) {
     case json::kind::string:
       appendString(out, std::string_view(v.get_string()));
       return;
-    case json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        appendCanonical(out, e);
-      }
-      out.push_back(']');
+    case json::kind::array:
+      appendArray(out, v.get_array());
       return;
-    }
-    case json::kind::object: {
-      const auto& obj = v.get_object();
-      std::vector<std::pair<std::u16string, const json::key_value_pair*>> members;
-      members.reserve(obj.size());
-      for (const auto& kv : obj) members.emplace_back(toUtf16(std::string_view(kv.key())), &kv);
-      // RFC 8785 §3.2.3: order by UTF-16 code units, which differs from UTF-8 byte order for
-      // characters above U+FFFF versus U+E000..U+FFFF.
-      std::sort(members.begin(), members.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [unused, kv] : members) {
-        if (!first) out.push_back(',');
-        first = false;
-        appendString(out, std::string_view(kv->key()));
-        out.push_back(':');
-        appendCanonical(out, kv->value());
-      }
-      out.push_back('}');
+    case json::kind::object:
+      appendObject(out, v.get_object());
       return;
-    }
   }
 }
 

@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/utf8.hpp"
 #include "crypto/peer_id.hpp"
+#include "protocol/deployment_id.hpp"
 #include "protocol/frame.hpp"
 
 namespace pc::protocol {
@@ -27,7 +29,6 @@ namespace pc::protocol {
 // ---- limits (validation bounds; all named so that callers and tests can refer to them) ----
 inline constexpr std::size_t kRequestIdMinBytes = 16;
 inline constexpr std::size_t kRequestIdMaxBytes = 32;
-inline constexpr std::size_t kDeploymentIdRandomChars = 16;  ///< base32 chars after "dep-"
 inline constexpr std::size_t kMaxImageRefLength = 512;
 inline constexpr std::int64_t kMaxCpuMillicores = 1'000'000;
 inline constexpr std::int64_t kMinMemoryBytes = std::int64_t{4} << 20;  ///< 4 MiB
@@ -292,24 +293,13 @@ std::string newRequestId();
 /// A fresh header (random request id, timestamp `nowMs`); requester and signature are filled
 /// by sign().
 RequestHeader newRequestHeader(std::int64_t nowMs);
-/// A fresh deployment id: "dep-" + 16 random lower-case base32 characters (80 bits).
-std::string newDeploymentId();
-/// Salt bytes behind a provider-bound deployment id.
-inline constexpr std::size_t kDeploymentSaltBytes = 16;
-/// The deployment id a provider mints from `saltHex` (kDeploymentSaltBytes as lower-case hex):
-/// "dep-" + the first 16 base32 characters (80 bits) of
-/// SHA-256("peercompute/deployment-id/v1\n" ‖ provider PeerId bytes ‖ salt).
-/// A gateway recomputes it from the registering connection's PeerId, so no other provider can
-/// claim a deployment's public name (that would need an 80-bit second preimage).
-/// Errors: kBadFormat for a salt that is not kDeploymentSaltBytes of lower-case hex.
-Result<std::string> deploymentIdFor(const crypto::PeerId& provider, std::string_view saltHex);
-/// A new random salt (lower-case hex) for deploymentIdFor.
-std::string newDeploymentSalt();
-/// True for text of the form "dep-" + 16 characters of [a-z2-7].
-bool isDeploymentId(std::string_view s);
-/// `s` with every invalid UTF-8 sequence replaced by U+FFFD (log lines from containers).
-std::string sanitizeUtf8(std::string_view s);
-/// `s` as valid UTF-8 of at most `maxBytes` bytes, cut at a character boundary ("…" marks a cut).
-std::string truncateUtf8(std::string_view s, std::size_t maxBytes);
+/// `s` with every invalid UTF-8 sequence replaced by U+FFFD (log lines from containers); the
+/// same as utf8::sanitize().
+inline std::string sanitizeUtf8(std::string_view s) { return utf8::sanitize(s); }
+/// `s` as valid UTF-8 of at most `maxBytes` bytes, cut at a character boundary ("…" marks a
+/// cut); the same as utf8::truncate().
+inline std::string truncateUtf8(std::string_view s, std::size_t maxBytes) {
+  return utf8::truncate(s, maxBytes);
+}
 
 }  // namespace pc::protocol
