@@ -149,7 +149,7 @@ Result<void> Binder::applyToml(std::string_view text, std::string_view source) c
 }
 
 Result<void> Binder::applyTomlFile(const std::filesystem::path& path) const {
-  auto text = fs::readStateFile(path, kMaxConfigFile);
+  auto text = fs::readConfigFile(path, kMaxConfigFile);
   if (!text) return invalid(text.error().message());
   return applyToml(*text, path.string());
 }

@@ -103,6 +103,17 @@ Result<std::string> readStateFile(const std::filesystem::path& path, std::size_t
   return readAll(*f, path, maxSize);
 }
 
+Result<std::string> readConfigFile(const std::filesystem::path& path, std::size_t maxSize) {
+  auto f = openForReading(path, 0);
+  if (!f) return f.error();
+  struct stat st {};
+  if (::fstat(f->fd, &st) != 0) return sysError("cannot stat", path);
+  if (S_ISREG(st.st_mode)) {
+    if (auto r = checkOwnedAndNotShared(path, st.st_uid, st.st_mode); !r) return r.error();
+  }
+  return readAll(*f, path, maxSize);
+}
+
 Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view data,
                              unsigned mode) {
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");

@@ -16,6 +16,10 @@ Result<std::string> readFile(const std::filesystem::path& path, std::size_t maxS
 /// group or others is refused (kPermissions, with the chown/chmod that fixes it).
 Result<std::string> readStateFile(const std::filesystem::path& path, std::size_t maxSize);
 
+/// Reads a configuration file: a regular file must pass checkOwnedAndNotShared; symbolic links
+/// (an admin's /etc layout) and pipes (`--config <(…)`) are read as they are.
+Result<std::string> readConfigFile(const std::filesystem::path& path, std::size_t maxSize);
+
 /// Refuses a file or directory (`uid`, `mode` from stat) that another user owns or may write.
 /// Errors: kPermissions naming the command that fixes it.
 Result<void> checkOwnedAndNotShared(const std::filesystem::path& path, unsigned uid, unsigned mode);

@@ -104,7 +104,10 @@ awaitable<void> untrustedOne(pc::net::Multiaddr addr, FloodCounts& c) {
     ++c.refused;
     co_return;
   }
-  auto sc = co_await pc::net::secureOutbound(std::move(*raw), *id, std::nullopt);
+  // Named, not temporaries inside the co_await expression (GCC 12).
+  const std::vector<std::string> muxers{std::string(pc::net::yamux::kProtocolId)};
+  const pc::net::noise::PreparedKeys keys{};
+  auto sc = co_await pc::net::secureOutbound(std::move(*raw), *id, std::nullopt, keys, muxers);
   if (!sc) {
     ++c.refused;  // reset before or during the handshake (e.g. the connection limit)
     co_return;
@@ -231,7 +234,10 @@ awaitable<void> yamuxCase(const std::string& name, pc::net::Multiaddr addr,
     report(name + " (dial failed)", o);
     co_return;
   }
-  auto sc = co_await pc::net::secureOutbound(std::move(*raw), id, addr.peerId());
+  const std::vector<std::string> muxers{std::string(pc::net::yamux::kProtocolId)};
+  const pc::net::noise::PreparedKeys keys{};
+  const auto expected = addr.peerId();
+  auto sc = co_await pc::net::secureOutbound(std::move(*raw), id, expected, keys, muxers);
   if (!sc) {
     report(name + " (handshake failed: " + sc.error().message() + ")", o);
     co_return;
