@@ -163,14 +163,7 @@ awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn 
   const runtime::PullProgressFn onPull = [layers, lastPercent,
                                           progress](const runtime::PullProgress& pp) {
     if (pp.layer.empty()) return;
-    auto& l = (*layers)[pp.layer];
-    if (pp.total > 0) l.total = pp.total;
-    if (pp.status == "Downloading") {
-      l.current = pp.current;
-    } else if (pp.status == "Download complete" || pp.status == "Pull complete" ||
-               pp.status == "Already exists") {
-      l.current = l.total;
-    }
+    (*layers)[pp.layer] = Layer{pp.current, pp.total};
     std::uint64_t done = 0, total = 0;
     for (const auto& [k, v] : *layers) {
       done += std::min(v.current, v.total);

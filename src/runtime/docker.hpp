@@ -16,6 +16,10 @@
 
 namespace pc::runtime {
 
+namespace docker {
+class EngineClient;
+}  // namespace docker
+
 struct DockerOptions {
   /// Path of the engine's unix socket.
   std::string socketPath = "/var/run/docker.sock";
@@ -58,8 +62,7 @@ class DockerRuntime final : public Runtime {
   boost::asio::awaitable<Result<void>> removeImage(std::string image);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<docker::EngineClient> engine_;
 };
 
 }  // namespace pc::runtime
