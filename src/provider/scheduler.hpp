@@ -100,6 +100,8 @@ class Scheduler {
       std::vector<Deployment> deployments);
 
   runtime::Runtime& runtime() { return rt_; }
+  /// The executor the scheduler (and everything that shares its thread) runs on.
+  [[nodiscard]] const net::asio::any_io_executor& executor() const { return ex_; }
   /// Publishes a deployment that just started with an exposed port (the tunnel registers it at
   /// the gateway) and returns its public URL, if any. Awaited before the deploy answers, so the
   /// answer carries the public URL.

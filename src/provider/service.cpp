@@ -74,7 +74,24 @@ std::string errorCode(const Error& e) {
 }
 
 Service::Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay)
-    : scheduler_(scheduler), audit_(audit), replay_(replay) {}
+    : scheduler_(scheduler),
+      audit_(audit),
+      replay_(replay),
+      tasks_(std::make_unique<net::TaskGroup>(scheduler.executor())) {}
+
+Service::~Service() {
+  if (tasks_->size() > 0) {
+    spdlog::error(
+        "bug: the request handlers are destroyed with {} log task(s) running (shutdown(grace) "
+        "was not awaited); their bookkeeping is leaked",
+        tasks_->size());
+    (void)tasks_.release();
+  }
+}
+
+awaitable<void> Service::shutdown(std::chrono::milliseconds grace) {
+  co_await tasks_->shutdown(grace);
+}
 
 void Service::install(net::Host& host) {
   auto self = shared_from_this();
@@ -318,28 +335,240 @@ struct LogQueue {
   bool producerDone = false;
   bool consumerGone = false;
   std::optional<std::string> endReason;
+
+  /// What one queued line counts against kMaxQueuedLogBytes (the text and the frame around it).
+  static std::size_t cost(const protocol::LogEntry& e) { return e.line.size() + 64; }
+  void leave(std::string reason) { endReason = std::move(reason); }
+  void consumerLeft() {
+    consumerGone = true;
+    ready.notify();
+    drained.notify();
+  }
 };
 
 std::int64_t toMillis(runtime::SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+/// The engine request for a logs request: tail and since as asked; a follow is read in windows
+/// of kLogFollowWindow.
+runtime::LogOptions engineLogOptions(const protocol::LogsRequest& req) {
+  runtime::LogOptions opts;
+  opts.follow = req.follow;
+  if (req.tail) {
+    opts.tail = static_cast<std::uint32_t>(*req.tail);
+  }
+  if (req.sinceMs) {
+    opts.since = runtime::SystemTime(std::chrono::milliseconds(*req.sinceMs));
+  }
+  opts.maxDuration = req.follow ? kLogFollowWindow : std::chrono::seconds(30);
+  return opts;
+}
+
+/// An engine line as the wire's LogEntry: cut to the wire's line limit, valid UTF-8.
+protocol::LogEntry toWire(const runtime::LogEntry& e) {
+  protocol::LogEntry out;
+  out.stream = e.stream == runtime::LogStream::kStderr ? protocol::LogStream::kStderr
+                                                       : protocol::LogStream::kStdout;
+  out.timestampMs = e.time ? toMillis(*e.time) : protocol::unixMillisNow();
+  std::string_view text = e.text;
+  if (text.size() > protocol::kMaxLogLineBytes - 3) {
+    text = text.substr(0, protocol::kMaxLogLineBytes - 3);
+  }
+  out.line = protocol::sanitizeUtf8(text);
+  return out;
+}
+
+/// Where a paused or windowed read resumes: the engine's `since` has a resolution of one
+/// instant, so the lines already queued at the last instant are skipped when they come again.
+class LogCursor {
+ public:
+  /// True when `e` was delivered before the resumption (skip it).
+  bool seen(const runtime::LogEntry& e) {
+    if (!resumeAt_ || !e.time) {
+      return false;
+    }
+    if (*e.time < *resumeAt_) {
+      return true;
+    }
+    if (*e.time == *resumeAt_ && skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    return false;
+  }
+  /// Notes that `e` was queued.
+  void queued(const runtime::LogEntry& e) {
+    if (!e.time) {
+      return;
+    }
+    if (last_ && *last_ == *e.time) {
+      ++sameInstant_;
+    } else {
+      last_ = e.time;
+      sameInstant_ = 1;
+    }
+  }
+  /// Makes `opts` read on after the last line queued.
+  void resume(runtime::LogOptions& opts) {
+    opts.tail.reset();
+    if (last_) {
+      opts.since = *last_;
+      resumeAt_ = *last_;
+      skip_ = sameInstant_;
+    }
+  }
+
+ private:
+  std::optional<runtime::SystemTime> last_;  ///< time of the last line queued
+  std::size_t sameInstant_ = 0;              ///< lines queued with exactly that time
+  std::optional<runtime::SystemTime> resumeAt_;
+  std::size_t skip_ = 0;
+};
+
+/// The client keeps its write side open while it reads; anything from it (EOF, reset, bytes)
+/// means it is done.
+awaitable<void> watchLogClient(StreamPtr s, std::shared_ptr<LogQueue> q) {
+  std::array<std::uint8_t, 64> buf{};
+  (void)co_await s->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
+  q->consumerLeft();
+}
+
+/// Consumer: queue → client, several frames per write, until the producer is done (true: the
+/// end message is due) or the client is gone (false).
+awaitable<bool> writeLogLines(Stream& s, LogQueue& q) {
+  constexpr std::size_t kBatchBytes = 64 * 1024;
+  Bytes batch;
+  while (true) {
+    batch.clear();
+    while (!q.lines.empty() && batch.size() < kBatchBytes) {
+      const protocol::Message msg = std::move(q.lines.front());
+      q.lines.pop_front();
+      auto frame = protocol::encodeMessage(msg);
+      q.bytes -= std::min(q.bytes, LogQueue::cost(std::get<protocol::LogEntry>(msg)));
+      if (frame) {
+        batch.insert(batch.end(), frame->begin(), frame->end());
+      }
+    }
+    if (!batch.empty()) {
+      q.drained.notify();
+      auto w = co_await s.write(batch);
+      if (!w) {
+        q.consumerLeft();
+        co_return false;
+      }
+      continue;
+    }
+    if (q.consumerGone) {
+      co_return false;
+    }
+    if (q.producerDone) {
+      co_return true;
+    }
+    co_await q.ready.wait();
+  }
+}
+
+/// After an engine read ended normally: whether the follow goes on (the deployment still runs).
+awaitable<bool> stillFollowing(Scheduler& scheduler, const std::string& id, const std::string& cid,
+                               bool follow, LogQueue& q) {
+  if (!follow || !scheduler.isRunning(id)) {
+    if (follow) {
+      q.leave("the deployment is no longer running");
+    }
+    co_return false;
+  }
+  // The follow window ended while it still runs: check with the engine, so a container that
+  // just exited does not make us loop.
+  auto info = co_await scheduler.runtime().inspect(cid);
+  if (!info || info->state != runtime::ContainerState::kRunning) {
+    q.leave("the deployment is no longer running");
+    co_return false;
+  }
+  co_return true;
+}
+
+/// Producer: engine → queue, until the end of the logs (or of the follow), an engine error or
+/// the client's departure.
+awaitable<void> produceLogs(Scheduler& scheduler, std::shared_ptr<LogQueue> q, std::string id,
+                            std::string cid, runtime::LogOptions opts) {
+  // When the queue is full it stops reading from the engine and later resumes from the last
+  // delivered timestamp, skipping lines already sent at that instant.
+  // However it ends (also cancelled at shutdown), the consumer sends the end of the logs.
+  struct Finish {
+    explicit Finish(LogQueue& queue) : q(queue) {}
+    Finish(const Finish&) = delete;
+    Finish& operator=(const Finish&) = delete;
+    ~Finish() {
+      q.producerDone = true;
+      q.ready.notify();
+    }
+    LogQueue& q;
+  } finish(*q);
+  LogCursor cursor;
+  bool paused = false;
+  const runtime::LogSink sink = [&](const runtime::LogEntry& e) -> bool {
+    if (q->consumerGone) {
+      return false;
+    }
+    if (cursor.seen(e)) {
+      return true;
+    }
+    protocol::LogEntry out = toWire(e);
+    cursor.queued(e);
+    q->bytes += LogQueue::cost(out);
+    q->lines.push_back(std::move(out));
+    q->ready.notify();
+    paused = q->bytes > kMaxQueuedLogBytes;
+    return !paused;
+  };
+  while (true) {
+    paused = false;
+    auto r = co_await scheduler.runtime().logs(cid, opts, sink);
+    if (!r) {
+      q->leave(r.error().message());
+      break;
+    }
+    if (q->consumerGone) {
+      break;
+    }
+    if (paused) {
+      while (q->bytes > kMaxQueuedLogBytes / 2 && !q->consumerGone) {
+        co_await q->drained.wait();
+      }
+      if (q->consumerGone) {
+        break;
+      }
+    } else if (!co_await stillFollowing(scheduler, id, cid, opts.follow, *q)) {
+      break;
+    }
+    cursor.resume(opts);
+  }
+}
+
 }  // namespace
+
+Result<Deployment> Service::logsTarget(const std::string& peer, const std::string& id) const {
+  auto d = scheduler_.find(peer, id);
+  if (d && (d->containerId.empty() || d->state == DeploymentState::kStopped)) {
+    return fail(Errc::kBadState,
+                d->id + " is " + std::string(protocol::toString(d->state)) +
+                    (d->state == DeploymentState::kStopped
+                         ? "; its container and logs were removed when it stopped"
+                         : "; it has no container yet, try again once it is running"));
+  }
+  return d;
+}
 
 awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   auto self = shared_from_this();
   auto m = co_await readRequest(s, conn, MessageType::kLogsRequest);
-  if (!m) co_return;
+  if (!m) {
+    co_return;
+  }
   const auto& req = std::get<protocol::LogsRequest>(*m);
   const std::string peer = conn->peer.toBase58();
-  auto d = scheduler_.find(peer, req.deploymentId);
-  if (d && (d->containerId.empty() || d->state == DeploymentState::kStopped)) {
-    d = fail(Errc::kBadState,
-             d->id + " is " + std::string(protocol::toString(d->state)) +
-                 (d->state == DeploymentState::kStopped
-                      ? "; its container and logs were removed when it stopped"
-                      : "; it has no container yet, try again once it is running"));
-  }
+  auto d = logsTarget(peer, req.deploymentId);
   if (!d) {
     const std::string code = errorCode(d.error());
     const std::string why = d.error().message();
@@ -348,140 +577,11 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
     (void)co_await s->closeWrite();
     co_return;
   }
-  auto ex = co_await asio::this_coro::executor;
-  auto q = std::make_shared<LogQueue>(ex);
-  const std::string id = d->id;
-  const std::string cid = d->containerId;
-
-  // The client keeps its write side open while it reads; anything from it (EOF, reset, bytes)
-  // means it is done.
-  asio::co_spawn(
-      ex,
-      [s, q]() -> awaitable<void> {
-        std::array<std::uint8_t, 64> buf{};
-        (void)co_await s->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
-        q->consumerGone = true;
-        q->ready.notify();
-        q->drained.notify();
-      },
-      asio::detached);
-
-  // Producer: engine → queue. When the queue is full it stops reading from the engine and later
-  // resumes from the last delivered timestamp, skipping lines already sent at that instant.
-  asio::co_spawn(
-      ex,
-      [self, q, id, cid, follow = req.follow, tail = req.tail,
-       sinceMs = req.sinceMs]() -> awaitable<void> {
-        runtime::LogOptions opts;
-        opts.follow = follow;
-        if (tail) opts.tail = static_cast<std::uint32_t>(*tail);
-        if (sinceMs) {
-          opts.since = runtime::SystemTime(std::chrono::milliseconds(*sinceMs));
-        }
-        opts.maxDuration = follow ? kLogFollowWindow : std::chrono::seconds(30);
-        std::optional<runtime::SystemTime> last;  // time of the last line queued
-        std::size_t sameInstant = 0;              // lines queued with exactly that time
-        std::optional<runtime::SystemTime> resumeAt;
-        std::size_t skip = 0;
-        bool paused = false;
-        const runtime::LogSink sink = [&](const runtime::LogEntry& e) -> bool {
-          if (q->consumerGone) return false;
-          if (resumeAt && e.time) {
-            if (*e.time < *resumeAt) return true;
-            if (*e.time == *resumeAt && skip > 0) {
-              --skip;
-              return true;
-            }
-          }
-          protocol::LogEntry out;
-          out.stream = e.stream == runtime::LogStream::kStderr ? protocol::LogStream::kStderr
-                                                               : protocol::LogStream::kStdout;
-          out.timestampMs = e.time ? toMillis(*e.time) : protocol::unixMillisNow();
-          std::string_view text = e.text;
-          if (text.size() > protocol::kMaxLogLineBytes - 3) {
-            text = text.substr(0, protocol::kMaxLogLineBytes - 3);
-          }
-          out.line = protocol::sanitizeUtf8(text);
-          if (e.time) {
-            if (last && *last == *e.time) {
-              ++sameInstant;
-            } else {
-              last = e.time;
-              sameInstant = 1;
-            }
-          }
-          q->bytes += out.line.size() + 64;
-          q->lines.push_back(std::move(out));
-          q->ready.notify();
-          if (q->bytes > kMaxQueuedLogBytes) {
-            paused = true;
-            return false;
-          }
-          return true;
-        };
-        while (true) {
-          paused = false;
-          auto r = co_await self->scheduler_.runtime().logs(cid, opts, sink);
-          if (!r) {
-            q->endReason = r.error().message();
-            break;
-          }
-          if (q->consumerGone) break;
-          if (paused) {
-            while (q->bytes > kMaxQueuedLogBytes / 2 && !q->consumerGone) {
-              co_await q->drained.wait();
-            }
-            if (q->consumerGone) break;
-          } else if (!follow || !self->scheduler_.isRunning(id)) {
-            if (follow) q->endReason = "the deployment is no longer running";
-            break;
-          } else {
-            // The follow window ended while it still runs: check with the engine, so a
-            // container that just exited does not make us loop.
-            auto info = co_await self->scheduler_.runtime().inspect(cid);
-            if (!info || info->state != runtime::ContainerState::kRunning) {
-              q->endReason = "the deployment is no longer running";
-              break;
-            }
-          }
-          // Resume after the last line we queued.
-          opts.tail.reset();
-          if (last) {
-            opts.since = *last;
-            resumeAt = *last;
-            skip = sameInstant;
-          }
-        }
-        q->producerDone = true;
-        q->ready.notify();
-      },
-      asio::detached);
-
-  // Consumer: queue → client, several frames per write.
-  constexpr std::size_t kBatchBytes = 64 * 1024;
-  Bytes batch;
-  while (true) {
-    batch.clear();
-    while (!q->lines.empty() && batch.size() < kBatchBytes) {
-      const protocol::Message msg = std::move(q->lines.front());
-      q->lines.pop_front();
-      auto frame = protocol::encodeMessage(msg);
-      q->bytes -= std::min(q->bytes, std::get<protocol::LogEntry>(msg).line.size() + 64);
-      if (frame) batch.insert(batch.end(), frame->begin(), frame->end());
-    }
-    if (!batch.empty()) {
-      q->drained.notify();
-      auto w = co_await s->write(batch);
-      if (!w) {
-        q->consumerGone = true;
-        q->drained.notify();
-        co_return;
-      }
-      continue;
-    }
-    if (q->consumerGone) co_return;
-    if (q->producerDone) break;
-    co_await q->ready.wait();
+  auto q = std::make_shared<LogQueue>(co_await asio::this_coro::executor);
+  tasks_->spawn(watchLogClient(s, q));
+  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, engineLogOptions(req)));
+  if (!co_await writeLogLines(*s, *q)) {
+    co_return;
   }
   protocol::LogsEnd end;
   end.reason = q->endReason;

@@ -84,18 +84,19 @@ class ProviderTest : public ::testing::Test {
     test::pump(io, 20ms);  // first reconciliation
   }
 
-  static asio::awaitable<bool> shutDown(Scheduler& s) {
+  static asio::awaitable<bool> shutDown(Service& svc, Scheduler& s) {
+    co_await svc.shutdown(std::chrono::milliseconds(1000));
     co_await s.shutdown(std::chrono::milliseconds(1000));
     co_return true;
   }
 
   /// What the daemon does: stop admitting and end the scheduler's tasks, close the host, then
-  /// wait until every task of the scheduler has ended.
+  /// wait until every task of the handlers and of the scheduler has ended.
   void stopProvider() {
     sched->shutdown();
     prov->close();
     test::pump(io, 20ms);
-    run(io, shutDown(*sched));
+    run(io, shutDown(*svc, *sched));
     svc.reset();
     sched.reset();
     audit.reset();
