@@ -19,6 +19,7 @@
 #include "protocol/checks.hpp"
 #include "protocol/ids.hpp"
 #include "provider/audit.hpp"
+#include "provider/log_relay.hpp"
 #include "provider/scheduler.hpp"
 
 namespace pc::provider {
@@ -28,16 +29,6 @@ using protocol::kLogsProtocol;
 using protocol::kStatusProtocol;
 using protocol::kStopProtocol;
 
-/// Log lines queued for one slow client before the provider stops reading from the engine (it
-/// resumes, from the last delivered timestamp, once the client drained half).
-inline constexpr std::size_t kMaxQueuedLogBytes = 1 << 20;
-/// Engine log requests of a follow are renewed after this long.
-inline constexpr std::chrono::seconds kLogFollowWindow{60};
-
-/// Task ownership: each handler runs in the host's handler coroutine (the host owns it); the
-/// helpers a logs stream starts (the engine reader, the client watcher) are tasks of the
-/// service's TaskGroup. Shut the service down (after the host stopped accepting streams) before
-/// it is destroyed.
 class Service : public std::enable_shared_from_this<Service> {
  public:
   /// Runs on the scheduler's executor; `scheduler`, `audit` and `replay` outlive the service.
