@@ -113,6 +113,10 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
       progress(*info);
     }
   };
+  if (control_->stopRequested) {
+    // A stop that came before the deadline was armed did not cancel it: do not pull at all.
+    co_return stoppedBeforeStart();
+  }
   control_->deadline.expires_after(params_.timeout);
   const std::string image = d_.image;
   // Operands are built as named locals: GCC 12 mishandles temporaries in co_await expressions.
@@ -120,13 +124,10 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
   auto deadlineOp = control_->deadline.async_wait(net::kNoThrow);
   auto raced = std::move(pullOp) || std::move(deadlineOp);
   auto pulled = co_await std::move(raced);
-  refresh();
   if (control_->stopRequested) {
-    d_.state = DeploymentState::kStopped;
-    d_.finishedAtMs = protocol::unixMillisNow();
-    d_.error = "stopped before it started";
-    co_return finish(d_);
+    co_return stoppedBeforeStart();
   }
+  refresh();
   if (pulled.index() == 1) {
     co_return finish(failedWith(d_, "pulling " + d_.image +
                                         " did not finish within the deploy timeout of " +
@@ -190,6 +191,14 @@ awaitable<std::optional<Deployment>> DeploymentRun::publish() {
     co_return co_await stoppedWhileStarting();
   }
   co_return std::nullopt;
+}
+
+Deployment DeploymentRun::stoppedBeforeStart() {
+  refresh();
+  d_.state = DeploymentState::kStopped;
+  d_.finishedAtMs = protocol::unixMillisNow();
+  d_.error = "stopped before it started";
+  return finish(d_);
 }
 
 awaitable<Deployment> DeploymentRun::stoppedWhileStarting() {

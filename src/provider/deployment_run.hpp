@@ -64,6 +64,8 @@ class DeploymentRun {
   net::asio::awaitable<std::optional<Deployment>> publish();
   /// Commits the working copy in state `s`; on a storage error, the final (failed) record.
   std::optional<Deployment> enter(protocol::DeploymentState s);
+  /// After a stop request during the pull: the `stopped` record.
+  Deployment stoppedBeforeStart();
   /// After a stop request: removes the container (if any) and gives the `stopped` record.
   net::asio::awaitable<Deployment> stoppedWhileStarting();
   Deployment finish(Deployment final);

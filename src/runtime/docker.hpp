@@ -1,7 +1,7 @@
 #pragma once
 /// `Runtime` over the Docker Engine HTTP API on a unix socket (Beast, one connection per call).
 ///
-/// The security profile (docker_api.hpp `buildCreateBody`) is applied to every container and
+/// The security profile (docker_spec.hpp `buildCreateBody`) is applied to every container and
 /// nothing in a `ContainerSpec` can weaken it. Operations that take a container id only act on
 /// containers that carry our managed label, so a caller cannot stop, remove or read the logs of
 /// the host's other containers through this class.
