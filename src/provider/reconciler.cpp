@@ -34,6 +34,12 @@ std::string describeExit(const runtime::ContainerInfo& c, std::uint64_t memoryLi
   return s;
 }
 
+/// True once the running coroutine was cancelled (its owner is shutting down).
+awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
 bool stillUp(runtime::ContainerState s) {
   return s == runtime::ContainerState::kRunning || s == runtime::ContainerState::kRestarting ||
          s == runtime::ContainerState::kPaused;
@@ -268,6 +274,9 @@ awaitable<void> Reconciler::watch(const bool& stopping) {
         *since = std::chrono::system_clock::now();
       }
       auto r = co_await reconcile();
+      if (co_await cancelled()) {
+        co_return;
+      }
       if (!r) {
         spdlog::warn("cannot reconcile with the container engine ({}); retrying in {} ms",
                      r.error().message(), backoff.count());
@@ -292,6 +301,9 @@ awaitable<void> Reconciler::watch(const bool& stopping) {
     runtime::EventOptions opts;
     opts.since = *since;
     auto r = co_await rt_.events(opts, sink);
+    if (co_await cancelled()) {
+      co_return;  // shutting down: the stream ended because we asked, not the engine
+    }
     if (!r) {
       spdlog::warn("lost the container engine's event stream ({}); reconnecting",
                    r.error().message());
