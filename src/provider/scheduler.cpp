@@ -132,22 +132,8 @@ awaitable<Result<Deployment>> Scheduler::stopNow(std::string requester, std::str
       }
       co_return *records_.find(id);
     }
-    case DeploymentState::kFailed: {
-      // The container of a failed deployment is kept for its logs until the owner stops it.
-      if (!found->containerId.empty()) {
-        const std::string cid = found->containerId;
-        auto r = co_await rt_.remove(cid);
-        if (!r && r.error() != runtime::Errc::kNoSuchContainer) {
-          co_return r.error();
-        }
-        Deployment d = *records_.find(id);
-        d.containerId.clear();
-        if (auto s = records_.save(d); !s) {
-          co_return s.error();
-        }
-      }
-      co_return *records_.find(id);
-    }
+    case DeploymentState::kFailed:
+      co_return co_await removeFailedContainer(*found);
     case DeploymentState::kRunning: {
       Deployment d = *found;
       d.state = DeploymentState::kStopping;
@@ -170,6 +156,23 @@ awaitable<Result<Deployment>> Scheduler::stopNow(std::string requester, std::str
                                          "`peerctl status`");
   }
   co_return d;
+}
+
+awaitable<Result<Deployment>> Scheduler::removeFailedContainer(Deployment d) {
+  // The container of a failed deployment is kept for its logs until the owner stops it.
+  if (!d.containerId.empty()) {
+    const std::string cid = d.containerId;
+    auto r = co_await rt_.remove(cid);
+    if (!r && r.error() != runtime::Errc::kNoSuchContainer) {
+      co_return r.error();
+    }
+    d = *records_.find(d.id);
+    d.containerId.clear();
+    if (auto s = records_.save(d); !s) {
+      co_return s.error();
+    }
+  }
+  co_return *records_.find(d.id);
 }
 
 Result<Deployment> Scheduler::find(const std::string& requester, const std::string& id) const {

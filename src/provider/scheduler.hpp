@@ -143,6 +143,8 @@ class Scheduler {
  private:
   net::asio::awaitable<Result<Deployment>> stopNow(std::string requester, std::string id,
                                                    bool force);
+  /// stop() of a failed deployment: removes the container kept for its logs.
+  net::asio::awaitable<Result<Deployment>> removeFailedContainer(Deployment d);
   net::asio::awaitable<Deployment> runNow(std::string id, DeployParams p, ProgressFn progress);
   /// stopAll's work (a value, for callInGroup).
   net::asio::awaitable<bool> stopAllNow();

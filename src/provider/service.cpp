@@ -179,21 +179,44 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
   co_return std::move(*m);
 }
 
-awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
-  auto self = shared_from_this();
-  auto m = co_await readRequest(s, conn, MessageType::kDeployRequest);
-  if (!m) co_return;
-  const auto& req = std::get<protocol::DeployRequest>(*m);
-  const std::string peer = conn->peer.toBase58();
+namespace {
+
+/// What the scheduler needs of a (checked) deploy request from `peer`.
+DeployParams deployParams(const protocol::DeployRequest& req, const std::string& peer) {
   DeployParams p;
   p.requester = peer;
   p.image = req.image;
   p.cpuMillis = static_cast<std::uint32_t>(req.cpuMillicores);
   p.memoryBytes = static_cast<std::uint64_t>(req.memoryBytes);
   p.exposePort = req.exposePort;
-  for (const auto& [k, v] : req.env) p.env.emplace_back(k, v);
+  for (const auto& [k, v] : req.env) {
+    p.env.emplace_back(k, v);
+  }
   p.command = req.command;
   p.timeout = std::chrono::seconds(req.timeoutSeconds);
+  return p;
+}
+
+protocol::DeployResponse deployResponse(const Deployment& final) {
+  protocol::DeployResponse resp;
+  resp.deploymentId = final.id;
+  resp.state = final.state;
+  resp.url = final.url;
+  if (!final.error.empty()) {
+    resp.error = final.error;
+  }
+  return resp;
+}
+
+}  // namespace
+
+awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kDeployRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::DeployRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  const DeployParams p = deployParams(req, peer);
 
   auto admitted = scheduler_.admit(p);
   if (!admitted) {
@@ -212,9 +235,8 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
          {"memory_bytes", std::to_string(p.memoryBytes)}});
 
   // Progress goes out through one writer coroutine (one write in flight per stream); the
-  // scheduler's callback only queues, and coalesces when the client reads slowly.
-  // Progress goes out through one writer; a slow client sees the latest progress (the newest
-  // queued update is replaced) and a client that left does not stop the deploy.
+  // scheduler's callback only queues. A slow client sees the latest progress (the newest queued
+  // update is replaced) and a client that left does not stop the deploy.
   auto ex = co_await asio::this_coro::executor;
   constexpr std::size_t kMaxQueuedProgress = 16;
   auto pump = rpc::MessageWriter::start(ex, s, kMaxQueuedProgress,
@@ -238,15 +260,10 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   pump->finish();
   co_await pump->ended();
 
-  protocol::DeployResponse resp;
-  resp.deploymentId = final.id;
-  resp.state = final.state;
-  resp.url = final.url;
-  if (!final.error.empty()) resp.error = final.error;
   if (final.state == DeploymentState::kFailed) {
     audit("deploy_failed", peer, {{"deployment", id}, {"reason", final.error}});
   }
-  const protocol::Message out = resp;
+  const protocol::Message out = deployResponse(final);
   (void)co_await rpc::writeMessage(*s, out);
   (void)co_await s->closeWrite();
 }
