@@ -161,7 +161,9 @@ TEST_F(RuntimeE2E, PullFromRegistryReportsProgress) {
   std::map<std::string, PullProgress> layers;
   for (const auto& p : progress) layers[p.layer] = p;
   for (const auto& [id, p] : layers) {
-    if (p.total > 0) EXPECT_EQ(p.current, p.total) << id;
+    if (p.total > 0) {
+      EXPECT_EQ(p.current, p.total) << id;
+    }
   }
   // The pulled image runs.
   auto spec = baseSpec("pulled", {"true"});
