@@ -282,6 +282,8 @@ asio::awaitable<void> ProviderNode::shutdown() {
   p.host->close();
   // Give GoAway frames a moment to flush.
   co_await net::sleepFor(std::chrono::milliseconds(200));
+  co_await p.service->shutdown(std::chrono::milliseconds(200));
+  co_await p.scheduler->shutdown(std::chrono::milliseconds(2000));
   co_await p.tasks.shutdown(std::chrono::milliseconds(200));
 }
 

@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <deque>
-
 #include "net/error.hpp"
 #include "net/watchdog.hpp"
 #include "protocol/error.hpp"
 #include "provider/error.hpp"
+#include "provider/log_relay.hpp"
 #include "rpc/message_stream.hpp"
 #include "rpc/message_writer.hpp"
 #include "runtime/error.hpp"
@@ -74,7 +73,24 @@ std::string errorCode(const Error& e) {
 }
 
 Service::Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay)
-    : scheduler_(scheduler), audit_(audit), replay_(replay) {}
+    : scheduler_(scheduler),
+      audit_(audit),
+      replay_(replay),
+      tasks_(std::make_unique<net::TaskGroup>(scheduler.executor())) {}
+
+Service::~Service() {
+  if (tasks_->size() > 0) {
+    spdlog::error(
+        "bug: the request handlers are destroyed with {} log task(s) running (shutdown(grace) "
+        "was not awaited); their bookkeeping is leaked",
+        tasks_->size());
+    (void)tasks_.release();
+  }
+}
+
+awaitable<void> Service::shutdown(std::chrono::milliseconds grace) {
+  co_await tasks_->shutdown(grace);
+}
 
 void Service::install(net::Host& host) {
   auto self = shared_from_this();
@@ -163,21 +179,44 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
   co_return std::move(*m);
 }
 
-awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
-  auto self = shared_from_this();
-  auto m = co_await readRequest(s, conn, MessageType::kDeployRequest);
-  if (!m) co_return;
-  const auto& req = std::get<protocol::DeployRequest>(*m);
-  const std::string peer = conn->peer.toBase58();
+namespace {
+
+/// What the scheduler needs of a (checked) deploy request from `peer`.
+DeployParams deployParams(const protocol::DeployRequest& req, const std::string& peer) {
   DeployParams p;
   p.requester = peer;
   p.image = req.image;
   p.cpuMillis = static_cast<std::uint32_t>(req.cpuMillicores);
   p.memoryBytes = static_cast<std::uint64_t>(req.memoryBytes);
   p.exposePort = req.exposePort;
-  for (const auto& [k, v] : req.env) p.env.emplace_back(k, v);
+  for (const auto& [k, v] : req.env) {
+    p.env.emplace_back(k, v);
+  }
   p.command = req.command;
   p.timeout = std::chrono::seconds(req.timeoutSeconds);
+  return p;
+}
+
+protocol::DeployResponse deployResponse(const Deployment& final) {
+  protocol::DeployResponse resp;
+  resp.deploymentId = final.id;
+  resp.state = final.state;
+  resp.url = final.url;
+  if (!final.error.empty()) {
+    resp.error = final.error;
+  }
+  return resp;
+}
+
+}  // namespace
+
+awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
+  auto self = shared_from_this();
+  auto m = co_await readRequest(s, conn, MessageType::kDeployRequest);
+  if (!m) co_return;
+  const auto& req = std::get<protocol::DeployRequest>(*m);
+  const std::string peer = conn->peer.toBase58();
+  const DeployParams p = deployParams(req, peer);
 
   auto admitted = scheduler_.admit(p);
   if (!admitted) {
@@ -196,9 +235,8 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
          {"memory_bytes", std::to_string(p.memoryBytes)}});
 
   // Progress goes out through one writer coroutine (one write in flight per stream); the
-  // scheduler's callback only queues, and coalesces when the client reads slowly.
-  // Progress goes out through one writer; a slow client sees the latest progress (the newest
-  // queued update is replaced) and a client that left does not stop the deploy.
+  // scheduler's callback only queues. A slow client sees the latest progress (the newest queued
+  // update is replaced) and a client that left does not stop the deploy.
   auto ex = co_await asio::this_coro::executor;
   constexpr std::size_t kMaxQueuedProgress = 16;
   auto pump = rpc::MessageWriter::start(ex, s, kMaxQueuedProgress,
@@ -222,15 +260,10 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   pump->finish();
   co_await pump->ended();
 
-  protocol::DeployResponse resp;
-  resp.deploymentId = final.id;
-  resp.state = final.state;
-  resp.url = final.url;
-  if (!final.error.empty()) resp.error = final.error;
   if (final.state == DeploymentState::kFailed) {
     audit("deploy_failed", peer, {{"deployment", id}, {"reason", final.error}});
   }
-  const protocol::Message out = resp;
+  const protocol::Message out = deployResponse(final);
   (void)co_await rpc::writeMessage(*s, out);
   (void)co_await s->closeWrite();
 }
@@ -306,40 +339,27 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
   (void)co_await s->closeWrite();
 }
 
-namespace {
-
-/// Log lines between the engine reader and one client, bounded by kMaxQueuedLogBytes.
-struct LogQueue {
-  explicit LogQueue(const asio::any_io_executor& ex) : ready(ex), drained(ex) {}
-  std::deque<protocol::LogEntry> lines;
-  std::size_t bytes = 0;
-  net::Signal ready;    ///< lines added, or the producer finished
-  net::Signal drained;  ///< the consumer took lines
-  bool producerDone = false;
-  bool consumerGone = false;
-  std::optional<std::string> endReason;
-};
-
-std::int64_t toMillis(runtime::SystemTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+Result<Deployment> Service::logsTarget(const std::string& peer, const std::string& id) const {
+  auto d = scheduler_.find(peer, id);
+  if (d && (d->containerId.empty() || d->state == DeploymentState::kStopped)) {
+    return fail(Errc::kBadState,
+                d->id + " is " + std::string(protocol::toString(d->state)) +
+                    (d->state == DeploymentState::kStopped
+                         ? "; its container and logs were removed when it stopped"
+                         : "; it has no container yet, try again once it is running"));
+  }
+  return d;
 }
-
-}  // namespace
 
 awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   auto self = shared_from_this();
   auto m = co_await readRequest(s, conn, MessageType::kLogsRequest);
-  if (!m) co_return;
+  if (!m) {
+    co_return;
+  }
   const auto& req = std::get<protocol::LogsRequest>(*m);
   const std::string peer = conn->peer.toBase58();
-  auto d = scheduler_.find(peer, req.deploymentId);
-  if (d && (d->containerId.empty() || d->state == DeploymentState::kStopped)) {
-    d = fail(Errc::kBadState,
-             d->id + " is " + std::string(protocol::toString(d->state)) +
-                 (d->state == DeploymentState::kStopped
-                      ? "; its container and logs were removed when it stopped"
-                      : "; it has no container yet, try again once it is running"));
-  }
+  auto d = logsTarget(peer, req.deploymentId);
   if (!d) {
     const std::string code = errorCode(d.error());
     const std::string why = d.error().message();
@@ -348,140 +368,11 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
     (void)co_await s->closeWrite();
     co_return;
   }
-  auto ex = co_await asio::this_coro::executor;
-  auto q = std::make_shared<LogQueue>(ex);
-  const std::string id = d->id;
-  const std::string cid = d->containerId;
-
-  // The client keeps its write side open while it reads; anything from it (EOF, reset, bytes)
-  // means it is done.
-  asio::co_spawn(
-      ex,
-      [s, q]() -> awaitable<void> {
-        std::array<std::uint8_t, 64> buf{};
-        (void)co_await s->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
-        q->consumerGone = true;
-        q->ready.notify();
-        q->drained.notify();
-      },
-      asio::detached);
-
-  // Producer: engine → queue. When the queue is full it stops reading from the engine and later
-  // resumes from the last delivered timestamp, skipping lines already sent at that instant.
-  asio::co_spawn(
-      ex,
-      [self, q, id, cid, follow = req.follow, tail = req.tail,
-       sinceMs = req.sinceMs]() -> awaitable<void> {
-        runtime::LogOptions opts;
-        opts.follow = follow;
-        if (tail) opts.tail = static_cast<std::uint32_t>(*tail);
-        if (sinceMs) {
-          opts.since = runtime::SystemTime(std::chrono::milliseconds(*sinceMs));
-        }
-        opts.maxDuration = follow ? kLogFollowWindow : std::chrono::seconds(30);
-        std::optional<runtime::SystemTime> last;  // time of the last line queued
-        std::size_t sameInstant = 0;              // lines queued with exactly that time
-        std::optional<runtime::SystemTime> resumeAt;
-        std::size_t skip = 0;
-        bool paused = false;
-        const runtime::LogSink sink = [&](const runtime::LogEntry& e) -> bool {
-          if (q->consumerGone) return false;
-          if (resumeAt && e.time) {
-            if (*e.time < *resumeAt) return true;
-            if (*e.time == *resumeAt && skip > 0) {
-              --skip;
-              return true;
-            }
-          }
-          protocol::LogEntry out;
-          out.stream = e.stream == runtime::LogStream::kStderr ? protocol::LogStream::kStderr
-                                                               : protocol::LogStream::kStdout;
-          out.timestampMs = e.time ? toMillis(*e.time) : protocol::unixMillisNow();
-          std::string_view text = e.text;
-          if (text.size() > protocol::kMaxLogLineBytes - 3) {
-            text = text.substr(0, protocol::kMaxLogLineBytes - 3);
-          }
-          out.line = protocol::sanitizeUtf8(text);
-          if (e.time) {
-            if (last && *last == *e.time) {
-              ++sameInstant;
-            } else {
-              last = e.time;
-              sameInstant = 1;
-            }
-          }
-          q->bytes += out.line.size() + 64;
-          q->lines.push_back(std::move(out));
-          q->ready.notify();
-          if (q->bytes > kMaxQueuedLogBytes) {
-            paused = true;
-            return false;
-          }
-          return true;
-        };
-        while (true) {
-          paused = false;
-          auto r = co_await self->scheduler_.runtime().logs(cid, opts, sink);
-          if (!r) {
-            q->endReason = r.error().message();
-            break;
-          }
-          if (q->consumerGone) break;
-          if (paused) {
-            while (q->bytes > kMaxQueuedLogBytes / 2 && !q->consumerGone) {
-              co_await q->drained.wait();
-            }
-            if (q->consumerGone) break;
-          } else if (!follow || !self->scheduler_.isRunning(id)) {
-            if (follow) q->endReason = "the deployment is no longer running";
-            break;
-          } else {
-            // The follow window ended while it still runs: check with the engine, so a
-            // container that just exited does not make us loop.
-            auto info = co_await self->scheduler_.runtime().inspect(cid);
-            if (!info || info->state != runtime::ContainerState::kRunning) {
-              q->endReason = "the deployment is no longer running";
-              break;
-            }
-          }
-          // Resume after the last line we queued.
-          opts.tail.reset();
-          if (last) {
-            opts.since = *last;
-            resumeAt = *last;
-            skip = sameInstant;
-          }
-        }
-        q->producerDone = true;
-        q->ready.notify();
-      },
-      asio::detached);
-
-  // Consumer: queue → client, several frames per write.
-  constexpr std::size_t kBatchBytes = 64 * 1024;
-  Bytes batch;
-  while (true) {
-    batch.clear();
-    while (!q->lines.empty() && batch.size() < kBatchBytes) {
-      const protocol::Message msg = std::move(q->lines.front());
-      q->lines.pop_front();
-      auto frame = protocol::encodeMessage(msg);
-      q->bytes -= std::min(q->bytes, std::get<protocol::LogEntry>(msg).line.size() + 64);
-      if (frame) batch.insert(batch.end(), frame->begin(), frame->end());
-    }
-    if (!batch.empty()) {
-      q->drained.notify();
-      auto w = co_await s->write(batch);
-      if (!w) {
-        q->consumerGone = true;
-        q->drained.notify();
-        co_return;
-      }
-      continue;
-    }
-    if (q->consumerGone) co_return;
-    if (q->producerDone) break;
-    co_await q->ready.wait();
+  auto q = std::make_shared<LogQueue>(co_await asio::this_coro::executor);
+  tasks_->spawn(watchLogClient(s, q));
+  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, engineLogOptions(req)));
+  if (!co_await writeLogLines(*s, *q)) {
+    co_return;
   }
   protocol::LogsEnd end;
   end.reason = q->endReason;

@@ -15,9 +15,11 @@
 
 #include "core/event_budget.hpp"
 #include "net/host.hpp"
+#include "net/task_group.hpp"
 #include "protocol/checks.hpp"
 #include "protocol/ids.hpp"
 #include "provider/audit.hpp"
+#include "provider/log_relay.hpp"
 #include "provider/scheduler.hpp"
 
 namespace pc::provider {
@@ -27,15 +29,20 @@ using protocol::kLogsProtocol;
 using protocol::kStatusProtocol;
 using protocol::kStopProtocol;
 
-/// Log lines queued for one slow client before the provider stops reading from the engine (it
-/// resumes, from the last delivered timestamp, once the client drained half).
-inline constexpr std::size_t kMaxQueuedLogBytes = 1 << 20;
-/// Engine log requests of a follow are renewed after this long.
-inline constexpr std::chrono::seconds kLogFollowWindow{60};
-
 class Service : public std::enable_shared_from_this<Service> {
  public:
+  /// Runs on the scheduler's executor; `scheduler`, `audit` and `replay` outlive the service.
   Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay);
+  /// Precondition: no task runs (shutdown(grace) was awaited). Destroying a service with tasks
+  /// is a bug: it is logged, and the task group's bookkeeping is leaked rather than freed under
+  /// the tasks.
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+  /// Ends the log readers and watchers (total cancellation, terminal after `grace`) and returns
+  /// once all have ended. The log streams they served end (LogsEnd without a reason). Not
+  /// cancel-safe: the owner's last step, run to completion.
+  net::asio::awaitable<void> shutdown(std::chrono::milliseconds grace);
   /// Registers the handlers on `host`. The service must outlive the host's handlers.
   void install(net::Host& host);
   /// Which authenticated peers may send requests (the trust list). Peers that reach the host
@@ -67,11 +74,16 @@ class Service : public std::enable_shared_from_this<Service> {
                                   std::shared_ptr<net::Connection> conn);
   void audit(std::string_view event, std::string_view peer,
              std::vector<std::pair<std::string, std::string>> fields);
+  /// The deployment whose logs `peer` may read. Errors: kNotFound, kBadState (no container).
+  Result<Deployment> logsTarget(const std::string& peer, const std::string& id) const;
 
   Scheduler& scheduler_;
   AuditLog& audit_;
   protocol::ReplayCache& replay_;
   std::function<bool(const crypto::PeerId&)> mayRequest_;
+  /// Owns the coroutines a logs stream starts; by pointer, so that a bug (destruction with tasks
+  /// running) can leak it instead of freeing it under them.
+  std::unique_ptr<net::TaskGroup> tasks_;
 };
 
 /// The wire error code for an error ("bad_signature", "replay", "over_capacity", …).

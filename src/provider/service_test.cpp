@@ -31,6 +31,8 @@ constexpr const char* kImage = "127.0.0.1:5055/peercompute/busybox:test";
 class ProviderTest : public ::testing::Test {
  protected:
   asio::io_context io{1};
+  /// The io_context never runs out of work between steps (a restart may leave nothing pending).
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   test::TempDir dir;
   crypto::Identity provId = crypto::Identity::generate().value();
   crypto::Identity aliceId = crypto::Identity::generate().value();
@@ -82,10 +84,19 @@ class ProviderTest : public ::testing::Test {
     test::pump(io, 20ms);  // first reconciliation
   }
 
+  static asio::awaitable<bool> shutDown(Service& svc, Scheduler& s) {
+    co_await svc.shutdown(std::chrono::milliseconds(1000));
+    co_await s.shutdown(std::chrono::milliseconds(1000));
+    co_return true;
+  }
+
+  /// What the daemon does: stop admitting and end the scheduler's tasks, close the host, then
+  /// wait until every task of the handlers and of the scheduler has ended.
   void stopProvider() {
     sched->shutdown();
     prov->close();
     test::pump(io, 20ms);
+    run(io, shutDown(*svc, *sched));
     svc.reset();
     sched.reset();
     audit.reset();

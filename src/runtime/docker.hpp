@@ -1,7 +1,7 @@
 #pragma once
 /// `Runtime` over the Docker Engine HTTP API on a unix socket (Beast, one connection per call).
 ///
-/// The security profile (docker_api.hpp `buildCreateBody`) is applied to every container and
+/// The security profile (docker_spec.hpp `buildCreateBody`) is applied to every container and
 /// nothing in a `ContainerSpec` can weaken it. Operations that take a container id only act on
 /// containers that carry our managed label, so a caller cannot stop, remove or read the logs of
 /// the host's other containers through this class.
@@ -15,6 +15,10 @@
 #include "runtime/runtime.hpp"
 
 namespace pc::runtime {
+
+namespace docker {
+class EngineClient;
+}  // namespace docker
 
 struct DockerOptions {
   /// Path of the engine's unix socket.
@@ -58,8 +62,7 @@ class DockerRuntime final : public Runtime {
   boost::asio::awaitable<Result<void>> removeImage(std::string image);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<docker::EngineClient> engine_;
 };
 
 }  // namespace pc::runtime

@@ -1,12 +1,15 @@
 #pragma once
-/// Pure pieces of the Docker Engine API client: version negotiation, request bodies (the
-/// security profile lives here), response parsing and engine-error wording. No I/O, so every
+/// Pure pieces of the Docker Engine API client: version negotiation, response parsing, pull
+/// progress and engine-error wording (the request bodies, with the security profile, are in
+/// docker_spec.hpp). No I/O, so every
 /// piece is unit-tested without an engine; the JSON library stays inside docker_api.cpp.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "runtime/docker_spec.hpp"
 #include "runtime/image_ref.hpp"
 #include "runtime/runtime.hpp"
 
@@ -31,45 +34,6 @@ inline constexpr ApiVersion kMaxApi{1, 47};
 /// Errors: `kUnsupportedApi` (engine older than `kMinApi`), `kProtocolError`.
 Result<ApiVersion> negotiate(std::string_view engineApiVersion);
 
-struct ProfileOptions {
-  std::string ociRuntime;  ///< "" = the engine's default (runc); e.g. "runsc" for gVisor
-};
-
-/// Bounds on spec fields (they end up in engine requests and labels).
-inline constexpr std::size_t kMaxEnvVars = 128;
-inline constexpr std::size_t kMaxEnvBytes = 64 * 1024;
-inline constexpr std::size_t kMaxCommandArgs = 256;
-inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
-inline constexpr std::uint32_t kMaxPidsLimit = 4096;
-inline constexpr std::uint64_t kMinTmpfsBytes = 1ULL << 20;
-inline constexpr std::uint64_t kMaxTmpfsBytes = 1ULL << 30;
-
-/// Checks every spec field. Errors: `kInvalidSpec` naming the field; `kBadReference`.
-Result<ImageRef> validateSpec(const ContainerSpec& spec);
-
-/// "pc-<deployment id>": the container's name and its network's name.
-std::string objectName(std::string_view deploymentId);
-
-/// True for a container id or name that is safe to put in a URL path: [A-Za-z0-9][A-Za-z0-9_.-]*
-/// up to 128 characters. Stops path traversal ("../../images/x/json") through an id.
-bool validObjectId(std::string_view id);
-
-/// POST /networks/create body for the deployment's own bridge network; with `subnet` (CIDR) the
-/// network gets that subnet instead of one from the engine's default address pools.
-std::string buildNetworkBody(const ContainerSpec& spec, const std::string& subnet = {});
-
-/// Subnet number `index` of size /`prefix` inside `pool` ("10.213.0.0/16", 28, 3 →
-/// "10.213.0.48/28"), cycling through the pool. Errors: kInvalidSpec for a pool that is not an
-/// IPv4 CIDR holding at least one such subnet.
-Result<std::string> poolSubnet(std::string_view pool, unsigned prefix, std::uint64_t index);
-
-/// POST /containers/create body: the spec under the full security profile. `imageVolumes` are
-/// the VOLUME paths the image declares; each gets a size-limited tmpfs so the engine does not
-/// create an anonymous volume on the host's disk for it.
-std::string buildCreateBody(const ContainerSpec& spec, const ImageRef& image,
-                            const std::vector<std::string>& imageVolumes,
-                            const ProfileOptions& options);
-
 /// `Config.Volumes` of GET /images/{name}/json.
 Result<std::vector<std::string>> parseImageVolumes(std::string_view json);
 /// GET /containers/{id}/json.
@@ -80,8 +44,31 @@ Result<std::vector<ContainerInfo>> parseList(std::string_view json);
 Result<Stats> parseStats(std::string_view json);
 /// One message of GET /events; `nullopt` for events that are not about a container.
 Result<std::optional<Event>> parseEvent(std::string_view json);
-/// One message of POST /images/create. Errors: `kPullFailed` for an in-stream error message.
-Result<PullProgress> parsePullMessage(std::string_view json);
+/// One message of POST /images/create, in the engine's words.
+struct PullMessage {
+  std::string status;  ///< "Downloading", "Download complete", "Pull complete", "Already exists", …
+  std::string layer;  ///< layer id, empty for whole-image messages
+  std::uint64_t current = 0;
+  std::uint64_t total = 0;
+};
+/// Errors: `kPullFailed` for an in-stream error message.
+Result<PullMessage> parsePullMessage(std::string_view json);
+
+/// Turns the engine's pull messages into numeric per-layer progress: a layer's size is the last
+/// total the engine gave for it (any step), its bytes done move with "Downloading" and jump to
+/// the size when it is complete or already present (extraction figures are not download bytes).
+class PullTracker {
+ public:
+  /// The layer's progress after `m`; `nullopt` for messages about no layer.
+  std::optional<PullProgress> update(const PullMessage& m);
+
+ private:
+  struct Layer {
+    std::uint64_t current = 0;
+    std::uint64_t total = 0;
+  };
+  std::map<std::string, Layer> layers_;
+};
 struct VersionInfo {
   std::string engineVersion;
   std::string engineApiVersion;

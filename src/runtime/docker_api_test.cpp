@@ -266,6 +266,31 @@ TEST(DockerApi, PullMessages) {
   EXPECT_NE(err.error().message().find("manifest unknown"), std::string::npos);
 }
 
+TEST(DockerApi, PullTrackerTurnsEngineWordsIntoNumbers) {
+  PullTracker t;
+  EXPECT_FALSE(t.update({"Status: Image is up to date", "", 0, 0}));
+  auto p = t.update({"Pulling fs layer", "l1", 0, 0}).value();
+  EXPECT_EQ(p.layer, "l1");
+  EXPECT_EQ(p.current, 0U);
+  EXPECT_EQ(p.total, 0U);
+  p = t.update({"Downloading", "l1", 40, 100}).value();
+  EXPECT_EQ(p.current, 40U);
+  EXPECT_EQ(p.total, 100U);
+  // Extraction figures are not download bytes: only the size is taken from them.
+  p = t.update({"Extracting", "l1", 5, 100}).value();
+  EXPECT_EQ(p.current, 40U);
+  p = t.update({"Download complete", "l1", 0, 0}).value();
+  EXPECT_EQ(p.current, 100U);
+  EXPECT_EQ(p.total, 100U);
+  p = t.update({"Pull complete", "l1", 0, 0}).value();
+  EXPECT_EQ(p.current, 100U);
+  // A layer already present counts as done once its size is known (here: never).
+  p = t.update({"Already exists", "l2", 0, 0}).value();
+  EXPECT_EQ(p.layer, "l2");
+  EXPECT_EQ(p.current, 0U);
+  EXPECT_EQ(p.total, 0U);
+}
+
 TEST(DockerApi, EngineMessagesAndTimestamps) {
   EXPECT_EQ(engineMessage(R"({"message":"No such container: x"})"), "No such container: x");
   EXPECT_EQ(engineMessage("plain text\n"), "plain text");

@@ -81,11 +81,14 @@ struct Started {
   std::optional<std::string> address;  ///< as ContainerInfo::address
 };
 
+/// Progress of one layer of a pull, as numbers: the runtime interprets its engine's messages, so
+/// no caller parses engine-specific progress text. `current` reaches `total` once the layer is
+/// downloaded or found already present; `total` is 0 while the layer's size is unknown. A pull
+/// reports each layer many times, always with its latest figures.
 struct PullProgress {
-  std::string status;  ///< the engine's words: "Downloading", "Pull complete", ...
-  std::string layer;   ///< layer id, empty for whole-image messages
-  std::uint64_t current = 0;
-  std::uint64_t total = 0;
+  std::string layer;          ///< layer id (or the engine's name for a whole-image step)
+  std::uint64_t current = 0;  ///< bytes of the layer downloaded so far
+  std::uint64_t total = 0;    ///< the layer's size in bytes, 0 when not known yet
 };
 using PullProgressFn = std::function<void(const PullProgress&)>;
 

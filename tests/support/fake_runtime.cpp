@@ -94,12 +94,12 @@ awaitable<Result<void>> FakeRuntime::pull(std::string image, runtime::PullProgre
     asio::steady_timer t(ex_, pullStepDelay);
     co_await t.async_wait(net::kNoThrow);
     if (progress) {
-      progress({"Downloading", "layer1",
+      progress({"layer1",
                 kTotal * static_cast<std::uint64_t>(i) / static_cast<std::uint64_t>(pullSteps),
                 kTotal});
     }
   }
-  if (progress) progress({"Pull complete", "layer1", 0, 0});
+  if (progress) progress({"layer1", kTotal, kTotal});
   co_return Result<void>{};
 }
 

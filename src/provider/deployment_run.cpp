@@ -1,0 +1,248 @@
+#include "provider/deployment_run.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "runtime/error.hpp"
+
+namespace pc::provider {
+
+namespace asio = net::asio;
+using asio::awaitable;
+using protocol::DeploymentState;
+using namespace asio::experimental::awaitable_operators;
+
+std::optional<DeployProgressInfo> PullMeter::update(const runtime::PullProgress& p) {
+  if (p.layer.empty()) {
+    return std::nullopt;
+  }
+  layers_[p.layer] = p;
+  std::uint64_t done = 0;
+  std::uint64_t total = 0;
+  for (const auto& [id, l] : layers_) {
+    done += std::min(l.current, l.total);
+    total += l.total;
+  }
+  if (total == 0) {
+    return std::nullopt;
+  }
+  const auto percent = static_cast<std::int64_t>(done * 100 / total);
+  if (percent == lastPercent_) {
+    return std::nullopt;
+  }
+  lastPercent_ = percent;
+  DeployProgressInfo info;
+  info.percent = percent;
+  info.bytesDone = static_cast<std::int64_t>(done);
+  info.bytesTotal = static_cast<std::int64_t>(total);
+  return info;
+}
+
+DeploymentRun::DeploymentRun(Records& records, runtime::Runtime& rt, const Publisher& publisher,
+                             std::string id, DeployParams params, ProgressFn progress,
+                             std::shared_ptr<DeployControl> control)
+    : records_(records),
+      rt_(rt),
+      publisher_(publisher),
+      id_(std::move(id)),
+      params_(std::move(params)),
+      progress_(std::move(progress)),
+      control_(std::move(control)) {}
+
+void DeploymentRun::report(const DeployProgressInfo& info) const {
+  if (progress_) {
+    progress_(info);
+  }
+}
+
+Deployment DeploymentRun::finish(Deployment final) {
+  if (auto r = records_.save(final); !r) {
+    // Kept in memory so the caller sees the outcome; on restart the record is reconciled.
+    records_.keep(final);
+  }
+  records_.endDeploy(final.id);
+  control_->done = true;
+  control_->settled.notify();
+  return final;
+}
+
+std::optional<Deployment> DeploymentRun::enter(DeploymentState s) {
+  d_.state = s;
+  if (auto r = records_.save(d_); !r) {
+    return finish(failedWith(d_, r.error().message()));
+  }
+  return std::nullopt;
+}
+
+awaitable<Deployment> DeploymentRun::run() {
+  refresh();
+  if (auto end = enter(DeploymentState::kPulling)) {
+    co_return *end;
+  }
+  if (auto end = co_await pull()) {
+    co_return *end;
+  }
+  if (auto end = enter(DeploymentState::kStarting)) {
+    co_return *end;
+  }
+  DeployProgressInfo starting;
+  starting.starting = true;
+  report(starting);
+  if (auto end = co_await createAndStart()) {
+    co_return *end;
+  }
+  if (auto end = co_await publish()) {
+    co_return *end;
+  }
+  spdlog::info("{} running for {} ({}, container {})", d_.id, d_.requester, d_.image,
+               d_.containerId.substr(0, 12));
+  co_return finish(d_);
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::pull() {
+  // Aggregate progress over all layers, raced against the deploy deadline (and against a stop
+  // request, which cancels the same timer).
+  auto meter = std::make_shared<PullMeter>();
+  const runtime::PullProgressFn onPull = [meter,
+                                          progress = progress_](const runtime::PullProgress& p) {
+    if (!progress) {
+      return;
+    }
+    if (auto info = meter->update(p)) {
+      progress(*info);
+    }
+  };
+  if (control_->stopRequested) {
+    // A stop that came before the deadline was armed did not cancel it: do not pull at all.
+    co_return stoppedBeforeStart();
+  }
+  control_->deadline.expires_after(params_.timeout);
+  const std::string image = d_.image;
+  // Operands are built as named locals: GCC 12 mishandles temporaries in co_await expressions.
+  auto pullOp = rt_.pull(image, onPull);
+  auto deadlineOp = control_->deadline.async_wait(net::kNoThrow);
+  auto raced = std::move(pullOp) || std::move(deadlineOp);
+  auto pulled = co_await std::move(raced);
+  if (control_->stopRequested) {
+    co_return stoppedBeforeStart();
+  }
+  refresh();
+  if (pulled.index() == 1) {
+    co_return finish(failedWith(d_, "pulling " + d_.image +
+                                        " did not finish within the deploy timeout of " +
+                                        std::to_string(params_.timeout.count()) +
+                                        " s; deploy again with a longer --timeout"));
+  }
+  if (auto& r = std::get<0>(pulled); !r) {
+    co_return finish(failedWith(d_, r.error().message()));
+  }
+  if (!meter->reportedComplete()) {
+    // Completion is reported even when the engine had nothing to download.
+    DeployProgressInfo done;
+    done.percent = 100;
+    report(done);
+  }
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::createAndStart() {
+  runtime::ContainerSpec spec;
+  spec.deploymentId = d_.id;
+  spec.requesterId = d_.requester;
+  spec.image = d_.image;
+  spec.env = params_.env;
+  spec.command = params_.command;
+  spec.exposedPort = d_.exposePort;
+  spec.cpuMillis = d_.cpuMillis;
+  spec.memoryBytes = d_.memoryBytes;
+  auto started = co_await rt_.createAndStart(spec);
+  refresh();
+  if (!started) {
+    co_return finish(failedWith(d_, started.error().message()));
+  }
+  d_.containerId = started->id;
+  d_.hostPort = started->hostPort;
+  if (started->address) {
+    records_.setAddress(id_, *started->address);
+  }
+  if (control_->stopRequested) {
+    co_return co_await stoppedWhileStarting();
+  }
+  d_.state = DeploymentState::kRunning;
+  d_.startedAtMs = protocol::unixMillisNow();
+  if (d_.hostPort) {
+    d_.url = loopbackUrl(*d_.hostPort);
+  }
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::publish() {
+  if (!publisher_ || !d_.hostPort) {
+    co_return std::nullopt;
+  }
+  // Awaited before the deploy answers, so the answer carries the public URL.
+  const Deployment toPublish = d_;
+  auto url = co_await publisher_(toPublish);
+  if (url) {
+    d_.url = *url;
+  }
+  if (control_->stopRequested) {
+    co_return co_await stoppedWhileStarting();
+  }
+  co_return std::nullopt;
+}
+
+Deployment DeploymentRun::stoppedBeforeStart() {
+  refresh();
+  d_.state = DeploymentState::kStopped;
+  d_.finishedAtMs = protocol::unixMillisNow();
+  d_.error = "stopped before it started";
+  return finish(d_);
+}
+
+awaitable<Deployment> DeploymentRun::stoppedWhileStarting() {
+  const std::string cid = d_.containerId;
+  (void)co_await rt_.remove(cid);
+  d_.state = DeploymentState::kStopped;
+  d_.finishedAtMs = protocol::unixMillisNow();
+  d_.url.reset();
+  d_.error = "stopped while it was starting";
+  co_return finish(d_);
+}
+
+awaitable<void> finishStop(Records& records, runtime::Runtime& rt, std::string id,
+                           std::chrono::seconds grace) {
+  records.beginStop(id);
+  const std::string cid = records.find(id)->containerId;
+  std::optional<runtime::ContainerInfo> last;
+  if (!cid.empty()) {
+    auto r = co_await rt.stop(cid, grace);
+    if (!r && r.error() != runtime::Errc::kNoSuchContainer) {
+      spdlog::warn("{}: stop failed: {}", id, r.error().message());
+      records.endStop(id);
+      co_return;
+    }
+    if (auto info = co_await rt.inspect(cid); info) {
+      last = *info;
+    }
+    auto rm = co_await rt.remove(cid);
+    if (!rm && rm.error() != runtime::Errc::kNoSuchContainer) {
+      spdlog::warn("{}: remove failed: {}", id, rm.error().message());
+      records.endStop(id);
+      co_return;
+    }
+  }
+  Deployment d = *records.find(id);
+  d.state = DeploymentState::kStopped;
+  d.finishedAtMs = protocol::unixMillisNow();
+  if (last) {
+    d.exitCode = last->exitCode;
+  }
+  d.url.reset();
+  (void)records.save(d);
+  records.endStop(id);
+  spdlog::info("{} stopped", id);
+}
+
+}  // namespace pc::provider

@@ -1,0 +1,87 @@
+#include "provider/records.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace pc::provider {
+
+using protocol::DeploymentState;
+
+Deployment failedWith(Deployment d, std::string why) {
+  d.state = DeploymentState::kFailed;
+  d.error = std::move(why);
+  if (!d.finishedAtMs) {
+    d.finishedAtMs = protocol::unixMillisNow();
+  }
+  return d;
+}
+
+std::string loopbackUrl(std::uint16_t port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/";
+}
+
+Result<void> Records::load() {
+  auto all = store_.list();
+  if (!all) {
+    return all.error();
+  }
+  for (auto& d : *all) {
+    records_.emplace(d.id, std::move(d));
+  }
+  return {};
+}
+
+Result<void> Records::save(Deployment d) {
+  // Commit first, then act: a record that did not reach the disk must not drive any action.
+  if (auto r = store_.put(d); !r) {
+    spdlog::error("{}: {}", d.id, r.error().message());
+    return r;
+  }
+  // A finished deployment's container address is no longer a dial target (and the map stays
+  // as small as the set of live deployments).
+  if (d.state == DeploymentState::kStopped || d.state == DeploymentState::kFailed) {
+    addresses_.erase(d.id);
+  }
+  auto& slot = records_[d.id];
+  slot = std::move(d);
+  if (onChange_) {
+    onChange_(slot);
+  }
+  return {};
+}
+
+void Records::setUrl(const std::string& id, const std::string& url) {
+  const Deployment* d = find(id);
+  if (d == nullptr || d->state != DeploymentState::kRunning || d->url == url) {
+    return;
+  }
+  Deployment changed = *d;
+  changed.url = url;
+  (void)save(std::move(changed));
+}
+
+const Deployment* Records::find(const std::string& id) const {
+  auto it = records_.find(id);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> Records::address(const std::string& id) const {
+  auto it = addresses_.find(id);
+  if (it == addresses_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::shared_ptr<DeployControl> Records::beginDeploy(const std::string& id,
+                                                    const net::asio::any_io_executor& ex) {
+  auto c = std::make_shared<DeployControl>(ex);
+  deploying_[id] = c;
+  return c;
+}
+
+std::shared_ptr<DeployControl> Records::deploying(const std::string& id) const {
+  auto it = deploying_.find(id);
+  return it == deploying_.end() ? nullptr : it->second;
+}
+
+}  // namespace pc::provider
