@@ -10,28 +10,6 @@ namespace pc::gateway {
 namespace asio = net::asio;
 using asio::awaitable;
 
-namespace {
-
-/// Holds the task groups of fronts destroyed while their io_context tears down suspended tasks.
-/// A task's callable (which holds the front) is destroyed before the group's completion handler,
-/// which then still has to find the group; services outlive every frame of their io_context.
-class TaskGroupKeeper : public asio::execution_context::service {
- public:
-  using key_type = TaskGroupKeeper;
-  static inline asio::execution_context::id id;
-  explicit TaskGroupKeeper(asio::execution_context& ctx) : service(ctx) {}
-  void keep(std::unique_ptr<net::TaskGroup> group) {
-    std::erase_if(groups_, [](const auto& g) { return g->size() == 0; });
-    groups_.push_back(std::move(group));
-  }
-
- private:
-  void shutdown() override {}
-  std::vector<std::unique_ptr<net::TaskGroup>> groups_;
-};
-
-}  // namespace
-
 /// One open public connection counted against its address block; gives the slot back when the
 /// connection ends, however it ends.
 class HttpFront::IpSlot {
@@ -86,14 +64,7 @@ HttpFront::HttpFront(std::shared_ptr<net::Host> host, tunnel::RouteTable& routes
              options_.burstPerIp > 0 ? options_.burstPerIp : options_.ratePerIp),
       perHost_(options_.ratePerHost,
                options_.burstPerHost > 0 ? options_.burstPerHost : options_.ratePerHost),
-      tasks_(std::make_unique<net::TaskGroup>(host_->executor())) {}
-
-HttpFront::~HttpFront() {
-  if (tasks_->size() > 0) {
-    auto& ctx = asio::query(host_->executor(), asio::execution::context);
-    asio::use_service<TaskGroupKeeper>(ctx).keep(std::move(tasks_));
-  }
-}
+      tasks_(host_->executor()) {}
 
 Result<net::Multiaddr> HttpFront::listen(const net::Multiaddr& addr) {
   return listenTls(addr, nullptr);
@@ -136,7 +107,7 @@ void HttpFront::close() {
 awaitable<void> HttpFront::shutdown(std::chrono::milliseconds grace) {
   auto self = shared_from_this();
   close();
-  co_await tasks_->shutdown(grace);
+  co_await tasks_.shutdown(grace);
 }
 
 bool HttpFront::admitAddress(const std::string& block) {

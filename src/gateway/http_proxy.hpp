@@ -37,10 +37,6 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
  public:
   /// `routes` must outlive the front and its connections.
   HttpFront(std::shared_ptr<net::Host> host, tunnel::RouteTable& routes, FrontOptions options);
-  /// Runs when the last task has let go of the front — or, when the io_context is destroyed
-  /// with tasks still suspended, while their frames are torn down: the task group then stays
-  /// with the io_context until that ends (its tasks forget themselves in it last).
-  ~HttpFront();
   /// Starts accepting plain HTTP on `addr` (a /ip4|ip6/…/tcp/… multiaddr; port 0 allowed) and
   /// returns the bound address.
   Result<net::Multiaddr> listen(const net::Multiaddr& addr);
@@ -96,14 +92,13 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   /// idle keep-alive connection may be closed at any time; clients reconnect).
   std::map<const net::Connection*, std::list<std::function<void()>>> idleByTunnel_;
   bool closed_ = false;
-  std::unique_ptr<net::TaskGroup> tasks_;  ///< last: its tasks use the members above
+  net::TaskGroup tasks_;  ///< last: its tasks use the members above
 };
 
 template <class F>
 void HttpFront::spawn(F task) {
-  // The callable (holding `self`) stays in the spawned coroutine's entry frame until after the
-  // group's completion handler has run, unlike the task's own frame, which ends first.
-  tasks_->spawn([self = shared_from_this(), task = std::move(task)]() { return task(); });
+  // The callable holds the front (and so the group) until the task has completed.
+  tasks_.spawn([self = shared_from_this(), task = std::move(task)]() { return task(); });
 }
 
 }  // namespace pc::gateway
