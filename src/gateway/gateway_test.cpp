@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "gateway/http_proxy.hpp"
-#include "gateway/routes.hpp"
 #include "gateway/tls.hpp"
 #include "net/tcp.hpp"
 #include "protocol/ids.hpp"
@@ -29,6 +28,8 @@
 #include "support/fake_runtime.hpp"
 #include "support/temp_dir.hpp"
 #include "tunnel/provider_tunnel.hpp"
+#include "tunnel/route_table.hpp"
+#include "tunnel/tunnel_service.hpp"
 
 namespace pc::gateway {
 namespace {
@@ -208,8 +209,8 @@ class GatewayTest : public ::testing::Test {
   std::shared_ptr<provider::Service> svc;
   std::shared_ptr<net::Host> prov, gw, dev;
   std::shared_ptr<tunnel::ProviderTunnel> tun;
-  RouteTable routes;
-  std::shared_ptr<TunnelService> tunnels;
+  tunnel::RouteTable routes;
+  std::shared_ptr<tunnel::TunnelService> tunnels;
   std::shared_ptr<HttpFront> front;
   std::shared_ptr<net::tcp::acceptor> backend;
   net::Multiaddr provAddr, gwAddr;
@@ -246,11 +247,11 @@ class GatewayTest : public ::testing::Test {
     const auto provPeer = provId.peerId();
     const auto otherPeer = otherProvId.peerId();
     gw->setGater([=](const crypto::PeerId& p) { return p == provPeer || p == otherPeer; });
-    TunnelServiceOptions topts;
+    tunnel::TunnelServiceOptions topts;
     topts.urlFor = [this](const std::string& id) {
       return "http://" + id + ".localhost:" + std::to_string(httpPort) + "/";
     };
-    tunnels = std::make_shared<TunnelService>(routes, topts);
+    tunnels = std::make_shared<tunnel::TunnelService>(routes, topts);
     tunnels->install(*gw);
     gwAddr = gw->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
                  .value()

@@ -3,8 +3,6 @@
 #include <cctype>
 #include <set>
 
-#include "protocol/messages.hpp"
-
 namespace pc::gateway {
 namespace {
 
@@ -132,17 +130,42 @@ void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit) {
   buf.swap(out);
 }
 
-std::string deploymentFromHost(std::string_view host, std::string_view domain) {
-  std::string h = lowerAscii(trimOws(host));
-  if (const auto colon = h.rfind(':');
-      colon != std::string::npos && h.find(']') == std::string::npos) {
-    h.resize(colon);
+std::optional<ResponsePlan> planResponse(const http::basic_parser<false>& p,
+                                         const http::response_header<>& h, unsigned version,
+                                         bool keepAlive) {
+  const unsigned status = h.result_int();
+  if (status < 100 || status > 599) {
+    return std::nullopt;
   }
-  if (!h.empty() && h.back() == '.') h.pop_back();  // "dep-x.example.net." is the same name
-  const std::string suffix = "." + lowerAscii(domain);
-  if (h.size() <= suffix.size() || !h.ends_with(suffix)) return "";
-  std::string label = h.substr(0, h.size() - suffix.size());
-  return protocol::isDeploymentId(label) ? label : "";
+  ResponsePlan plan;
+  plan.keepAlive = keepAlive;
+  std::string& out = plan.head;
+  out = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status) + " ";
+  out.append(h.reason().data(), h.reason().size());
+  out += "\r\n";
+  appendEndToEndFields(out, h);
+  plan.informational = status < 200 && status != 101;
+  if (status == 101) {
+    out += "Connection: Upgrade\r\nUpgrade: ";
+    out.append(h[http::field::upgrade].data(), h[http::field::upgrade].size());
+    out += "\r\n";
+    plan.switched = true;
+  } else if (!plan.informational) {
+    if (auto cl = p.content_length(); cl && !p.chunked()) {
+      out += "Content-Length: " + std::to_string(*cl) + "\r\n";
+    } else if (p.chunked() && version == 11) {
+      out += "Transfer-Encoding: chunked\r\n";
+      plan.chunked = true;
+    } else if (!p.is_done() && (p.chunked() || p.need_eof())) {
+      plan.closeDelimited = true;  // a 1.0 client gets the body delimited by our close
+    }
+    plan.upstreamReusable = p.keep_alive();
+    plan.keepAlive = keepAlive && !plan.closeDelimited;
+    out += plan.keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  }
+  out += "\r\n";
+  return plan;
 }
 
 }  // namespace pc::gateway

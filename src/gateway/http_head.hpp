@@ -1,8 +1,9 @@
 #pragma once
 /// The gateway's HTTP header rewriting, as pure functions (unit-tested and fuzzed): which fields
-/// are hop-by-hop, the head sent upstream for a request, bare-LF tolerance for response heads,
-/// and Host → deployment routing. Includes Beast's message types: for the gateway's .cpp files
-/// only.
+/// are hop-by-hop, the head sent upstream for a request, the head sent back for a response, and
+/// bare-LF tolerance for response heads. Includes Beast's message types: for the gateway's .cpp
+/// files only.
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <cstdint>
@@ -39,8 +40,23 @@ std::string upstreamRequestHead(const http::request_header<>& req, unsigned vers
 /// difference.
 void normalizeHeaderLineEnds(Bytes& buf, std::size_t limit);
 
-/// The deployment id a Host header names under `domain` ("dep-x.localhost:8080" → "dep-x"), or
-/// empty when it names none. Case-insensitive; the port is ignored.
-std::string deploymentFromHost(std::string_view host, std::string_view domain);
+/// How the gateway answers the client with a response whose head `p` has parsed (`h`), for a
+/// request of HTTP `version` (10 or 11) that asked for keep-alive when `keepAlive`.
+struct ResponsePlan {
+  std::string head;              ///< the head to send the client (re-serialised, CRLF)
+  bool switched = false;         ///< 101: after the head the connection is a raw pipe
+  bool informational = false;    ///< another 1xx: the final response follows
+  bool chunked = false;          ///< the body is re-chunked for the client
+  bool closeDelimited = false;   ///< the body ends when the gateway closes (a 1.0 client)
+  bool upstreamReusable = true;  ///< the proxy stream may carry the next request
+  bool keepAlive = false;        ///< the client connection stays open after this response
+};
+
+/// The plan for the response `p` parsed, or nullopt when its status is outside 100–599 (the
+/// parser takes any three digits, and an out-of-range one would be re-serialised as something
+/// else: 099 → 99; RFC 9110 §15). Pure: the relay and fuzz_http_head both use it.
+std::optional<ResponsePlan> planResponse(const http::basic_parser<false>& p,
+                                         const http::response_header<>& h, unsigned version,
+                                         bool keepAlive);
 
 }  // namespace pc::gateway

@@ -66,5 +66,50 @@ TEST(HttpHead, BareLineFeedsInResponseHeadsOnly) {
   EXPECT_EQ(std::string(b.begin(), b.end()), "A: 1\r\nB: 2\n\n");
 }
 
+/// The plan for a response head, as the relay makes it (request of HTTP `version`).
+std::optional<ResponsePlan> plan(std::string_view text, unsigned version, bool keepAlive) {
+  http::response_parser<http::empty_body> p;
+  boost::system::error_code ec;
+  p.put(boost::asio::buffer(text.data(), text.size()), ec);
+  EXPECT_TRUE(p.is_header_done()) << ec.message();
+  return planResponse(p, p.get().base(), version, keepAlive);
+}
+
+TEST(HttpHead, ResponsePlanRestatesFramingForTheClient) {
+  auto p = plan("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n\r\n", 11, true);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->head,
+            "HTTP/1.1 200 OK\r\nX-A: b\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(p->keepAlive);
+  EXPECT_TRUE(p->upstreamReusable);
+  // Chunked for a 1.1 client; for a 1.0 client the body ends with the connection.
+  p = plan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 11, true);
+  EXPECT_TRUE(p->chunked);
+  p = plan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 10, true);
+  EXPECT_TRUE(p->closeDelimited);
+  EXPECT_FALSE(p->keepAlive);
+  EXPECT_EQ(p->head.rfind("HTTP/1.0 200 OK\r\n", 0), 0U);
+  EXPECT_NE(p->head.find("Connection: close\r\n"), std::string::npos);
+  // An upstream that closes after the response cannot carry the next request.
+  p = plan("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n", 11, true);
+  EXPECT_FALSE(p->upstreamReusable);
+  EXPECT_TRUE(p->keepAlive);
+}
+
+TEST(HttpHead, ResponsePlanForInterimAndSwitchingResponses) {
+  auto p = plan("HTTP/1.1 100 Continue\r\n\r\n", 11, false);
+  EXPECT_TRUE(p->informational);
+  EXPECT_EQ(p->head, "HTTP/1.1 100 Continue\r\n\r\n");
+  p = plan("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+           11, true);
+  EXPECT_TRUE(p->switched);
+  EXPECT_FALSE(p->informational);
+  EXPECT_EQ(
+      p->head,
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  EXPECT_FALSE(plan("HTTP/1.1 099 Odd\r\n\r\n", 11, true));
+  EXPECT_FALSE(plan("HTTP/1.1 600 Odd\r\n\r\n", 11, true));
+}
+
 }  // namespace
 }  // namespace pc::gateway

@@ -6,10 +6,11 @@
 #include "crypto/identity.hpp"
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
-#include "gateway/routes.hpp"
 #include "gateway/tls.hpp"
 #include "net/host.hpp"
 #include "trust/trust_store.hpp"
+#include "tunnel/route_table.hpp"
+#include "tunnel/tunnel_service.hpp"
 
 namespace pc::gateway {
 
@@ -24,8 +25,8 @@ struct GatewayNode::Parts {
   std::optional<crypto::Identity> identity;
   std::optional<trust::TrustGate> allow;
   std::shared_ptr<net::Host> host;
-  RouteTable routes;
-  std::shared_ptr<TunnelService> tunnels;
+  tunnel::RouteTable routes;
+  std::shared_ptr<tunnel::TunnelService> tunnels;
   std::shared_ptr<CertManager> certs;
   std::shared_ptr<TlsContext> tls;
   std::shared_ptr<HttpFront> front;
@@ -142,7 +143,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = p.cfg.validate(); !r) return r;
   if (auto r = openDataDir(p); !r) return r;
   makeHost(p, version);
-  TunnelServiceOptions tunnelOpts;
+  tunnel::TunnelServiceOptions tunnelOpts;
   tunnelOpts.urlFor = [&p](const std::string& id) { return p.cfg.urlFor(id); };
   FrontOptions front = frontOptions(p.cfg);
   if (p.cfg.tls == "static") {
@@ -153,7 +154,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
     if (auto r = startAcme(p, front); !r) return r;
   }
   if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
-  p.tunnels = std::make_shared<TunnelService>(p.routes, tunnelOpts);
+  p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);
   p.tunnels->install(*p.host);
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
   return listenAll(p);

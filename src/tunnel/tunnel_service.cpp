@@ -1,4 +1,4 @@
-#include "gateway/routes.hpp"
+#include "tunnel/tunnel_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,45 +10,10 @@
 #include "rpc/message_stream.hpp"
 #include "rpc/message_writer.hpp"
 
-namespace pc::gateway {
+namespace pc::tunnel {
 
 namespace asio = net::asio;
 using asio::awaitable;
-
-RouteEntry* RouteTable::find(const std::string& deploymentId) {
-  auto it = routes_.find(deploymentId);
-  return it == routes_.end() ? nullptr : &it->second;
-}
-
-bool RouteTable::put(const std::string& deploymentId, RouteEntry e) {
-  auto it = routes_.find(deploymentId);
-  if (it != routes_.end() && it->second.provider != e.provider) return false;
-  if (it != routes_.end()) {
-    e.openStreams = it->second.openStreams;
-    it->second = std::move(e);
-  } else {
-    routes_.emplace(deploymentId, std::move(e));
-  }
-  return true;
-}
-
-void RouteTable::remove(const std::string& deploymentId, const crypto::PeerId& provider) {
-  auto it = routes_.find(deploymentId);
-  if (it != routes_.end() && it->second.provider == provider) routes_.erase(it);
-}
-
-std::size_t RouteTable::removeConnection(const net::Connection* conn) {
-  std::size_t n = 0;
-  for (auto it = routes_.begin(); it != routes_.end();) {
-    if (it->second.conn.get() == conn) {
-      it = routes_.erase(it);
-      ++n;
-    } else {
-      ++it;
-    }
-  }
-  return n;
-}
 
 TunnelService::TunnelService(RouteTable& routes, TunnelServiceOptions options)
     : routes_(routes), options_(std::move(options)) {}
@@ -123,7 +88,7 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
         continue;
       }
       const std::string url = options_.urlFor(reg->deploymentId);
-      if (!routes_.put(reg->deploymentId, RouteEntry{conn->peer, conn, url, 0})) {
+      if (!routes_.put(reg->deploymentId, RouteEntry{conn->peer, conn, url})) {
         refuse("not_your_deployment", reg->deploymentId + " is served by another provider");
         continue;
       }
@@ -148,4 +113,4 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
   spdlog::info("tunnel from {} closed", peer);
 }
 
-}  // namespace pc::gateway
+}  // namespace pc::tunnel

@@ -1,0 +1,463 @@
+#include "gateway/http_connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "core/event_budget.hpp"
+#include "net/pipe.hpp"
+#include "net/watchdog.hpp"
+#include "protocol/ids.hpp"
+#include "tunnel/proxy_header.hpp"
+
+namespace pc::gateway {
+
+namespace asio = net::asio;
+using asio::awaitable;
+
+namespace {
+constexpr std::size_t kMaxResponseHeader = 64 * 1024;
+}  // namespace
+
+void logSecurityEvent(const std::string& client, const std::string& what) {
+  constexpr unsigned kMaxSecurityLinesPerSecond = 20;
+  static std::mutex mutex;
+  static EventBudget budget(kMaxSecurityLinesPerSecond);
+  const std::lock_guard lock(mutex);
+  const auto left = budget.admit();
+  if (!left) {
+    return;
+  }
+  if (*left > 0) {
+    spdlog::warn("security: http {}: refused: {} ({} more refusals not logged)", client, what,
+                 *left);
+  } else {
+    spdlog::warn("security: http {}: refused: {}", client, what);
+  }
+}
+
+awaitable<void> BodyPump::wait() {
+  while (!finished) {
+    co_await done.wait();
+  }
+}
+
+/// Registers a connection as idle on `tunnel` for as long as it waits for its next request.
+class HttpFront::IdleMark {
+ public:
+  IdleMark(HttpFront& front, const net::Connection* tunnel, std::function<void()> evict)
+      : front_(front), tunnel_(tunnel) {
+    if (tunnel_ == nullptr) {
+      return;  // holds no stream: nothing to give back
+    }
+    auto& l = front_.idleByTunnel_[tunnel_];
+    it_ = l.insert(l.end(), std::move(evict));
+    registered_ = true;
+  }
+  IdleMark(const IdleMark&) = delete;
+  IdleMark& operator=(const IdleMark&) = delete;
+  ~IdleMark() {
+    if (!registered_) {
+      return;
+    }
+    // The entry is ours to erase, evicted (emptied) or not: evictIdle never erases.
+    auto m = front_.idleByTunnel_.find(tunnel_);
+    m->second.erase(it_);
+    if (m->second.empty()) {
+      front_.idleByTunnel_.erase(m);
+    }
+  }
+
+ private:
+  HttpFront& front_;
+  const net::Connection* tunnel_;
+  std::list<std::function<void()>>::iterator it_;
+  bool registered_ = false;
+};
+
+HttpConnection::HttpConnection(HttpFront& front, std::shared_ptr<net::ByteStream> client,
+                               std::string clientIp, std::string clientAddr, std::string scheme)
+    : front_(front),
+      ex_(front.host_->executor()),
+      client_(std::move(client)),
+      clientIp_(std::move(clientIp)),
+      clientAddr_(std::move(clientAddr)),
+      scheme_(std::move(scheme)),
+      clientBlock_(clientAddressBlock(clientIp_)) {}
+
+HttpConnection::~HttpConnection() { releaseUpstream(); }
+
+void HttpConnection::releaseUpstream() {
+  up_.lease.reset();
+  if (up_.stream) {
+    up_.stream->reset();
+  }
+  up_.stream.reset();
+  up_.tunnel.reset();
+  up_.deploymentId.clear();
+  up_.in.clear();
+}
+
+awaitable<void> HttpConnection::run() {
+  const RateTake take = [this](RateScope scope, const std::string& key) {
+    return (scope == RateScope::kClient ? front_.perIp_ : front_.perHost_).take(key);
+  };
+  bool first = true;
+  while (true) {
+    auto parser = co_await readHead(first);
+    if (!parser) {
+      co_return;
+    }
+    first = false;
+    const Classified decision =
+        classify(parser->get(), scheme_, clientBlock_, front_.options_, front_.routes_, take);
+    const auto* route = std::get_if<Route>(&decision);
+    if (route == nullptr) {
+      co_await answer(decision);
+      co_return;
+    }
+    if (!co_await forward(parser, *route)) {
+      co_return;
+    }
+  }
+}
+
+// ---- the request head -------------------------------------------------------------------------
+
+awaitable<std::shared_ptr<RequestParser>> HttpConnection::readHead(bool first) {
+  const auto& options = front_.options_;
+  auto parser = std::make_shared<RequestParser>();
+  parser->header_limit(static_cast<std::uint32_t>(options.maxHeaderBytes));
+  parser->body_limit(boost::none);
+  Bytes& in = *in_;
+  net::ByteStream* cp = client_.get();
+  // Until a request starts, the idle timeout applies (keep-alive); once its first byte is here
+  // (and from accept for the first request), the header timeout: a slowloris client trickling
+  // header bytes is cut off.
+  bool armedForHeader = first || !in.empty();
+  bool headerStarted = !in.empty();
+  auto dog = std::make_unique<net::Watchdog>(
+      ex_, armedForHeader ? options.headerTimeout : options.idleTimeout, [cp] { cp->reset(); });
+  while (!parser->is_header_done()) {
+    if (!in.empty()) {
+      if (!armedForHeader) {
+        dog = std::make_unique<net::Watchdog>(ex_, options.headerTimeout, [cp] { cp->reset(); });
+        armedForHeader = true;
+      }
+      if (auto refusal = feedHead(*parser)) {
+        co_await refuse(*refusal);
+        co_return nullptr;
+      }
+      if (parser->is_header_done()) {
+        break;
+      }
+    }
+    if (in.empty() && !co_await waitForRequest(headerStarted)) {
+      co_return nullptr;
+    }
+    auto n = co_await readMore(*client_, in, *clientScratch_);
+    if (!n || *n == 0) {
+      // Closed, or cut by the timeout. Cut with part of a header sent is what a slowloris
+      // client looks like: the operator hears of it (a silent preconnect is not logged).
+      if (dog->fired() && armedForHeader && headerStarted) {
+        logSecurityEvent(clientAddr_, "request header not complete within " +
+                                          std::to_string(options.headerTimeout.count()) +
+                                          " ms (slow client cut)");
+      }
+      co_return nullptr;
+    }
+    headerStarted = true;
+  }
+  co_return parser;
+}
+
+std::optional<Refusal> HttpConnection::feedHead(RequestParser& parser) {
+  Bytes& in = *in_;
+  boost::system::error_code ec;
+  consume(in, parser.put(asio::buffer(in.data(), in.size()), ec));
+  if (parser.is_header_done()) {
+    return std::nullopt;
+  }
+  const std::string tooLarge = "request header over the size limit (431)";
+  if (ec == http::error::header_limit) {
+    return Refusal{
+        Errc::kHeaderTooLarge,
+        "The request header exceeds " + std::to_string(front_.options_.maxHeaderBytes) + " bytes.",
+        0, tooLarge};
+  }
+  if (ec && ec != http::error::need_more) {
+    return Refusal{Errc::kMalformedRequest, "Malformed request: " + ec.message(), 0,
+                   "malformed request: " + ec.message()};
+  }
+  if (in.size() > front_.options_.maxHeaderBytes) {
+    return Refusal{Errc::kHeaderTooLarge, "The request header is too large.", 0, tooLarge};
+  }
+  return std::nullopt;
+}
+
+awaitable<bool> HttpConnection::waitForRequest(bool headerStarted) {
+  // Between requests: hold no buffers while the client is idle, and let a request that needs
+  // this connection's proxy stream more than we do take it.
+  clientScratch_->release();
+  upScratch_.release();
+  in_->shrink_to_fit();
+  up_.in.shrink_to_fit();
+  net::ByteStream* cp = client_.get();
+  HttpFront::IdleMark idle(front_, headerStarted ? nullptr : up_.tunnel.get(), [this, cp] {
+    releaseUpstream();
+    cp->reset();
+  });
+  auto r = co_await client_->waitReadable();
+  co_return static_cast<bool>(r);
+}
+
+// ---- answers the gateway gives itself ---------------------------------------------------------
+
+awaitable<void> HttpConnection::answer(const Classified& c) {
+  if (const auto* refusal = std::get_if<Refusal>(&c)) {
+    co_await refuse(*refusal);
+    co_return;
+  }
+  const std::string msg = std::holds_alternative<Redirect>(c) ? render(std::get<Redirect>(c))
+                                                              : render(std::get<AcmeAnswer>(c));
+  co_await sendAndClose(msg);
+}
+
+awaitable<void> HttpConnection::refuse(const Refusal& r) {
+  if (!r.logLine.empty()) {
+    logSecurityEvent(clientAddr_, r.logLine);
+  }
+  const std::string msg = render(r);
+  co_await sendAndClose(msg);
+}
+
+awaitable<void> HttpConnection::sendAndClose(const std::string& msg) {
+  (void)co_await client_->write(
+      BytesView(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()));
+  (void)co_await client_->closeWrite();
+}
+
+// ---- the exchange -----------------------------------------------------------------------------
+
+awaitable<bool> HttpConnection::forward(const std::shared_ptr<RequestParser>& parser,
+                                        const Route& route) {
+  Bytes upPending;  // bytes for the proxy stream not written yet
+  if (auto refusal = co_await holdUpstream(route, upPending)) {
+    co_await refuse(*refusal);
+    co_return false;
+  }
+  co_return co_await exchange(parser, route.deploymentId, upPending);
+}
+
+awaitable<std::optional<Refusal>> HttpConnection::holdUpstream(const Route& route, Bytes& pending) {
+  const std::string& dep = route.deploymentId;
+  if (up_.stream && up_.deploymentId == dep && !up_.stream->session().isClosed()) {
+    co_return std::nullopt;  // the stream this connection holds serves this request too
+  }
+  releaseUpstream();
+  const net::Connection* tunnel = route.tunnel.get();
+  if (front_.routes_.streamsInUse(tunnel) >= front_.options_.maxStreamsPerTunnel &&
+      !front_.evictIdle(tunnel)) {
+    co_return Refusal{Errc::kTunnelBusy,
+                      "The provider's tunnel is at its connection limit; try again shortly.", 1};
+  }
+  const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
+  auto s = co_await front_.host_->newStream(route.tunnel, protos);
+  if (!s) {
+    co_return Refusal{Errc::kProviderUnreachable, "The provider of " + dep + " cannot be reached."};
+  }
+  up_.lease = front_.routes_.leaseStream(tunnel);
+  up_.stream = *s;
+  up_.tunnel = route.tunnel;
+  up_.deploymentId = dep;
+  // The proxy header leaves together with the first request head (one frame).
+  pending = tunnel::encodeProxyHeader({dep, clientAddr_});
+  co_return std::nullopt;
+}
+
+awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& parser,
+                                         const std::string& dep, Bytes& upPending) {
+  const auto& req = parser->get();
+  const unsigned version = req.version() == 10 ? 10 : 11;
+  std::optional<std::uint64_t> contentLength;
+  if (auto cl = parser->content_length()) {
+    contentLength = *cl;
+  }
+  const std::string host(req[http::field::host]);
+  const std::string head = upstreamRequestHead(req, version, parser->chunked(), contentLength,
+                                               parser->upgrade(), clientIp_, scheme_, host);
+  upPending.insert(upPending.end(), head.begin(), head.end());
+  if (parser->is_done()) {
+    if (auto w = co_await up_.stream->write(upPending); !w) {
+      const Refusal dropped{Errc::kProviderDropped,
+                            "The provider of " + dep + " dropped the connection."};
+      co_await refuse(dropped);
+      co_return false;
+    }
+    upPending.clear();
+  }
+  // The request body goes upstream concurrently with the response.
+  auto pump = startPump(parser, upPending);
+  const bool headRequest = req.method() == http::verb::head;
+  const auto end = co_await relayResponse(headRequest, version, parser->keep_alive(), *pump, dep);
+  if (end.kind == ResponseEnd::kClosed) {
+    co_return false;
+  }
+  if (end.kind == ResponseEnd::kSwitched) {
+    co_await relayUpgrade(*pump);
+    co_return false;
+  }
+  bool keepAlive = end.keepAlive;
+  // The response is complete. A request body still being sent (the server answered early)
+  // leaves the connection in an unknown state: close it.
+  if (!pump->finished) {
+    up_.stream->reset();
+    co_await pump->wait();
+    keepAlive = false;
+  }
+  if (!pump->ok || !keepAlive) {
+    (void)co_await client_->closeWrite();
+    co_return false;
+  }
+  if (!end.upstreamReusable) {
+    releaseUpstream();
+  }
+  co_return true;
+}
+
+std::shared_ptr<BodyPump> HttpConnection::startPump(const std::shared_ptr<RequestParser>& parser,
+                                                    Bytes& upPending) {
+  auto pump = std::make_shared<BodyPump>(ex_);
+  if (parser->is_done()) {
+    pump->finished = true;
+    return pump;
+  }
+  // The head goes out with the first body bytes (or before waiting for them).
+  auto head = std::make_shared<Bytes>(std::move(upPending));
+  front_.spawn([pump, parser, head, client = client_, up = up_.stream, in = in_,
+                scratch = clientScratch_]() -> awaitable<void> {
+    // However the task ends (cancellation included), the connection hears of it.
+    struct Finish {
+      BodyPump& p;
+      ~Finish() {
+        p.finished = true;
+        p.done.notify();
+      }
+    } finish{*pump};
+    auto r = co_await relayBody(*parser, *client, *in, *up, parser->chunked(), *head, *scratch);
+    if (!r) {
+      pump->ok = false;
+      if (r.error() == make_error_code(Errc::kMalformedBody)) {
+        pump->badBody = r.error().message();
+      }
+      up->reset();
+    }
+  });
+  return pump;
+}
+
+// ---- the response -----------------------------------------------------------------------------
+
+awaitable<HttpConnection::ResponseEnd> HttpConnection::relayResponse(bool headRequest,
+                                                                     unsigned version,
+                                                                     bool keepAlive,
+                                                                     const BodyPump& pump,
+                                                                     const std::string& dep) {
+  while (true) {
+    ResponseParser res;
+    res.header_limit(kMaxResponseHeader);
+    res.body_limit(boost::none);
+    if (headRequest) {
+      res.skip(true);
+    }
+    if (!co_await readResponseHead(res, pump, dep)) {
+      co_return ResponseEnd{};
+    }
+    const auto plan = planResponse(res, res.get().base(), version, keepAlive);
+    if (!plan) {
+      const Refusal invalid{Errc::kBadResponse, "The deployment sent an invalid status code."};
+      co_await refuse(invalid);
+      co_return ResponseEnd{};
+    }
+    Bytes head(plan->head.begin(), plan->head.end());
+    if (plan->switched || plan->informational) {
+      if (auto w = co_await client_->write(head); !w) {
+        co_return ResponseEnd{};
+      }
+      if (plan->switched) {
+        co_return ResponseEnd{ResponseEnd::kSwitched};
+      }
+      continue;  // 100 Continue and friends: the final response follows
+    }
+    if (auto r =
+            co_await relayBody(res, *up_.stream, up_.in, *client_, plan->chunked, head, upScratch_);
+        !r) {
+      // Either side broke mid-body: nothing sane to add, drop both — the client abortively,
+      // so that a body cut short (tunnel lost, provider gone) is an error to it and never
+      // passes for a complete close-delimited response.
+      client_->reset();
+      co_return ResponseEnd{};
+    }
+    co_return ResponseEnd{ResponseEnd::kComplete, plan->keepAlive, plan->upstreamReusable};
+  }
+}
+
+awaitable<bool> HttpConnection::readResponseHead(ResponseParser& res, const BodyPump& pump,
+                                                 const std::string& dep) {
+  net::yamux::Stream* upp = up_.stream.get();
+  net::Watchdog dog(ex_, front_.options_.idleTimeout, [upp] { upp->reset(); });
+  Bytes& upIn = up_.in;
+  bool gotAny = !upIn.empty();
+  while (!res.is_header_done()) {
+    if (!upIn.empty()) {
+      normalizeHeaderLineEnds(upIn, kMaxResponseHeader);
+      boost::system::error_code ec;
+      consume(upIn, res.put(asio::buffer(upIn.data(), upIn.size()), ec));
+      if (res.is_header_done()) {
+        break;
+      }
+      if (ec && ec != http::error::need_more) {
+        const Refusal bad{Errc::kBadResponse, "The deployment sent a malformed response."};
+        co_await refuse(bad);
+        co_return false;
+      }
+    }
+    auto n = co_await readMore(*up_.stream, upIn, upScratch_);
+    if (!n || *n == 0) {
+      if (!gotAny && !pump.badBody.empty()) {
+        // The client's fault, not the deployment's: its body could not be parsed.
+        const Refusal badBody{Errc::kMalformedBody, "Malformed request body: " + pump.badBody, 0,
+                              "malformed request body: " + pump.badBody};
+        co_await refuse(badBody);
+      } else if (!gotAny) {
+        const Refusal silent{
+            Errc::kNoResponse,
+            "The deployment " + dep + " did not answer (is it listening on its exposed port?)."};
+        co_await refuse(silent);
+      }
+      co_return false;
+    }
+    gotAny = true;
+  }
+  dog.disarm();
+  co_return true;
+}
+
+awaitable<void> HttpConnection::relayUpgrade(BodyPump& pump) {
+  // Upgraded (WebSocket, h2c, …): from here on raw bytes both ways. What either side sent right
+  // after the handshake goes first.
+  co_await pump.wait();
+  if (!in_->empty()) {
+    (void)co_await up_.stream->write(*in_);
+  }
+  if (!up_.in.empty()) {
+    (void)co_await client_->write(up_.in);
+  }
+  in_->clear();
+  up_.in.clear();
+  std::shared_ptr<net::ByteStream> a = client_;
+  std::shared_ptr<net::ByteStream> b = up_.stream;
+  (void)co_await net::pipeBoth(a, b, front_.options_.idleTimeout);
+}
+
+}  // namespace pc::gateway

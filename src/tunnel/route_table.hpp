@@ -1,0 +1,70 @@
+#pragma once
+/// The gateway's route table: which provider connection (tunnel) serves each deployment id, and
+/// how many proxy streams each tunnel carries for public connections.
+///
+/// Routes are written by the TunnelService (tunnel_service.hpp) from signed registrations and
+/// read by the gateway's HTTP front. Runs on one executor (the gateway's single io_context
+/// thread): no locking.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "crypto/peer_id.hpp"
+#include "net/host.hpp"
+
+namespace pc::tunnel {
+
+struct RouteEntry {
+  crypto::PeerId provider;
+  std::shared_ptr<net::Connection> conn;  ///< the provider's tunnel
+  std::string url;                        ///< the deployment's public URL
+};
+
+/// One proxy stream counted against its tunnel's bound for as long as the lease lives; moving
+/// it moves the count, destroying (or reset()) gives it back. A lease may outlive its
+/// RouteTable: the counts are shared with it.
+class StreamLease {
+ public:
+  StreamLease() = default;
+  StreamLease(StreamLease&& o) noexcept;
+  StreamLease& operator=(StreamLease&& o) noexcept;
+  StreamLease(const StreamLease&) = delete;
+  StreamLease& operator=(const StreamLease&) = delete;
+  ~StreamLease() { reset(); }
+
+  /// Gives the stream's count back now (idempotent).
+  void reset();
+  [[nodiscard]] bool held() const { return counts_ != nullptr; }
+
+ private:
+  friend class RouteTable;
+  using Counts = std::map<const net::Connection*, std::size_t>;
+  StreamLease(std::shared_ptr<Counts> counts, const net::Connection* tunnel);
+  std::shared_ptr<Counts> counts_;
+  const net::Connection* tunnel_ = nullptr;
+};
+
+class RouteTable {
+ public:
+  /// The route of `deploymentId`, or null. The pointer is valid until the table next changes.
+  RouteEntry* find(const std::string& deploymentId);
+  const RouteEntry* find(const std::string& deploymentId) const;
+  /// Adds or refreshes a route. Refused (false) when another provider holds the id.
+  bool put(const std::string& deploymentId, RouteEntry e);
+  void remove(const std::string& deploymentId, const crypto::PeerId& provider);
+  /// Removes every route served over `conn` (its tunnel dropped).
+  std::size_t removeConnection(const net::Connection* conn);
+  [[nodiscard]] std::size_t size() const { return routes_.size(); }
+
+  /// Proxy streams leased on `tunnel` now (for the per-tunnel bound).
+  [[nodiscard]] std::size_t streamsInUse(const net::Connection* tunnel) const;
+  /// Counts one more proxy stream on `tunnel` until the returned lease ends. The caller checks
+  /// the bound first (streamsInUse): the table only counts.
+  [[nodiscard]] StreamLease leaseStream(const net::Connection* tunnel);
+
+ private:
+  std::map<std::string, RouteEntry> routes_;
+  std::shared_ptr<StreamLease::Counts> streams_ = std::make_shared<StreamLease::Counts>();
+};
+
+}  // namespace pc::tunnel
