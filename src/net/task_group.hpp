@@ -9,7 +9,8 @@
 /// one (every pending operation fails with `operation_aborted`, and the next co_await of a
 /// coroutine that ignores it throws, unwinding its RAII state).
 ///
-/// Threading: one executor, one thread (each daemon runs a single io_context), so no locking.
+/// Threading: one executor, one thread (each daemon runs a single io_context), so no locking;
+/// call spawn(), cancel() and shutdown() on that thread only (from another thread, post them).
 #include <chrono>
 #include <list>
 #include <memory>
@@ -128,7 +129,8 @@ class TaskGroup {
     }
   };
 
-  auto adapt() {
+  // The return type is spelt out: clang cannot use a deduced one in spawn(), defined above it.
+  asio::cancellation_slot_binder<asio::consign_t<Done, Remover>, asio::cancellation_slot> adapt() {
     auto it = state_->signals.emplace(state_->signals.end());
     return asio::bind_cancellation_slot(it->slot(), asio::consign(Done{}, Remover(state_, it)));
   }
