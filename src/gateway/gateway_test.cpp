@@ -16,7 +16,9 @@
 #include <future>
 #include <thread>
 
+#include "core/fs.hpp"
 #include "gateway/http_proxy.hpp"
+#include "gateway/node.hpp"
 #include "gateway/tls.hpp"
 #include "net/tcp.hpp"
 #include "protocol/ids.hpp"
@@ -27,6 +29,7 @@
 #include "rpc/message_stream.hpp"
 #include "support/fake_runtime.hpp"
 #include "support/temp_dir.hpp"
+#include "trust/trust_store.hpp"
 #include "tunnel/provider_tunnel.hpp"
 #include "tunnel/route_table.hpp"
 #include "tunnel/tunnel_service.hpp"
@@ -198,7 +201,6 @@ class GatewayTest : public ::testing::Test {
   std::thread ioThread;
   test::TempDir dir;
   crypto::Identity provId = crypto::Identity::generate().value();
-  crypto::Identity gwId = crypto::Identity::generate().value();
   crypto::Identity devId = crypto::Identity::generate().value();
   crypto::Identity otherProvId = crypto::Identity::generate().value();
   test::FakeRuntime rt{io.get_executor()};
@@ -209,13 +211,11 @@ class GatewayTest : public ::testing::Test {
   std::shared_ptr<provider::Service> svc;
   std::shared_ptr<net::Host> prov, gw, dev;
   std::shared_ptr<tunnel::ProviderTunnel> tun;
-  tunnel::RouteTable routes;
-  std::shared_ptr<tunnel::TunnelService> tunnels;
-  std::shared_ptr<HttpFront> front;
+  std::unique_ptr<GatewayNode> gwNode;  ///< the gateway, wired as peergateway wires it
+  tunnel::RouteTable* routesPtr = nullptr;
   std::shared_ptr<net::tcp::acceptor> backend;
   net::Multiaddr provAddr, gwAddr;
   std::uint16_t httpPort = 0;
-  FrontOptions frontOpts;
 
   /// Runs `f` on the io thread and waits for its result.
   template <class F>
@@ -242,21 +242,7 @@ class GatewayTest : public ::testing::Test {
     rt.images = {"127.0.0.1:5055/app:1"};
     asio::co_spawn(io, backendAccept(backend), asio::detached);
 
-    // Gateway.
-    gw = net::Host::create(io.get_executor(), gwId);
-    const auto provPeer = provId.peerId();
-    const auto otherPeer = otherProvId.peerId();
-    gw->setGater([=](const crypto::PeerId& p) { return p == provPeer || p == otherPeer; });
-    tunnel::TunnelServiceOptions topts;
-    topts.urlFor = [this](const std::string& id) {
-      return "http://" + id + ".localhost:" + std::to_string(httpPort) + "/";
-    };
-    tunnels = std::make_shared<tunnel::TunnelService>(routes, topts);
-    tunnels->install(*gw);
-    gwAddr = gw->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
-                 .value()
-                 .withPeerId(gwId.peerId());
-    startFront();
+    startGateway();
 
     // Provider.
     store = provider::Store::open(dir.path() / "provider.db").value();
@@ -271,7 +257,7 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(sched->load());
     prov = net::Host::create(io.get_executor(), provId);
     const auto devPeer = devId.peerId();
-    const auto gwPeer = gwId.peerId();
+    const auto gwPeer = gwNode->peerId();
     prov->setGater([=](const crypto::PeerId& p) { return p == devPeer || p == gwPeer; });
     svc = std::make_shared<provider::Service>(*sched, *audit, *replay);
     svc->setRequesterFilter([=](const crypto::PeerId& p) { return p == devPeer; });
@@ -319,24 +305,40 @@ class GatewayTest : public ::testing::Test {
     waitFor([this] { return onIo([this] { return tun->connected(); }); });
   }
 
-  void startFront() {
-    frontOpts.domain = "localhost";
-    frontOpts.headerTimeout = 1s;
-    front = std::make_shared<HttpFront>(gw, routes, frontOpts);
-    httpPort = front->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
-                   .value()
-                   .tcpTarget()
-                   ->port;
+  /// The gateway as peergateway starts it: both providers on its allowlist, loopback ports.
+  void startGateway() {
+    const auto gwDir = dir.path() / "gw";
+    ASSERT_TRUE(fs::ensurePrivateDir(gwDir));
+    for (const auto* id : {&provId, &otherProvId}) {
+      const trust::TrustedPeer p{
+          id->peerId(), "p-" + id->peerId().toBase58().substr(46), {}, trust::nowRfc3339()};
+      ASSERT_TRUE(trust::TrustStore::modify(gwDir / kProvidersFile,
+                                            [&](trust::TrustStore& s) { return s.add(p); }));
+    }
+    GatewayConfig cfg;
+    cfg.dataDir = gwDir;
+    cfg.bind = "127.0.0.1";
+    cfg.httpPort = 0;
+    cfg.tunnelListen = "/ip4/127.0.0.1/tcp/0";
+    cfg.headerTimeout = 1s;
+    cfg.ratePerIp = 0;
+    cfg.ratePerHost = 0;
+    gwNode = GatewayNode::start(io.get_executor(), cfg, "test").value();
+    gw = gwNode->host();
+    routesPtr = &gwNode->routeTable();
+    gwAddr = gwNode->tunnelAddrs().front();
+    httpPort = gwNode->config().httpPort;
   }
+  tunnel::RouteTable& routes() { return *routesPtr; }
 
   void TearDown() override {
     onIo([this] {
       tun->stop();
       sched->shutdown();
-      front->close();
+      gwNode->close();
       boost::system::error_code ec;
       backend->close(ec);
-      for (auto& h : {prov, gw, dev}) h->close();
+      for (auto& h : {prov, dev}) h->close();
       return 0;
     });
     std::this_thread::sleep_for(50ms);
@@ -514,7 +516,7 @@ TEST_F(GatewayTest, ErrorsAndStopping) {
   EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' " + resolve(dep) + base(dep) + "/headers"), "200");
   // Stopping the deployment removes its route: 404 right after the stop answers.
   EXPECT_EQ(stop(dep), "stop_response");
-  EXPECT_TRUE(waitFor([&] { return onIo([&] { return routes.find(dep) == nullptr; }); }, 2s));
+  EXPECT_TRUE(waitFor([&] { return onIo([&] { return routes().find(dep) == nullptr; }); }, 2s));
   EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' " + resolve(dep) + base(dep) + "/headers"), "404");
 }
 
@@ -560,7 +562,7 @@ TEST_F(GatewayTest, HttpsWithAStaticCertificate) {
   FrontOptions o;
   o.domain = "pc.test";
   o.redirectHttpsPort = 0;
-  auto tlsFront = std::make_shared<HttpFront>(gw, routes, o);
+  auto tlsFront = std::make_shared<HttpFront>(gw, routes(), o);
   const auto port = onIo([&] {
     return tlsFront->listenTls(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value(), *tls)
         .value()
@@ -579,7 +581,7 @@ TEST_F(GatewayTest, HttpsWithAStaticCertificate) {
   FrontOptions ro;
   ro.domain = "pc.test";
   ro.redirectHttpsPort = port;
-  auto redirect = std::make_shared<HttpFront>(gw, routes, ro);
+  auto redirect = std::make_shared<HttpFront>(gw, routes(), ro);
   const auto rport = onIo([&] {
     return redirect->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
         .value()
@@ -649,10 +651,10 @@ TEST_F(GatewayTest, RoutesComeBackAfterTheGatewayRestarts) {
     return 0;
   });
   EXPECT_TRUE(
-      waitFor([&] { return onIo([&] { return routes.find(r.deploymentId) == nullptr; }); }, 2s));
+      waitFor([&] { return onIo([&] { return routes().find(r.deploymentId) == nullptr; }); }, 2s));
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(
-      waitFor([&] { return onIo([&] { return routes.find(r.deploymentId) != nullptr; }); }, 5s));
+      waitFor([&] { return onIo([&] { return routes().find(r.deploymentId) != nullptr; }); }, 5s));
   std::printf("route back after %lld ms\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - t0)

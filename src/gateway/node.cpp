@@ -198,13 +198,21 @@ std::size_t GatewayNode::allowedProviders() const { return p_->allow->store().pe
 
 std::size_t GatewayNode::routes() const { return p_->routes.size(); }
 
-asio::awaitable<void> GatewayNode::shutdown() {
+const std::shared_ptr<net::Host>& GatewayNode::host() const { return p_->host; }
+
+tunnel::RouteTable& GatewayNode::routeTable() const { return p_->routes; }
+
+void GatewayNode::close() {
   auto& p = *p_;
   p.front->close();
   p.host->close();
   if (p.certs) p.certs->stop();
-  // Give GoAway frames and closing connections a moment to flush.
-  co_await net::sleepFor(std::chrono::milliseconds(200));
+}
+
+asio::awaitable<void> GatewayNode::shutdown() {
+  close();
+  // Connections in progress get a moment to finish; then they are cut.
+  co_await p_->front->shutdown(std::chrono::milliseconds(500));
 }
 
 }  // namespace pc::gateway

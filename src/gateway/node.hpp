@@ -15,6 +15,13 @@
 #include "net/asio.hpp"
 #include "net/multiaddr.hpp"
 
+namespace pc::net {
+class Host;
+}
+namespace pc::tunnel {
+class RouteTable;
+}
+
 namespace pc::gateway {
 
 class GatewayNode {
@@ -40,8 +47,14 @@ class GatewayNode {
   /// Routes served now.
   [[nodiscard]] std::size_t routes() const;
 
-  /// Stops accepting, closes tunnels and public connections. Run it to completion before
-  /// destroying the node; not cancel-safe.
+  /// The parts, for tests and embedding: the libp2p host providers dial and the route table.
+  [[nodiscard]] const std::shared_ptr<net::Host>& host() const;
+  [[nodiscard]] tunnel::RouteTable& routeTable() const;
+
+  /// Closes the listeners, the tunnels and ACME at once (no wait).
+  void close();
+  /// close(), then waits for public connections to end (up to a grace period). Run it to
+  /// completion before destroying the node; not cancel-safe.
   net::asio::awaitable<void> shutdown();
 
   struct Parts;  ///< the wired parts (opaque outside node.cpp)
