@@ -12,9 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 
-#include "protocol/ids.hpp"
 #include "protocol/signing.hpp"
 #include "protocol/sqlite_replay_cache.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "provider/config.hpp"
 #include "provider/service.hpp"
 #include "rpc/message_stream.hpp"

@@ -7,7 +7,7 @@
 #include "cli/deployments.hpp"
 #include "cli/json_output.hpp"
 #include "core/units.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 
 namespace pc::cli {

@@ -4,7 +4,7 @@
 
 #include "cli/client.hpp"
 #include "core/units.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 
 namespace pc::cli {

@@ -6,7 +6,7 @@
 #include "cli/json_output.hpp"
 #include "cli/table.hpp"
 #include "core/units.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 
 namespace pc::cli {
 namespace {

@@ -1,7 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 
 namespace pc::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include "core/event_budget.hpp"
 #include "net/pipe.hpp"
 #include "net/watchdog.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "tunnel/proxy_header.hpp"
 
 namespace pc::gateway {

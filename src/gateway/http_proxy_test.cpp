@@ -10,7 +10,7 @@
 #include <boost/asio/read_until.hpp>
 
 #include "crypto/identity.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "tunnel/proxy_header.hpp"
 
 namespace pc::gateway {

@@ -17,7 +17,7 @@
 #include "net/host.hpp"
 #include "net/task_group.hpp"
 #include "protocol/checks.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "provider/audit.hpp"
 #include "provider/log_relay.hpp"
 #include "provider/scheduler.hpp"

@@ -6,7 +6,7 @@
 
 #include "net/watchdog.hpp"
 #include "protocol/error.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 #include "rpc/message_writer.hpp"
 

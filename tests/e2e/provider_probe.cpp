@@ -8,8 +8,8 @@
 #include <iostream>
 
 #include "net/host.hpp"
-#include "protocol/ids.hpp"
 #include "protocol/signing.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 
 namespace asio = pc::net::asio;

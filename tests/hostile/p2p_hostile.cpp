@@ -32,7 +32,7 @@
 #include "net/tcp.hpp"
 #include "net/yamux/frame.hpp"
 #include "protocol/frame.hpp"
-#include "protocol/ids.hpp"
+#include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 
 namespace asio = pc::net::asio;
