@@ -1,5 +1,7 @@
 #include "gateway/acme.hpp"
 
+#include "core/base64url.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/connect.hpp>
@@ -201,14 +203,14 @@ struct AcmeClient::Impl {
       }
       prot["nonce"] = std::exchange(nonce, {});
       prot["url"] = url;
-      const std::string p64 = base64url(json::serialize(prot));
-      const std::string b64 = payload ? base64url(*payload) : std::string();
+      const std::string p64 = pc::base64url::encode(json::serialize(prot));
+      const std::string b64 = payload ? pc::base64url::encode(*payload) : std::string();
       auto sig = accountKey.signEs256(p64 + "." + b64);
       if (!sig) co_return sig.error();
       json::object jws;
       jws["protected"] = p64;
       jws["payload"] = b64;
-      jws["signature"] = base64url(*sig);
+      jws["signature"] = pc::base64url::encode(*sig);
       std::string body = json::serialize(jws);
       const std::string jose = "application/jose+json";
       auto r = co_await fetch(http::verb::post, url, std::move(body), jose);
@@ -361,7 +363,7 @@ struct AcmeClient::Impl {
     auto csr = makeCsr(host, certKey);
     if (!csr) co_return csr.error();
     json::object fin;
-    fin["csr"] = base64url(*csr);
+    fin["csr"] = pc::base64url::encode(*csr);
     const std::string finBody = json::serialize(fin);
     auto f = co_await post(finalizeUrl, finBody, false);
     if (!f) co_return f.error();

@@ -1,5 +1,7 @@
 #include "gateway/acme_crypto.hpp"
 
+#include "core/base64url.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -94,32 +96,6 @@ Result<Subject> subjectFor(std::string_view host) {
 
 }  // namespace
 
-std::string base64url(BytesView data) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((data.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) |
-                            std::uint32_t{data[i + 2]};
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (const std::size_t rest = data.size() - i; rest > 0) {
-    std::uint32_t v = std::uint32_t{data[i]} << 16;
-    if (rest == 2) v |= std::uint32_t{data[i + 1]} << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    if (rest == 2) out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-std::string base64url(std::string_view data) { return base64url(asBytes(data)); }
-
 bool isValidHostName(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
   std::size_t labels = 0;
@@ -178,13 +154,13 @@ std::string EcKey::jwkJson() const {
   auto x = coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X);
   auto y = coordinate(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
   if (!x || !y) return {};
-  return R"({"crv":"P-256","kty":"EC","x":")" + base64url(*x) + R"(","y":")" + base64url(*y) +
-         R"("})";
+  return R"({"crv":"P-256","kty":"EC","x":")" + pc::base64url::encode(*x) + R"(","y":")" +
+         pc::base64url::encode(*y) + R"("})";
 }
 
 std::string EcKey::thumbprint() const {
   const auto d = crypto::sha256(asBytes(jwkJson()));
-  return base64url(BytesView(d.data(), d.size()));
+  return pc::base64url::encode(BytesView(d.data(), d.size()));
 }
 
 Result<Bytes> EcKey::signEs256(std::string_view data) const {

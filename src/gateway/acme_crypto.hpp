@@ -13,10 +13,6 @@ typedef struct evp_pkey_st EVP_PKEY;  // NOLINT(modernize-use-using): OpenSSL's 
 
 namespace pc::gateway::acme {
 
-/// base64url without padding (RFC 7515 §2).
-std::string base64url(BytesView data);
-std::string base64url(std::string_view data);
-
 /// True for a DNS host name we will put in a CSR: lower-case LDH labels of 1–63 characters, at
 /// least two labels, ≤ 253 characters. Stops a name carrying `,` or `=` from smuggling extra
 /// subjectAltName entries into the OpenSSL extension string, and requests for IPs or wildcards.

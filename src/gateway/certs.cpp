@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "core/fs.hpp"
+#include "core/time.hpp"
 #include "net/watchdog.hpp"
 
 namespace pc::gateway {
@@ -159,6 +160,13 @@ asio::awaitable<bool> CertManager::waitFor(std::string host) {
   }
 }
 
+bool CertManager::renewIfDue(const std::string& host) {
+  auto c = certs_.find(host);
+  if (c == certs_.end()) return false;
+  if (c->second->notAfter() - options_.renewBefore > SystemClock::now()) return false;
+  return startIssue(host, true);
+}
+
 bool CertManager::ensure(const std::string& host) {
   if (auto c = certs_.find(host);
       c != certs_.end() && c->second->notAfter() - options_.renewBefore > SystemClock::now()) {
@@ -245,9 +253,7 @@ asio::awaitable<void> CertManager::issue(std::string host) {
     if (!w) spdlog::warn("acme: certificate for {} not saved: {}", host, w.error().message());
     certs_[host] = *ck;
     failures_.erase(host);
-    const auto until = SystemClock::to_time_t((*ck)->notAfter());
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&until));
+    const std::string when = time::formatRfc3339((*ck)->notAfter());
     spdlog::info("acme: certificate for {} issued (serial {}, valid until {})", host,
                  (*ck)->serialHex(), when);
   } else {

@@ -61,6 +61,9 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   /// when its route appears, so the first visitor does not wait). False when the guard refuses.
   bool ensure(const std::string& host);
   /// The key authorization to serve at /.well-known/acme-challenge/<token>, if pending.
+  /// Renews the stored certificate of `host` when it is due (a route that comes back); places no
+  /// order for a name without one. Returns whether an order is in progress.
+  bool renewIfDue(const std::string& host);
   [[nodiscard]] std::optional<std::string> http01(std::string_view token) const;
   /// Starts the renewal loop.
   void start();

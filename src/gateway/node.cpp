@@ -80,7 +80,7 @@ FrontOptions frontOptions(const GatewayConfig& cfg) {
 }
 
 /// ACME: a certificate per deployment host, ordered only for hosts that have a route.
-Result<void> startAcme(Parts& p, FrontOptions& front) {
+Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptions& tunnelOpts) {
   CertManagerOptions co;
   co.dir = p.cfg.dataDir / "acme";
   co.acme.directoryUrl = p.cfg.acmeDirectory;
@@ -104,8 +104,12 @@ Result<void> startAcme(Parts& p, FrontOptions& front) {
   p.certs->start();
   p.tls = TlsContext::withResolver(p.certs);
   front.acmeHttp01 = [certs = p.certs](std::string_view token) { return certs->http01(token); };
-  // Orders start at the first client handshake for a name, not when its route registers: a
-  // provider that cycles deployments spends no certificates nobody asked for.
+  // New names are ordered at the first client handshake, not when their route registers: a
+  // provider that cycles deployments spends no certificates nobody asked for. A route that comes
+  // back renews its stored certificate if it is due.
+  tunnelOpts.onRoute = [&p](const std::string& dep) {
+    p.certs->renewIfDue(dep + "." + p.cfg.domain);
+  };
   return {};
 }
 
@@ -151,7 +155,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
     if (!t) return t.error();
     p.tls = *t;
   } else if (p.cfg.tls == "acme") {
-    if (auto r = startAcme(p, front); !r) return r;
+    if (auto r = startAcme(p, front, tunnelOpts); !r) return r;
   }
   if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
   p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include "core/base64url.hpp"
 #include "crypto/hash.hpp"
 #include "gateway/acme.hpp"
 #include "gateway/acme_crypto.hpp"
@@ -60,11 +61,11 @@ TEST(TlsHello, AlpnOffers) {
 }
 
 TEST(AcmeCrypto, Base64Url) {
-  EXPECT_EQ(acme::base64url(std::string_view("")), "");
-  EXPECT_EQ(acme::base64url(std::string_view("f")), "Zg");
-  EXPECT_EQ(acme::base64url(std::string_view("fo")), "Zm8");
-  EXPECT_EQ(acme::base64url(std::string_view("foo")), "Zm9v");
-  EXPECT_EQ(acme::base64url(Bytes{0xfb, 0xff, 0xfe}), "-__-");  // url alphabet, no padding
+  EXPECT_EQ(pc::base64url::encode(std::string_view("")), "");
+  EXPECT_EQ(pc::base64url::encode(std::string_view("f")), "Zg");
+  EXPECT_EQ(pc::base64url::encode(std::string_view("fo")), "Zm8");
+  EXPECT_EQ(pc::base64url::encode(std::string_view("foo")), "Zm9v");
+  EXPECT_EQ(pc::base64url::encode(Bytes{0xfb, 0xff, 0xfe}), "-__-");  // url alphabet, no padding
 }
 
 TEST(AcmeCrypto, HostNames) {

@@ -12,22 +12,14 @@
 #include <ctime>
 #include <iostream>
 
+#include "core/time.hpp"
 #include "provider/error.hpp"
 
 namespace pc::provider {
 namespace {
 
 std::string nowRfc3339Millis() {
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count()));
-  return buf;
+  return time::formatRfc3339(std::chrono::system_clock::now(), time::Precision::kMillis);
 }
 
 }  // namespace

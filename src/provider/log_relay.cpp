@@ -3,16 +3,14 @@
 #include <array>
 #include <span>
 
+#include "core/time.hpp"
+
 namespace pc::provider {
 
 namespace asio = net::asio;
 using asio::awaitable;
 
 namespace {
-
-std::int64_t toMillis(runtime::SystemTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 /// Where a paused or windowed read resumes: the engine's `since` has a resolution of one
 /// instant, so the lines already queued at the last instant are skipped when they come again.
@@ -99,7 +97,7 @@ protocol::LogEntry toWire(const runtime::LogEntry& e) {
   protocol::LogEntry out;
   out.stream = e.stream == runtime::LogStream::kStderr ? protocol::LogStream::kStderr
                                                        : protocol::LogStream::kStdout;
-  out.timestampMs = e.time ? toMillis(*e.time) : protocol::unixMillisNow();
+  out.timestampMs = e.time ? time::toUnixMillis(*e.time) : protocol::unixMillisNow();
   std::string_view text = e.text;
   if (text.size() > protocol::kMaxLogLineBytes - 3) {
     text = text.substr(0, protocol::kMaxLogLineBytes - 3);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/time.hpp"
 #include "core/units.hpp"
 #include "provider/deployment_run.hpp"
 #include "runtime/error.hpp"
@@ -17,10 +18,6 @@ namespace {
 /// How long before the loss of the event stream a container may have stopped and still count as
 /// stopped by the engine's restart.
 constexpr std::int64_t kOutageSlackMs = 60000;
-
-std::int64_t toMillis(runtime::SystemTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 std::string describeExit(const runtime::ContainerInfo& c, std::uint64_t memoryLimit) {
   if (c.oomKilled) {
@@ -80,7 +77,7 @@ awaitable<void> Reconciler::onContainerEvent(std::string id) {
     d.exitCode = info->exitCode;
     d.oomKilled = info->oomKilled;
     if (info->finishedAt) {
-      d.finishedAtMs = toMillis(*info->finishedAt);
+      d.finishedAtMs = time::toUnixMillis(*info->finishedAt);
     }
     d = failedWith(d, describeExit(*info, d.memoryBytes));
   } else {
@@ -222,7 +219,8 @@ awaitable<bool> Reconciler::reviveAfterEngineRestart(std::string id, std::string
   // the outage died on its own and stays failed.
   const bool signalled = info->exitCode == 143 || info->exitCode == 137;
   if (info->state == runtime::ContainerState::kRunning || !signalled || info->oomKilled ||
-      !info->finishedAt || toMillis(*info->finishedAt) < *engineLostAtMs_ - kOutageSlackMs) {
+      !info->finishedAt ||
+      time::toUnixMillis(*info->finishedAt) < *engineLostAtMs_ - kOutageSlackMs) {
     co_return false;
   }
   auto started = co_await rt_.start(containerId);

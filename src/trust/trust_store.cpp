@@ -1,5 +1,7 @@
 #include "trust/trust_store.hpp"
 
+#include "core/time.hpp"
+
 #include <boost/json.hpp>
 #include <ctime>
 
@@ -41,14 +43,7 @@ const boost::system::error_category& trustCategory() {
   return c;
 }
 
-std::string nowRfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string nowRfc3339() { return time::formatRfc3339(std::chrono::system_clock::now()); }
 
 Result<void> validateName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) {

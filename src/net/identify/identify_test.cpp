@@ -112,9 +112,12 @@ TEST(Identify, VerifyChecksTheKeyAgainstThePeer) {
 
 TEST(Identify, SendThenReceiveOverAStream) {
   asio::io_context io;
-  auto [a, b] = test::memoryPipe(io.get_executor());
+  auto pipe = test::memoryPipe(io.get_executor());
+  auto& a = pipe.first;
+  auto& b = pipe.second;
   const auto m = sample();
   Result<void> sent = fail(Errc::kClosed, "not sent");
+  // A named reference, not a structured binding: clang 14 cannot capture bindings in lambdas.
   asio::co_spawn(
       io, [&]() -> asio::awaitable<void> { sent = co_await send(*a, m); }, asio::detached);
   auto got = test::run(io, receive(*b));
