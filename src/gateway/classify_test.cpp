@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/request_for_test.hpp"
+
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "crypto/identity.hpp"
 #include "net/yamux/session.hpp"
@@ -15,20 +15,11 @@ namespace {
 
 const std::string kDep = "dep-abcdefghijklmnop";
 
-http::request_header<> parse(std::string_view text) {
-  http::request_parser<http::empty_body> p;
-  p.eager(true);
-  boost::system::error_code ec;
-  p.put(boost::asio::buffer(text.data(), text.size()), ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return p.get().base();
-}
-
 /// A request for `target` with Host `host` and extra header lines.
 http::request_header<> request(std::string_view method, std::string_view target,
                                std::string_view host, std::string_view extra = "") {
-  return parse(std::string(method) + " " + std::string(target) +
-               " HTTP/1.1\r\nHost: " + std::string(host) + "\r\n" + std::string(extra) + "\r\n");
+  return parseRequest(std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: " +
+                      std::string(host) + "\r\n" + std::string(extra) + "\r\n");
 }
 
 const crypto::PeerId& provider() {

@@ -2,20 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
+#include "gateway/request_for_test.hpp"
 
 namespace pc::gateway {
 namespace {
-
-http::request_header<> parseRequest(std::string_view text) {
-  http::request_parser<http::empty_body> p;
-  p.eager(true);
-  boost::system::error_code ec;
-  p.put(boost::asio::buffer(text.data(), text.size()), ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return p.get().base();
-}
 
 TEST(HttpHead, UpstreamHeadDropsHopByHopAndRestatesFraming) {
   const auto req = parseRequest(
