@@ -1,4 +1,5 @@
 #include "core/varint.hpp"
+#include "core/invariant.hpp"
 
 #include <cassert>
 
@@ -26,7 +27,7 @@ Result<Decoded> decode(BytesView in) {
 }
 
 void encode(std::uint64_t value, Bytes& out) {
-  assert(value <= kMaxValue);
+  invariant(value <= kMaxValue, "varint value within 63 bits");
   while (value >= 0x80) {
     out.push_back(static_cast<std::uint8_t>(value | 0x80));
     value >>= 7;

@@ -1,4 +1,5 @@
 #pragma once
+#include "core/invariant.hpp"
 /// Module-private: random bytes for ids.
 #include <openssl/rand.h>
 
@@ -14,7 +15,7 @@ namespace pc::protocol::detail {
 inline Bytes randomBytes(std::size_t n) {
   Bytes b(n);
   if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-    std::abort();
+    bug("the CSPRNG (RAND_bytes) failed");
   }
   return b;
 }

@@ -13,13 +13,14 @@ MessageWriter::MessageWriter(const asio::any_io_executor& ex,
       maxQueued_(std::max<std::size_t>(maxQueued, 1)),
       overflow_(overflow),
       ready_(ex),
-      endedSignal_(ex) {}
+      endedSignal_(ex),
+      tasks_(ex) {}
 
 std::shared_ptr<MessageWriter> MessageWriter::start(const asio::any_io_executor& ex,
                                                     std::shared_ptr<net::ByteStream> stream,
                                                     std::size_t maxQueued, Overflow overflow) {
   std::shared_ptr<MessageWriter> w(new MessageWriter(ex, std::move(stream), maxQueued, overflow));
-  asio::co_spawn(ex, run(w), asio::detached);
+  w->tasks_.spawn(run(w));  // the task holds the writer until it ends
   return w;
 }
 

@@ -8,6 +8,7 @@
 
 #include "net/asio.hpp"
 #include "net/stream.hpp"
+#include "net/task_group.hpp"
 #include "protocol/messages.hpp"
 
 namespace pc::rpc {
@@ -49,6 +50,7 @@ class MessageWriter {
   std::deque<protocol::Message> queue_;
   net::Signal ready_;
   net::Signal endedSignal_;
+  net::TaskGroup tasks_;  ///< the writer coroutine
   bool finishing_ = false;
   bool closed_ = false;
   bool failed_ = false;

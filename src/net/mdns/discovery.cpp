@@ -1,4 +1,5 @@
 #include "net/mdns/discovery.hpp"
+#include "core/invariant.hpp"
 
 #include <openssl/rand.h>
 
@@ -38,7 +39,7 @@ void note(std::vector<std::string>* dropped, std::string why) {
 std::string randomPeerName() {
   static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::uint8_t raw[kPeerNameLength];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(raw, sizeof raw) != 1) bug("the CSPRNG (RAND_bytes) failed");
   std::string s;
   // 36 symbols from a byte: the slight bias is irrelevant for a name that only has to be unique.
   for (auto b : raw) s += kAlphabet[b % kAlphabet.size()];
