@@ -2,7 +2,7 @@
 // checks every spec field passes first). Pure; response parsing is in docker_api.cpp.
 #include "runtime/docker_spec.hpp"
 
-#include <arpa/inet.h>
+#include <boost/asio/ip/network_v4.hpp>
 
 #include <boost/json.hpp>
 
@@ -88,30 +88,18 @@ Result<ImageRef> validateSpec(const ContainerSpec& spec) {
 }
 
 Result<std::string> poolSubnet(std::string_view pool, unsigned prefix, std::uint64_t index) {
-  const auto slash = pool.find('/');
-  in_addr addr{};
-  const bool parsed = ::inet_pton(AF_INET, std::string(pool.substr(0, slash)).c_str(), &addr) == 1;
-  unsigned poolPrefix = 33;
-  if (slash != std::string_view::npos) {
-    const auto bits = pool.substr(slash + 1);
-    unsigned v = 0;
-    auto [end, err] = std::from_chars(bits.data(), bits.data() + bits.size(), v);
-    if (err == std::errc() && end == bits.data() + bits.size()) poolPrefix = v;
-  }
-  if (!parsed || poolPrefix > prefix || prefix > 30) {
+  boost::system::error_code ec;
+  const auto net = boost::asio::ip::make_network_v4(pool, ec);
+  if (ec || net.prefix_length() > prefix || prefix > 30) {
     return fail(Errc::kInvalidSpec, "network_pool '" + std::string(pool) +
                                         "' is not an IPv4 CIDR of /" + std::to_string(prefix) +
                                         " or larger (e.g. 10.213.0.0/16)");
   }
-  const std::uint64_t count = std::uint64_t{1} << (prefix - poolPrefix);
-  const std::uint32_t mask = poolPrefix == 0 ? 0 : ~std::uint32_t{0} << (32 - poolPrefix);
-  const std::uint32_t base = ntohl(addr.s_addr) & mask;
+  // The pool holds 2^(prefix - pool prefix) subnets; `index` picks one, cycling.
+  const std::uint64_t count = std::uint64_t{1} << (prefix - net.prefix_length());
   const auto n = static_cast<std::uint32_t>(index % count);
-  in_addr net{};
-  net.s_addr = htonl(base + (n << (32 - prefix)));
-  char text[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &net, text, sizeof text);
-  return std::string(text) + "/" + std::to_string(prefix);
+  const boost::asio::ip::address_v4 first(net.network().to_uint() + (n << (32 - prefix)));
+  return boost::asio::ip::network_v4(first, static_cast<unsigned short>(prefix)).to_string();
 }
 
 std::string buildNetworkBody(const ContainerSpec& spec, const std::string& subnet) {
