@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "cli/client.hpp"
+#include "core/time.hpp"
 #include "core/units.hpp"
 #include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
@@ -22,11 +23,11 @@ struct LogsArgs {
 /// "--since": an RFC 3339 UTC time ("2026-12-02T10:00:00Z") or a duration back from now ("10m").
 Result<std::int64_t> parseSince(const std::string& text) {
   if (text.find('T') != std::string::npos) {
-    std::tm tm{};
-    const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (end != nullptr && (*end == 'Z' || *end == '\0')) {
-      return static_cast<std::int64_t>(::timegm(&tm)) * 1000;
-    }
+    // A time without a zone is UTC, as before (the RFC 3339 parser wants one).
+    const bool zoned = text.ends_with('Z') || text.ends_with('z') ||
+                       text.find_first_of("+-", text.find('T')) != std::string::npos;
+    auto t = time::parseRfc3339(zoned ? text : text + "Z");
+    if (t) return time::toUnixMillis(*t);
     return fail(Errc::kInvalidArgument,
                 "--since " + text + ": expected 2026-12-02T10:00:00Z or a duration like 10m");
   }
@@ -39,13 +40,8 @@ Result<std::int64_t> parseSince(const std::string& text) {
 std::string entryText(const protocol::LogEntry& e, bool timestamps) {
   std::string text;
   if (timestamps) {
-    const std::time_t secs = static_cast<std::time_t>(e.timestampMs / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%03dZ ", static_cast<int>(e.timestampMs % 1000));
-    text = buf;
+    text = time::formatRfc3339(time::fromUnixMillis(e.timestampMs), time::Precision::kMillis);
+    text += ' ';
   }
   text.append(e.line);
   text += '\n';
