@@ -1,4 +1,5 @@
 #include "cli/client.hpp"
+#include "cli/error.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <optional>
@@ -15,11 +16,11 @@ constexpr std::chrono::milliseconds kTeardownDrain{1000};
 
 Error deadlineError(std::chrono::milliseconds deadline, const std::string& message) {
   if (!message.empty()) {
-    return Error(net::make_error_code(net::Errc::kTimeout), message);
+    return fail(Errc::kDeadline, message);
   }
-  return Error(net::make_error_code(net::Errc::kTimeout),
-               "no complete answer within " + std::to_string(deadline.count() / 1000) +
-                   " s; the provider may be overloaded or unreachable");
+  return fail(Errc::kDeadline, "no complete answer within " +
+                                   std::to_string(deadline.count() / 1000) +
+                                   " s; the provider may be overloaded or unreachable");
 }
 
 /// The error an exception escaping a command's body stands for (a bug, not a user's error).
@@ -27,9 +28,9 @@ Error failureOf(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    return fail(Errc::kIo, ex.what());
+    return fail(Errc::kCommandFailed, ex.what());
   } catch (...) {
-    return fail(Errc::kIo, "unknown exception");
+    return fail(Errc::kCommandFailed, "unknown exception");
   }
 }
 
@@ -82,7 +83,7 @@ Report runWithNode(const Globals& g, Printer& out, std::chrono::milliseconds dea
     return Report::failure(deadlineError(deadline, deadlineMessage));
   }
   if (!report) {
-    return Report::failure(fail(Errc::kIo, "the command ended without a result"));
+    return Report::failure(fail(Errc::kCommandFailed, "the command ended without a result"));
   }
   return std::move(*report);
 }
@@ -134,8 +135,8 @@ Result<std::string> peerFor(const Globals& g, const std::string& id, const std::
   auto book = DeploymentBook::load(g.home / DeploymentBook::kFileName);
   if (!book) return book.error();
   if (const auto* ref = book->find(id)) return ref->peerId;
-  return fail(Errc::kNotFound, "this machine did not deploy " + id +
-                                   "; say which provider holds it with --peer <name|id>");
+  return fail(Errc::kUnknownDeployment, "this machine did not deploy " + id +
+                                            "; say which provider holds it with --peer <name|id>");
 }
 
 Error providerError(const protocol::ErrorMessage& e) {

@@ -5,6 +5,7 @@
 
 #include "cli/client.hpp"
 #include "cli/deployments.hpp"
+#include "cli/error.hpp"
 #include "cli/json_output.hpp"
 #include "core/units.hpp"
 #include "protocol/stream_protocols.hpp"
@@ -190,7 +191,7 @@ Result<protocol::DeployRequest> requestFrom(const DeployArgs& a) {
   for (const auto& kv : a.env) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return fail(Errc::kInvalidArgument, "--env " + kv + ": expected NAME=value");
+      return fail(Errc::kBadArgument, "--env " + kv + ": expected NAME=value");
     }
     req.env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "cli/client.hpp"
+#include "cli/error.hpp"
 #include "core/time.hpp"
 #include "core/units.hpp"
 #include "protocol/stream_protocols.hpp"
@@ -28,7 +29,7 @@ Result<std::int64_t> parseSince(const std::string& text) {
                        text.find_first_of("+-", text.find('T')) != std::string::npos;
     auto t = time::parseRfc3339(zoned ? text : text + "Z");
     if (t) return time::toUnixMillis(*t);
-    return fail(Errc::kInvalidArgument,
+    return fail(Errc::kBadArgument,
                 "--since " + text + ": expected 2026-12-02T10:00:00Z or a duration like 10m");
   }
   auto d = units::parseDuration(text);
@@ -59,7 +60,7 @@ net::asio::awaitable<Report> streamLogs(net::yamux::Stream& s, const LogsArgs& a
     }
     if (!*m) {
       co_return Report::failure(
-          Error(make_error_code(Errc::kMalformed), "the provider ended the log stream early"));
+          fail(Errc::kUnexpectedAnswer, "the provider ended the log stream early"));
     }
     if (auto* e = std::get_if<protocol::LogEntry>(&**m)) {
       const std::string text = entryText(*e, a.timestamps);
@@ -77,7 +78,8 @@ net::asio::awaitable<Report> streamLogs(net::yamux::Stream& s, const LogsArgs& a
     } else if (auto* err = std::get_if<protocol::ErrorMessage>(&**m)) {
       co_return Report::failure(providerError(*err).context("logs " + a.id));
     } else {
-      co_return Report::failure(fail(Errc::kMalformed, "unexpected message in a log stream"));
+      co_return Report::failure(
+          fail(Errc::kUnexpectedAnswer, "unexpected message in a log stream"));
     }
   }
 }

@@ -3,6 +3,7 @@
 
 #include "cli/client.hpp"
 #include "cli/deployments.hpp"
+#include "cli/error.hpp"
 #include "cli/json_output.hpp"
 #include "cli/table.hpp"
 #include "core/units.hpp"
@@ -82,7 +83,8 @@ net::asio::awaitable<std::vector<PeerStatus>> collect(Node& node,
     }
     auto* r = std::get_if<protocol::StatusResponse>(&m->message);
     if (r == nullptr) {
-      report.errors.push_back(fail(Errc::kMalformed, "unexpected answer to status from " + target));
+      report.errors.push_back(
+          fail(Errc::kUnexpectedAnswer, "unexpected answer to status from " + target));
       continue;
     }
     for (auto& st : r->deployments) {

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client.hpp"
+#include "cli/error.hpp"
 #include "protocol/stream_protocols.hpp"
 
 namespace pc::cli {
@@ -31,7 +32,7 @@ Report runStop(const Globals& g, const StopArgs& a, Printer& out) {
     }
     auto* r = std::get_if<protocol::StopResponse>(&m->message);
     if (r == nullptr) {
-      co_return Report::failure(fail(Errc::kMalformed, "unexpected answer to stop"));
+      co_return Report::failure(fail(Errc::kUnexpectedAnswer, "unexpected answer to stop"));
     }
     co_return Report::ofText(r->deploymentId + " " + std::string(protocol::toString(r->state)) +
                              "\n");

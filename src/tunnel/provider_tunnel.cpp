@@ -13,6 +13,7 @@
 #include "protocol/stream_protocols.hpp"
 #include "rpc/message_stream.hpp"
 #include "rpc/message_writer.hpp"
+#include "tunnel/error.hpp"
 #include "tunnel/proxy_header.hpp"
 
 namespace pc::tunnel {
@@ -266,7 +267,7 @@ awaitable<void> ProviderTunnel::proxy(std::shared_ptr<net::yamux::Stream> s,
     s->reset();  // the gateway answers 502: the deployment is not running here
     co_return;
   }
-  Result<std::unique_ptr<net::TcpStream>> tcp = fail(Errc::kNotFound, "no address");
+  Result<std::unique_ptr<net::TcpStream>> tcp = fail(Errc::kTargetUnreachable, "no address");
   if (target->address && target->containerPort != 0) {
     const auto direct = net::Multiaddr::parse("/ip4/" + *target->address + "/tcp/" +
                                               std::to_string(target->containerPort));
