@@ -6,7 +6,6 @@ namespace pc::tunnel {
 
 enum class Errc {
   kMalformedProxyHeader = 1,  ///< the proxy header from the gateway does not parse
-  kNoTarget,                  ///< the deployment a proxy stream names is not running here
   kTargetUnreachable,         ///< the deployment does not answer on its exposed port
 };
 
