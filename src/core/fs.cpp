@@ -53,8 +53,9 @@ Result<std::string> readAll(const Fd& f, const std::filesystem::path& path, std:
   return out;
 }
 
-Result<Fd> openForReading(const std::filesystem::path& path, int extraFlags) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | extraFlags)};
+/// Opens `path`; a missing file is kNotFound, a symbolic link refused by O_NOFOLLOW kPermissions.
+Result<Fd> openFile(const std::filesystem::path& path, int flags, mode_t mode = 0) {
+  Fd f{::open(path.c_str(), flags | O_CLOEXEC, mode)};
   if (f.fd < 0) {
     if (errno == ENOENT) return fail(Errc::kNotFound, path.string() + " does not exist");
     if (errno == ELOOP) {
@@ -64,6 +65,12 @@ Result<Fd> openForReading(const std::filesystem::path& path, int extraFlags) {
     return sysError("cannot open", path);
   }
   return f;
+}
+
+Result<struct stat> statOf(const Fd& f, const std::filesystem::path& path) {
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return sysError("cannot stat", path);
+  return st;
 }
 
 }  // namespace
@@ -88,28 +95,28 @@ Result<void> checkOwnedAndNotShared(const std::filesystem::path& path, unsigned 
 }
 
 Result<std::string> readFile(const std::filesystem::path& path, std::size_t maxSize) {
-  auto f = openForReading(path, 0);
+  auto f = openFile(path, O_RDONLY);
   if (!f) return f.error();
   return readAll(*f, path, maxSize);
 }
 
 Result<std::string> readStateFile(const std::filesystem::path& path, std::size_t maxSize) {
-  auto f = openForReading(path, O_NOFOLLOW);
+  auto f = openFile(path, O_RDONLY | O_NOFOLLOW);
   if (!f) return f.error();
-  struct stat st {};
-  if (::fstat(f->fd, &st) != 0) return sysError("cannot stat", path);
-  if (!S_ISREG(st.st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
-  if (auto r = checkOwnedAndNotShared(path, st.st_uid, st.st_mode); !r) return r.error();
+  auto st = statOf(*f, path);
+  if (!st) return st.error();
+  if (!S_ISREG(st->st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
+  if (auto r = checkOwnedAndNotShared(path, st->st_uid, st->st_mode); !r) return r.error();
   return readAll(*f, path, maxSize);
 }
 
 Result<std::string> readConfigFile(const std::filesystem::path& path, std::size_t maxSize) {
-  auto f = openForReading(path, 0);
+  auto f = openFile(path, O_RDONLY);
   if (!f) return f.error();
-  struct stat st {};
-  if (::fstat(f->fd, &st) != 0) return sysError("cannot stat", path);
-  if (S_ISREG(st.st_mode)) {
-    if (auto r = checkOwnedAndNotShared(path, st.st_uid, st.st_mode); !r) return r.error();
+  auto st = statOf(*f, path);
+  if (!st) return st.error();
+  if (S_ISREG(st->st_mode)) {
+    if (auto r = checkOwnedAndNotShared(path, st->st_uid, st->st_mode); !r) return r.error();
   }
   return readAll(*f, path, maxSize);
 }
@@ -146,24 +153,22 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
 }
 
 Result<void> makePrivateFile(const std::filesystem::path& path, bool create) {
-  Fd f{::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600)};
-  if (f.fd < 0) {
-    if (!create && errno == ENOENT) return {};
-    if (errno == ELOOP) {
-      return fail(Errc::kPermissions,
-                  path.string() + " is a symbolic link; state files must be regular files");
-    }
-    return sysError("cannot open", path);
+  auto f = openFile(path, O_RDWR | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+  if (!f) {
+    if (!create && f.error() == make_error_code(Errc::kNotFound)) return {};
+    return f.error();
   }
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return sysError("cannot stat", path);
-  if (!S_ISREG(st.st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
-  const auto me = static_cast<unsigned>(::geteuid());
+  auto st = statOf(*f, path);
+  if (!st) return st.error();
+  if (!S_ISREG(st->st_mode)) return fail(Errc::kPermissions, path.string() + " is not a file");
+  if (st->st_uid != static_cast<uid_t>(::geteuid())) {
+    return checkOwnedAndNotShared(path, st->st_uid, st->st_mode);
+  }
   // Ours but made readable by an older version (umask 022): tighten it rather than refuse.
-  if (st.st_uid == me && (st.st_mode & 077) != 0 && ::fchmod(f.fd, 0600) != 0) {
+  if ((st->st_mode & 077) != 0 && ::fchmod(f->fd, 0600) != 0) {
     return sysError("cannot chmod 600", path);
   }
-  return checkOwnedAndNotShared(path, st.st_uid, st.st_mode & ~static_cast<unsigned>(077));
+  return {};
 }
 
 Result<void> ensurePrivateDir(const std::filesystem::path& dir) {
