@@ -160,18 +160,18 @@ asio::awaitable<bool> CertManager::waitFor(std::string host) {
   }
 }
 
+bool CertManager::isDue(const CertifiedKey& cert) const {
+  return cert.notAfter() - options_.renewBefore <= SystemClock::now();
+}
+
 bool CertManager::renewIfDue(const std::string& host) {
   auto c = certs_.find(host);
-  if (c == certs_.end()) return false;
-  if (c->second->notAfter() - options_.renewBefore > SystemClock::now()) return false;
+  if (c == certs_.end() || !isDue(*c->second)) return false;
   return startIssue(host, true);
 }
 
 bool CertManager::ensure(const std::string& host) {
-  if (auto c = certs_.find(host);
-      c != certs_.end() && c->second->notAfter() - options_.renewBefore > SystemClock::now()) {
-    return true;
-  }
+  if (auto c = certs_.find(host); c != certs_.end() && !isDue(*c->second)) return true;
   return startIssue(host, false);
 }
 
@@ -284,10 +284,9 @@ void CertManager::start() {
       {
         auto self = weak.lock();
         if (!self || self->stopped_) co_return;
-        const auto horizon = SystemClock::now() + self->options_.renewBefore;
         std::vector<std::string> due;
         for (const auto& [host, cert] : self->certs_) {
-          if (cert->notAfter() < horizon) due.push_back(host);
+          if (self->isDue(*cert)) due.push_back(host);
         }
         for (const auto& h : due) self->startIssue(h, true);
       }

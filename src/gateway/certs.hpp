@@ -74,6 +74,8 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
  private:
   CertManager(const net::asio::any_io_executor& ex, CertManagerOptions options);
   bool startIssue(const std::string& host, bool renewal);
+  /// Within `renewBefore` of its expiry (or past it).
+  [[nodiscard]] bool isDue(const CertifiedKey& cert) const;
   net::asio::awaitable<void> issue(std::string host);
   net::asio::awaitable<void> renewLoop();
   void loadStored();

@@ -143,6 +143,13 @@ Result<void> listenAll(Parts& p) {
   return {};
 }
 
+/// Closes the parts that exist (after a failed start, some do not).
+void closeParts(Parts& p) {
+  if (p.front) p.front->close();
+  if (p.host) p.host->close();
+  if (p.certs) p.certs->stop();
+}
+
 Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = p.cfg.validate(); !r) return r;
   if (auto r = openDataDir(p); !r) return r;
@@ -176,9 +183,7 @@ Result<std::unique_ptr<GatewayNode>> GatewayNode::start(const asio::any_io_execu
   auto parts = std::make_unique<Parts>(ex);
   parts->cfg = cfg;
   if (auto r = startParts(*parts, version); !r) {
-    if (parts->front) parts->front->close();
-    if (parts->host) parts->host->close();
-    if (parts->certs) parts->certs->stop();
+    closeParts(*parts);  // whatever started before the failure
     return r.error();
   }
   return std::unique_ptr<GatewayNode>(new GatewayNode(std::move(parts)));
@@ -189,9 +194,7 @@ const crypto::PeerId& GatewayNode::peerId() const { return p_->identity->peerId(
 const GatewayConfig& GatewayNode::config() const { return p_->cfg; }
 
 std::vector<net::Multiaddr> GatewayNode::tunnelAddrs() const {
-  std::vector<net::Multiaddr> out;
-  for (const auto& a : p_->host->listenAddrs()) out.push_back(a.withPeerId(peerId()));
-  return out;
+  return p_->host->listenAddrsWithId();
 }
 
 const net::Multiaddr& GatewayNode::httpAddr() const { return p_->httpAddr; }
@@ -200,18 +203,11 @@ const std::optional<net::Multiaddr>& GatewayNode::httpsAddr() const { return p_-
 
 std::size_t GatewayNode::allowedProviders() const { return p_->allow->store().peers().size(); }
 
-std::size_t GatewayNode::routes() const { return p_->routes.size(); }
-
 const std::shared_ptr<net::Host>& GatewayNode::host() const { return p_->host; }
 
 tunnel::RouteTable& GatewayNode::routeTable() const { return p_->routes; }
 
-void GatewayNode::close() {
-  auto& p = *p_;
-  p.front->close();
-  p.host->close();
-  if (p.certs) p.certs->stop();
-}
+void GatewayNode::close() { closeParts(*p_); }
 
 asio::awaitable<void> GatewayNode::shutdown() {
   close();

@@ -44,8 +44,6 @@ class GatewayNode {
   [[nodiscard]] const std::optional<net::Multiaddr>& httpsAddr() const;
   /// Providers on the allowlist now.
   [[nodiscard]] std::size_t allowedProviders() const;
-  /// Routes served now.
-  [[nodiscard]] std::size_t routes() const;
 
   /// The parts, for tests and embedding: the libp2p host providers dial and the route table.
   [[nodiscard]] const std::shared_ptr<net::Host>& host() const;

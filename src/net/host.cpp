@@ -514,4 +514,10 @@ asio::awaitable<void> Host::shutdown(std::chrono::milliseconds grace) {
   }
 }
 
+std::vector<Multiaddr> Host::listenAddrsWithId() const {
+  std::vector<Multiaddr> out;
+  for (const auto& a : listenAddrs_) out.push_back(a.withPeerId(identity().peerId()));
+  return out;
+}
+
 }  // namespace pc::net

@@ -73,6 +73,8 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Starts accepting on `addr` and returns the bound address (port 0 resolved).
   Result<Multiaddr> listen(const Multiaddr& addr);
   std::vector<Multiaddr> listenAddrs() const { return listenAddrs_; }
+  /// The listen addresses ending in /p2p/<this host's id>: what a peer dials.
+  std::vector<Multiaddr> listenAddrsWithId() const;
   /// Remembers addresses to dial `peer` at.
   void addAddrs(const crypto::PeerId& peer, const std::vector<Multiaddr>& addrs);
 

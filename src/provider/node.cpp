@@ -264,9 +264,7 @@ Result<std::unique_ptr<ProviderNode>> ProviderNode::start(const asio::any_io_exe
 const crypto::PeerId& ProviderNode::peerId() const { return p_->identity->peerId(); }
 
 std::vector<net::Multiaddr> ProviderNode::listenAddrs() const {
-  std::vector<net::Multiaddr> out;
-  for (const auto& a : p_->host->listenAddrs()) out.push_back(a.withPeerId(peerId()));
-  return out;
+  return p_->host->listenAddrsWithId();
 }
 
 const NodeInfo& ProviderNode::info() const { return p_->info; }
