@@ -244,14 +244,14 @@ Result<TrustGate> TrustGate::open(std::filesystem::path path) {
 
 void TrustGate::refresh() {
   struct stat st {};
-  std::int64_t mtime = 0, size = 0;
+  std::int64_t changed = 0, size = 0;
   if (::stat(path_.c_str(), &st) == 0) {
     // ctime, not mtime: a chmod or chown (a file becoming writable by others) counts as a change.
-    mtime = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+    changed = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
     size = static_cast<std::int64_t>(st.st_size);
   }
-  if (mtime == mtimeNs_ && size == size_) return;
-  mtimeNs_ = mtime;  // a bad file is reported once per change, not on every check
+  if (changed == ctimeNs_ && size == size_) return;
+  ctimeNs_ = changed;  // a bad file is reported once per change, not on every check
   size_ = size;
   auto s = TrustStore::load(path_);
   if (!s) {

@@ -89,10 +89,10 @@ struct boost::system::is_error_code_enum<pc::trust::Errc> : std::true_type {};
 namespace pc::trust {
 
 /// The gater's view of the trust list: answers "is this peer trusted?" from a cached copy and
-/// reloads it when the file changes (checked at most once per call, by mtime and size), so
-/// `peerctl peers add/remove` takes effect on a running daemon without a restart.
-/// If the file becomes corrupt the last good list stays in force and the error is reported:
-/// neither "trust nobody" (an outage) nor "trust everybody" (a breach) happens silently.
+/// reloads it when the file changes (checked at most once per call, by ctime and size: a chmod
+/// counts), so `peerctl peers add/remove` takes effect on a running daemon without a restart. If
+/// the file becomes corrupt the last good list stays in force and the error is reported: neither
+/// "trust nobody" (an outage) nor "trust everybody" (a breach) happens silently.
 class TrustGate {
  public:
   /// Loads `path` now. Errors: the load error (a daemon should refuse to start on it).
@@ -106,7 +106,7 @@ class TrustGate {
   void refresh();
   std::filesystem::path path_;
   TrustStore store_;
-  std::int64_t mtimeNs_ = -1;
+  std::int64_t ctimeNs_ = -1;
   std::int64_t size_ = -1;
 };
 
