@@ -11,6 +11,8 @@ std::string_view reasonPhrase(int status) {
       return "Bad Request";
     case 404:
       return "Not Found";
+    case 421:
+      return "Misdirected Request";
     case 429:
       return "Too Many Requests";
     case 431:
@@ -46,7 +48,11 @@ int statusOf(Errc why) {
     case Errc::kNotOriginForm:
     case Errc::kBadHost:
     case Errc::kMalformedBody:
+    case Errc::kHostCount:
+    case Errc::kTransferEncodingOnHttp10:
       return 400;
+    case Errc::kMisdirected:
+      return 421;
     case Errc::kHeaderTooLarge:
       return 431;
     case Errc::kUnsupportedTransferEncoding:
@@ -57,8 +63,10 @@ int statusOf(Errc why) {
       return 404;
     case Errc::kClientRateLimited:
     case Errc::kDeploymentRateLimited:
+    case Errc::kClientStreamShare:
       return 429;
     case Errc::kTunnelBusy:
+    case Errc::kDeploymentStreamShare:
       return 503;
     case Errc::kProviderOffline:
     case Errc::kProviderUnreachable:

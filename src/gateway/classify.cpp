@@ -19,11 +19,25 @@ std::optional<Refusal> checkFraming(const http::request_header<>& req) {
                    "Content-Length and Transfer-Encoding together are not accepted.", 0,
                    "Content-Length with Transfer-Encoding (smuggling shape)"};
   }
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing (a 1.0 hop
+  // in front of us would have read the body by Content-Length or to the close).
+  if (hasTe && req.version() < 11) {
+    return Refusal{Errc::kTransferEncodingOnHttp10,
+                   "Transfer-Encoding is not accepted in an HTTP/1.0 request.", 0,
+                   "Transfer-Encoding in an HTTP/1.0 request (smuggling shape)"};
+  }
   if (hasTe && lowerAscii(trimOws(req[http::field::transfer_encoding])) != "chunked") {
     return Refusal{Errc::kUnsupportedTransferEncoding,
                    "Only Transfer-Encoding: chunked is supported.", 0,
                    "Transfer-Encoding other than chunked: " +
                        std::string(req[http::field::transfer_encoding].substr(0, 64))};
+  }
+  // RFC 9112 §3.2: one Host, exactly. With two, we would route by one and the deployment
+  // might read the other (a request for one tenant reaching another's virtual host).
+  const std::size_t hosts = req.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && req.version() >= 11)) {
+    return Refusal{Errc::kHostCount, "A request must carry exactly one Host header.", 0,
+                   hosts > 1 ? "more than one Host header" : ""};
   }
   const auto target = req.target();
   if (req.method() == http::verb::connect || target.empty() ||
@@ -52,16 +66,32 @@ Classified redirect(const http::request_header<>& req, const std::string& host,
   return Redirect{std::move(location)};
 }
 
+/// Over TLS, the Host (its name, lower-cased, without port) must be the server name the client
+/// asked for in the handshake: a connection set up for one name must not carry requests for
+/// another (one certificate's connection reused for a host it does not cover, RFC 9110 §7.4).
+bool misdirected(std::string_view sni, const std::string& host) {
+  if (sni.empty()) {
+    return false;
+  }
+  const auto colon = host.rfind(':');
+  const bool hasPort = colon != std::string::npos && host.find(']') == std::string::npos;
+  std::string name = lowerAscii(std::string_view(host).substr(0, hasPort ? colon : host.size()));
+  if (name.ends_with('.')) {
+    name.pop_back();
+  }
+  return name != sni;
+}
+
 }  // namespace
 
-Classified classify(const http::request_header<>& req, std::string_view scheme,
-                    const std::string& clientBlock, const FrontOptions& options,
-                    const tunnel::RouteTable& routes, const RateTake& take) {
+Classified classify(const http::request_header<>& req, const Arrival& from,
+                    const FrontOptions& options, const tunnel::RouteTable& routes,
+                    const RateTake& take) {
   if (auto refusal = checkFraming(req)) {
     return std::move(*refusal);
   }
   const std::string host(req[http::field::host]);
-  const bool plain = scheme == "http";
+  const bool plain = from.scheme == "http";
   if (plain && options.acmeHttp01 && req.method() == http::verb::get &&
       req.target().starts_with(kAcmePath)) {
     if (auto answer = options.acmeHttp01(req.target().substr(kAcmePath.size()))) {
@@ -72,13 +102,18 @@ Classified classify(const http::request_header<>& req, std::string_view scheme,
   if (plain && options.redirectHttpsPort != 0) {
     return redirect(req, host, options.redirectHttpsPort);
   }
+  if (!plain && misdirected(from.sni, host)) {
+    return Refusal{Errc::kMisdirected, "This connection was made for " + htmlEscape(std::string(from.sni)) +
+                                           ", not for " + htmlEscape(host) + ".", 0,
+                   "Host does not match the TLS server name"};
+  }
   const std::string dep = deploymentFromHost(host, options.domain);
   if (dep.empty()) {
     return Refusal{Errc::kUnknownHost, "Unknown host " + htmlEscape(host) +
                                            ": this gateway serves <code>&lt;deployment-id&gt;." +
                                            htmlEscape(options.domain) + "</code>."};
   }
-  if (const int wait = take(RateScope::kClient, clientBlock); wait > 0) {
+  if (const int wait = take(RateScope::kClient, from.clientBlock); wait > 0) {
     return Refusal{Errc::kClientRateLimited, "Slow down.", wait};
   }
   if (const int wait = take(RateScope::kDeployment, dep); wait > 0) {

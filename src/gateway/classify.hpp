@@ -31,20 +31,28 @@ enum class RateScope { kClient, kDeployment };
 /// effect, and the caller's to give.
 using RateTake = std::function<int(RateScope scope, const std::string& key)>;
 
-/// What the gateway does with request `req`, which arrived over `scheme` ("http" or "https")
-/// from a client counted in `clientBlock` (clientAddressBlock). In order:
+/// How a request arrived.
+struct Arrival {
+  std::string_view scheme;       ///< "http" or "https"
+  std::string clientBlock;       ///< the client's address block (clientAddressBlock)
+  std::string_view sni;          ///< the TLS server name asked for ("" on plain HTTP or none)
+};
+
+/// What the gateway does with request `req`, which arrived as `from`. In order:
 ///  1. framing and form (request smuggling): Content-Length with Transfer-Encoding → 400, a
-///     Transfer-Encoding other than chunked → 501, CONNECT or a target not in origin form → 400
-///     (these Refusals carry a logLine: they are security events);
+///     Transfer-Encoding other than chunked → 501, Transfer-Encoding on HTTP/1.0 → 400, an
+///     HTTP/1.1 request without exactly one Host → 400, CONNECT or a target not in origin form
+///     → 400 (these Refusals carry a logLine: they are security events);
 ///  2. on plain HTTP: an ACME HTTP-01 challenge (AcmeAnswer, or 404), then, when the front
 ///     redirects to https, a Redirect (400 when the Host header cannot make a Location);
-///  3. the Host header must name a deployment under options.domain → else 404;
+///  3. over TLS with a server name, the Host (without port) must be that name → else 421;
+///     the Host header must name a deployment under options.domain → else 404;
 ///  4. rate limits, per client then per deployment (taken only for requests that name a
 ///     deployment, before its route is looked up, so probing ids costs tokens too) → 429;
 ///  5. the route must exist (404) and its tunnel be open (502) → Route.
 /// `routes` is only read.
-Classified classify(const http::request_header<>& req, std::string_view scheme,
-                    const std::string& clientBlock, const FrontOptions& options,
-                    const tunnel::RouteTable& routes, const RateTake& take);
+Classified classify(const http::request_header<>& req, const Arrival& from,
+                    const FrontOptions& options, const tunnel::RouteTable& routes,
+                    const RateTake& take);
 
 }  // namespace pc::gateway

@@ -43,8 +43,9 @@ class Classify : public ::testing::Test {
     routes.put(kDep, tunnel::RouteEntry{provider(), open, "http://x/"});
   }
 
-  Classified run(const http::request_header<>& req, std::string_view scheme = "http") {
-    return classify(req, scheme, "203.0.113.7", options, routes, take);
+  Classified run(const http::request_header<>& req, std::string_view scheme = "http",
+                 std::string_view sni = "") {
+    return classify(req, Arrival{scheme, "203.0.113.7", sni}, options, routes, take);
   }
   static Errc why(const Classified& c) { return std::get<Refusal>(c).why; }
 
@@ -91,6 +92,40 @@ TEST_F(Classify, RefusesSmugglingShapesFirstAndLogsThem) {
   EXPECT_EQ(why(run(request("CONNECT", "/", kDep + ".example.net"))), Errc::kNotOriginForm);
   EXPECT_TRUE(std::holds_alternative<Route>(run(request("OPTIONS", "*", kDep + ".example.net"))));
   EXPECT_TRUE(taken.size() == 2);  // only the OPTIONS request reached the rate limits
+}
+
+TEST_F(Classify, RefusesLenientHttpShapes) {
+  // Two Host headers: we would route by one, the deployment might read the other.
+  auto c = run(parseRequest("GET / HTTP/1.1\r\nHost: " + kDep +
+                            ".example.net\r\nHost: other.example.net\r\n\r\n"));
+  EXPECT_EQ(why(c), Errc::kHostCount);
+  EXPECT_EQ(statusOf(why(c)), 400);
+  EXPECT_EQ(std::get<Refusal>(c).logLine, "more than one Host header");
+  EXPECT_EQ(why(run(parseRequest("GET / HTTP/1.1\r\n\r\n"))), Errc::kHostCount);
+  // HTTP/1.0 without Host is allowed by 1.0 (and then names no deployment).
+  EXPECT_EQ(why(run(parseRequest("GET / HTTP/1.0\r\n\r\n"))), Errc::kUnknownHost);
+  // HTTP/1.0 with Transfer-Encoding: faulty framing (RFC 9112 §6.1).
+  auto req = parseRequest("POST / HTTP/1.0\r\nHost: " + kDep + ".example.net\r\n\r\n");
+  req.set(http::field::transfer_encoding, "chunked");
+  c = run(req);
+  EXPECT_EQ(why(c), Errc::kTransferEncodingOnHttp10);
+  EXPECT_EQ(statusOf(why(c)), 400);
+  EXPECT_FALSE(std::get<Refusal>(c).logLine.empty());
+  EXPECT_TRUE(taken.empty());
+}
+
+TEST_F(Classify, OverTlsTheHostMustBeTheServerNameAsked) {
+  const std::string name = kDep + ".example.net";
+  EXPECT_TRUE(std::holds_alternative<Route>(run(request("GET", "/", name), "https", name)));
+  EXPECT_TRUE(std::holds_alternative<Route>(
+      run(request("GET", "/", kDep + ".Example.NET.:8443"), "https", name)));
+  EXPECT_TRUE(std::holds_alternative<Route>(run(request("GET", "/", name), "https", "")));
+  const auto c = run(request("GET", "/", name), "https", "dep-bbbbbbbbbbbbbbbb.example.net");
+  EXPECT_EQ(why(c), Errc::kMisdirected);
+  EXPECT_EQ(statusOf(why(c)), 421);
+  EXPECT_EQ(render(std::get<Refusal>(c)).rfind("HTTP/1.1 421 Misdirected Request\r\n", 0), 0U);
+  // Plain HTTP has no server name to match.
+  EXPECT_TRUE(std::holds_alternative<Route>(run(request("GET", "/", name), "http", "x")));
 }
 
 TEST_F(Classify, AnswersAcmeChallengesOnPlainHttpOnly) {

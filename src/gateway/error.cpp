@@ -43,6 +43,16 @@ class Category final : public boost::system::error_category {
         return "the deployment did not answer";
       case Errc::kBadResponse:
         return "malformed response from the deployment";
+      case Errc::kHostCount:
+        return "no Host header, or more than one";
+      case Errc::kTransferEncodingOnHttp10:
+        return "Transfer-Encoding in an HTTP/1.0 request";
+      case Errc::kMisdirected:
+        return "Host does not match the TLS server name";
+      case Errc::kClientStreamShare:
+        return "client at its share of the tunnel's streams";
+      case Errc::kDeploymentStreamShare:
+        return "deployment at its share of the tunnel's streams";
     }
     return "unknown gateway error";
   }

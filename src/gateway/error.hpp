@@ -25,7 +25,12 @@ enum class Errc {
   kProviderDropped,              ///< 502: the proxy stream failed before the request was sent
   kMalformedBody,                ///< 400: the request body's framing does not parse
   kNoResponse,                   ///< 502: the deployment closed without answering
-  kBadResponse                   ///< 502: the deployment's response head is malformed
+  kBadResponse,                  ///< 502: the deployment's response head is malformed
+  kHostCount,                    ///< 400: an HTTP/1.1 request with no Host, or more than one
+  kTransferEncodingOnHttp10,     ///< 400: Transfer-Encoding in an HTTP/1.0 request
+  kMisdirected,                  ///< 421: the Host is not the name the TLS handshake asked for
+  kClientStreamShare,            ///< 429: the client holds its share of the tunnel's streams
+  kDeploymentStreamShare         ///< 503: the deployment holds its share of the tunnel's streams
 };
 
 const boost::system::error_category& gatewayCategory();

@@ -72,7 +72,8 @@ void classifyRequest(const http::request_header<>& req, std::uint8_t flags) {
   const gw::RateTake take = [flags](gw::RateScope scope, const std::string&) {
     return scope == gw::RateScope::kClient ? (flags >> 2) & 1 : (flags >> 3) & 1;
   };
-  const auto c = gw::classify(req, scheme, "192.0.2.1", options, routes(), take);
+  const gw::Arrival from{scheme, "192.0.2.1", (flags & 16) != 0 ? "dep-abcdefghijklmnop.example.net" : ""};
+  const auto c = gw::classify(req, from, options, routes(), take);
   if (const auto* r = std::get_if<gw::Refusal>(&c)) {
     checkAnswer(gw::render(*r), static_cast<unsigned>(gw::statusOf(r->why)));
   } else if (const auto* d = std::get_if<gw::Redirect>(&c)) {
@@ -96,9 +97,10 @@ void rewriteRequest(const http::request_parser<http::empty_body>& p) {
   if (auto cl = p.content_length()) {
     contentLength = *cl;
   }
+  const gw::UpstreamFraming framing{req.version() == 10 ? 10U : 11U, p.chunked(), contentLength,
+                                    p.upgrade()};
   const std::string head =
-      gw::upstreamRequestHead(req.base(), req.version() == 10 ? 10 : 11, p.chunked(), contentLength,
-                              p.upgrade(), "192.0.2.1", "http", host);
+      gw::upstreamRequestHead(req.base(), framing, gw::Forwarding{"192.0.2.1", "http", host, 80});
   http::request_parser<http::empty_body> again;
   if (!parseHead(again, head)) {
     __builtin_trap();
@@ -109,6 +111,10 @@ void rewriteRequest(const http::request_parser<http::empty_body>& p) {
   }
   if (r2.count(http::field::transfer_encoding) + r2.count(http::field::content_length) > 1) {
     __builtin_trap();
+  }
+  if (r2.count("Forwarded") != 1 || r2.count("X-Real-IP") != 1 ||
+      r2.count("X-Forwarded-Port") != 1 || r2["X-Real-IP"] != "192.0.2.1") {
+    __builtin_trap();  // a client's forwarding field passed the edge
   }
   if (r2.count("X-Forwarded-For") != 1 || r2["X-Forwarded-For"] != "192.0.2.1") {
     __builtin_trap();

@@ -76,14 +76,12 @@ class HttpFront::IdleMark {
 };
 
 HttpConnection::HttpConnection(HttpFront& front, std::shared_ptr<net::ByteStream> client,
-                               std::string clientIp, std::string clientAddr, std::string scheme)
+                               PublicClient who)
     : front_(front),
       ex_(front.host_->executor()),
       client_(std::move(client)),
-      clientIp_(std::move(clientIp)),
-      clientAddr_(std::move(clientAddr)),
-      scheme_(std::move(scheme)),
-      clientBlock_(clientAddressBlock(clientIp_)) {}
+      who_(std::move(who)),
+      clientBlock_(clientAddressBlock(who_.ip)) {}
 
 HttpConnection::~HttpConnection() { releaseUpstream(); }
 
@@ -109,8 +107,8 @@ awaitable<void> HttpConnection::run() {
       co_return;
     }
     first = false;
-    const Classified decision =
-        classify(parser->get(), scheme_, clientBlock_, front_.options_, front_.routes_, take);
+    const Arrival from{who_.scheme, clientBlock_, who_.sni};
+    const Classified decision = classify(parser->get(), from, front_.options_, front_.routes_, take);
     const auto* route = std::get_if<Route>(&decision);
     if (route == nullptr) {
       co_await answer(decision);
@@ -160,7 +158,7 @@ awaitable<std::shared_ptr<RequestParser>> HttpConnection::readHead(bool first) {
       // Closed, or cut by the timeout. Cut with part of a header sent is what a slowloris
       // client looks like: the operator hears of it (a silent preconnect is not logged).
       if (dog->fired() && armedForHeader && headerStarted) {
-        logSecurityEvent(clientAddr_, "request header not complete within " +
+        logSecurityEvent(who_.addr, "request header not complete within " +
                                           std::to_string(options.headerTimeout.count()) +
                                           " ms (slow client cut)");
       }
@@ -225,7 +223,7 @@ awaitable<void> HttpConnection::answer(const Classified& c) {
 
 awaitable<void> HttpConnection::refuse(const Refusal& r) {
   if (!r.logLine.empty()) {
-    logSecurityEvent(clientAddr_, r.logLine);
+    logSecurityEvent(who_.addr, r.logLine);
   }
   const std::string msg = render(r);
   co_await sendAndClose(msg);
@@ -271,21 +269,24 @@ awaitable<std::optional<Refusal>> HttpConnection::holdUpstream(const Route& rout
   up_.tunnel = route.tunnel;
   up_.deploymentId = dep;
   // The proxy header leaves together with the first request head (one frame).
-  pending = tunnel::encodeProxyHeader({dep, clientAddr_});
+  pending = tunnel::encodeProxyHeader({dep, who_.addr});
   co_return std::nullopt;
 }
 
 awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& parser,
                                          const std::string& dep, Bytes& upPending) {
   const auto& req = parser->get();
-  const unsigned version = req.version() == 10 ? 10 : 11;
-  std::optional<std::uint64_t> contentLength;
+  UpstreamFraming framing;
+  framing.version = req.version() == 10 ? 10 : 11;
+  framing.chunked = parser->chunked();
   if (auto cl = parser->content_length()) {
-    contentLength = *cl;
+    framing.contentLength = *cl;
   }
+  framing.upgrade = parser->upgrade();
+  const unsigned version = framing.version;
   const std::string host(req[http::field::host]);
-  const std::string head = upstreamRequestHead(req, version, parser->chunked(), contentLength,
-                                               parser->upgrade(), clientIp_, scheme_, host);
+  const std::string head =
+      upstreamRequestHead(req, framing, Forwarding{who_.ip, who_.scheme, host, who_.localPort});
   upPending.insert(upPending.end(), head.begin(), head.end());
   if (parser->is_done()) {
     if (auto w = co_await up_.stream->write(upPending); !w) {

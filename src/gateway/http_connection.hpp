@@ -35,8 +35,7 @@ struct BodyPump {
 class HttpConnection {
  public:
   /// `front` outlives the connection (serve() holds it).
-  HttpConnection(HttpFront& front, std::shared_ptr<net::ByteStream> client, std::string clientIp,
-                 std::string clientAddr, std::string scheme);
+  HttpConnection(HttpFront& front, std::shared_ptr<net::ByteStream> client, PublicClient who);
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
   /// Gives the proxy stream back (reset) and its count to the tunnel.
@@ -78,10 +77,8 @@ class HttpConnection {
   HttpFront& front_;
   net::asio::any_io_executor ex_;
   std::shared_ptr<net::ByteStream> client_;
-  std::string clientIp_;
-  std::string clientAddr_;
-  std::string scheme_;
-  std::string clientBlock_;  ///< rate limits count per address block (IPv6: /64)
+  PublicClient who_;
+  std::string clientBlock_;  ///< limits count per address block (IPv6: /64)
   // Client bytes not parsed yet, and the client's I/O buffer: shared with the body pump, which
   // may outlive a failed exchange by a moment.
   std::shared_ptr<Bytes> in_ = std::make_shared<Bytes>();

@@ -1,5 +1,6 @@
 #include "gateway/http_head.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -8,13 +9,66 @@ namespace {
 
 /// Header names that describe one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
 /// gateway writes itself. Forwarding a client's Transfer-Encoding or Content-Length as-is is how
-/// request smuggling starts, so framing is always re-stated by the gateway.
+/// request smuggling starts, so framing is always re-stated by the gateway. A client's own
+/// forwarding fields would let it pose as another address, scheme or port to the deployment
+/// (IP allowlists, "secure" cookies, redirects), so none passes. `lname` is lower-cased with
+/// '_' as '-': servers behind CGI or WSGI read X_Forwarded_For as X-Forwarded-For.
 bool isHopByHop(const std::string& lname) {
   static const std::set<std::string> kNames = {
-      "connection",      "keep-alive",        "proxy-connection", "te",
-      "trailer",         "transfer-encoding", "upgrade",          "content-length",
-      "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "proxy-authorization"};
+      "connection",        "keep-alive",        "proxy-connection",   "te",
+      "trailer",           "transfer-encoding", "upgrade",            "content-length",
+      "proxy-authorization", "forwarded",       "x-forwarded-for",    "x-forwarded-proto",
+      "x-forwarded-host",  "x-forwarded-port",  "x-forwarded-prefix", "x-forwarded-ssl",
+      "x-forwarded-server", "x-forwarded-scheme", "x-real-ip",        "x-client-ip",
+      "true-client-ip"};
   return kNames.contains(lname);
+}
+
+/// An RFC 7239 value: a token when it is one, else a quoted-string (IPv6 addresses in
+/// brackets, as §6 asks).
+std::string forwardedValue(std::string_view v, bool isAddress) {
+  std::string inner(v);
+  if (isAddress && v.find(':') != std::string_view::npos) {
+    inner = "[" + inner + "]";
+  }
+  const bool token = !inner.empty() && inner.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789!#$%&'*+-.^_`|~") == std::string::npos;
+  if (token) {
+    return inner;
+  }
+  std::string out = "\"";
+  for (const char c : inner) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// The gateway's own forwarding fields.
+void appendForwarding(std::string& head, const Forwarding& fwd) {
+  const std::string port = std::to_string(fwd.port);
+  head += "X-Forwarded-For: ";
+  head += fwd.clientIp;
+  head += "\r\nX-Forwarded-Proto: ";
+  head += fwd.scheme;
+  head += "\r\nX-Forwarded-Host: ";
+  head += fwd.host;
+  head += "\r\nX-Forwarded-Port: " + port;
+  head += "\r\nX-Real-IP: ";
+  head += fwd.clientIp;
+  head += "\r\nForwarded: for=" + forwardedValue(fwd.clientIp, true) +
+          ";proto=" + forwardedValue(fwd.scheme, false) +
+          ";host=" + forwardedValue(fwd.host, false) + "\r\n";
+}
+
+/// `name` lower-cased with '_' read as '-'.
+std::string fieldKey(std::string_view name) {
+  std::string out = lowerAscii(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
 }
 
 /// Names listed in a Connection header are hop-by-hop too.
@@ -22,7 +76,7 @@ std::set<std::string> connectionTokens(std::string_view v) {
   std::set<std::string> out;
   while (!v.empty()) {
     const auto comma = v.find(',');
-    out.insert(lowerAscii(trimOws(v.substr(0, comma))));
+    out.insert(fieldKey(trimOws(v.substr(0, comma))));
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
   }
@@ -33,7 +87,7 @@ template <bool isRequest>
 void appendFieldsImpl(std::string& out, const http::header<isRequest, http::fields>& h) {
   const auto listed = connectionTokens(h[http::field::connection]);
   for (const auto& f : h) {
-    const std::string name = lowerAscii(f.name_string());
+    const std::string name = fieldKey(f.name_string());
     if (isHopByHop(name) || listed.contains(name)) continue;
     out.append(f.name_string().data(), f.name_string().size());
     out += ": ";
@@ -63,30 +117,22 @@ void appendEndToEndFields(std::string& out, const http::response_header<>& h) {
   appendFieldsImpl(out, h);
 }
 
-std::string upstreamRequestHead(const http::request_header<>& req, unsigned version, bool chunked,
-                                std::optional<std::uint64_t> contentLength, bool upgrade,
-                                std::string_view clientIp, std::string_view scheme,
-                                std::string_view host) {
+std::string upstreamRequestHead(const http::request_header<>& req, const UpstreamFraming& framing,
+                                const Forwarding& fwd) {
   std::string head;
   head.reserve(512);
   head.append(req.method_string().data(), req.method_string().size());
   head += ' ';
   head.append(req.target().data(), req.target().size());
-  head += version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
+  head += framing.version == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n";
   appendEndToEndFields(head, req);
-  head += "X-Forwarded-For: ";
-  head += clientIp;
-  head += "\r\nX-Forwarded-Proto: ";
-  head += scheme;
-  head += "\r\nX-Forwarded-Host: ";
-  head += host;
-  head += "\r\n";
-  if (chunked) {
+  appendForwarding(head, fwd);
+  if (framing.chunked) {
     head += "Transfer-Encoding: chunked\r\n";
-  } else if (contentLength) {
-    head += "Content-Length: " + std::to_string(*contentLength) + "\r\n";
+  } else if (framing.contentLength) {
+    head += "Content-Length: " + std::to_string(*framing.contentLength) + "\r\n";
   }
-  if (upgrade) {
+  if (framing.upgrade) {
     head += "Connection: Upgrade\r\nUpgrade: ";
     head.append(req[http::field::upgrade].data(), req[http::field::upgrade].size());
     head += "\r\n";

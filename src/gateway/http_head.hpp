@@ -22,16 +22,33 @@ std::string_view trimOws(std::string_view s);
 
 /// Appends "Name: value\r\n" for every field of `h` that is end-to-end: the hop-by-hop fields
 /// of RFC 9110 §7.6.1, the fields named in Connection, framing fields (Content-Length,
-/// Transfer-Encoding) and X-Forwarded-* (the gateway writes those itself) are left out.
+/// Transfer-Encoding) and every forwarding field (Forwarded, X-Forwarded-*, X-Real-IP: the
+/// gateway is the edge and writes its own) are left out. Names are compared case-insensitively
+/// with '_' read as '-', since CGI-style servers map both to the same variable.
 void appendEndToEndFields(std::string& out, const http::request_header<>& h);
 void appendEndToEndFields(std::string& out, const http::response_header<>& h);
 
+/// How the gateway frames a request body upstream.
+struct UpstreamFraming {
+  unsigned version = 11;  ///< 10 or 11
+  bool chunked = false;
+  std::optional<std::uint64_t> contentLength;
+  bool upgrade = false;
+};
+
+/// What the gateway, as the edge, tells the deployment about the client.
+struct Forwarding {
+  std::string_view clientIp;  ///< the address the connection came from
+  std::string_view scheme;    ///< "http" or "https"
+  std::string_view host;      ///< the Host header the request was routed by
+  std::uint16_t port = 0;     ///< the gateway port the client connected to
+};
+
 /// The head the gateway sends upstream for request `req`: request line, end-to-end fields,
-/// X-Forwarded-For/-Proto/-Host, the framing the gateway will use for the body, and Connection.
-std::string upstreamRequestHead(const http::request_header<>& req, unsigned version, bool chunked,
-                                std::optional<std::uint64_t> contentLength, bool upgrade,
-                                std::string_view clientIp, std::string_view scheme,
-                                std::string_view host);
+/// the gateway's own forwarding fields (X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and an
+/// RFC 7239 Forwarded), the framing the gateway will use for the body, and Connection.
+std::string upstreamRequestHead(const http::request_header<>& req, const UpstreamFraming& framing,
+                                const Forwarding& fwd);
 
 /// Turns bare LF line ends into CRLF in the header at the start of `buf` (up to its blank line,
 /// at most `limit` bytes). Responses only: RFC 9112 §2.2 lets a recipient accept a lone LF, and

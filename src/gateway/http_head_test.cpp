@@ -13,8 +13,9 @@ TEST(HttpHead, UpstreamHeadDropsHopByHopAndRestatesFraming) {
       "Connection: keep-alive, X-Secret\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\n"
       "TE: trailers\r\nProxy-Authorization: Basic Zm9v\r\nX-Forwarded-For: 6.6.6.6\r\n"
       "Content-Length: 3\r\nAccept: */*\r\n\r\n");
-  const std::string head = upstreamRequestHead(req, 11, false, 3, false, "10.0.0.7", "https",
-                                               "dep-abcdefghijklmnop.localhost");
+  const std::string head =
+      upstreamRequestHead(req, UpstreamFraming{11, false, 3, false},
+                          Forwarding{"10.0.0.7", "https", "dep-abcdefghijklmnop.localhost", 443});
   EXPECT_EQ(head.rfind("POST /up?x=1 HTTP/1.1\r\n", 0), 0U);
   EXPECT_NE(head.find("Host: dep-abcdefghijklmnop.localhost\r\n"), std::string::npos);
   EXPECT_NE(head.find("Accept: */*\r\n"), std::string::npos);
@@ -27,11 +28,39 @@ TEST(HttpHead, UpstreamHeadDropsHopByHopAndRestatesFraming) {
   EXPECT_TRUE(head.ends_with("Connection: keep-alive\r\n\r\n"));
 }
 
+TEST(HttpHead, ClientForwardingFieldsNeverPassTheEdge) {
+  // Every forwarding field a client may write, in any case and with '_' for '-' (CGI-style
+  // servers read X_Real_IP as X-Real-IP): the deployment sees only the gateway's own.
+  const auto req = parseRequest(
+      "GET / HTTP/1.1\r\nHost: d.example.net:8443\r\nForwarded: for=6.6.6.6;proto=https\r\n"
+      "X-Forwarded-Port: 1\r\nX-Forwarded-Prefix: /admin\r\nX-Forwarded-Ssl: on\r\n"
+      "X-Real-IP: 6.6.6.6\r\nx_forwarded_for: 6.6.6.6\r\nX_Real_Ip: 6.6.6.6\r\n"
+      "X-Forwarded-Host: evil\r\nX-Forwarded-Proto: https\r\nTrue-Client-IP: 6.6.6.6\r\n"
+      "X-Client-IP: 6.6.6.6\r\nX-Forwarded-Server: evil\r\nX-Forwarded-Scheme: https\r\n\r\n");
+  const std::string head = upstreamRequestHead(
+      req, UpstreamFraming{}, Forwarding{"2001:db8::7", "http", "d.example.net:8443", 8443});
+  for (const char* gone : {"6.6.6.6", "/admin", "Ssl", "evil", "_", "X-Forwarded-Port: 1\r"}) {
+    EXPECT_EQ(head.find(gone), std::string::npos) << gone << " in\n" << head;
+  }
+  for (const char* set :
+       {"X-Forwarded-For: 2001:db8::7\r\n", "X-Forwarded-Proto: http\r\n",
+        "X-Forwarded-Host: d.example.net:8443\r\n", "X-Forwarded-Port: 8443\r\n",
+        "X-Real-IP: 2001:db8::7\r\n",
+        "Forwarded: for=\"[2001:db8::7]\";proto=http;host=\"d.example.net:8443\"\r\n"}) {
+    EXPECT_NE(head.find(set), std::string::npos) << set << " not in\n" << head;
+  }
+  const std::string v4 =
+      upstreamRequestHead(req, UpstreamFraming{}, Forwarding{"10.1.2.3", "https", "d.example.net", 443});
+  EXPECT_NE(v4.find("Forwarded: for=10.1.2.3;proto=https;host=d.example.net\r\n"),
+            std::string::npos)
+      << v4;
+}
+
 TEST(HttpHead, UpgradeKeepsItsHeaders) {
   const auto req = parseRequest(
       "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
-  const std::string head =
-      upstreamRequestHead(req, 11, false, std::nullopt, true, "1.2.3.4", "http", "h");
+  const std::string head = upstreamRequestHead(req, UpstreamFraming{11, false, std::nullopt, true},
+                                               Forwarding{"1.2.3.4", "http", "h", 80});
   EXPECT_NE(head.find("Connection: Upgrade\r\nUpgrade: websocket\r\n"), std::string::npos);
 }
 

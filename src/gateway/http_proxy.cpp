@@ -83,17 +83,18 @@ Result<net::Multiaddr> HttpFront::listenTls(const net::Multiaddr& addr,
 }
 
 awaitable<void> HttpFront::serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
-                                    std::string clientIp, std::string clientAddr) {
+                                    PublicClient who) {
   auto self = shared_from_this();
   ++connections_;  // a handshake in progress holds a connection slot too
   auto s = co_await acceptTls(std::move(socket), *tls, options_.headerTimeout);
   --connections_;
   if (!s) {
-    spdlog::debug("TLS from {}: {}", clientAddr, s.error().message());
+    spdlog::debug("TLS from {}: {}", who.addr, s.error().message());
     co_return;
   }
-  const std::string scheme = "https";  // named: no temporaries in a co_await expression
-  co_await serve(*s, clientIp, clientAddr, scheme);
+  who.scheme = "https";
+  who.sni = std::move(s->sni);
+  co_await serve(std::move(s->stream), std::move(who));
 }
 
 void HttpFront::close() {
@@ -161,41 +162,40 @@ awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> accept
     if (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()) {
       ip = ep.address().to_v6().to_v4().to_string();
     }
-    std::string addr = ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
-                                            : ip + ":" + std::to_string(ep.port());
+    PublicClient who;
+    who.addr = ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
+                                    : ip + ":" + std::to_string(ep.port());
+    who.ip = std::move(ip);
+    who.scheme = "http";
+    who.localPort = sock.local_endpoint(ignored).port();
     // The slot is taken now (the next accept must see it) and moves into the task.
     auto slot = std::make_shared<IpSlot>(self, std::move(block));
     auto s = std::make_shared<net::tcp::socket>(std::move(sock));
-    spawn([this, s, tls, ip = std::move(ip), addr = std::move(addr), slot] {
-      return serveAccepted(std::move(*s), tls, ip, addr, std::move(*slot));
+    spawn([this, s, tls, who = std::move(who), slot] {
+      return serveAccepted(std::move(*s), tls, who, std::move(*slot));
     });
   }
 }
 
 awaitable<void> HttpFront::serveAccepted(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
-                                         std::string clientIp, std::string clientAddr,
-                                         IpSlot slot) {
+                                         PublicClient who, IpSlot slot) {
   (void)slot;  // held until the connection ends
   if (tls) {
-    co_await serveTls(std::move(socket), std::move(tls), std::move(clientIp),
-                      std::move(clientAddr));
+    co_await serveTls(std::move(socket), std::move(tls), std::move(who));
     co_return;
   }
   auto client = std::make_shared<net::TcpStream>(std::move(socket));
-  const std::string scheme = "http";  // named: no temporaries in a co_await expression
-  co_await serve(client, clientIp, clientAddr, scheme);
+  co_await serve(client, std::move(who));
 }
 
-awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
-                                 std::string clientAddr, std::string scheme) {
+awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, PublicClient who) {
   auto self = shared_from_this();
   ++connections_;
   struct Count {
     std::size_t& n;
     ~Count() { --n; }
   } count{connections_};
-  HttpConnection conn(*this, std::move(client), std::move(clientIp), std::move(clientAddr),
-                      std::move(scheme));
+  HttpConnection conn(*this, std::move(client), std::move(who));
   co_await conn.run();
 }
 

@@ -33,6 +33,15 @@ namespace pc::gateway {
 
 class HttpConnection;
 
+/// Who a public connection comes from and how it arrived.
+struct PublicClient {
+  std::string ip;               ///< the client's address as text (IPv4-mapped shown as IPv4)
+  std::string addr;             ///< address and port, for logs
+  std::string scheme;           ///< "http" or "https"
+  std::uint16_t localPort = 0;  ///< the gateway port it connected to
+  std::string sni;              ///< the TLS server name it asked for ("" on plain HTTP or none)
+};
+
 class HttpFront : public std::enable_shared_from_this<HttpFront> {
  public:
   /// `routes` must outlive the front and its connections.
@@ -42,11 +51,10 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   Result<net::Multiaddr> listen(const net::Multiaddr& addr);
   /// Same for HTTPS with `tls` (handshake bounded by the header timeout).
   Result<net::Multiaddr> listenTls(const net::Multiaddr& addr, std::shared_ptr<TlsContext> tls);
-  /// Serves one public connection (plain or TLS) until it ends. `scheme` is "http" or "https".
+  /// Serves one public connection (plain or TLS) until it ends.
   /// Cancel-safe: terminal cancellation ends the connection (its proxy stream is reset and its
   /// counts given back); the request body pump it may have started is a task of the front.
-  net::asio::awaitable<void> serve(std::shared_ptr<net::ByteStream> client, std::string clientIp,
-                                   std::string clientAddr, std::string scheme);
+  net::asio::awaitable<void> serve(std::shared_ptr<net::ByteStream> client, PublicClient who);
   /// Stops accepting: closes the listeners. Connections being served go on (see shutdown()).
   void close();
   /// Closes the listeners, then ends every task of the front — accept loops, connections, body
@@ -70,11 +78,10 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   /// Whether an accepted socket from `block` is within the per-address bound (logged if not).
   bool admitAddress(const std::string& block);
   net::asio::awaitable<void> serveTls(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
-                                      std::string clientIp, std::string clientAddr);
+                                      PublicClient who);
   /// Serves an accepted connection (TLS when `tls`) while holding its address's slot.
   net::asio::awaitable<void> serveAccepted(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
-                                           std::string clientIp, std::string clientAddr,
-                                           IpSlot slot);
+                                           PublicClient who, IpSlot slot);
   /// Closes the oldest idle keep-alive connection holding a stream of `tunnel`; false if none.
   bool evictIdle(const net::Connection* tunnel);
 

@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ssl.hpp>
+#include <cctype>
 #include <ctime>
 
 #include "net/error.hpp"
@@ -18,6 +19,14 @@ namespace ssl = boost::asio::ssl;
 namespace {
 
 constexpr std::string_view kAcmeAlpn = "acme-tls/1";
+
+std::string lowerAsciiName(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
 
 /// What the ClientHello callback decided for one connection.
 struct HandshakeState {
@@ -282,8 +291,8 @@ Result<std::shared_ptr<TlsContext>> TlsContext::fromFiles(const std::filesystem:
   return t;
 }
 
-net::Task<std::shared_ptr<net::ByteStream>> acceptTls(net::tcp::socket socket, TlsContext& ctx,
-                                                      std::chrono::milliseconds timeout) {
+net::Task<TlsAccepted> acceptTls(net::tcp::socket socket, TlsContext& ctx,
+                                 std::chrono::milliseconds timeout) {
   auto s = std::make_shared<TlsStream>(std::move(socket), ctx.native());
   TlsStream* sp = s.get();
   const auto ex = co_await asio::this_coro::executor;
@@ -311,7 +320,12 @@ net::Task<std::shared_ptr<net::ByteStream>> acceptTls(net::tcp::socket socket, T
     if (SSL_is_init_finished(s->ssl().native_handle()) != 1) {
       co_return net::fail(net::Errc::kHandshakeFailed, "TLS handshake did not complete");
     }
-    co_return std::shared_ptr<net::ByteStream>(s);
+    TlsAccepted done;
+    if (const char* name = SSL_get_servername(s->ssl().native_handle(), TLSEXT_NAMETYPE_host_name)) {
+      done.sni = lowerAsciiName(name);
+    }
+    done.stream = std::move(s);
+    co_return done;
   }
 }
 

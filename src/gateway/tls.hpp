@@ -93,11 +93,17 @@ class TlsContext {
   std::shared_ptr<CertResolver> resolver_;
 };
 
+/// A completed server handshake.
+struct TlsAccepted {
+  std::shared_ptr<net::ByteStream> stream;
+  std::string sni;  ///< the server name the client asked for, lower-cased ("" when none)
+};
+
 /// Performs the server handshake on `socket` within `timeout` and returns the secured stream.
 /// When the resolver asks to wait for a certificate, the handshake is held (outside `timeout`,
 /// bounded by the resolver) and resumed once it exists.
 /// Errors: kHandshakeFailed (with OpenSSL's reason), kTimeout.
-net::Task<std::shared_ptr<net::ByteStream>> acceptTls(net::tcp::socket socket, TlsContext& ctx,
-                                                      std::chrono::milliseconds timeout);
+net::Task<TlsAccepted> acceptTls(net::tcp::socket socket, TlsContext& ctx,
+                                 std::chrono::milliseconds timeout);
 
 }  // namespace pc::gateway

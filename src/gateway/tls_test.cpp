@@ -1,6 +1,9 @@
 #include "gateway/tls.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -199,7 +202,11 @@ bool handshake(TlsContext& server, const std::string& name) {
         auto [ec, sock] = co_await acc.async_accept(net::kNoThrow);
         if (ec) co_return;
         auto s = co_await acceptTls(std::move(sock), server, 5000ms);
-        serverOk = s.has_value();
+        // The server name the client asked for comes out with the stream (lower-cased).
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        serverOk = s.has_value() && s->sni == lower;
       },
       asio::detached);
   ssl::context cctx(ssl::context::tls_client);
