@@ -103,9 +103,10 @@ Classified classify(const http::request_header<>& req, const Arrival& from,
     return redirect(req, host, options.redirectHttpsPort);
   }
   if (!plain && misdirected(from.sni, host)) {
-    return Refusal{Errc::kMisdirected, "This connection was made for " + htmlEscape(std::string(from.sni)) +
-                                           ", not for " + htmlEscape(host) + ".", 0,
-                   "Host does not match the TLS server name"};
+    return Refusal{Errc::kMisdirected,
+                   "This connection was made for " + htmlEscape(std::string(from.sni)) +
+                       ", not for " + htmlEscape(host) + ".",
+                   0, "Host does not match the TLS server name"};
   }
   const std::string dep = deploymentFromHost(host, options.domain);
   if (dep.empty()) {

@@ -33,9 +33,9 @@ using RateTake = std::function<int(RateScope scope, const std::string& key)>;
 
 /// How a request arrived.
 struct Arrival {
-  std::string_view scheme;       ///< "http" or "https"
-  std::string clientBlock;       ///< the client's address block (clientAddressBlock)
-  std::string_view sni;          ///< the TLS server name asked for ("" on plain HTTP or none)
+  std::string_view scheme;  ///< "http" or "https"
+  std::string clientBlock;  ///< the client's address block (clientAddressBlock)
+  std::string_view sni;     ///< the TLS server name asked for ("" on plain HTTP or none)
 };
 
 /// What the gateway does with request `req`, which arrived as `from`. In order:

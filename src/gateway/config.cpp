@@ -38,6 +38,9 @@ Result<void> GatewayConfig::validate() const {
   if (maxStreamsPerTunnel == 0) {
     return fail(Errc::kInvalidArgument, "max_streams_per_tunnel must be at least 1");
   }
+  if (clientWriteTimeout.count() <= 0 || idleTimeout.count() <= 0) {
+    return fail(Errc::kInvalidArgument, "idle_timeout and client_write_timeout must be positive");
+  }
   return {};
 }
 
@@ -103,13 +106,27 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
           seconds(cfg.headerTimeout));
   b.value("idle_timeout", "--idle-timeout", "Idle connection timeout (default 120s)",
           seconds(cfg.idleTimeout));
+  b.value("client_write_timeout", "--client-write-timeout",
+          "Cut a client that takes none of its response for this long (default 60s)",
+          seconds(cfg.clientWriteTimeout));
   b.value("max_streams_per_tunnel", "--max-streams-per-tunnel",
           "Public connections at once per provider tunnel (default 1024)",
           integer(cfg.maxStreamsPerTunnel, 1, 65536));
+  b.value("max_streams_per_client", "--max-streams-per-client",
+          "Of those, at most this many (and a quarter of the tunnel) for one client address "
+          "(default 64)",
+          integer(cfg.maxStreamsPerClient, 1, 65536));
+  b.value("max_streams_per_deployment", "--max-streams-per-deployment",
+          "Of those, at most this many (and three quarters of the tunnel) for one deployment "
+          "(default 768)",
+          integer(cfg.maxStreamsPerDeployment, 1, 65536));
   b.value("max_connections_per_ip", "--max-connections-per-ip",
-          "Public connections at once from one client address, IPv6 per /64 (default 1024; 0 = "
+          "Public connections at once from one client address, IPv6 per /64 (default 256; 0 = "
           "unlimited)",
           integer(cfg.maxConnectionsPerIp, 0, 1000000));
+  b.value("max_routes_per_provider", "--max-routes-per-provider",
+          "Deployments one provider may have served at once (default 256)",
+          integer(cfg.maxRoutesPerProvider, 1, 1000000));
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {

@@ -39,8 +39,13 @@ struct GatewayConfig {
   double burstPerHost = 2000;
   std::chrono::seconds headerTimeout{10};
   std::chrono::seconds idleTimeout{120};
+  /// A response write the client does not take for this long cuts the exchange.
+  std::chrono::seconds clientWriteTimeout{60};
   std::size_t maxStreamsPerTunnel = 1024;
-  std::size_t maxConnectionsPerIp = 1024;  ///< per client address (IPv6: per /64); 0 = unlimited
+  std::size_t maxStreamsPerClient = 64;       ///< one address block's share of a tunnel
+  std::size_t maxStreamsPerDeployment = 768;  ///< one deployment's share of its tunnel
+  std::size_t maxConnectionsPerIp = 256;      ///< per client address (IPv6: per /64); 0 = unlimited
+  std::size_t maxRoutesPerProvider = 256;     ///< deployments one provider may register
   /// Port shown in public URLs (0: the HTTP port; useful behind a port-forward).
   std::uint16_t publicPort = 0;
 
@@ -52,8 +57,9 @@ struct GatewayConfig {
 /// Declares every setting of `cfg` on `b` (TOML keys: domain, bind, http_port, https_port,
 /// public_port, tunnel_listen, data_dir, tls, cert, key, acme_directory, acme_email, acme_ca,
 /// acme_challenge, acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
-/// rate_per_host, burst_per_host, header_timeout, idle_timeout, max_streams_per_tunnel,
-/// max_connections_per_ip), most with a flag of the same name.
+/// rate_per_host, burst_per_host, header_timeout, idle_timeout, client_write_timeout,
+/// max_streams_per_tunnel, max_streams_per_client, max_streams_per_deployment,
+/// max_connections_per_ip, max_routes_per_provider), most with a flag of the same name.
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

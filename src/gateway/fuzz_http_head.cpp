@@ -72,7 +72,8 @@ void classifyRequest(const http::request_header<>& req, std::uint8_t flags) {
   const gw::RateTake take = [flags](gw::RateScope scope, const std::string&) {
     return scope == gw::RateScope::kClient ? (flags >> 2) & 1 : (flags >> 3) & 1;
   };
-  const gw::Arrival from{scheme, "192.0.2.1", (flags & 16) != 0 ? "dep-abcdefghijklmnop.example.net" : ""};
+  const gw::Arrival from{scheme, "192.0.2.1",
+                         (flags & 16) != 0 ? "dep-abcdefghijklmnop.example.net" : ""};
   const auto c = gw::classify(req, from, options, routes(), take);
   if (const auto* r = std::get_if<gw::Refusal>(&c)) {
     checkAnswer(gw::render(*r), static_cast<unsigned>(gw::statusOf(r->why)));

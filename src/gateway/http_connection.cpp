@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/event_budget.hpp"
+#include "gateway/progress_watch.hpp"
 #include "net/pipe.hpp"
 #include "net/watchdog.hpp"
 #include "protocol/stream_protocols.hpp"
@@ -42,16 +43,17 @@ awaitable<void> BodyPump::wait() {
   }
 }
 
-/// Registers a connection as idle on `tunnel` for as long as it waits for its next request.
+/// Registers a connection as idle on its stream's tunnel for as long as it waits for its next
+/// request.
 class HttpFront::IdleMark {
  public:
-  IdleMark(HttpFront& front, const net::Connection* tunnel, std::function<void()> evict)
+  IdleMark(HttpFront& front, const net::Connection* tunnel, IdleEntry entry)
       : front_(front), tunnel_(tunnel) {
     if (tunnel_ == nullptr) {
       return;  // holds no stream: nothing to give back
     }
     auto& l = front_.idleByTunnel_[tunnel_];
-    it_ = l.insert(l.end(), std::move(evict));
+    it_ = l.insert(l.end(), std::move(entry));
     registered_ = true;
   }
   IdleMark(const IdleMark&) = delete;
@@ -71,7 +73,7 @@ class HttpFront::IdleMark {
  private:
   HttpFront& front_;
   const net::Connection* tunnel_;
-  std::list<std::function<void()>>::iterator it_;
+  std::list<IdleEntry>::iterator it_;
   bool registered_ = false;
 };
 
@@ -108,7 +110,8 @@ awaitable<void> HttpConnection::run() {
     }
     first = false;
     const Arrival from{who_.scheme, clientBlock_, who_.sni};
-    const Classified decision = classify(parser->get(), from, front_.options_, front_.routes_, take);
+    const Classified decision =
+        classify(parser->get(), from, front_.options_, front_.routes_, take);
     const auto* route = std::get_if<Route>(&decision);
     if (route == nullptr) {
       co_await answer(decision);
@@ -159,8 +162,8 @@ awaitable<std::shared_ptr<RequestParser>> HttpConnection::readHead(bool first) {
       // client looks like: the operator hears of it (a silent preconnect is not logged).
       if (dog->fired() && armedForHeader && headerStarted) {
         logSecurityEvent(who_.addr, "request header not complete within " +
-                                          std::to_string(options.headerTimeout.count()) +
-                                          " ms (slow client cut)");
+                                        std::to_string(options.headerTimeout.count()) +
+                                        " ms (slow client cut)");
       }
       co_return nullptr;
     }
@@ -201,10 +204,11 @@ awaitable<bool> HttpConnection::waitForRequest(bool headerStarted) {
   in_->shrink_to_fit();
   up_.in.shrink_to_fit();
   net::ByteStream* cp = client_.get();
-  HttpFront::IdleMark idle(front_, headerStarted ? nullptr : up_.tunnel.get(), [this, cp] {
-    releaseUpstream();
-    cp->reset();
-  });
+  HttpFront::IdleMark idle(front_, headerStarted ? nullptr : up_.tunnel.get(),
+                           HttpFront::IdleEntry{clientBlock_, up_.deploymentId, [this, cp] {
+                                                  releaseUpstream();
+                                                  cp->reset();
+                                                }});
   auto r = co_await client_->waitReadable();
   co_return static_cast<bool>(r);
 }
@@ -253,24 +257,53 @@ awaitable<std::optional<Refusal>> HttpConnection::holdUpstream(const Route& rout
     co_return std::nullopt;  // the stream this connection holds serves this request too
   }
   releaseUpstream();
-  const net::Connection* tunnel = route.tunnel.get();
-  if (front_.routes_.streamsInUse(tunnel) >= front_.options_.maxStreamsPerTunnel &&
-      !front_.evictIdle(tunnel)) {
-    co_return Refusal{Errc::kTunnelBusy,
-                      "The provider's tunnel is at its connection limit; try again shortly.", 1};
+  tunnel::StreamClaim claim{route.tunnel.get(), clientBlock_, dep};
+  if (auto refusal = makeRoom(claim)) {
+    co_return refusal;
   }
   const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
   auto s = co_await front_.host_->newStream(route.tunnel, protos);
   if (!s) {
     co_return Refusal{Errc::kProviderUnreachable, "The provider of " + dep + " cannot be reached."};
   }
-  up_.lease = front_.routes_.leaseStream(tunnel);
+  up_.lease = front_.routes_.leaseStream(std::move(claim));
   up_.stream = *s;
   up_.tunnel = route.tunnel;
   up_.deploymentId = dep;
   // The proxy header leaves together with the first request head (one frame).
   pending = tunnel::encodeProxyHeader({dep, who_.addr});
   co_return std::nullopt;
+}
+
+std::optional<Refusal> HttpConnection::makeRoom(const tunnel::StreamClaim& claim) {
+  // Fair shares of the tunnel, checked client first: one host (however many connections it
+  // opens) cannot hold more than its share, and one deployment (however many hosts ask for it)
+  // leaves the provider's other deployments theirs. At a bound, an idle keep-alive connection
+  // of the same kind gives its stream up first (the client's own before anyone else's).
+  const StreamShares shares = streamShares(front_.options_);
+  const auto full = [&](std::size_t tunnel::StreamUse::*key, std::size_t bound) {
+    return front_.routes_.streamsInUse(claim).*key >= bound;
+  };
+  if (full(&tunnel::StreamUse::client, shares.perClient) &&
+      !front_.evictIdle(claim, HttpFront::IdleScope::kClient)) {
+    return Refusal{Errc::kClientStreamShare,
+                   "Too many connections from your address to this provider; try again shortly.", 1,
+                   "client at its share of " + std::to_string(shares.perClient) +
+                       " streams of a provider tunnel (max_streams_per_client)"};
+  }
+  if (full(&tunnel::StreamUse::deployment, shares.perDeployment) &&
+      !front_.evictIdle(claim, HttpFront::IdleScope::kDeployment)) {
+    return Refusal{
+        Errc::kDeploymentStreamShare,
+        "The deployment " + claim.deploymentId + " is at its connection limit; try again shortly.",
+        1};
+  }
+  if (full(&tunnel::StreamUse::tunnel, shares.perTunnel) &&
+      !front_.evictIdle(claim, HttpFront::IdleScope::kTunnel)) {
+    return Refusal{Errc::kTunnelBusy,
+                   "The provider's tunnel is at its connection limit; try again shortly.", 1};
+  }
+  return std::nullopt;
 }
 
 awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& parser,
@@ -288,8 +321,13 @@ awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& p
   const std::string head =
       upstreamRequestHead(req, framing, Forwarding{who_.ip, who_.scheme, host, who_.localPort});
   upPending.insert(upPending.end(), head.begin(), head.end());
+  watchExchange();
+  struct EndWatch {
+    HttpConnection& c;
+    ~EndWatch() { c.endWatch(); }
+  } endWatch{*this};
   if (parser->is_done()) {
-    if (auto w = co_await up_.stream->write(upPending); !w) {
+    if (auto w = co_await upIo_->write(upPending); !w) {
       const Refusal dropped{Errc::kProviderDropped,
                             "The provider of " + dep + " dropped the connection."};
       co_await refuse(dropped);
@@ -335,7 +373,7 @@ std::shared_ptr<BodyPump> HttpConnection::startPump(const std::shared_ptr<Reques
   }
   // The head goes out with the first body bytes (or before waiting for them).
   auto head = std::make_shared<Bytes>(std::move(upPending));
-  front_.spawn([pump, parser, head, client = client_, up = up_.stream, in = in_,
+  front_.spawn([pump, parser, head, client = clientIo_, up = upIo_, in = in_,
                 scratch = clientScratch_]() -> awaitable<void> {
     // However the task ends (cancellation included), the connection hears of it.
     struct Finish {
@@ -355,6 +393,37 @@ std::shared_ptr<BodyPump> HttpConnection::startPump(const std::shared_ptr<Reques
     }
   });
   return pump;
+}
+
+void HttpConnection::watchExchange() {
+  const auto& options = front_.options_;
+  // The callback resets what is stuck: the proxy stream always (its stream goes back to the
+  // tunnel), the client too when it is the one not reading (its write would never end).
+  auto watch = std::make_shared<ProgressWatch>(
+      ex_, options.idleTimeout, options.clientWriteTimeout,
+      [up = up_.stream, client = client_, addr = who_.addr,
+       limit = options.clientWriteTimeout](ProgressWatch::Stall why) {
+        up->reset();
+        if (why == ProgressWatch::Stall::kClientNotReading) {
+          client->reset();
+          logSecurityEvent(addr, "client read nothing of its response for " +
+                                     std::to_string(limit.count()) +
+                                     " ms (client_write_timeout): cut");
+        }
+      });
+  watch->start();
+  upIo_ = std::make_shared<WatchedStream>(up_.stream, watch, false);
+  clientIo_ = std::make_shared<WatchedStream>(client_, watch, true);
+  watch_ = std::move(watch);
+}
+
+void HttpConnection::endWatch() {
+  if (watch_) {
+    watch_->disarm();
+  }
+  watch_.reset();
+  upIo_.reset();
+  clientIo_.reset();
 }
 
 // ---- the response -----------------------------------------------------------------------------
@@ -382,7 +451,7 @@ awaitable<HttpConnection::ResponseEnd> HttpConnection::relayResponse(bool headRe
     }
     Bytes head(plan->head.begin(), plan->head.end());
     if (plan->switched || plan->informational) {
-      if (auto w = co_await client_->write(head); !w) {
+      if (auto w = co_await clientIo_->write(head); !w) {
         co_return ResponseEnd{};
       }
       if (plan->switched) {
@@ -391,7 +460,7 @@ awaitable<HttpConnection::ResponseEnd> HttpConnection::relayResponse(bool headRe
       continue;  // 100 Continue and friends: the final response follows
     }
     if (auto r =
-            co_await relayBody(res, *up_.stream, up_.in, *client_, plan->chunked, head, upScratch_);
+            co_await relayBody(res, *upIo_, up_.in, *clientIo_, plan->chunked, head, upScratch_);
         !r) {
       // Either side broke mid-body: nothing sane to add, drop both — the client abortively,
       // so that a body cut short (tunnel lost, provider gone) is an error to it and never
@@ -405,8 +474,6 @@ awaitable<HttpConnection::ResponseEnd> HttpConnection::relayResponse(bool headRe
 
 awaitable<bool> HttpConnection::readResponseHead(ResponseParser& res, const BodyPump& pump,
                                                  const std::string& dep) {
-  net::yamux::Stream* upp = up_.stream.get();
-  net::Watchdog dog(ex_, front_.options_.idleTimeout, [upp] { upp->reset(); });
   Bytes& upIn = up_.in;
   bool gotAny = !upIn.empty();
   while (!res.is_header_done()) {
@@ -423,7 +490,7 @@ awaitable<bool> HttpConnection::readResponseHead(ResponseParser& res, const Body
         co_return false;
       }
     }
-    auto n = co_await readMore(*up_.stream, upIn, upScratch_);
+    auto n = co_await readMore(*upIo_, upIn, upScratch_);
     if (!n || *n == 0) {
       if (!gotAny && !pump.badBody.empty()) {
         // The client's fault, not the deployment's: its body could not be parsed.
@@ -440,7 +507,6 @@ awaitable<bool> HttpConnection::readResponseHead(ResponseParser& res, const Body
     }
     gotAny = true;
   }
-  dog.disarm();
   co_return true;
 }
 
@@ -449,15 +515,15 @@ awaitable<void> HttpConnection::relayUpgrade(BodyPump& pump) {
   // after the handshake goes first.
   co_await pump.wait();
   if (!in_->empty()) {
-    (void)co_await up_.stream->write(*in_);
+    (void)co_await upIo_->write(*in_);
   }
   if (!up_.in.empty()) {
-    (void)co_await client_->write(up_.in);
+    (void)co_await clientIo_->write(up_.in);
   }
   in_->clear();
   up_.in.clear();
-  std::shared_ptr<net::ByteStream> a = client_;
-  std::shared_ptr<net::ByteStream> b = up_.stream;
+  std::shared_ptr<net::ByteStream> a = clientIo_;
+  std::shared_ptr<net::ByteStream> b = upIo_;
   (void)co_await net::pipeBoth(a, b, front_.options_.idleTimeout);
 }
 

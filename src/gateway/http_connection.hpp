@@ -11,6 +11,7 @@
 #include "gateway/classify.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/http_relay.hpp"
+#include "gateway/progress_watch.hpp"
 
 namespace pc::gateway {
 
@@ -59,6 +60,9 @@ class HttpConnection {
   net::asio::awaitable<bool> forward(const std::shared_ptr<RequestParser>& parser,
                                      const Route& route);
   net::asio::awaitable<std::optional<Refusal>> holdUpstream(const Route& route, Bytes& pending);
+  /// Checks `claim` against the tunnel's shares (front_options.hpp), closing an idle keep-alive
+  /// connection to make room where one can give way; the refusal when none can.
+  std::optional<Refusal> makeRoom(const tunnel::StreamClaim& claim);
   net::asio::awaitable<bool> exchange(const std::shared_ptr<RequestParser>& parser,
                                       const std::string& dep, Bytes& upPending);
   std::shared_ptr<BodyPump> startPump(const std::shared_ptr<RequestParser>& parser,
@@ -73,6 +77,10 @@ class HttpConnection {
   net::asio::awaitable<void> refuse(const Refusal& r);
   net::asio::awaitable<void> sendAndClose(const std::string& msg);
   void releaseUpstream();
+  /// Starts the progress deadlines of one exchange (progress_watch.hpp): the relay reads and
+  /// writes through upIo_ and clientIo_ from here until endWatch().
+  void watchExchange();
+  void endWatch();
 
   HttpFront& front_;
   net::asio::any_io_executor ex_;
@@ -92,6 +100,10 @@ class HttpConnection {
     tunnel::StreamLease lease;  ///< the stream counted against its tunnel's bound
     Bytes in;                   ///< upstream bytes not parsed yet
   } up_;
+  /// During an exchange: the proxy stream and the client as watched for progress.
+  std::shared_ptr<ProgressWatch> watch_;
+  std::shared_ptr<net::ByteStream> upIo_;
+  std::shared_ptr<net::ByteStream> clientIo_;
 };
 
 }  // namespace pc::gateway

@@ -14,13 +14,27 @@ namespace {
 /// (IP allowlists, "secure" cookies, redirects), so none passes. `lname` is lower-cased with
 /// '_' as '-': servers behind CGI or WSGI read X_Forwarded_For as X-Forwarded-For.
 bool isHopByHop(const std::string& lname) {
-  static const std::set<std::string> kNames = {
-      "connection",        "keep-alive",        "proxy-connection",   "te",
-      "trailer",           "transfer-encoding", "upgrade",            "content-length",
-      "proxy-authorization", "forwarded",       "x-forwarded-for",    "x-forwarded-proto",
-      "x-forwarded-host",  "x-forwarded-port",  "x-forwarded-prefix", "x-forwarded-ssl",
-      "x-forwarded-server", "x-forwarded-scheme", "x-real-ip",        "x-client-ip",
-      "true-client-ip"};
+  static const std::set<std::string> kNames = {"connection",
+                                               "keep-alive",
+                                               "proxy-connection",
+                                               "te",
+                                               "trailer",
+                                               "transfer-encoding",
+                                               "upgrade",
+                                               "content-length",
+                                               "proxy-authorization",
+                                               "forwarded",
+                                               "x-forwarded-for",
+                                               "x-forwarded-proto",
+                                               "x-forwarded-host",
+                                               "x-forwarded-port",
+                                               "x-forwarded-prefix",
+                                               "x-forwarded-ssl",
+                                               "x-forwarded-server",
+                                               "x-forwarded-scheme",
+                                               "x-real-ip",
+                                               "x-client-ip",
+                                               "true-client-ip"};
   return kNames.contains(lname);
 }
 

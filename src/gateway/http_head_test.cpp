@@ -49,8 +49,8 @@ TEST(HttpHead, ClientForwardingFieldsNeverPassTheEdge) {
         "Forwarded: for=\"[2001:db8::7]\";proto=http;host=\"d.example.net:8443\"\r\n"}) {
     EXPECT_NE(head.find(set), std::string::npos) << set << " not in\n" << head;
   }
-  const std::string v4 =
-      upstreamRequestHead(req, UpstreamFraming{}, Forwarding{"10.1.2.3", "https", "d.example.net", 443});
+  const std::string v4 = upstreamRequestHead(req, UpstreamFraming{},
+                                             Forwarding{"10.1.2.3", "https", "d.example.net", 443});
   EXPECT_NE(v4.find("Forwarded: for=10.1.2.3;proto=https;host=d.example.net\r\n"),
             std::string::npos)
       << v4;

@@ -37,18 +37,19 @@ class HttpFront::IpSlot {
   std::string block_;
 };
 
-bool HttpFront::evictIdle(const net::Connection* tunnel) {
-  auto m = idleByTunnel_.find(tunnel);
+bool HttpFront::evictIdle(const tunnel::StreamClaim& claim, IdleScope scope) {
+  auto m = idleByTunnel_.find(claim.tunnel);
   if (m == idleByTunnel_.end()) {
     return false;
   }
-  for (auto& evict : m->second) {
-    if (!evict) {
+  for (auto& e : m->second) {
+    if (!e.evict || (scope == IdleScope::kClient && e.clientBlock != claim.clientBlock) ||
+        (scope == IdleScope::kDeployment && e.deploymentId != claim.deploymentId)) {
       continue;
     }
     // Emptied rather than erased: the waiting connection's IdleMark erases its own entry.
-    auto f = std::move(evict);
-    evict = nullptr;
+    auto f = std::move(e.evict);
+    e.evict = nullptr;
     f();
     return true;
   }

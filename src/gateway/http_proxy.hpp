@@ -82,8 +82,11 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   /// Serves an accepted connection (TLS when `tls`) while holding its address's slot.
   net::asio::awaitable<void> serveAccepted(net::tcp::socket socket, std::shared_ptr<TlsContext> tls,
                                            PublicClient who, IpSlot slot);
-  /// Closes the oldest idle keep-alive connection holding a stream of `tunnel`; false if none.
-  bool evictIdle(const net::Connection* tunnel);
+  /// Which idle keep-alive connections may be closed to make room for a claim.
+  enum class IdleScope { kTunnel, kClient, kDeployment };
+  /// Closes the oldest idle keep-alive connection holding a stream of `claim`'s tunnel (and,
+  /// by `scope`, of its client block or deployment); false if none.
+  bool evictIdle(const tunnel::StreamClaim& claim, IdleScope scope);
 
   std::shared_ptr<net::Host> host_;
   tunnel::RouteTable& routes_;
@@ -97,7 +100,12 @@ class HttpFront : public std::enable_shared_from_this<HttpFront> {
   /// per tunnel; each entry gives its stream back and closes the client. A request that finds
   /// its tunnel at the stream bound closes the oldest of these rather than answering 503 (an
   /// idle keep-alive connection may be closed at any time; clients reconnect).
-  std::map<const net::Connection*, std::list<std::function<void()>>> idleByTunnel_;
+  struct IdleEntry {
+    std::string clientBlock;
+    std::string deploymentId;
+    std::function<void()> evict;  ///< emptied once called
+  };
+  std::map<const net::Connection*, std::list<IdleEntry>> idleByTunnel_;
   bool closed_ = false;
   net::TaskGroup tasks_;  ///< last: its tasks use the members above
 };

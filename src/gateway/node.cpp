@@ -70,7 +70,10 @@ FrontOptions frontOptions(const GatewayConfig& cfg) {
   front.domain = cfg.domain;
   front.headerTimeout = cfg.headerTimeout;
   front.idleTimeout = cfg.idleTimeout;
+  front.clientWriteTimeout = cfg.clientWriteTimeout;
   front.maxStreamsPerTunnel = cfg.maxStreamsPerTunnel;
+  front.maxStreamsPerClient = cfg.maxStreamsPerClient;
+  front.maxStreamsPerDeployment = cfg.maxStreamsPerDeployment;
   front.maxConnectionsPerIp = cfg.maxConnectionsPerIp;
   front.ratePerIp = cfg.ratePerIp;
   front.burstPerIp = cfg.burstPerIp;

@@ -321,7 +321,8 @@ net::Task<TlsAccepted> acceptTls(net::tcp::socket socket, TlsContext& ctx,
       co_return net::fail(net::Errc::kHandshakeFailed, "TLS handshake did not complete");
     }
     TlsAccepted done;
-    if (const char* name = SSL_get_servername(s->ssl().native_handle(), TLSEXT_NAMETYPE_host_name)) {
+    if (const char* name =
+            SSL_get_servername(s->ssl().native_handle(), TLSEXT_NAMETYPE_host_name)) {
       done.sni = lowerAsciiName(name);
     }
     done.stream = std::move(s);

@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cctype>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <algorithm>
+#include <cctype>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl.hpp>

@@ -2,19 +2,40 @@
 
 namespace pc::tunnel {
 
-StreamLease::StreamLease(std::shared_ptr<Counts> counts, const net::Connection* tunnel)
-    : counts_(std::move(counts)), tunnel_(tunnel) {
-  ++(*counts_)[tunnel_];
+namespace {
+
+/// Takes one from `key`'s count, forgetting the key at zero (the maps hold only keys in use).
+template <class Map, class Key>
+void release(Map& m, const Key& key) {
+  auto it = m.find(key);
+  if (it != m.end() && --it->second == 0) {
+    m.erase(it);
+  }
+}
+
+template <class Map, class Key>
+std::size_t countOf(const Map& m, const Key& key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+StreamLease::StreamLease(std::shared_ptr<Counts> counts, StreamClaim claim)
+    : counts_(std::move(counts)), claim_(std::move(claim)) {
+  ++counts_->tunnel[claim_.tunnel];
+  ++counts_->client[{claim_.tunnel, claim_.clientBlock}];
+  ++counts_->deployment[claim_.deploymentId];
 }
 
 StreamLease::StreamLease(StreamLease&& o) noexcept
-    : counts_(std::move(o.counts_)), tunnel_(o.tunnel_) {}
+    : counts_(std::move(o.counts_)), claim_(std::move(o.claim_)) {}
 
 StreamLease& StreamLease::operator=(StreamLease&& o) noexcept {
   if (this != &o) {
     reset();
     counts_ = std::move(o.counts_);
-    tunnel_ = o.tunnel_;
+    claim_ = std::move(o.claim_);
   }
   return *this;
 }
@@ -23,10 +44,9 @@ void StreamLease::reset() {
   if (!counts_) {
     return;
   }
-  auto it = counts_->find(tunnel_);
-  if (it != counts_->end() && --it->second == 0) {
-    counts_->erase(it);
-  }
+  release(counts_->tunnel, claim_.tunnel);
+  release(counts_->client, std::pair{claim_.tunnel, claim_.clientBlock});
+  release(counts_->deployment, claim_.deploymentId);
   counts_.reset();
 }
 
@@ -73,13 +93,24 @@ std::size_t RouteTable::removeConnection(const net::Connection* conn) {
   return n;
 }
 
-std::size_t RouteTable::streamsInUse(const net::Connection* tunnel) const {
-  auto it = streams_->find(tunnel);
-  return it == streams_->end() ? 0 : it->second;
+StreamUse RouteTable::streamsInUse(const StreamClaim& claim) const {
+  return {countOf(streams_->tunnel, claim.tunnel),
+          countOf(streams_->client, std::pair{claim.tunnel, claim.clientBlock}),
+          countOf(streams_->deployment, claim.deploymentId)};
 }
 
-StreamLease RouteTable::leaseStream(const net::Connection* tunnel) {
-  return StreamLease(streams_, tunnel);
+StreamLease RouteTable::leaseStream(StreamClaim claim) {
+  return StreamLease(streams_, std::move(claim));
+}
+
+std::size_t RouteTable::routesOf(const crypto::PeerId& provider) const {
+  std::size_t n = 0;
+  for (const auto& [id, e] : routes_) {
+    if (e.provider == provider) {
+      ++n;
+    }
+  }
+  return n;
 }
 
 }  // namespace pc::tunnel

@@ -20,7 +20,22 @@ struct RouteEntry {
   std::string url;                        ///< the deployment's public URL
 };
 
-/// One proxy stream counted against its tunnel's bound for as long as the lease lives; moving
+/// Who a proxy stream is for: its tunnel, the public client's address block and the deployment.
+/// Each is counted, so the HTTP front can hold each to its share of the tunnel.
+struct StreamClaim {
+  const net::Connection* tunnel = nullptr;
+  std::string clientBlock;
+  std::string deploymentId;
+};
+
+/// Streams in use now, per key of a claim.
+struct StreamUse {
+  std::size_t tunnel = 0;
+  std::size_t client = 0;      ///< of the claim's client block on its tunnel
+  std::size_t deployment = 0;  ///< of the claim's deployment
+};
+
+/// One proxy stream counted against its tunnel's bounds for as long as the lease lives; moving
 /// it moves the count, destroying (or reset()) gives it back. A lease may outlive its
 /// RouteTable: the counts are shared with it.
 class StreamLease {
@@ -38,10 +53,14 @@ class StreamLease {
 
  private:
   friend class RouteTable;
-  using Counts = std::map<const net::Connection*, std::size_t>;
-  StreamLease(std::shared_ptr<Counts> counts, const net::Connection* tunnel);
+  struct Counts {
+    std::map<const net::Connection*, std::size_t> tunnel;
+    std::map<std::pair<const net::Connection*, std::string>, std::size_t> client;
+    std::map<std::string, std::size_t> deployment;
+  };
+  StreamLease(std::shared_ptr<Counts> counts, StreamClaim claim);
   std::shared_ptr<Counts> counts_;
-  const net::Connection* tunnel_ = nullptr;
+  StreamClaim claim_;
 };
 
 class RouteTable {
@@ -56,11 +75,13 @@ class RouteTable {
   std::size_t removeConnection(const net::Connection* conn);
   [[nodiscard]] std::size_t size() const { return routes_.size(); }
 
-  /// Proxy streams leased on `tunnel` now (for the per-tunnel bound).
-  [[nodiscard]] std::size_t streamsInUse(const net::Connection* tunnel) const;
-  /// Counts one more proxy stream on `tunnel` until the returned lease ends. The caller checks
-  /// the bound first (streamsInUse): the table only counts.
-  [[nodiscard]] StreamLease leaseStream(const net::Connection* tunnel);
+  /// Proxy streams leased now for the keys of `claim` (for the front's bounds).
+  [[nodiscard]] StreamUse streamsInUse(const StreamClaim& claim) const;
+  /// Counts one more proxy stream for `claim` until the returned lease ends. The caller checks
+  /// the bounds first (streamsInUse): the table only counts.
+  [[nodiscard]] StreamLease leaseStream(StreamClaim claim);
+  /// The routes `provider` holds now (for the per-provider route bound).
+  [[nodiscard]] std::size_t routesOf(const crypto::PeerId& provider) const;
 
  private:
   std::map<std::string, RouteEntry> routes_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "crypto/identity.hpp"
 
 namespace pc::tunnel {
@@ -30,30 +32,50 @@ TEST(RouteTable, AnIdBelongsToTheProviderThatRegisteredItFirst) {
   EXPECT_EQ(t.size(), 0U);
 }
 
-TEST(RouteTable, StreamLeasesCountPerTunnelUntilTheyEnd) {
+TEST(RouteTable, StreamLeasesCountPerTunnelClientAndDeploymentUntilTheyEnd) {
   RouteTable t;
   const auto c1 = connectionOf(newPeer());
   const auto c2 = connectionOf(newPeer());
-  StreamLease l1 = t.leaseStream(c1.get());
+  const auto use = [&t](const net::Connection* c, const std::string& client,
+                        const std::string& dep) {
+    const StreamUse u = t.streamsInUse(StreamClaim{c, client, dep});
+    return std::vector<std::size_t>{u.tunnel, u.client, u.deployment};
+  };
+  using V = std::vector<std::size_t>;
+  StreamLease l1 = t.leaseStream({c1.get(), "10.0.0.1", "dep-a"});
   {
-    StreamLease l2 = t.leaseStream(c1.get());
-    StreamLease other = t.leaseStream(c2.get());
-    EXPECT_EQ(t.streamsInUse(c1.get()), 2U);
-    EXPECT_EQ(t.streamsInUse(c2.get()), 1U);
+    StreamLease l2 = t.leaseStream({c1.get(), "10.0.0.1", "dep-b"});
+    StreamLease l3 = t.leaseStream({c1.get(), "10.0.0.2", "dep-a"});
+    StreamLease other = t.leaseStream({c2.get(), "10.0.0.1", "dep-c"});
+    EXPECT_EQ(use(c1.get(), "10.0.0.1", "dep-a"), (V{3, 2, 2}));
+    EXPECT_EQ(use(c1.get(), "10.0.0.2", "dep-b"), (V{3, 1, 1}));
+    // The client count is per tunnel: the same address on another tunnel is counted apart.
+    EXPECT_EQ(use(c2.get(), "10.0.0.1", "dep-c"), (V{1, 1, 1}));
     StreamLease moved = std::move(l2);  // moving does not count twice
     EXPECT_FALSE(l2.held());            // NOLINT(bugprone-use-after-move): checking the move
-    EXPECT_EQ(t.streamsInUse(c1.get()), 2U);
+    EXPECT_EQ(use(c1.get(), "10.0.0.1", "dep-b"), (V{3, 2, 1}));
   }
-  EXPECT_EQ(t.streamsInUse(c1.get()), 1U);
-  EXPECT_EQ(t.streamsInUse(c2.get()), 0U);
+  EXPECT_EQ(use(c1.get(), "10.0.0.1", "dep-a"), (V{1, 1, 1}));
+  EXPECT_EQ(use(c2.get(), "10.0.0.1", "dep-c"), (V{0, 0, 0}));
   l1.reset();
   l1.reset();  // idempotent
-  EXPECT_EQ(t.streamsInUse(c1.get()), 0U);
+  EXPECT_EQ(use(c1.get(), "10.0.0.1", "dep-a"), (V{0, 0, 0}));
   // A lease may outlive its table.
   auto table = std::make_unique<RouteTable>();
-  StreamLease late = table->leaseStream(c1.get());
+  StreamLease late = table->leaseStream({c1.get(), "x", "y"});
   table.reset();
   late.reset();
+}
+
+TEST(RouteTable, CountsTheRoutesOfAProvider) {
+  RouteTable t;
+  const auto p1 = newPeer();
+  const auto c1 = connectionOf(p1);
+  EXPECT_EQ(t.routesOf(p1), 0U);
+  t.put("dep-a", RouteEntry{p1, c1, "u"});
+  t.put("dep-b", RouteEntry{p1, c1, "u"});
+  t.put("dep-c", RouteEntry{newPeer(), c1, "u"});
+  EXPECT_EQ(t.routesOf(p1), 2U);
 }
 
 }  // namespace
