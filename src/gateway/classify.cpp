@@ -122,7 +122,8 @@ Classified classify(const http::request_header<>& req, const Arrival& from,
                    wait};
   }
   const tunnel::RouteEntry* route = routes.find(dep);
-  if (route == nullptr) {
+  // A provider taken off the allowlist serves nothing more, even before its tunnel is closed.
+  if (route == nullptr || (options.providerAllowed && !options.providerAllowed(route->provider))) {
     return Refusal{Errc::kNoRoute,
                    "No deployment " + dep + " is served here (it may have stopped)."};
   }

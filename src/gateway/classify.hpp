@@ -49,7 +49,8 @@ struct Arrival {
 ///     the Host header must name a deployment under options.domain → else 404;
 ///  4. rate limits, per client then per deployment (taken only for requests that name a
 ///     deployment, before its route is looked up, so probing ids costs tokens too) → 429;
-///  5. the route must exist (404) and its tunnel be open (502) → Route.
+///  5. the route must exist and its provider still be allowed (404), and its tunnel be open
+///     (502) → Route.
 /// `routes` is only read.
 Classified classify(const http::request_header<>& req, const Arrival& from,
                     const FrontOptions& options, const tunnel::RouteTable& routes,

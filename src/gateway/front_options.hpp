@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/peer_id.hpp"
+
 namespace pc::gateway {
 
 struct FrontOptions {
@@ -46,6 +48,8 @@ struct FrontOptions {
   /// on plain HTTP before any redirect or routing (the CA validates over port 80). A lookup
   /// without I/O: the request classifier calls it.
   std::function<std::optional<std::string>(std::string_view token)> acmeHttp01;
+  /// Whether a provider is still on the allowlist (a lookup without I/O); empty allows all.
+  std::function<bool(const crypto::PeerId&)> providerAllowed;
 };
 
 /// The effective per-client and per-deployment shares of one tunnel's streams (each at least 1).

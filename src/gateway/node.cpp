@@ -4,6 +4,7 @@
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
+#include "gateway/allowlist_enforcer.hpp"
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/tls.hpp"
@@ -27,6 +28,7 @@ struct GatewayNode::Parts {
   std::shared_ptr<net::Host> host;
   tunnel::RouteTable routes;
   std::shared_ptr<tunnel::TunnelService> tunnels;
+  std::shared_ptr<AllowlistEnforcer> enforcer;
   std::shared_ptr<CertManager> certs;
   std::shared_ptr<TlsContext> tls;
   std::shared_ptr<HttpFront> front;
@@ -151,6 +153,7 @@ void closeParts(Parts& p) {
   if (p.front) p.front->close();
   if (p.host) p.host->close();
   if (p.certs) p.certs->stop();
+  if (p.enforcer) p.enforcer->stop();
 }
 
 Result<void> startParts(Parts& p, const std::string& version) {
@@ -159,7 +162,17 @@ Result<void> startParts(Parts& p, const std::string& version) {
   makeHost(p, version);
   tunnel::TunnelServiceOptions tunnelOpts;
   tunnelOpts.urlFor = [&p](const std::string& id) { return p.cfg.urlFor(id); };
+  tunnelOpts.maxRoutesPerProvider = p.cfg.maxRoutesPerProvider;
+  // A provider taken off the allowlist registers nothing more and is served no more, even in
+  // the moment before the enforcer closes its connection.
+  auto* allow = &*p.allow;
+  tunnelOpts.isAllowed = [allow](const crypto::PeerId& peer) { return allow->isTrusted(peer); };
   FrontOptions front = frontOptions(p.cfg);
+  front.providerAllowed = [allow](const crypto::PeerId& peer) {
+    return allow->isTrustedAsLoaded(peer);  // reloaded by the enforcer each second
+  };
+  p.enforcer = std::make_shared<AllowlistEnforcer>(p.ex, *p.allow, *p.host, p.routes);
+  p.enforcer->start();
   if (p.cfg.tls == "static") {
     auto t = TlsContext::fromFiles(p.cfg.certFile, p.cfg.keyFile);
     if (!t) return t.error();

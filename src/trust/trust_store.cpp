@@ -263,6 +263,7 @@ void TrustGate::refresh() {
     spdlog::info("trust list reloaded: {} peers", s->peers().size());
   }
   store_ = std::move(*s);
+  ++generation_;
 }
 
 bool TrustGate::isTrusted(const crypto::PeerId& id) {

@@ -100,6 +100,13 @@ class TrustGate {
   bool isTrusted(const crypto::PeerId& id);
   /// The current list (after a reload check).
   const TrustStore& store();
+  /// The list as last loaded, without a reload check (no file system access: for hot paths
+  /// whose owner calls store() periodically).
+  [[nodiscard]] bool isTrustedAsLoaded(const crypto::PeerId& id) const {
+    return store_.isTrusted(id);
+  }
+  /// Counts the lists loaded: changes whenever a new list takes effect.
+  [[nodiscard]] std::uint64_t generation() const { return generation_; }
 
  private:
   explicit TrustGate(std::filesystem::path path) : path_(std::move(path)) {}
@@ -108,6 +115,7 @@ class TrustGate {
   TrustStore store_;
   std::int64_t ctimeNs_ = -1;
   std::int64_t size_ = -1;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace pc::trust

@@ -63,6 +63,10 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
       break;
     }
     if (!*m) break;
+    if (options_.isAllowed && !options_.isAllowed(conn->peer)) {
+      refuse("not_allowed", "provider " + peer + " is no longer on this gateway's allowlist");
+      break;  // the tunnel ends; its routes go below
+    }
     if (auto* hb = std::get_if<protocol::Heartbeat>(&**m)) {
       (void)hb;
       push(protocol::Heartbeat{protocol::unixMillisNow()});
@@ -85,6 +89,13 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
       auto expected = protocol::deploymentIdFor(conn->peer, reg->idSalt);
       if (!expected || *expected != reg->deploymentId) {
         refuse("not_your_deployment", reg->deploymentId + " was not created by provider " + peer);
+        continue;
+      }
+      if (routes_.find(reg->deploymentId) == nullptr &&
+          routes_.routesOf(conn->peer) >= options_.maxRoutesPerProvider) {
+        refuse("too_many_routes", "provider " + peer + " already has " +
+                                      std::to_string(options_.maxRoutesPerProvider) +
+                                      " routes (max_routes_per_provider)");
         continue;
       }
       const std::string url = options_.urlFor(reg->deploymentId);

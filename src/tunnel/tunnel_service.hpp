@@ -29,6 +29,12 @@ struct TunnelServiceOptions {
   std::chrono::milliseconds deadAfter{60000};
   /// Told about every route registered (or refreshed), e.g. to obtain its certificate.
   std::function<void(const std::string& deploymentId)> onRoute;
+  /// Whether the provider is still allowed (checked on every message; empty allows all). A
+  /// provider taken off the allowlist has its tunnel ended at its next message.
+  std::function<bool(const crypto::PeerId&)> isAllowed;
+  /// Routes one provider may hold at once: a provider minting ids cannot grow the route table
+  /// (and the certificates asked for its names) without bound.
+  std::size_t maxRoutesPerProvider = 256;
 };
 
 /// Serves `/peercompute/tunnel/1.0.0`. `routes` must outlive the service.
