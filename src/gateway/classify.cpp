@@ -23,7 +23,7 @@ std::optional<Refusal> checkFraming(const http::request_header<>& req) {
   // in front of us would have read the body by Content-Length or to the close).
   if (hasTe && req.version() < 11) {
     return Refusal{Errc::kTransferEncodingOnHttp10,
-                   "Transfer-Encoding is not accepted in an HTTP/1.0 request.", 0,
+                   "Transfer-Encoding is not accepted in a request of HTTP version 1.0.", 0,
                    "Transfer-Encoding in an HTTP/1.0 request (smuggling shape)"};
   }
   if (hasTe && lowerAscii(trimOws(req[http::field::transfer_encoding])) != "chunked") {

@@ -261,12 +261,15 @@ awaitable<std::optional<Refusal>> HttpConnection::holdUpstream(const Route& rout
   if (auto refusal = makeRoom(claim)) {
     co_return refusal;
   }
+  // Counted before the stream is opened: the connections that pass makeRoom while this one
+  // waits for newStream must see it (else a burst all passes the same check).
+  tunnel::StreamLease lease = front_.routes_.leaseStream(std::move(claim));
   const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
   auto s = co_await front_.host_->newStream(route.tunnel, protos);
   if (!s) {
     co_return Refusal{Errc::kProviderUnreachable, "The provider of " + dep + " cannot be reached."};
   }
-  up_.lease = front_.routes_.leaseStream(std::move(claim));
+  up_.lease = std::move(lease);
   up_.stream = *s;
   up_.tunnel = route.tunnel;
   up_.deploymentId = dep;

@@ -148,6 +148,9 @@ curl -s --max-time 90 --resolve "$DEP2.$DOMAIN:$HTTPS_PORT:127.0.0.1" --cacert "
   grep -q "Hello from Peer Compute" && ok "HTTPS for a certificate issued over tls-alpn-01" ||
   ko "tls-alpn-01: $(tail -5 "$W/gw.log")"
 grep -q "badNonce" "$W/gw.log" && echo "     (pebble rejected a nonce; it was retried)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 --resolve "$DEP2.$DOMAIN:$HTTPS_PORT:127.0.0.1" \
+  --cacert "$W/root.pem" -H "Host: $HOST:$HTTPS_PORT" "$URL2")
+[ "$code" = 421 ] && ok "a request for $DEP over the connection made for $DEP2 → 421" || ko "SNI/Host mismatch (acme): $code"
 
 # --tls static: one wildcard certificate from files serves every deployment name.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=*.$DOMAIN" \
@@ -161,6 +164,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$W/wild.cr
   --resolve "dep-bbbbbbbbbbbbbbbb.$DOMAIN:$SHTTPS:127.0.0.1" "https://dep-bbbbbbbbbbbbbbbb.$DOMAIN:$SHTTPS/")
 [ "$code" = 404 ] && ok "--tls static serves the wildcard certificate (verified; unknown deployment → 404)" ||
   ko "static TLS: $code $(cat "$W/gw2.log")"
+# A connection made for one name carries no request for another (the wildcard covers both).
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$W/wild.crt" \
+  --resolve "dep-bbbbbbbbbbbbbbbb.$DOMAIN:$SHTTPS:127.0.0.1" -H "Host: dep-cccccccccccccccc.$DOMAIN:$SHTTPS" \
+  "https://dep-bbbbbbbbbbbbbbbb.$DOMAIN:$SHTTPS/")
+[ "$code" = 421 ] && ok "Host not the TLS server name → 421 Misdirected Request" || ko "SNI/Host mismatch: $code"
 
 dev stop "$DEP" >/dev/null 2>&1
 dev stop "$DEP2" >/dev/null 2>&1

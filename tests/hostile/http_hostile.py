@@ -9,6 +9,10 @@
     http_hostile.py ws-noread <port> <host> <path> <count> <seconds>
         count clients upgrade to WebSocket and never read after the 101; prints
         "upgraded K of N" at once, holds them for <seconds>, prints "done"
+    http_hostile.py noread <port> <host> <path> <count> <sources> <limit-seconds>
+        count clients ask for a (large) body and never read it; see noread()
+    http_hostile.py forwarding <port> <host>
+        forged forwarding fields; prints the request head the deployment saw (echo image)
     http_hostile.py idle <port> <host> <path> <count> <keepalive> <stop-file> [sources]
         count connections, the first <keepalive> of which make one request and then stay idle
         (keep-alive); the rest connect and send nothing. Prints "held N (keepalive K ok)", holds
@@ -86,6 +90,10 @@ def smuggle(port, host):
         ("connect-method", ("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: %s\r\n\r\n" % host).encode()),
         ("http-0.9", b"GET /\r\n\r\n"),
         ("no-host-http11", b"GET / HTTP/1.1\r\n\r\n"),
+        ("two-hosts", ("GET / HTTP/1.1\r\nHost: %s\r\nHost: other.localhost\r\n\r\n" % host).encode()),
+        ("two-hosts-other-first", ("GET / HTTP/1.1\r\nHost: other.localhost\r\nHost: %s\r\n\r\n" % host).encode()),
+        ("http10-chunked", ("POST / HTTP/1.0\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n" % host).encode()
+         + chunked_body + smuggled),
     ]
     for name, payload in cases:
         try:
@@ -154,6 +162,68 @@ def ws_noread(port, host, path, count, seconds):
     for s in socks:
         s.close()
     print("done", flush=True)
+
+
+def tcp_state(s):
+    """The kernel's TCP state of a socket (1 established, 7 closed, 8 close-wait)."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+def noread(port, host, path, count, sources, limit):
+    """count clients (from `sources` loopback addresses, 127.0.2.1 onwards) ask for `path` and
+    never read. Prints "sent N" at once, then, once every connection has ended (or `limit`
+    seconds pass): "refused R (429 Q, 503 S); cut C after T ms; open O" — refused ones got an
+    answer head at once (peeked, not read), cut ones were reset while holding their stream."""
+    socks = []
+    for i in range(count):
+        src = "127.0.2.%d" % (1 + i % sources)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+        socks.append(s)
+    print("sent %d" % count, flush=True)
+    t0 = time.monotonic()
+    kinds = {}
+    last = 0
+    while time.monotonic() - t0 < limit:
+        for i, s in enumerate(socks):
+            if i in kinds:
+                continue
+            try:
+                peek = s.recv(12, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                peek = b""
+            except OSError:
+                peek = b"reset"
+            if peek.startswith(b"HTTP/1.1 429") or peek.startswith(b"HTTP/1.1 503"):
+                kinds[i] = peek[9:12].decode()
+            elif tcp_state(s) != 1 or peek == b"reset":
+                kinds[i] = "cut"
+                last = int((time.monotonic() - t0) * 1000)
+        if len(kinds) == count:
+            break
+        time.sleep(0.1)
+    for s in socks:
+        s.close()
+    vals = list(kinds.values())
+    print("refused %d (429 %d, 503 %d); cut %d after %d ms; open %d" %
+          (vals.count("429") + vals.count("503"), vals.count("429"), vals.count("503"),
+           vals.count("cut"), last, count - len(kinds)), flush=True)
+
+
+def forwarding(port, host):
+    """Sends every forwarding field a client could forge; prints what the deployment saw."""
+    forged = ["Forwarded: for=6.6.6.6;proto=https", "X-Forwarded-For: 6.6.6.6",
+              "X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example",
+              "X-Forwarded-Port: 1", "X-Forwarded-Prefix: /admin", "X-Forwarded-Ssl: on",
+              "X-Real-IP: 6.6.6.6", "X_Forwarded_For: 6.6.6.6", "X-Client-IP: 6.6.6.6"]
+    s = connect(port)
+    s.sendall(("GET /echo HTTP/1.1\r\nHost: %s\r\n%s\r\n\r\n" % (host, "\r\n".join(forged))).encode())
+    data, _ = read_all(s, 10.0)
+    s.close()
+    sys.stdout.write(data.partition(b"\r\n\r\n")[2].decode(errors="replace"))
 
 
 def idle(port, host, path, count, keepalive, stop, sources=1):
@@ -225,6 +295,10 @@ if __name__ == "__main__":
         slowloris(int(args[0]), args[1], int(args[2]), float(args[3]))
     elif cmd == "ws-noread":
         ws_noread(int(args[0]), args[1], args[2], int(args[3]), float(args[4]))
+    elif cmd == "noread":
+        noread(int(args[0]), args[1], args[2], int(args[3]), int(args[4]), float(args[5]))
+    elif cmd == "forwarding":
+        forwarding(int(args[0]), args[1])
     elif cmd == "idle":
         idle(int(args[0]), args[1], args[2], int(args[3]), int(args[4]), args[5],
              int(args[6]) if len(args) > 6 else 1)

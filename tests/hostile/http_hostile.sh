@@ -42,6 +42,36 @@ SH
   rm -rf "$R"
 fi
 
+# A server that answers every request with the request head it received, as its body: what a
+# deployment sees of the client's header fields.
+ECHO_IMAGE=$REG/peercompute/echo-head:1
+if ! curl -sf --max-time 5 "http://$REG/v2/peercompute/echo-head/manifests/1" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
+  R=$W/echoroot
+  mkdir -p "$R"
+  cid=$(docker create peercompute/busybox:test /bin/true)
+  docker export "$cid" | tar -C "$R" -x
+  docker rm "$cid" >/dev/null
+  cat >"$R/echo.sh" <<'SH'
+#!/bin/sh
+head=""
+while IFS= read -r line; do
+  line=$(printf '%s' "$line" | tr -d '\r')
+  [ -z "$line" ] && break
+  head="$head$line
+"
+done
+n=$(printf '%s' "$head" | wc -c)
+printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' "$n" "$head"
+SH
+  chmod 755 "$R/echo.sh"
+  tar -C "$R" -c . | docker import -c 'CMD ["/bin/nc", "-ll", "-p", "8080", "-e", "/echo.sh"]' \
+    -c 'EXPOSE 8080' - "$ECHO_IMAGE" >/dev/null
+  docker push "$ECHO_IMAGE" >/dev/null || { ko "cannot push $ECHO_IMAGE"; finish; }
+  docker rmi "$ECHO_IMAGE" >/dev/null
+  rm -rf "$R"
+fi
+
 dev init >/dev/null
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" init >/dev/null
 PROV=$(PEERCOMPUTE_HOME=$W/prov "$PEERCTL" id)
@@ -49,7 +79,8 @@ PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
 "$GATEWAY" --data-dir "$W/gw" providers add "$PROV" --name prov >/dev/null
 rotate_log "$W/gw.log"
 "$GATEWAY" --data-dir "$W/gw" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 --rate-per-ip 0 \
-  --header-timeout 2s --max-connections-per-ip 256 --max-streams-per-tunnel 64 >"$W/gw.log" 2>&1 &
+  --header-timeout 2s --max-connections-per-ip 256 --max-streams-per-tunnel 64 \
+  --max-streams-per-client 16 --client-write-timeout 3s >"$W/gw.log" 2>&1 &
 GPID=$!
 PIDS+=($GPID)
 wait_for "$W/gw.log" "HTTP listening" || { ko "gateway: $(cat "$W/gw.log")"; finish; }
@@ -64,11 +95,16 @@ ADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
 dev peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null
 dev deploy "$WEB" --peer prov --expose 8080 --cpu 0.2 --memory 64M >"$W/web.out" 2>&1
 dev deploy "$WS_IMAGE" --peer prov --expose 8080 --cpu 0.2 --memory 64M >"$W/ws.out" 2>&1
+dev deploy "$WEB" --peer prov --expose 8080 --cpu 0.2 --memory 64M >"$W/web2.out" 2>&1
+dev deploy "$ECHO_IMAGE" --peer prov --expose 8080 --cpu 0.2 --memory 64M >"$W/echo.out" 2>&1
 DEP=$(awk '/^Deployment/ {print $2}' "$W/web.out")
+DEP2=$(awk '/^Deployment/ {print $2}' "$W/web2.out")
+ECHODEP=$(awk '/^Deployment/ {print $2}' "$W/echo.out")
+HOST2=$DEP2.localhost:$PORT
 WSDEP=$(awk '/^Deployment/ {print $2}' "$W/ws.out")
 HOST=$DEP.localhost:$PORT
 WSHOST=$WSDEP.localhost:$PORT
-curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && [ -n "$WSDEP" ] &&
+curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && [ -n "$WSDEP" ] && [ -n "$DEP2" ] && [ -n "$ECHODEP" ] &&
   ok "gateway, provider, web and WebSocket deployments up" || { ko "set-up: $(cat "$W/web.out" "$W/ws.out")"; finish; }
 sleep 0.5
 RSS0=$(rss_kb "$GPID")
@@ -97,6 +133,59 @@ grep -q "^case chunk-bad-size: status=400" "$W/smuggle.out" && ok "malformed chu
 n=$(grep -c "security: http" "$W/gw.log")
 [ "$n" -ge 10 ] && ok "refusals logged by the gateway ($n 'security: http' lines)" || ko "gateway log has $n refusal lines"
 curl -sf --max-time 5 "http://$HOST/" | grep -q "Peer Compute" && ok "the deployment still serves normal requests" || ko "normal request after the smuggling attempts"
+for c in two-hosts two-hosts-other-first http10-chunked; do
+  grep -q "^case $c: status=400 .*closed=1 smuggled=0" "$W/smuggle.out" && ok "$c: 400 (RFC 9112), nothing forwarded" ||
+    ko "$c: $(grep "^case $c:" "$W/smuggle.out")"
+done
+
+# -- forged forwarding fields ------------------------------------------------------------------------
+# The gateway is the edge: what a client writes in Forwarded, X-Forwarded-*, X-Real-IP (or their
+# '_' spellings) never reaches the deployment; the gateway's own values do.
+python3 "$HERE/http_hostile.py" forwarding "$PORT" "$ECHODEP.localhost:$PORT" >"$W/fwd.out" 2>&1
+if grep -q "^GET /echo" "$W/fwd.out"; then
+  if grep -qiE "6\.6\.6\.6|evil\.example|/admin|X-Forwarded-Ssl|X_Forwarded|X-Client-IP|X-Forwarded-Port: 1$" "$W/fwd.out"; then
+    ko "a forged forwarding field reached the deployment: $(tr '\n' '|' <"$W/fwd.out")"
+  else
+    ok "no forged forwarding field reached the deployment"
+  fi
+  grep -q "^X-Real-IP: 127.0.0.1$" "$W/fwd.out" && grep -q "^Forwarded: for=127.0.0.1;proto=http;" "$W/fwd.out" &&
+    grep -q "^X-Forwarded-Port: $PORT$" "$W/fwd.out" && ok "the deployment sees the gateway's own X-Real-IP, Forwarded and X-Forwarded-Port" ||
+    ko "gateway forwarding fields: $(tr '\n' '|' <"$W/fwd.out")"
+else
+  ko "echo deployment: $(cat "$W/fwd.out")"
+fi
+
+# -- clients that ask for a large body and never read --------------------------------------------------
+# Each would hold a tunnel stream for ever. One address holds at most its share (16 of 64 here), one
+# deployment at most three quarters, and a client that takes nothing for client_write_timeout (3 s
+# here) is cut: the provider's other deployment (and other clients of this one) are served at once.
+probe() {  # prints "<status> <seconds>" for one GET from 127.0.0.3
+  curl -s -o /dev/null --interface 127.0.0.3 --max-time 30 -w '%{http_code} %{time_total}' "http://$1/"
+}
+for wave in "64 1 one address" "64 16 16 addresses"; do
+  read -r n src _ <<<"$wave"
+  python3 "$HERE/http_hostile.py" noread "$PORT" "$HOST" "/cgi-bin/zero?100000000000" "$n" "$src" 60 \
+    >"$W/noread-$src.out" 2>&1 &
+  S=$!
+  wait_for "$W/noread-$src.out" "^sent" 100
+  sleep 0.5
+  read -r other_code other_s <<<"$(probe "$HOST2")"
+  [ "$src" = 1 ] && read -r same_code same_s <<<"$(probe "$HOST")"
+  wait $S
+  info "non-reading clients from ${wave#* * }: $(tail -1 "$W/noread-$src.out"); meanwhile the other deployment answered $other_code in $other_s s"
+  [ "$other_code" = 200 ] && ok "$n non-reading clients from ${wave#* * }: the provider's other deployment is served at once ($other_s s)" ||
+    ko "other deployment starved: $other_code after $other_s s"
+  grep -q "open 0" "$W/noread-$src.out" && grep -qE "cut [1-9]" "$W/noread-$src.out" &&
+    ok "the non-reading clients holding streams were cut ($(tail -1 "$W/noread-$src.out"))" ||
+    ko "non-reading clients: $(cat "$W/noread-$src.out")"
+done
+[ "$same_code" = 200 ] && ok "while one address held its share, another client of the same deployment was served ($same_s s)" ||
+  ko "attacked deployment, other client: $same_code"
+grep -q "refused 48 (429 48, 503 0)" "$W/noread-1.out" && ok "one address got its 16 streams; its other 48 requests 429" ||
+  ko "per-address share: $(tail -1 "$W/noread-1.out")"
+grep -qE "refused 16 \(429 0, 503 16\)" "$W/noread-16.out" && ok "one deployment got its 48 streams; 16 more requests 503" ||
+  ko "per-deployment share: $(tail -1 "$W/noread-16.out")"
+grep -q "client_write_timeout" "$W/gw.log" && ok "the cuts are logged as security events" || ko "no client_write_timeout line in the gateway log"
 
 # -- slowloris ---------------------------------------------------------------------------------------
 python3 "$HERE/http_hostile.py" slowloris "$PORT" "$HOST" 200 15 >"$W/slow.out" 2>&1 &
@@ -151,7 +240,7 @@ grep -q "^held 100 (keepalive 100 ok)" "$W/evict.out" &&
 # -- one address holding many idle connections -------------------------------------------------------
 # One address may hold at most max_connections_per_ip connections (256 here), so one host cannot
 # take every descriptor of the gateway.
-python3 "$HERE/http_hostile.py" idle "$PORT" "$HOST" / 300 50 "$W/stop-perip" >"$W/perip.out" 2>&1 &
+python3 "$HERE/http_hostile.py" idle "$PORT" "$HOST" / 300 16 "$W/stop-perip" >"$W/perip.out" 2>&1 &
 S=$!
 wait_for "$W/perip.out" "^held" 300
 sleep 1
@@ -163,11 +252,11 @@ rc=$?
   ko "a 257th connection from one address was served"
 touch "$W/stop-perip"
 wait $S
-grep -q "still-open 256; reused 50 of 50" "$W/perip.out" &&
-  ok "exactly 256 of 300 connections from one address stayed open; its 50 keep-alive ones reused" ||
+grep -q "still-open 256; reused 16 of 16" "$W/perip.out" &&
+  ok "exactly 256 of 300 connections from one address stayed open; its 16 keep-alive ones reused" ||
   ko "per-address limit: $(tail -1 "$W/perip.out")"
 grep -q "max_connections_per_ip" "$W/gw.log" && ok "refusals over the per-address limit are logged" ||
   ko "no per-address refusal in the gateway log"
 
-for d in $DEP $WSDEP; do dev stop "$d" --force >/dev/null 2>&1; done
+for d in $DEP $DEP2 $ECHODEP $WSDEP; do dev stop "$d" --force >/dev/null 2>&1; done
 finish
