@@ -258,5 +258,16 @@ grep -q "still-open 256; reused 16 of 16" "$W/perip.out" &&
 grep -q "max_connections_per_ip" "$W/gw.log" && ok "refusals over the per-address limit are logged" ||
   ko "no per-address refusal in the gateway log"
 
+# -- a provider taken off the allowlist ---------------------------------------------------------------
+# Its live tunnel is cut and its routes dropped at once (not at its next reconnect).
+"$GATEWAY" --data-dir "$W/gw" providers remove prov >/dev/null
+gone() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$HOST2/")" = 404 ]; }
+until_true 50 gone
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$HOST2/")
+[ "$code" = 404 ] && ok "after 'providers remove', the provider's deployments answer 404 at once" ||
+  ko "removed provider still served: $code"
+grep -q "removed from the allowlist: connection closed" "$W/gw.log" && ok "its tunnel was closed (logged)" ||
+  ko "no allowlist cut in the gateway log"
+
 for d in $DEP $DEP2 $ECHODEP $WSDEP; do dev stop "$d" --force >/dev/null 2>&1; done
 finish
