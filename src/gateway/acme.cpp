@@ -6,19 +6,18 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 #include "core/fs.hpp"
+#include "http/exchange.hpp"
 #include "net/watchdog.hpp"
 
 namespace pc::gateway::acme {
 
 namespace asio = net::asio;
 namespace ssl = boost::asio::ssl;
-namespace http = boost::beast::http;
+namespace http = pc::http;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
@@ -102,7 +101,7 @@ struct AcmeClient::Impl {
       : options(std::move(o)), accountKey(std::move(k)), sink(std::move(s)) {}
 
   /// One HTTPS exchange on a fresh connection (Connection: close), bounded in time and size.
-  net::Task<Response> fetch(http::verb method, std::string url, std::string body,
+  net::Task<Response> fetch(http::Verb method, std::string url, std::string body,
                             std::string contentType) {
     auto u = boost::urls::parse_absolute_uri(url);
     if (!u || u->scheme() != "https") {
@@ -138,38 +137,55 @@ struct AcmeClient::Impl {
           "TLS with " + host + ": " + hec.message() +
           (options.caFile.empty() ? "" : " (trusted CA: " + options.caFile.string() + ")"));
     }
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, u->has_port() ? host + ":" + port : host);
-    req.set(http::field::user_agent, "peergateway-acme/1");
-    req.set(http::field::connection, "close");
-    if (!contentType.empty()) req.set(http::field::content_type, contentType);
-    req.body() = std::move(body);
-    req.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(s, req, net::kNoThrow);
-    (void)wn;
-    if (wec) co_return acmeError("sending to " + host + ": " + wec.message());
-    boost::beast::flat_buffer buf;
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(16 * 1024);
-    parser.body_limit(kMaxResponseBytes);
-    auto [rdec, rn] = co_await http::async_read(s, buf, parser, net::kNoThrow);
-    (void)rn;
-    if (rdec) co_return acmeError("reading from " + host + ": " + rdec.message());
-    auto& res = parser.get();
+    const std::string hostHeader = u->has_port() ? host + ":" + port : host;
+    co_return co_await exchange(s, method, host, hostHeader, target, body, contentType);
+  }
+
+  /// The request out and the response in over the connected stream `s`, bounded by the limits
+  /// in acme.hpp (the caller's watchdog bounds the time). Errors: kIo naming `host` and the step.
+  net::Task<Response> exchange(ssl::stream<net::tcp::socket>& s, http::Verb method,
+                               const std::string& host, const std::string& hostHeader,
+                               const std::string& target, const std::string& body,
+                               const std::string& contentType) {
+    http::Request req;
+    req.method = method;
+    req.target = target;
+    req.fields = {
+        {"Host", hostHeader}, {"User-Agent", "peergateway-acme/1"}, {"Connection", "close"}};
+    if (!contentType.empty()) {
+      req.fields.emplace_back("Content-Type", contentType);
+    }
+    req.body = body;
     Response out;
-    out.status = res.result_int();
-    out.location = std::string(res[http::field::location]);
-    out.nonce = std::string(res["Replay-Nonce"]);
-    out.contentType = std::string(res[http::field::content_type]);
-    out.retryAfter = std::string(res[http::field::retry_after]);
-    out.body = std::move(res.body());
+    const http::BodyFn collect = [&out](const http::ResponseDecoder&,
+                                        std::string_view bytes) -> Result<bool> {
+      out.body.append(bytes);
+      return true;
+    };
+    const http::ResponseLimits limits{kMaxResponseHeader, kMaxResponseBytes};
+    auto x = co_await http::exchange(s, req, limits, collect);
+    if (!x) {
+      co_return acmeError("reading from " + host + ": " + x.error().message());
+    }
+    if (x->failedAt == http::Step::kWrite) {
+      co_return acmeError("sending to " + host + ": " + x->streamError.message());
+    }
+    if (x->failedAt == http::Step::kRead) {
+      co_return acmeError("reading from " + host + ": " + x->streamError.message());
+    }
+    const auto& res = x->response;
+    out.status = res.status();
+    out.location = res.header("Location").value_or("");
+    out.nonce = res.header("Replay-Nonce").value_or("");
+    out.contentType = res.header("Content-Type").value_or("");
+    out.retryAfter = res.header("Retry-After").value_or("");
     co_return out;
   }
 
   net::Task<void> loadDirectory() {
     if (!newOrderUrl.empty()) co_return Result<void>{};
     const std::string none;  // named: GCC 12 mishandles temporaries inside co_await expressions
-    auto r = co_await fetch(http::verb::get, options.directoryUrl, none, none);
+    auto r = co_await fetch(http::Verb::get, options.directoryUrl, none, none);
     if (!r) co_return r.error();
     if (r->status != 200) co_return acmeError("directory: " + problemOf(*r));
     auto o = objectOf(*r, "directory");
@@ -189,7 +205,7 @@ struct AcmeClient::Impl {
     for (int attempt = 0;; ++attempt) {
       if (nonce.empty()) {
         const std::string none;
-        auto n = co_await fetch(http::verb::head, newNonceUrl, none, none);
+        auto n = co_await fetch(http::Verb::head, newNonceUrl, none, none);
         if (!n) co_return n.error();
         if (n->nonce.empty()) co_return acmeError("newNonce returned no Replay-Nonce");
         nonce = n->nonce;
@@ -213,7 +229,7 @@ struct AcmeClient::Impl {
       jws["signature"] = pc::base64url::encode(*sig);
       std::string body = json::serialize(jws);
       const std::string jose = "application/jose+json";
-      auto r = co_await fetch(http::verb::post, url, std::move(body), jose);
+      auto r = co_await fetch(http::Verb::post, url, std::move(body), jose);
       if (!r) co_return r.error();
       if (!r->nonce.empty()) nonce = r->nonce;
       if (r->status == 400 && attempt < kMaxBadNonceRetries &&

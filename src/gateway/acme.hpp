@@ -2,8 +2,9 @@
 /// An ACME client (RFC 8555) for the gateway's per-deployment certificates: account (ES256 JWS,
 /// registered or found again by its key), order, HTTP-01 or TLS-ALPN-01 (RFC 8737) challenge,
 /// finalize with a CSR, polling with Retry-After, chain download. `badNonce` answers are retried
-/// with the fresh nonce, as the RFC asks (§6.5). Talks HTTPS with Beast over OpenSSL, verifying
-/// the server's certificate (the system store, or a CA file for a test CA such as pebble's).
+/// with the fresh nonce, as the RFC asks (§6.5). Talks HTTPS over OpenSSL (Asio's ssl::stream)
+/// with the shared HTTP exchange (src/http), verifying the server's certificate (the system
+/// store, or a CA file for a test CA such as pebble's).
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -17,8 +18,10 @@
 namespace pc::gateway::acme {
 
 /// Bounds on what an ACME server may make us do or hold.
-inline constexpr std::size_t kMaxResponseBytes = 1 << 20;  ///< a chain is a few KiB
+inline constexpr std::size_t kMaxResponseBytes = 1 << 20;     ///< body; a chain is a few KiB
+inline constexpr std::size_t kMaxResponseHeader = 16 * 1024;  ///< status line + headers
 inline constexpr int kMaxBadNonceRetries = 5;
+/// One exchange, connect and TLS handshake included.
 inline constexpr std::chrono::seconds kRequestTimeout{30};
 
 struct AcmeOptions {

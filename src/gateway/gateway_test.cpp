@@ -1,7 +1,7 @@
-// Gateway + reverse tunnel over real loopback sockets: a provider (scheduler, handlers and
-// ProviderTunnel, with the in-memory runtime) dials an in-process gateway; the "container" is a
-// small HTTP server in this test. Public clients are curl and raw sockets, from the test thread,
-// while the io_context runs on its own thread.
+// Gateway + reverse tunnel over real loopback sockets: a provider (ProviderNode::start, as
+// peercomputed starts it, on the in-memory runtime) dials an in-process gateway
+// (GatewayNode::start); the "container" is a small HTTP server in this test. Public clients are
+// curl and raw sockets, from the test thread, while the io_context runs on its own thread.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -22,17 +22,14 @@
 #include "gateway/tls.hpp"
 #include "net/tcp.hpp"
 #include "protocol/signing.hpp"
-#include "protocol/sqlite_replay_cache.hpp"
 #include "protocol/stream_protocols.hpp"
 #include "provider/config.hpp"
-#include "provider/service.hpp"
+#include "provider/node.hpp"
 #include "rpc/message_stream.hpp"
 #include "support/fake_runtime.hpp"
 #include "support/temp_dir.hpp"
 #include "trust/trust_store.hpp"
-#include "tunnel/provider_tunnel.hpp"
 #include "tunnel/route_table.hpp"
-#include "tunnel/tunnel_service.hpp"
 
 namespace pc::gateway {
 namespace {
@@ -203,15 +200,10 @@ class GatewayTest : public ::testing::Test {
   crypto::Identity provId = crypto::Identity::generate().value();
   crypto::Identity devId = crypto::Identity::generate().value();
   crypto::Identity otherProvId = crypto::Identity::generate().value();
-  test::FakeRuntime rt{io.get_executor()};
-  std::unique_ptr<provider::Store> store;
-  std::unique_ptr<protocol::SqliteReplayCache> replay;
-  std::unique_ptr<provider::AuditLog> audit;
-  std::unique_ptr<provider::Scheduler> sched;
-  std::shared_ptr<provider::Service> svc;
-  std::shared_ptr<net::Host> prov, gw, dev;
-  std::shared_ptr<tunnel::ProviderTunnel> tun;
-  std::unique_ptr<GatewayNode> gwNode;  ///< the gateway, wired as peergateway wires it
+  test::FakeRuntime rt{io.get_executor()};  ///< declared before the provider: it outlives it
+  std::shared_ptr<net::Host> gw, dev;
+  std::unique_ptr<GatewayNode> gwNode;               ///< the gateway, wired as peergateway wires it
+  std::unique_ptr<provider::ProviderNode> provNode;  ///< the provider, wired as peercomputed
   tunnel::RouteTable* routesPtr = nullptr;
   std::shared_ptr<net::tcp::acceptor> backend;
   net::Multiaddr provAddr, gwAddr;
@@ -244,65 +236,35 @@ class GatewayTest : public ::testing::Test {
 
     startGateway();
 
-    // Provider.
-    store = provider::Store::open(dir.path() / "provider.db").value();
-    replay = protocol::SqliteReplayCache::open(dir.path() / "provider.db").value();
-    audit = provider::AuditLog::open(dir.path() / "audit.jsonl").value();
-    provider::ProviderConfig cfg;
-    cfg.allowedRegistries = {"127.0.0.1:5055"};
-    provider::SchedulerOptions so;
-    so.providerId = provId.peerId();
-    sched = std::make_unique<provider::Scheduler>(
-        io.get_executor(), rt, *store, runtime::Policy::create(cfg.policy()).value(), so);
-    ASSERT_TRUE(sched->load());
-    prov = net::Host::create(io.get_executor(), provId);
-    const auto devPeer = devId.peerId();
-    const auto gwPeer = gwNode->peerId();
-    prov->setGater([=](const crypto::PeerId& p) { return p == devPeer || p == gwPeer; });
-    svc = std::make_shared<provider::Service>(*sched, *audit, *replay);
-    svc->setRequesterFilter([=](const crypto::PeerId& p) { return p == devPeer; });
-    svc->install(*prov);
-    tunnel::ProviderTunnelOptions popts;
-    popts.gateway = gwAddr;
-    popts.minBackoff = 50ms;
-    popts.maxBackoff = 400ms;
-    tun = std::make_shared<tunnel::ProviderTunnel>(
-        prov, popts,
-        [this] {
-          std::vector<tunnel::Route> r;
-          for (const auto& d : sched->running()) {
-            if (d.hostPort) r.push_back({d.id, d.idSalt, *d.hostPort});
-          }
-          return r;
-        },
-        [this](const std::string& id) -> std::optional<tunnel::Target> {
-          auto e = sched->endpoint(id);
-          if (!e) return std::nullopt;
-          return tunnel::Target{e->hostPort, e->address, e->containerPort};
-        });
-    tun->install();
-    tun->onUrl([this](const std::string& id, const std::string& url) { sched->setUrl(id, url); });
-    sched->setPublisher(
-        [this](provider::Deployment d) -> asio::awaitable<std::optional<std::string>> {
-          const tunnel::Route route{d.id, d.idSalt, *d.hostPort};
-          co_return co_await tun->publish(route);
-        });
-    sched->onChange([this](const provider::Deployment& d) {
-      if (d.state != protocol::DeploymentState::kRunning &&
-          d.state != protocol::DeploymentState::kPending &&
-          d.state != protocol::DeploymentState::kPulling &&
-          d.state != protocol::DeploymentState::kStarting) {
-        tun->withdraw(d.id);
-      }
-    });
-    provAddr = prov->listen(net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
-                   .value()
-                   .withPeerId(provId.peerId());
-    sched->start();
-    tun->start();
+    startProvider();
     dev = net::Host::create(io.get_executor(), devId);
     ioThread = std::thread([this] { io.run(); });
-    waitFor([this] { return onIo([this] { return tun->connected(); }); });
+    waitFor([this] { return onIo([this] { return provNode->tunnelConnected(); }); });
+  }
+
+  /// The provider as peercomputed starts it, on the in-memory runtime: the developer on its
+  /// trust list, the gateway above as its gateway, a short tunnel backoff (the reconnect test).
+  void startProvider() {
+    const auto provDir = dir.path() / "prov";
+    ASSERT_TRUE(fs::ensurePrivateDir(provDir));
+    ASSERT_TRUE(provId.save(provDir / "identity.key"));
+    const trust::TrustedPeer developer{devId.peerId(), "dev", {}, trust::nowRfc3339()};
+    ASSERT_TRUE(trust::TrustStore::modify(provDir / trust::TrustStore::kFileName,
+                                          [&](trust::TrustStore& s) { return s.add(developer); }));
+    provider::ProviderConfig cfg;
+    cfg.dataDir = provDir;
+    cfg.listen = {"/ip4/127.0.0.1/tcp/0"};
+    cfg.allowedRegistries = {"127.0.0.1:5055"};
+    cfg.gateway = gwAddr.toString();
+    cfg.mdns = false;
+    provider::NodeDeps deps;
+    deps.runtime = &rt;
+    deps.tunnelMinBackoff = 50ms;
+    deps.tunnelMaxBackoff = 400ms;
+    auto node = provider::ProviderNode::start(io.get_executor(), cfg, "test", deps);
+    ASSERT_TRUE(node) << node.error().message();
+    provNode = std::move(*node);
+    provAddr = provNode->listenAddrs().front();
   }
 
   /// The gateway as peergateway starts it: both providers on its allowlist, loopback ports.
@@ -332,13 +294,24 @@ class GatewayTest : public ::testing::Test {
   tunnel::RouteTable& routes() { return *routesPtr; }
 
   void TearDown() override {
+    if (!ioThread.joinable()) {  // SetUp failed before starting it
+      ioThread = std::thread([this] { io.run(); });
+    }
+    if (provNode) {
+      await([this]() -> asio::awaitable<int> {
+        co_await provNode->shutdown();
+        co_return 0;
+      }());
+    }
     onIo([this] {
-      tun->stop();
-      sched->shutdown();
-      gwNode->close();
+      if (gwNode) {
+        gwNode->close();
+      }
       boost::system::error_code ec;
       backend->close(ec);
-      for (auto& h : {prov, dev}) h->close();
+      if (dev) {
+        dev->close();
+      }
       return 0;
     });
     std::this_thread::sleep_for(50ms);

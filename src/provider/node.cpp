@@ -28,13 +28,15 @@ struct ProviderNode::Parts {
   explicit Parts(const asio::any_io_executor& e) : ex(e), tasks(e) {}
   asio::any_io_executor ex;
   ProviderConfig cfg;
+  NodeDeps deps;
   NodeInfo info;
   std::optional<crypto::Identity> identity;
   std::optional<trust::TrustGate> gate;
   std::unique_ptr<Store> store;
   std::unique_ptr<protocol::SqliteReplayCache> replay;
   std::unique_ptr<AuditLog> audit;
-  std::unique_ptr<runtime::DockerRuntime> docker;
+  std::unique_ptr<runtime::DockerRuntime> docker;  ///< made here unless deps.runtime is given
+  runtime::Runtime* runtime = nullptr;             ///< the one in use: deps.runtime or *docker
   std::unique_ptr<Scheduler> scheduler;
   std::shared_ptr<net::Host> host;
   std::shared_ptr<Service> service;
@@ -70,26 +72,41 @@ Result<void> openDataDir(Parts& p) {
   return {};
 }
 
-/// The Docker runtime and the scheduler over it, with the records loaded.
-Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
+/// The Docker runtime for DOCKER_HOST, with the config's OCI runtime and network pool.
+Result<std::unique_ptr<runtime::DockerRuntime>> makeDocker(const ProviderConfig& cfg) {
   auto dockerOpts = runtime::DockerOptions::fromEnvironment();
-  if (!dockerOpts) return dockerOpts.error();
-  dockerOpts->ociRuntime = p.cfg.ociRuntime;
-  dockerOpts->networkPool = p.cfg.networkPool;
-  if (p.cfg.networkPool.empty() && p.cfg.maxDeployments > 25) {
+  if (!dockerOpts) {
+    return dockerOpts.error();
+  }
+  dockerOpts->ociRuntime = cfg.ociRuntime;
+  dockerOpts->networkPool = cfg.networkPool;
+  if (cfg.networkPool.empty() && cfg.maxDeployments > 25) {
     spdlog::warn(
         "max_deployments is {} but network_pool is not set: a default Docker engine has address "
         "pools for about 30 networks (one per deployment); set network_pool (e.g. "
         "\"10.213.0.0/16\") in the config",
-        p.cfg.maxDeployments);
+        cfg.maxDeployments);
   }
-  p.docker = std::make_unique<runtime::DockerRuntime>(*dockerOpts);
+  return std::make_unique<runtime::DockerRuntime>(*dockerOpts);
+}
+
+/// The runtime (the injected one, else Docker) and the scheduler over it, records loaded.
+Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
+  p.runtime = p.deps.runtime;
+  if (p.runtime == nullptr) {
+    auto docker = makeDocker(p.cfg);
+    if (!docker) {
+      return docker.error();
+    }
+    p.docker = std::move(*docker);
+    p.runtime = p.docker.get();
+  }
   auto policy = runtime::Policy::create(p.cfg.policy());
   if (!policy) return policy.error();
   SchedulerOptions opts;
   opts.stopGrace = p.cfg.stopGrace;
   opts.providerId = self;
-  p.scheduler = std::make_unique<Scheduler>(p.ex, *p.docker, *p.store, std::move(*policy), opts);
+  p.scheduler = std::make_unique<Scheduler>(p.ex, *p.runtime, *p.store, std::move(*policy), opts);
   return p.scheduler->load();
 }
 
@@ -142,6 +159,8 @@ void makeHost(Parts& p, const std::string& version, std::optional<crypto::PeerId
 void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
   tunnel::ProviderTunnelOptions topts;
   topts.gateway = gateway;
+  topts.minBackoff = p.deps.tunnelMinBackoff.value_or(topts.minBackoff);
+  topts.maxBackoff = p.deps.tunnelMaxBackoff.value_or(topts.maxBackoff);
   auto* scheduler = p.scheduler.get();
   p.tunnel = std::make_shared<tunnel::ProviderTunnel>(
       p.host, topts,
@@ -211,8 +230,8 @@ void startMdns(Parts& p) {
 
 /// Says which engine answers. The engine may be down at start: the scheduler reconciles as soon
 /// as it answers.
-asio::awaitable<void> greetEngine(runtime::DockerRuntime& docker) {
-  auto info = co_await docker.ping();
+asio::awaitable<void> greetEngine(runtime::Runtime& engine) {
+  auto info = co_await engine.ping();
   if (info) {
     spdlog::info("container engine: Docker {} (API {})", info->engineVersion, info->apiVersion);
   } else {
@@ -237,7 +256,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   }
   if (p.cfg.mdns) startMdns(p);
   p.info.trustedPeers = p.gate->store().peers().size();
-  p.tasks.spawn(greetEngine(*p.docker));
+  p.tasks.spawn(greetEngine(*p.runtime));
   p.scheduler->start();
   if (p.tunnel) p.tunnel->start();
   return {};
@@ -251,9 +270,11 @@ ProviderNode::~ProviderNode() = default;
 
 Result<std::unique_ptr<ProviderNode>> ProviderNode::start(const asio::any_io_executor& ex,
                                                           const ProviderConfig& cfg,
-                                                          const std::string& version) {
+                                                          const std::string& version,
+                                                          const NodeDeps& deps) {
   auto parts = std::make_unique<Parts>(ex);
   parts->cfg = cfg;
+  parts->deps = deps;
   if (auto r = startParts(*parts, version); !r) {
     if (parts->host) parts->host->close();
     return r.error();
@@ -268,6 +289,8 @@ std::vector<net::Multiaddr> ProviderNode::listenAddrs() const {
 }
 
 const NodeInfo& ProviderNode::info() const { return p_->info; }
+
+bool ProviderNode::tunnelConnected() const { return p_->tunnel && p_->tunnel->connected(); }
 
 asio::awaitable<void> ProviderNode::shutdown() {
   auto& p = *p_;

@@ -3,10 +3,12 @@
 /// list, SQLite state, replay cache, audit log), checks the policy, connects the scheduler to the
 /// Docker engine, starts the libp2p host (trusted peers and the gateway only) on the configured
 /// listen addresses, LAN discovery and the tunnel to the gateway. `peercomputed` and the tests
-/// start a provider the same way.
+/// start a provider the same way; a test puts its own runtime in through `NodeDeps`.
 ///
 /// Threading: everything runs on the executor given to start() (one io_context thread).
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,23 @@
 #include "net/multiaddr.hpp"
 #include "provider/config.hpp"
 
+namespace pc::runtime {
+class Runtime;
+}
+
 namespace pc::provider {
+
+/// What a caller may supply instead of what start() makes itself, per start (no global):
+/// peercomputed passes none; tests pass an in-memory runtime and a short tunnel backoff.
+struct NodeDeps {
+  /// The container runtime to drive. Null: a DockerRuntime for DOCKER_HOST (or the default
+  /// socket) with the config's OCI runtime and network pool. Not owned: it must outlive the node.
+  runtime::Runtime* runtime = nullptr;
+  /// The tunnel's reconnect backoff: the first wait, and the cap it doubles up to. nullopt: the
+  /// tunnel's defaults (tunnel::ProviderTunnelOptions).
+  std::optional<std::chrono::milliseconds> tunnelMinBackoff;
+  std::optional<std::chrono::milliseconds> tunnelMaxBackoff;
+};
 
 struct NodeInfo {
   bool createdIdentity = false;    ///< the identity was made by this start
@@ -25,11 +43,13 @@ struct NodeInfo {
 
 class ProviderNode {
  public:
-  /// Starts a provider for `cfg` (already validated) on `ex`. Errors: what failed, naming the
-  /// file, setting or address involved (nothing keeps running then).
+  /// Starts a provider for `cfg` (already validated) on `ex`, with `deps` in place of the
+  /// defaults. Errors: what failed, naming the file, setting or address involved (nothing keeps
+  /// running then).
   static Result<std::unique_ptr<ProviderNode>> start(const net::asio::any_io_executor& ex,
                                                      const ProviderConfig& cfg,
-                                                     const std::string& version);
+                                                     const std::string& version,
+                                                     const NodeDeps& deps = {});
   ~ProviderNode();
   ProviderNode(const ProviderNode&) = delete;
   ProviderNode& operator=(const ProviderNode&) = delete;
@@ -38,6 +58,8 @@ class ProviderNode {
   /// The bound listen addresses (port 0 resolved), with /p2p/<id>.
   [[nodiscard]] std::vector<net::Multiaddr> listenAddrs() const;
   [[nodiscard]] const NodeInfo& info() const;
+  /// The tunnel to the gateway has a session now (false without a gateway configured).
+  [[nodiscard]] bool tunnelConnected() const;
 
   /// Stops serving: deployments keep running (they are re-adopted at the next start) unless
   /// stop_on_exit, the tunnel and mDNS stop, connections close with GoAway. Run it to

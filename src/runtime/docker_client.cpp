@@ -1,6 +1,6 @@
-// The Docker Engine API transport: one HTTP exchange per connection over the unix socket, API
-// version negotiation, engine-error wording and the "is it ours" check. Every Asio/Beast call of
-// the module is in this file.
+// The Docker Engine API transport: one HTTP exchange per connection over the unix socket (the
+// shared http::exchange), API version negotiation, engine-error wording and the "is it ours"
+// check. Every Asio/Beast call of the module is in this file.
 #include "runtime/docker_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -9,30 +9,62 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
-#include <array>
-
+#include "http/error.hpp"
+#include "http/exchange.hpp"
 #include "runtime/docker_api.hpp"
 #include "runtime/error.hpp"
-#include "runtime/http_response.hpp"
+#include "runtime/json_lines.hpp"
 
 namespace pc::runtime::docker {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = pc::http;
 using asio::awaitable;
 
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+/// Largest status line + headers accepted from the engine.
+constexpr std::size_t kMaxEngineHeader = 64 * 1024;
 /// Largest non-streamed response body we buffer (inspect, list, stats documents).
 constexpr std::size_t kMaxBufferedBody = 16U << 20;
 /// Largest error body kept for the message.
 constexpr std::size_t kMaxErrorBody = 64U << 10;
 static_assert(kMaxErrorBody < kMaxBufferedBody);
+static_assert(kMaxJsonMessage > kMaxEngineHeader);
+
+/// A request to the engine: it ignores Host, but HTTP/1.1 requires one.
+http::Request engineRequest(Verb method, const std::string& target, const std::string& body) {
+  http::Request req;
+  req.method = method;
+  req.target = target;
+  req.fields = {{"Host", "docker"}, {"User-Agent", "peercompute"}};
+  if (!body.empty()) {
+    req.fields.emplace_back("Content-Type", "application/json");
+    req.body = body;
+  }
+  return req;
+}
+
+/// The http module's errors in the runtime's words: an answer over a limit stays kTooLarge,
+/// anything else that is not HTTP is kProtocolError, a request we refused to send is
+/// kInvalidSpec. Errors of the body consumer are already the runtime's and pass through.
+Error inEngineWords(const Error& e, const std::string& socketPath, const std::string& what) {
+  if (e.code().category() != http::httpCategory()) {
+    return e;
+  }
+  if (e == http::Errc::kTooLarge) {
+    return fail(Errc::kTooLarge, "the Docker engine's answer while " + what + ": " + e.message());
+  }
+  if (e == http::Errc::kInvalidRequest) {
+    return fail(Errc::kInvalidSpec, "not sent to the Docker engine (" + what + "): " + e.message());
+  }
+  return fail(Errc::kProtocolError, "invalid HTTP from the Docker engine while " + what + ": " +
+                                        e.message() + "; is " + socketPath +
+                                        " really a Docker engine?");
+}
 
 }  // namespace
 
@@ -59,66 +91,49 @@ awaitable<Result<Outcome>> EngineClient::exchange(Verb method, const std::string
                                                   Clock::time_point deadline, const BodyFn& onBody,
                                                   bool deadlineEnds, const std::string& what) {
   auto executor = co_await asio::this_coro::executor;
+  // The deadline covers connect, write and every read: basic_stream reports beast timeout.
   beast::basic_stream<asio::local::stream_protocol> stream(executor);
   stream.expires_at(deadline);
   const asio::local::stream_protocol::endpoint endpoint(options.socketPath);
   auto [cec] = co_await stream.async_connect(endpoint, kUseTuple);
-  if (cec == beast::error::timeout) co_return timedOut(what);
-  if (cec) co_return unreachable(cec);
-
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, "docker");
-  req.set(http::field::user_agent, "peercompute");
-  if (!body.empty()) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
+  if (cec == beast::error::timeout) {
+    co_return timedOut(what);
   }
-  req.prepare_payload();
-  auto [wec, written] = co_await http::async_write(stream, req, kUseTuple);
-  (void)written;
-  if (wec == beast::error::timeout) co_return timedOut(what);
-  if (wec) co_return unreachable(wec);
-
-  HttpResponseDecoder decoder;
+  if (cec) {
+    co_return unreachable(cec);
+  }
+  const auto req = engineRequest(method, target, body);
   Outcome out;
-  std::string chunk;
-  std::array<char, 16 * 1024> buf{};
-  bool eof = false;
-  while (!decoder.done()) {
-    auto [rec, n] = co_await stream.async_read_some(asio::buffer(buf), kUseTuple);
-    chunk.clear();
-    if (rec == asio::error::eof) {
-      if (auto r = decoder.feedEof(chunk); !r) co_return r.error();
-      eof = true;
-    } else if (rec == beast::error::timeout) {
-      if (deadlineEnds && decoder.headerDone() && ok(decoder.status())) {
-        out.status = decoder.status();
-        out.endedByDeadline = true;
-        co_return out;
-      }
-      co_return timedOut(what);
-    } else if (rec) {
+  const http::BodyFn deliver = [&](const http::ResponseDecoder& response,
+                                   std::string_view chunk) -> Result<bool> {
+    if (ok(response.status())) {
+      return onBody ? onBody(chunk) : Result<bool>(true);
+    }
+    const std::size_t room = kMaxErrorBody - std::min(kMaxErrorBody, out.errorBody.size());
+    out.errorBody.append(chunk.substr(0, room));
+    return true;
+  };
+  const http::ResponseLimits limits{kMaxEngineHeader, std::nullopt};
+  auto x = co_await http::exchange(stream, req, limits, deliver);
+  if (!x) {
+    co_return inEngineWords(x.error(), options.socketPath, what);
+  }
+  out.status = x->response.status();
+  out.apiVersion = x->response.header("Api-Version");
+  const auto& sec = x->streamError;
+  if (x->failedAt == http::Step::kWrite) {
+    co_return sec == beast::error::timeout ? timedOut(what) : unreachable(sec);
+  }
+  if (x->failedAt == http::Step::kRead) {
+    if (sec != beast::error::timeout) {
       co_return fail(Errc::kDaemonUnreachable, "the connection to the Docker engine failed while " +
-                                                   what + " (" + rec.message() +
+                                                   what + " (" + sec.message() +
                                                    "); check that dockerd is still running");
-    } else if (auto r = decoder.feed(std::string_view(buf.data(), n), chunk); !r) {
-      co_return r.error();
     }
-    if (decoder.headerDone() && out.status == 0) {
-      out.status = decoder.status();
-      out.apiVersion = decoder.header("Api-Version");
+    if (!deadlineEnds || !ok(out.status)) {
+      co_return timedOut(what);
     }
-    if (!chunk.empty()) {
-      if (ok(out.status) && onBody) {
-        auto more = onBody(chunk);
-        if (!more) co_return more.error();
-        if (!*more) co_return out;  // the consumer is done: closing the socket ends the stream
-      } else if (!ok(out.status)) {
-        const std::size_t room = kMaxErrorBody - std::min(kMaxErrorBody, out.errorBody.size());
-        out.errorBody.append(chunk, 0, room);
-      }
-    }
-    if (eof) break;
+    out.endedByDeadline = true;
   }
   co_return out;
 }
@@ -173,7 +188,7 @@ awaitable<Result<std::string>> EngineClient::prefix() {
   }
   const std::string target = "/_ping";
   const std::string what = "answering a ping";
-  auto r = co_await call(http::verb::get, target, kNoBody, what);
+  auto r = co_await call(Verb::get, target, kNoBody, what);
   if (!r) co_return r.error();
   if (!ok(r->outcome.status)) co_return engineError(r->outcome, "ping", Errc::kEngineError, "");
   if (!r->outcome.apiVersion) {
@@ -198,7 +213,7 @@ awaitable<Result<ContainerInfo>> EngineClient::owned(const std::string& id) {
   if (!pre) co_return pre.error();
   const std::string target = *pre + "/containers/" + id + "/json";
   const std::string what = "inspecting a container";
-  auto r = co_await call(http::verb::get, target, kNoBody, what);
+  auto r = co_await call(Verb::get, target, kNoBody, what);
   if (!r) co_return r.error();
   if (!ok(r->outcome.status)) {
     co_return engineError(r->outcome, "container " + id, Errc::kNoSuchContainer,

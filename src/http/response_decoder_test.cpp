@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "runtime/error.hpp"
-#include "runtime/http_response.hpp"
+#include "http/error.hpp"
+#include "http/response_decoder.hpp"
 
-namespace pc::runtime {
+namespace pc::http {
 namespace {
 
 struct Decoded {
@@ -15,8 +15,8 @@ struct Decoded {
   bool done = false;
 };
 
-Decoded decode(const std::string& wire, std::size_t step, bool eof) {
-  HttpResponseDecoder d;
+Decoded decode(const std::string& wire, std::size_t step, bool eof, ResponseLimits limits = {}) {
+  ResponseDecoder d(limits);
   Decoded out;
   for (std::size_t pos = 0; pos < wire.size(); pos += step) {
     auto r = d.feed(std::string_view(wire).substr(pos, step), out.body);
@@ -46,7 +46,7 @@ const std::string kChunked =
     "1\r\n\n\r\n"
     "0\r\n\r\n";
 
-TEST(HttpResponse, ChunkedAtEverySplit) {
+TEST(ResponseDecoder, ChunkedAtEverySplit) {
   for (std::size_t step = 1; step <= kChunked.size(); ++step) {
     auto d = decode(kChunked, step, false);
     ASSERT_TRUE(d.ok) << step << ": " << d.error.message();
@@ -56,15 +56,15 @@ TEST(HttpResponse, ChunkedAtEverySplit) {
   }
 }
 
-TEST(HttpResponse, HeadersAreReadable) {
-  HttpResponseDecoder d;
+TEST(ResponseDecoder, HeadersAreReadable) {
+  ResponseDecoder d;
   std::string body;
   ASSERT_TRUE(d.feed(kChunked, body));
   EXPECT_EQ(d.header("api-version").value_or(""), "1.41");
   EXPECT_FALSE(d.header("X-Nope"));
 }
 
-TEST(HttpResponse, ContentLengthAndNoBody) {
+TEST(ResponseDecoder, ContentLengthAndNoBody) {
   auto d =
       decode("HTTP/1.1 404 Not Found\r\nContent-Length: 26\r\n\r\n{\"message\":\"No such image\"}",
              3, false);
@@ -81,42 +81,79 @@ TEST(HttpResponse, ContentLengthAndNoBody) {
   EXPECT_EQ(d.body, "");
 }
 
-TEST(HttpResponse, BodyUntilEof) {
+TEST(ResponseDecoder, BodyUntilEof) {
   auto d = decode("HTTP/1.1 200 OK\r\n\r\nstream until close", 4, true);
   ASSERT_TRUE(d.ok) << d.error.message();
   EXPECT_TRUE(d.done);
   EXPECT_EQ(d.body, "stream until close");
 }
 
-TEST(HttpResponse, TruncatedMessagesAreErrors) {
+TEST(ResponseDecoder, TruncatedMessagesAreErrors) {
   for (const std::string& wire : {kChunked.substr(0, kChunked.size() - 7),
                                   std::string("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
                                   std::string("HTTP/1.1 200 OK\r\nContent-"), std::string("")}) {
     auto d = decode(wire, 5, true);
     EXPECT_FALSE(d.ok) << wire;
-    EXPECT_EQ(d.error, make_error_code(Errc::kProtocolError));
+    EXPECT_EQ(d.error, make_error_code(Errc::kTruncated)) << d.error.message();
   }
 }
 
-TEST(HttpResponse, GarbageIsAProtocolError) {
+TEST(ResponseDecoder, GarbageIsAProtocolError) {
   for (const char* wire :
        {"SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"}) {
     auto d = decode(wire, 64, false);
     EXPECT_FALSE(d.ok) << wire;
-    EXPECT_EQ(d.error, make_error_code(Errc::kProtocolError)) << wire;
-    EXPECT_NE(d.error.message().find("Docker engine"), std::string::npos);
+    EXPECT_EQ(d.error, make_error_code(Errc::kMalformed)) << wire;
+    EXPECT_NE(d.error.message().find("invalid HTTP"), std::string::npos);
   }
 }
 
-TEST(HttpResponse, HeaderLimit) {
-  std::string wire = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(kMaxResponseHeader, 'a');
+TEST(ResponseDecoder, HeaderLimit) {
+  std::string wire = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(kDefaultMaxHeader, 'a');
   auto d = decode(wire, 4096, false);
   ASSERT_FALSE(d.ok);
   EXPECT_EQ(d.error, make_error_code(Errc::kTooLarge));
 }
 
-TEST(HttpResponse, LargeChunkedBodyStreams) {
+TEST(ResponseDecoder, HeaderLimitIsTheCallers) {
+  const std::string wire = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n";
+  EXPECT_TRUE(decode(wire, 100, true).ok);
+  auto d = decode(wire, 100, true, ResponseLimits{1024, std::nullopt});
+  ASSERT_FALSE(d.ok);
+  EXPECT_EQ(d.error, make_error_code(Errc::kTooLarge));
+  EXPECT_NE(d.error.message().find("1024"), std::string::npos) << d.error.message();
+}
+
+TEST(ResponseDecoder, BodyLimit) {
+  const ResponseLimits limits{kDefaultMaxHeader, 10};
+  // A Content-Length over the limit fails before any body byte arrives.
+  auto d = decode("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", 64, false, limits);
+  ASSERT_FALSE(d.ok);
+  EXPECT_EQ(d.error, make_error_code(Errc::kTooLarge));
+  // A chunked body is counted as it comes.
+  d = decode(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n"
+      "6\r\nghijkl\r\n0\r\n\r\n",
+      7, false, limits);
+  ASSERT_FALSE(d.ok);
+  EXPECT_EQ(d.error, make_error_code(Errc::kTooLarge));
+  d = decode("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 3, false, limits);
+  ASSERT_TRUE(d.ok) << d.error.message();
+  EXPECT_EQ(d.body, "0123456789");
+}
+
+TEST(ResponseDecoder, AnswerToHeadHasNoBody) {
+  ResponseDecoder d;
+  d.expectNoBody();
+  std::string body;
+  ASSERT_TRUE(d.feed("HTTP/1.1 200 OK\r\nReplay-Nonce: abc\r\nContent-Length: 120\r\n\r\n", body));
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.header("replay-nonce").value_or(""), "abc");
+  EXPECT_EQ(body, "");
+}
+
+TEST(ResponseDecoder, LargeChunkedBodyStreams) {
   std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string want;
   for (int i = 0; i < 50; ++i) {
@@ -132,30 +169,8 @@ TEST(HttpResponse, LargeChunkedBodyStreams) {
   EXPECT_EQ(d.body, want);
 }
 
-TEST(JsonLines, SplitsAcrossFeeds) {
-  JsonLineSplitter s;
-  std::vector<std::string> out;
-  ASSERT_TRUE(s.feed("{\"a\":1}\n{\"b\"", out));
-  ASSERT_TRUE(s.feed(":2}\r\n\n  \n{\"c\":3}", out));
-  s.finish(out);
-  ASSERT_EQ(out.size(), 3U);
-  EXPECT_EQ(out[0], "{\"a\":1}");
-  EXPECT_EQ(out[1], "{\"b\":2}\r");
-  EXPECT_EQ(out[2], "{\"c\":3}");
-}
-
-TEST(JsonLines, BoundsOneMessage) {
-  JsonLineSplitter s;
-  std::vector<std::string> out;
-  const std::string big(kMaxJsonMessage / 2 + 1, 'x');
-  ASSERT_TRUE(s.feed(big, out));
-  auto r = s.feed(big, out);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(Errc::kTooLarge));
-}
-
-RC_GTEST_PROP(HttpResponse, NeverCrashes, (const std::string& bytes, unsigned step)) {
-  HttpResponseDecoder d;
+RC_GTEST_PROP(ResponseDecoder, NeverCrashes, (const std::string& bytes, unsigned step)) {
+  ResponseDecoder d;
   std::string body;
   const std::size_t n = 1 + step % 64;
   for (std::size_t pos = 0; pos < bytes.size(); pos += n) {
@@ -165,4 +180,4 @@ RC_GTEST_PROP(HttpResponse, NeverCrashes, (const std::string& bytes, unsigned st
 }
 
 }  // namespace
-}  // namespace pc::runtime
+}  // namespace pc::http
