@@ -10,7 +10,7 @@
 #include "runtime/docker_api.hpp"
 #include "runtime/docker_client.hpp"
 #include "runtime/error.hpp"
-#include "runtime/http_response.hpp"
+#include "runtime/json_lines.hpp"
 
 namespace pc::runtime {
 
