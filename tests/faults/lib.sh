@@ -57,6 +57,28 @@ rotate_log() {
   cat "$1" >>"$1.all" 2>/dev/null
   : >"$1"
 }
+# test_image REF SETUP CHANGE...: makes sure the local registry serves REF (host:port/repo:tag).
+# If it does not, REF is built from the busybox test image's files, plus what the function SETUP
+# adds to the root directory it is given, with each CHANGE as a `docker import -c` line, pushed,
+# and the local copy removed (a deploy must really pull it). Fails the suite if the push fails.
+test_image() {
+  local ref=$1 setup=$2 host=${1%%/*} path=${1#*/}
+  shift 2
+  curl -sf --max-time 5 "http://$host/v2/${path%:*}/manifests/${path##*:}" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null && return 0
+  local root cid
+  root=$(mktemp -d "$W/image.XXXXXX")
+  cid=$(docker create peercompute/busybox:test /bin/true)
+  docker export "$cid" | tar -C "$root" -x
+  docker rm "$cid" >/dev/null
+  "$setup" "$root"
+  local args=()
+  for c in "$@"; do args+=(-c "$c"); done
+  tar -C "$root" -c . | docker import "${args[@]}" - "$ref" >/dev/null
+  docker push "$ref" >/dev/null || { ko "cannot push $ref"; finish; }
+  docker rmi "$ref" >/dev/null
+  rm -rf "$root"
+}
 # A process ended by kill -9 leaves nothing to wait for; reaps it so its pid is free.
 kill9() {
   kill -9 "$1" 2>/dev/null

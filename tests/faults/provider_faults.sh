@@ -20,19 +20,8 @@ dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
 # An image with a layer of its own (random content, so no other image shares it and the engine
 # must download it), served through a proxy that sends blobs at 1 MiB/s: a pull takes seconds.
 SLOW_REPO=peercompute/slowpull
-if ! curl -sf --max-time 5 "http://$REG/v2/$SLOW_REPO/manifests/1" \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
-  R=$W/slowroot
-  mkdir -p "$R"
-  cid=$(docker create peercompute/busybox:test /bin/true)
-  docker export "$cid" | tar -C "$R" -x
-  docker rm "$cid" >/dev/null
-  head -c $((4 << 20)) /dev/urandom >"$R/ballast"
-  tar -C "$R" -c . | docker import -c 'CMD ["/bin/sleep", "3600"]' - "$REG/$SLOW_REPO:1" >/dev/null
-  docker push "$REG/$SLOW_REPO:1" >/dev/null || { ko "cannot push $SLOW_REPO to $REG"; finish; }
-  docker rmi "$REG/$SLOW_REPO:1" >/dev/null
-  rm -rf "$R"
-fi
+slow_root() { head -c $((4 << 20)) /dev/urandom >"$1/ballast"; }
+test_image "$REG/$SLOW_REPO:1" slow_root 'CMD ["/bin/sleep", "3600"]'
 python3 "$HERE/slow_registry.py" 0 "$REG" $((1 << 20)) >"$W/slowreg.log" 2>&1 &
 PIDS+=($!)
 wait_for "$W/slowreg.log" "^listening" || { ko "slow registry: $(cat "$W/slowreg.log")"; finish; }

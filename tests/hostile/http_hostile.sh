@@ -21,38 +21,22 @@ dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
 # A WebSocket "server" that answers 101 and then streams zeros for as long as the socket takes
 # them (busybox nc runs one script per connection).
 WS_IMAGE=$REG/peercompute/ws-flood:1
-if ! curl -sf --max-time 5 "http://$REG/v2/peercompute/ws-flood/manifests/1" \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
-  R=$W/wsroot
-  mkdir -p "$R"
-  cid=$(docker create peercompute/busybox:test /bin/true)
-  docker export "$cid" | tar -C "$R" -x
-  docker rm "$cid" >/dev/null
-  cat >"$R/ws.sh" <<'SH'
+ws_root() {
+  cat >"$1/ws.sh" <<'SH'
 #!/bin/sh
 while read -r line; do [ -z "$(printf '%s' "$line" | tr -d '\r')" ] && break; done
 printf 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'
 exec cat /dev/zero
 SH
-  chmod 755 "$R/ws.sh"
-  tar -C "$R" -c . | docker import -c 'CMD ["/bin/nc", "-ll", "-p", "8080", "-e", "/ws.sh"]' \
-    -c 'EXPOSE 8080' - "$WS_IMAGE" >/dev/null
-  docker push "$WS_IMAGE" >/dev/null || { ko "cannot push $WS_IMAGE"; finish; }
-  docker rmi "$WS_IMAGE" >/dev/null
-  rm -rf "$R"
-fi
+  chmod 755 "$1/ws.sh"
+}
+test_image "$WS_IMAGE" ws_root 'CMD ["/bin/nc", "-ll", "-p", "8080", "-e", "/ws.sh"]' 'EXPOSE 8080'
 
 # A server that answers every request with the request head it received, as its body: what a
 # deployment sees of the client's header fields.
 ECHO_IMAGE=$REG/peercompute/echo-head:1
-if ! curl -sf --max-time 5 "http://$REG/v2/peercompute/echo-head/manifests/1" \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null; then
-  R=$W/echoroot
-  mkdir -p "$R"
-  cid=$(docker create peercompute/busybox:test /bin/true)
-  docker export "$cid" | tar -C "$R" -x
-  docker rm "$cid" >/dev/null
-  cat >"$R/echo.sh" <<'SH'
+echo_root() {
+  cat >"$1/echo.sh" <<'SH'
 #!/bin/sh
 head=""
 while IFS= read -r line; do
@@ -64,13 +48,9 @@ done
 n=$(printf '%s' "$head" | wc -c)
 printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' "$n" "$head"
 SH
-  chmod 755 "$R/echo.sh"
-  tar -C "$R" -c . | docker import -c 'CMD ["/bin/nc", "-ll", "-p", "8080", "-e", "/echo.sh"]' \
-    -c 'EXPOSE 8080' - "$ECHO_IMAGE" >/dev/null
-  docker push "$ECHO_IMAGE" >/dev/null || { ko "cannot push $ECHO_IMAGE"; finish; }
-  docker rmi "$ECHO_IMAGE" >/dev/null
-  rm -rf "$R"
-fi
+  chmod 755 "$1/echo.sh"
+}
+test_image "$ECHO_IMAGE" echo_root 'CMD ["/bin/nc", "-ll", "-p", "8080", "-e", "/echo.sh"]' 'EXPOSE 8080'
 
 dev init >/dev/null
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" init >/dev/null
