@@ -25,6 +25,31 @@ void TunnelService::install(net::Host& host) {
                          std::shared_ptr<net::Connection> c) { return self->serve(s, c); });
 }
 
+std::optional<TunnelService::Refusal> TunnelService::addRoute(
+    const protocol::RegisterRoute& reg, const std::shared_ptr<net::Connection>& conn) {
+  const std::string peer = conn->peer.toBase58();
+  // The id must be one this provider minted: no provider can claim another's public name,
+  // even while that provider is offline.
+  auto expected = protocol::deploymentIdFor(conn->peer, reg.idSalt);
+  if (!expected || *expected != reg.deploymentId) {
+    return Refusal{"not_your_deployment",
+                   reg.deploymentId + " was not created by provider " + peer};
+  }
+  // A provider minting ids cannot grow the route table (and the names it may ask certificates
+  // for) without bound.
+  if (routes_.find(reg.deploymentId) == nullptr &&
+      routes_.routesOf(conn->peer) >= options_.maxRoutesPerProvider) {
+    return Refusal{"too_many_routes", "provider " + peer + " already has " +
+                                          std::to_string(options_.maxRoutesPerProvider) +
+                                          " routes (max_routes_per_provider)"};
+  }
+  if (!routes_.put(reg.deploymentId,
+                   RouteEntry{conn->peer, conn, options_.urlFor(reg.deploymentId)})) {
+    return Refusal{"not_your_deployment", reg.deploymentId + " is served by another provider"};
+  }
+  return std::nullopt;
+}
+
 awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
                                      std::shared_ptr<net::Connection> conn) {
   auto self = shared_from_this();
@@ -84,25 +109,11 @@ awaitable<void> TunnelService::serve(std::shared_ptr<net::yamux::Stream> s,
       continue;
     }
     if (auto* reg = std::get_if<protocol::RegisterRoute>(&**m)) {
-      // The id must be one this provider minted: no provider can claim another's public name,
-      // even while that provider is offline.
-      auto expected = protocol::deploymentIdFor(conn->peer, reg->idSalt);
-      if (!expected || *expected != reg->deploymentId) {
-        refuse("not_your_deployment", reg->deploymentId + " was not created by provider " + peer);
+      if (auto no = addRoute(*reg, conn)) {
+        refuse(no->code, no->why);
         continue;
       }
-      if (routes_.find(reg->deploymentId) == nullptr &&
-          routes_.routesOf(conn->peer) >= options_.maxRoutesPerProvider) {
-        refuse("too_many_routes", "provider " + peer + " already has " +
-                                      std::to_string(options_.maxRoutesPerProvider) +
-                                      " routes (max_routes_per_provider)");
-        continue;
-      }
-      const std::string url = options_.urlFor(reg->deploymentId);
-      if (!routes_.put(reg->deploymentId, RouteEntry{conn->peer, conn, url})) {
-        refuse("not_your_deployment", reg->deploymentId + " is served by another provider");
-        continue;
-      }
+      const std::string url = routes_.find(reg->deploymentId)->url;
       mine.push_back(reg->deploymentId);
       spdlog::info("route {} → provider {}", reg->deploymentId, peer);
       if (options_.onRoute) options_.onRoute(reg->deploymentId);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "net/host.hpp"
@@ -50,6 +51,15 @@ class TunnelService : public std::enable_shared_from_this<TunnelService> {
   }
 
  private:
+  /// Why a registration was refused: the code sent back, and the sentence.
+  struct Refusal {
+    std::string code;
+    std::string why;
+  };
+  /// Checks a registration (id minted by this provider, the per-provider route cap, the id not
+  /// another provider's) and adds or refreshes its route; the refusal otherwise.
+  std::optional<Refusal> addRoute(const protocol::RegisterRoute& reg,
+                                  const std::shared_ptr<net::Connection>& conn);
   net::asio::awaitable<void> serve(std::shared_ptr<net::yamux::Stream> s,
                                    std::shared_ptr<net::Connection> conn);
   RouteTable& routes_;
