@@ -23,7 +23,7 @@ constexpr ProtoInfo kProtos[] = {
     {Proto::kDns, "dns", Kind::kName},        {Proto::kDns4, "dns4", Kind::kName},
     {Proto::kDns6, "dns6", Kind::kName},      {Proto::kIp6, "ip6", Kind::kIp6},
     {Proto::kUdp, "udp", Kind::kPort},        {Proto::kP2p, "p2p", Kind::kPeer},
-    {Proto::kQuicV1, "quic-v1", Kind::kNone},
+    {Proto::kQuicV1, "quic-v1", Kind::kNone}, {Proto::kP2pCircuit, "p2p-circuit", Kind::kNone},
 };
 
 const ProtoInfo* byName(std::string_view name) {
@@ -278,6 +278,36 @@ Multiaddr Multiaddr::withPeerId(const crypto::PeerId& id) const {
   append(value, id.bytes());
   out.components_.push_back({Proto::kP2p, std::move(value)});
   return out;
+}
+
+bool Multiaddr::isCircuit() const {
+  for (const auto& c : components_) {
+    if (c.proto == Proto::kP2pCircuit) return true;
+  }
+  return false;
+}
+
+std::optional<Circuit> Multiaddr::circuit() const {
+  std::size_t at = components_.size();
+  for (std::size_t i = 0; i < components_.size(); ++i) {
+    if (components_[i].proto == Proto::kP2pCircuit) {
+      if (at != components_.size()) return std::nullopt;  // a second hop: not supported
+      at = i;
+    }
+  }
+  if (at == components_.size() || at == 0) return std::nullopt;
+  Multiaddr relay;
+  relay.components_.assign(components_.begin(),
+                           components_.begin() + static_cast<std::ptrdiff_t>(at));
+  auto relayId = relay.peerId();
+  if (!relayId) return std::nullopt;
+  Multiaddr rest;
+  rest.components_.assign(components_.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                          components_.end());
+  if (rest.components_.size() > 1 || (rest.components_.size() == 1 && !rest.peerId())) {
+    return std::nullopt;
+  }
+  return Circuit{std::move(relay), std::move(*relayId), rest.peerId()};
 }
 
 std::optional<Multiaddr::TcpTarget> Multiaddr::tcpTarget() const {

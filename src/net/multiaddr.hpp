@@ -1,7 +1,8 @@
 #pragma once
 /// Multiaddr (multiformats/multiaddr): self-describing network addresses in text
 /// (`/ip4/127.0.0.1/tcp/9000/p2p/12D3KooW…`) and binary (varint code ‖ value…) forms.
-/// Supported: ip4, ip6, dns, dns4, dns6, tcp, udp, quic-v1, p2p. Anything else is rejected.
+/// Supported: ip4, ip6, dns, dns4, dns6, tcp, udp, quic-v1, p2p, p2p-circuit. Anything else is
+/// rejected.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ enum class Proto : std::uint32_t {
   kDns6 = 55,
   kIp6 = 41,
   kUdp = 273,
+  kP2pCircuit = 290,
   kP2p = 421,
   kQuicV1 = 460,
 };
@@ -36,6 +38,8 @@ struct Component {
   Bytes value;  ///< the binary value (4/16 address bytes, 2 port bytes, name, multihash)
   friend bool operator==(const Component&, const Component&) = default;
 };
+
+struct Circuit;
 
 class Multiaddr {
  public:
@@ -64,10 +68,25 @@ class Multiaddr {
   };
   std::optional<TcpTarget> tcpTarget() const;
 
+  /// A relayed address, `<relay address>/p2p/<relay>/p2p-circuit[/p2p/<target>]` (Circuit
+  /// Relay v2), split (see Circuit); nullopt when this is not such an address (no /p2p-circuit,
+  /// nothing or no /p2p/<relay> before it, more than one hop, or anything but /p2p/<id> after).
+  std::optional<Circuit> circuit() const;
+  /// Whether the address goes through a relay (has a /p2p-circuit component).
+  [[nodiscard]] bool isCircuit() const;
+
   friend bool operator==(const Multiaddr&, const Multiaddr&) = default;
 
  private:
   std::vector<Component> components_;
+};
+
+/// A relayed address split: how to reach the relay (ending in /p2p/<relay>) and the target's
+/// id when the address names it.
+struct Circuit {
+  Multiaddr relay;
+  crypto::PeerId relayId;
+  std::optional<crypto::PeerId> target;
 };
 
 }  // namespace pc::net

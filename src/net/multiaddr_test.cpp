@@ -8,6 +8,32 @@ namespace {
 
 constexpr const char* kPeer = "12D3KooWA4Xop1JaT3MHxwYMkCepYsv4iPVopMXwCz5iHYdBfeSB";
 
+TEST(Multiaddr, RelayedAddressesSplitIntoRelayAndTarget) {
+  const std::string relay = "/ip4/198.18.0.1/tcp/4001/p2p/" + std::string(kPeer);
+  const std::string target = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
+  auto full = Multiaddr::parse(relay + "/p2p-circuit/p2p/" + target).value();
+  ASSERT_TRUE(full.isCircuit());
+  auto c = full.circuit();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->relay.toString(), relay);
+  EXPECT_EQ(c->relayId.toBase58(), kPeer);
+  ASSERT_TRUE(c->target);
+  EXPECT_EQ(c->target->toBase58(), target);
+  // Without the target's id (a listen address, or `peers add --addr` naming it elsewhere).
+  c = Multiaddr::parse(relay + "/p2p-circuit").value().circuit();
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->target);
+  // Not relayed addresses this side can use.
+  EXPECT_FALSE(Multiaddr::parse(relay).value().circuit());
+  EXPECT_FALSE(Multiaddr::parse(relay).value().isCircuit());
+  EXPECT_FALSE(Multiaddr::parse("/p2p-circuit/p2p/" + target).value().circuit());      // no relay
+  EXPECT_FALSE(Multiaddr::parse("/ip4/1.2.3.4/tcp/1/p2p-circuit").value().circuit());  // no id
+  EXPECT_FALSE(Multiaddr::parse(relay + "/p2p-circuit/p2p/" + target + "/p2p-circuit/p2p/" + target)
+                   .value()
+                   .circuit());  // two hops
+  EXPECT_FALSE(Multiaddr::parse(relay + "/p2p-circuit/ip4/1.2.3.4/tcp/1").value().circuit());
+}
+
 TEST(Multiaddr, TextAndBinaryVectors) {
   const std::pair<std::string_view, std::string_view> cases[] = {
       {"/ip4/127.0.0.1/tcp/4001", "047f000001060fa1"},
@@ -16,6 +42,7 @@ TEST(Multiaddr, TextAndBinaryVectors) {
       {"/dns4/example.com/tcp/443", "360b6578616d706c652e636f6d0601bb"},
       {"/dns/localhost/tcp/80", "35096c6f63616c686f737406 0050"},
       {"/dns6/a.b/udp/53", "3703612e62 9102 0035"},
+      {"/ip4/127.0.0.1/tcp/4001/p2p-circuit", "047f000001060fa1 a202"},
   };
   for (auto [text, hexWithSpaces] : cases) {
     std::string h;
