@@ -15,6 +15,9 @@
 ///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
 ///   stop_on_exit = false                    stop_grace = "10s"
 ///   mdns = true                             # answer and query mDNS on the LAN
+///   request_rate = 10, request_burst = 40   # signed requests a second of one peer, and burst
+///   replay_quota_per_peer = 10000           # replay-cache entries one peer may hold
+///   replay_cache_capacity = 100000          # replay-cache entries of all peers
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -23,6 +26,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "protocol/checks.hpp"
+#include "provider/request_limiter.hpp"
 #include "runtime/policy.hpp"
 
 namespace pc::config {
@@ -53,9 +58,24 @@ struct ProviderConfig {
   std::chrono::seconds stopGrace{10};
   /// LAN discovery (libp2p mDNS): answer `_p2p._udp.local` queries and learn trusted peers.
   bool mdns = true;
+  /// Each peer's request rate (requests a second, sustained) and burst: over them a request is
+  /// answered `rate_limited` (provider/request_limiter.hpp).
+  double requestRate = kDefaultRequestRate;
+  std::uint32_t requestBurst = kDefaultRequestBurst;
+  /// Replay-cache bounds: one peer's share, and all peers' (protocol::ReplayLimits). A peer
+  /// within its request rate must never reach its share: validate() checks
+  /// request_rate × 360 s + request_burst ≤ replay_quota_per_peer ≤ replay_cache_capacity.
+  std::uint32_t replayQuotaPerPeer = protocol::kDefaultReplayQuotaPerRequester;
+  std::uint32_t replayCacheCapacity = protocol::kDefaultReplayCacheCapacity;
 
   /// The image and capacity policy these settings describe.
   [[nodiscard]] runtime::PolicyConfig policy() const;
+  /// The request rate limit these settings describe.
+  [[nodiscard]] RequestLimits requestLimits() const { return {requestRate, requestBurst}; }
+  /// The replay-cache bounds these settings describe.
+  [[nodiscard]] protocol::ReplayLimits replayLimits() const {
+    return {replayCacheCapacity, replayQuotaPerPeer};
+  }
   /// Checks ranges and the allowlist. Errors: kConfig naming the key.
   [[nodiscard]] Result<void> validate() const;
 };

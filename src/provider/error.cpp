@@ -19,6 +19,8 @@ class Category final : public boost::system::error_category {
         return "provider is shutting down";
       case Errc::kDeployFailed:
         return "deployment failed";
+      case Errc::kRateLimited:
+        return "too many requests from this peer";
     }
     return "unknown provider error";
   }
