@@ -21,6 +21,8 @@ class Category final : public boost::system::error_category {
         return "deployment failed";
       case Errc::kRateLimited:
         return "too many requests from this peer";
+      case Errc::kBadRequest:
+        return "bad request";
     }
     return "unknown provider error";
   }

@@ -11,7 +11,8 @@ enum class Errc {
   kConfig,        ///< an invalid configuration value
   kShuttingDown,  ///< the provider is stopping and takes no new work
   kDeployFailed,  ///< pulling or starting failed (the runtime's reason is kept)
-  kRateLimited    ///< the peer sent requests faster than its request_rate (retry later)
+  kRateLimited,   ///< the peer sent requests faster than its request_rate (retry later)
+  kBadRequest     ///< a request field the provider cannot act on (the field is named)
 };
 
 const boost::system::error_category& providerCategory();

@@ -69,6 +69,8 @@ std::string errorCode(const Error& e) {
         return "unavailable";
       case Errc::kRateLimited:
         return "rate_limited";
+      case Errc::kBadRequest:
+        return "bad_request";
       default:
         return "internal";
     }
@@ -387,9 +389,11 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   const auto& req = std::get<protocol::LogsRequest>(*m);
   const std::string peer = conn->peer.toBase58();
   auto d = logsTarget(peer, req.deploymentId);
-  if (!d) {
-    const std::string code = errorCode(d.error());
-    const std::string why = d.error().message();
+  auto opts = engineLogOptions(req, protocol::unixMillisNow());
+  if (!d || !opts) {
+    const Error& e = !d ? d.error() : opts.error();
+    const std::string code = errorCode(e);
+    const std::string why = e.message();
     audit("logs_refused", peer, {{"deployment", req.deploymentId}, {"reason", why}});
     co_await rpc::writeError(*s, code, why);
     (void)co_await s->closeWrite();
@@ -397,7 +401,7 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   }
   auto q = std::make_shared<LogQueue>(co_await asio::this_coro::executor);
   tasks_->spawn(watchLogClient(s, q));
-  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, engineLogOptions(req)));
+  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, *opts));
   if (!co_await writeLogLines(*s, *q)) {
     co_return;
   }

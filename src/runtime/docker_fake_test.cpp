@@ -338,6 +338,29 @@ TEST(DockerFake, LogsDemultiplexAcrossArbitraryChunks) {
   }
 }
 
+// Issue 14 item 9: a `since` that is not a time the engine can take is a clear error before any
+// request (a negative one used to make the query text throw inside the coroutine).
+TEST(DockerFake, LogsSinceBefore1970IsRefused) {
+  FakeEngine fe;
+  fe.script = [](const Seen& s) {
+    if (s.target == "/containers/abc123/json") return reply(200, kOurs);
+    return chunked({});
+  };
+  DockerRuntime rt(fe.options());
+  LogOptions opts;
+  opts.since = SystemTime(std::chrono::nanoseconds(-1'500'000'000));
+  auto r = fe.run(rt.logs("abc123", opts, [](const LogEntry&) { return true; }));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(Errc::kInvalidSpec));
+  EXPECT_NE(r.error().message().find("since"), std::string::npos);
+  EXPECT_TRUE(fe.seen.empty());
+  // A valid one goes out as seconds and nanoseconds.
+  opts.since = SystemTime(std::chrono::nanoseconds(1'700'000'000'000'000'007));
+  ASSERT_TRUE(fe.run(rt.logs("abc123", opts, [](const LogEntry&) { return true; })));
+  EXPECT_NE(fe.seen.back().target.find("&since=1700000000.000000007"), std::string::npos)
+      << fe.seen.back().target;
+}
+
 TEST(DockerFake, TtyStyleLogsAreAClearError) {
   FakeEngine fe;
   fe.script = [](const Seen& s) {

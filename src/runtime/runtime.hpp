@@ -97,7 +97,7 @@ struct LogOptions {
   bool stderrStream = true;
   bool follow = false;
   std::optional<std::uint32_t> tail;  ///< last N lines; all when unset
-  std::optional<SystemTime> since;
+  std::optional<SystemTime> since;    ///< not before 1970 (kInvalidSpec)
   /// Deadline for the whole call. With `follow`, the call returns normally when it expires (the
   /// caller follows again with `since`); without, expiry is a `kTimeout` error.
   std::chrono::seconds maxDuration{30};
@@ -174,7 +174,8 @@ class Runtime {
   virtual boost::asio::awaitable<Result<ContainerInfo>> inspect(std::string id) = 0;
 
   /// Delivers log lines (stdout and stderr kept apart) to `sink` until the end, the sink returns
-  /// false or, with `follow`, `maxDuration` passes. Errors: `kNoSuchContainer`, `kTimeout`.
+  /// false or, with `follow`, `maxDuration` passes. Errors: `kNoSuchContainer`, `kTimeout`,
+  /// `kInvalidSpec` (a `since` before 1970, refused before the engine is asked).
   virtual boost::asio::awaitable<Result<void>> logs(std::string id, LogOptions options,
                                                     LogSink sink) = 0;
 
