@@ -361,6 +361,31 @@ TEST(DockerFake, LogsSinceBefore1970IsRefused) {
       << fe.seen.back().target;
 }
 
+TEST(DockerFake, InspectAndRemoveImage) {
+  FakeEngine fe;
+  fe.script = [](const Seen& s) {
+    if (s.method == "GET" && s.target == "/images/127.0.0.1:5055/a/b:1/json") {
+      return reply(200, R"({"Id":"sha256:1","Size":1234})");
+    }
+    if (s.method == "DELETE" && s.target == "/images/127.0.0.1:5055/a/b:1") {
+      return reply(409, R"({"message":"image is being used by running container 0123"})");
+    }
+    return reply(404, R"({"message":"No such image"})");
+  };
+  DockerRuntime rt(fe.options());
+  auto present = fe.run(rt.inspectImage("127.0.0.1:5055/a/b:1"));
+  ASSERT_TRUE(present) << present.error().message();
+  ASSERT_TRUE(*present);
+  EXPECT_EQ((*present)->sizeBytes, 1234U);
+  auto absent = fe.run(rt.inspectImage("127.0.0.1:5055/a/c:1"));
+  ASSERT_TRUE(absent) << absent.error().message();
+  EXPECT_FALSE(*absent);
+  EXPECT_EQ(fe.run(rt.removeImage("127.0.0.1:5055/a/b:1")).error(),
+            make_error_code(Errc::kConflict));
+  EXPECT_EQ(fe.run(rt.removeImage("127.0.0.1:5055/a/c:1")).error(),
+            make_error_code(Errc::kImageNotFound));
+}
+
 TEST(DockerFake, TtyStyleLogsAreAClearError) {
   FakeEngine fe;
   fe.script = [](const Seen& s) {

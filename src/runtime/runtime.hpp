@@ -133,6 +133,12 @@ struct EventOptions {
   std::chrono::seconds window{300};
 };
 
+/// A local image, as the engine reports it.
+struct ImageInfo {
+  std::string id;               ///< the engine's image id ("sha256:…")
+  std::uint64_t sizeBytes = 0;  ///< the image's size on disk, all its layers (uncompressed)
+};
+
 struct EngineInfo {
   std::string apiVersion;        ///< the version we speak with this engine
   std::string engineApiVersion;  ///< the engine's own maximum
@@ -182,6 +188,16 @@ class Runtime {
   /// One sample (the engine takes two, about a second apart, for the CPU figure).
   /// Errors: `kNoSuchContainer`, `kConflict` (not running).
   virtual boost::asio::awaitable<Result<Stats>> stats(std::string id) = 0;
+
+  /// The local image `image` (a reference), nullopt when the engine does not have it.
+  /// Errors: `kBadReference`, the engine's. The default (a runtime that does not report images)
+  /// is `kEngineError`: callers then treat the image as unknown (never as pulled by them).
+  virtual boost::asio::awaitable<Result<std::optional<ImageInfo>>> inspectImage(std::string image);
+
+  /// Removes the local image reference `image`, never forced: an image a container still uses
+  /// stays (`kConflict`), and an image id with other tags keeps them. Errors: `kImageNotFound`,
+  /// `kConflict`, `kBadReference`, the engine's. The default removes nothing (`kEngineError`).
+  virtual boost::asio::awaitable<Result<void>> removeImage(std::string image);
 
   /// Every container carrying our managed label, running or not (survives our restarts).
   virtual boost::asio::awaitable<Result<std::vector<ContainerInfo>>> listOwned() = 0;
