@@ -36,6 +36,10 @@ Result<void> ProviderConfig::validate() const {
     return fail(Errc::kConfig, "request_rate must be more than 0 and at most 1000 a second");
   }
   if (requestBurst == 0) return fail(Errc::kConfig, "request_burst must be at least 1");
+  if (maxImageSize < (1ULL << 20)) return fail(Errc::kConfig, "max_image_size must be at least 1M");
+  if (maxImageBytesPerPeer < (1ULL << 20)) {
+    return fail(Errc::kConfig, "max_image_bytes_per_peer must be at least 1M");
+  }
   if (replayQuotaPerPeer > replayCacheCapacity) {
     return fail(Errc::kConfig, "replay_quota_per_peer (" + std::to_string(replayQuotaPerPeer) +
                                    ") must not exceed replay_cache_capacity (" +
@@ -92,6 +96,9 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
             cfg.stopOnExit, true);
   b.value("stop_grace", "--stop-grace", "Time between SIGTERM and SIGKILL on stop (default 10s)",
           config::seconds(cfg.stopGrace));
+  b.value("max_image_size", "--max-image-size",
+          "Largest image one deployment may pull (e.g. 2G; default 2G)", bytes(cfg.maxImageSize));
+  b.value("max_image_bytes_per_peer", "", "", bytes(cfg.maxImageBytesPerPeer));
   b.value("request_rate", "", "", config::number(cfg.requestRate, 0));
   b.value("request_burst", "", "", integer(cfg.requestBurst, 0, kMaxCount));
   constexpr std::uint32_t kMaxEntries = 10'000'000;

@@ -78,6 +78,22 @@ TEST(ProviderConfig, RequestRateAndReplayShares) {
   EXPECT_FALSE(applyToml("replay_cache_capacity = 0\n", "p.toml", c));
 }
 
+TEST(ProviderConfig, ImageQuota) {
+  ProviderConfig c;
+  EXPECT_EQ(c.imageQuota().maxImageSize, 2ULL << 30);
+  EXPECT_EQ(c.imageQuota().maxBytesPerPeer, 4ULL << 30);
+  ASSERT_TRUE(
+      applyToml("max_image_size = \"300M\"\nmax_image_bytes_per_peer = \"1G\"\n", "p.toml", c));
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.imageQuota().maxImageSize, 300ULL << 20);
+  EXPECT_EQ(c.imageQuota().maxBytesPerPeer, 1ULL << 30);
+  ASSERT_TRUE(applyToml("max_image_size = \"1K\"\n", "p.toml", c));
+  auto r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("max_image_size"), std::string::npos);
+  EXPECT_FALSE(applyToml("max_image_bytes_per_peer = \"lots\"\n", "p.toml", c));
+}
+
 TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
   // The same forms as `peerctl deploy --cpu`: a bare number is cores.
   for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},

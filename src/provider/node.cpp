@@ -105,6 +105,7 @@ Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
   if (!policy) return policy.error();
   SchedulerOptions opts;
   opts.stopGrace = p.cfg.stopGrace;
+  opts.imageQuota = p.cfg.imageQuota();
   opts.providerId = self;
   p.scheduler = std::make_unique<Scheduler>(p.ex, *p.runtime, *p.store, std::move(*policy), opts);
   return p.scheduler->load();
