@@ -12,11 +12,38 @@ std::string cacheKey(std::string_view requester, std::string_view requestId) {
   k += requestId;
   return k;
 }
+
+/// Whole seconds until an entry dated `oldestMs` expires (at least 1).
+std::int64_t secondsUntilExpiry(std::int64_t oldestMs, std::int64_t nowMs) {
+  const std::int64_t ms = oldestMs + kMaxClockSkewMs - nowMs;
+  return ms <= 1000 ? 1 : (ms + 999) / 1000;
+}
 }  // namespace
+
+Error replayQuotaError(std::string_view requester, std::size_t quota, std::int64_t oldestMs,
+                       std::int64_t nowMs) {
+  return fail(Errc::kReplayQuota,
+              "peer " + std::string(requester.substr(0, 64)) + " has " + std::to_string(quota) +
+                  " recent requests in the replay cache, its share (replay_quota_per_peer); "
+                  "retry after " +
+                  std::to_string(secondsUntilExpiry(oldestMs, nowMs)) + " s");
+}
+
+Error replayCacheFullError(std::size_t capacity, std::int64_t oldestMs, std::int64_t nowMs) {
+  return fail(Errc::kReplayCacheFull,
+              "the replay cache holds " + std::to_string(capacity) +
+                  " recent requests, its limit (replay_cache_capacity); retry after " +
+                  std::to_string(secondsUntilExpiry(oldestMs, nowMs)) + " s");
+}
 
 void MemoryReplayCache::evict(std::int64_t nowMs) {
   while (!byTime_.empty() && byTime_.begin()->first + kMaxClockSkewMs < nowMs) {
-    entries_.erase(byTime_.begin()->second);
+    const std::string& key = byTime_.begin()->second;
+    const auto requester = std::string_view(key).substr(0, key.find('/'));
+    if (auto it = perRequester_.find(requester); it != perRequester_.end() && --it->second == 0) {
+      perRequester_.erase(it);
+    }
+    entries_.erase(key);
     byTime_.erase(byTime_.begin());
   }
 }
@@ -30,12 +57,26 @@ Result<void> MemoryReplayCache::remember(std::string_view requester, std::string
                                    std::string(requester) + " was already received (replay)");
   }
   evict(nowMs);
-  if (entries_.size() >= capacity_) {
-    return fail(Errc::kReplayCacheFull, "the replay cache holds " + std::to_string(capacity_) +
-                                            " recent requests; retry in a few minutes");
+  // One requester's share is checked before the whole cache: a peer that floods signed requests
+  // is refused at its share and cannot fill the cache that every other peer needs.
+  const auto mine = perRequester_.find(requester);
+  if (mine != perRequester_.end() && mine->second >= limits_.perRequester) {
+    const std::string prefix = std::string(requester) + '/';
+    std::int64_t oldest = nowMs;
+    for (const auto& [ts, k] : byTime_) {
+      if (k.starts_with(prefix)) {
+        oldest = ts;
+        break;
+      }
+    }
+    return replayQuotaError(requester, limits_.perRequester, oldest, nowMs);
+  }
+  if (entries_.size() >= limits_.capacity) {
+    return replayCacheFullError(limits_.capacity, byTime_.begin()->first, nowMs);
   }
   byTime_.emplace(timestampMs, key);
   entries_.emplace(std::move(key), timestampMs);
+  ++perRequester_[std::string(requester)];
   return {};
 }
 
@@ -61,13 +102,15 @@ Result<void> checkRequest(const Message& m, const crypto::PeerId& authenticatedP
   }
   // Bounds how long a captured request stays usable, and so how long the replay cache must
   // remember it; both directions, so a request dated in the future cannot outlive the cache.
+  // The lead allowed is small: each second of lead is a second longer in the cache.
   const std::int64_t drift = h->timestampMs - nowMs;
-  if (drift > kMaxClockSkewMs || drift < -kMaxClockSkewMs) {
-    return fail(Errc::kClockSkew,
-                name + ": timestamp is " + std::to_string((drift < 0 ? -drift : drift) / 1000) +
-                    " s " + (drift < 0 ? "in the past" : "in the future") +
-                    ", more than the allowed " + std::to_string(kMaxClockSkewMs / 1000) +
-                    " s; check the clocks of both machines");
+  if (drift > kMaxFutureSkewMs || drift < -kMaxClockSkewMs) {
+    const std::int64_t allowed = drift < 0 ? kMaxClockSkewMs : kMaxFutureSkewMs;
+    return fail(Errc::kClockSkew, name + ": timestamp is " +
+                                      std::to_string((drift < 0 ? -drift : drift) / 1000) + " s " +
+                                      (drift < 0 ? "in the past" : "in the future") +
+                                      ", more than the allowed " + std::to_string(allowed / 1000) +
+                                      " s; check the clocks of both machines");
   }
   // Stops forged or altered requests: only the holder of the requester's key can produce it.
   if (auto r = verify(m, authenticatedPeer); !r) return r;

@@ -39,6 +39,8 @@ class Category final : public boost::system::error_category {
         return "replay cache storage failed";
       case Errc::kInvalidArgument:
         return "invalid argument";
+      case Errc::kReplayQuota:
+        return "requester's share of the replay cache is full";
     }
     return "unknown protocol error";
   }

@@ -22,7 +22,8 @@ enum class Errc {
   kReplay,             ///< the request_id was seen before
   kReplayCacheFull,    ///< the replay cache reached its hard cap (fails closed)
   kStorage,            ///< the persistent replay cache failed (SQLite)
-  kInvalidArgument     ///< a local configuration value is invalid (e.g. a decoder limit)
+  kInvalidArgument,    ///< a local configuration value is invalid (e.g. a decoder limit)
+  kReplayQuota         ///< this requester holds its whole share of the replay cache
 };
 
 const boost::system::error_category& protocolCategory();

@@ -18,7 +18,7 @@ Error storageError(sqlite3* db, std::string_view what) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteReplayCache>> SqliteReplayCache::open(
-    const std::filesystem::path& path, std::size_t capacity) {
+    const std::filesystem::path& path, ReplayLimits limits) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db,
@@ -29,7 +29,7 @@ Result<std::unique_ptr<SqliteReplayCache>> SqliteReplayCache::open(
     sqlite3_close(db);
     return e;
   }
-  std::unique_ptr<SqliteReplayCache> cache(new SqliteReplayCache(db, capacity));
+  std::unique_ptr<SqliteReplayCache> cache(new SqliteReplayCache(db, limits));
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL",
                           // FULL: the accepting commit reaches the disk before we act on the
@@ -88,16 +88,8 @@ Result<void> SqliteReplayCache::remember(std::string_view requester, std::string
       return rollback(storageError(db_, "eviction"));
     }
   }
-  {
-    Stmt count(db_, "SELECT COUNT(*) FROM replay_cache");
-    if (!count.ok() || sqlite3_step(count.get()) != SQLITE_ROW) {
-      return rollback(storageError(db_, "count"));
-    }
-    if (static_cast<std::size_t>(sqlite3_column_int64(count.get(), 0)) >= capacity_) {
-      return rollback(fail(Errc::kReplayCacheFull, "the replay cache holds " +
-                                                       std::to_string(capacity_) +
-                                                       " recent requests; retry in a few minutes"));
-    }
+  if (auto room = checkRoom(requester, nowMs); !room) {
+    return rollback(room.error());
   }
   {
     Stmt insert(db_,
@@ -108,6 +100,29 @@ Result<void> SqliteReplayCache::remember(std::string_view requester, std::string
     }
   }
   if (auto r = exec("COMMIT"); !r) return rollback(r.error());
+  return {};
+}
+
+Result<void> SqliteReplayCache::checkRoom(std::string_view requester, std::int64_t nowMs) {
+  // One requester's share first (an index range of the primary key): a peer that floods signed
+  // requests is refused at its share and cannot fill the cache every other peer needs.
+  {
+    Stmt mine(db_, "SELECT COUNT(*), MIN(timestamp_ms) FROM replay_cache WHERE requester = ?1");
+    if (!mine.ok() || !mine.bindText(1, requester) || sqlite3_step(mine.get()) != SQLITE_ROW) {
+      return storageError(db_, "count");
+    }
+    if (static_cast<std::size_t>(sqlite3_column_int64(mine.get(), 0)) >= limits_.perRequester) {
+      return replayQuotaError(requester, limits_.perRequester, sqlite3_column_int64(mine.get(), 1),
+                              nowMs);
+    }
+  }
+  Stmt all(db_, "SELECT COUNT(*), MIN(timestamp_ms) FROM replay_cache");
+  if (!all.ok() || sqlite3_step(all.get()) != SQLITE_ROW) {
+    return storageError(db_, "count");
+  }
+  if (static_cast<std::size_t>(sqlite3_column_int64(all.get(), 0)) >= limits_.capacity) {
+    return replayCacheFullError(limits_.capacity, sqlite3_column_int64(all.get(), 1), nowMs);
+  }
   return {};
 }
 

@@ -16,8 +16,8 @@ namespace pc::protocol {
 class SqliteReplayCache final : public ReplayCache {
  public:
   /// Opens (creating if needed) the database at `path`. Errc::kStorage on failure.
-  static Result<std::unique_ptr<SqliteReplayCache>> open(
-      const std::filesystem::path& path, std::size_t capacity = kDefaultReplayCacheCapacity);
+  static Result<std::unique_ptr<SqliteReplayCache>> open(const std::filesystem::path& path,
+                                                         ReplayLimits limits = {});
   ~SqliteReplayCache() override;
   SqliteReplayCache(const SqliteReplayCache&) = delete;
   SqliteReplayCache& operator=(const SqliteReplayCache&) = delete;
@@ -30,10 +30,13 @@ class SqliteReplayCache final : public ReplayCache {
   Result<std::size_t> size();
 
  private:
-  SqliteReplayCache(sqlite3* db, std::size_t capacity) : db_(db), capacity_(capacity) {}
+  SqliteReplayCache(sqlite3* db, ReplayLimits limits) : db_(db), limits_(limits) {}
   Result<void> exec(const char* sql);
+  /// Inside remember's transaction: the share and cap checks (Errc::kReplayQuota,
+  /// kReplayCacheFull, kStorage).
+  Result<void> checkRoom(std::string_view requester, std::int64_t nowMs);
   sqlite3* db_;
-  std::size_t capacity_;
+  ReplayLimits limits_;
   std::mutex mutex_;
 };
 

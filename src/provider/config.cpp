@@ -32,6 +32,27 @@ Result<void> ProviderConfig::validate() const {
   if (stopGrace.count() < 0 || stopGrace.count() > 3600) {
     return fail(Errc::kConfig, "stop_grace must be between 0s and 1h");
   }
+  if (!(requestRate > 0) || requestRate > 1000) {
+    return fail(Errc::kConfig, "request_rate must be more than 0 and at most 1000 a second");
+  }
+  if (requestBurst == 0) return fail(Errc::kConfig, "request_burst must be at least 1");
+  if (maxImageSize < (1ULL << 20)) return fail(Errc::kConfig, "max_image_size must be at least 1M");
+  if (maxImageBytesPerPeer < (1ULL << 20)) {
+    return fail(Errc::kConfig, "max_image_bytes_per_peer must be at least 1M");
+  }
+  if (replayQuotaPerPeer > replayCacheCapacity) {
+    return fail(Errc::kConfig, "replay_quota_per_peer (" + std::to_string(replayQuotaPerPeer) +
+                                   ") must not exceed replay_cache_capacity (" +
+                                   std::to_string(replayCacheCapacity) + ")");
+  }
+  if (!fitsReplayShare(requestRate, requestBurst, replayQuotaPerPeer)) {
+    return fail(Errc::kConfig,
+                "request_rate × " + std::to_string(protocol::kReplayEntryLifetimeMs / 1000) +
+                    " s + request_burst exceeds replay_quota_per_peer (" +
+                    std::to_string(replayQuotaPerPeer) +
+                    "): a peer within its rate would be refused by the replay cache; lower "
+                    "request_rate or raise replay_quota_per_peer");
+  }
   if (auto p = runtime::Policy::create(policy()); !p) {
     return fail(Errc::kConfig, p.error().message());
   }
@@ -75,6 +96,14 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
             cfg.stopOnExit, true);
   b.value("stop_grace", "--stop-grace", "Time between SIGTERM and SIGKILL on stop (default 10s)",
           config::seconds(cfg.stopGrace));
+  b.value("max_image_size", "--max-image-size",
+          "Largest image one deployment may pull (e.g. 2G; default 2G)", bytes(cfg.maxImageSize));
+  b.value("max_image_bytes_per_peer", "", "", bytes(cfg.maxImageBytesPerPeer));
+  b.value("request_rate", "", "", config::number(cfg.requestRate, 0));
+  b.value("request_burst", "", "", integer(cfg.requestBurst, 0, kMaxCount));
+  constexpr std::uint32_t kMaxEntries = 10'000'000;
+  b.value("replay_quota_per_peer", "", "", integer(cfg.replayQuotaPerPeer, 1, kMaxEntries));
+  b.value("replay_cache_capacity", "", "", integer(cfg.replayCacheCapacity, 1, kMaxEntries));
   b.boolean("mdns", "--no-mdns",
             "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
 }

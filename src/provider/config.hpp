@@ -15,6 +15,11 @@
 ///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
 ///   stop_on_exit = false                    stop_grace = "10s"
 ///   mdns = true                             # answer and query mDNS on the LAN
+///   request_rate = 10, request_burst = 40   # signed requests a second of one peer, and burst
+///   replay_quota_per_peer = 10000           # replay-cache entries one peer may hold
+///   replay_cache_capacity = 100000          # replay-cache entries of all peers
+///   max_image_size = "2G"                   # largest image one deployment may pull
+///   max_image_bytes_per_peer = "4G"         # images one peer's deployments may hold together
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -23,6 +28,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "protocol/checks.hpp"
+#include "provider/image_quota.hpp"
+#include "provider/request_limiter.hpp"
 #include "runtime/policy.hpp"
 
 namespace pc::config {
@@ -53,9 +61,30 @@ struct ProviderConfig {
   std::chrono::seconds stopGrace{10};
   /// LAN discovery (libp2p mDNS): answer `_p2p._udp.local` queries and learn trusted peers.
   bool mdns = true;
+  /// Each peer's request rate (requests a second, sustained) and burst: over them a request is
+  /// answered `rate_limited` (provider/request_limiter.hpp).
+  double requestRate = kDefaultRequestRate;
+  std::uint32_t requestBurst = kDefaultRequestBurst;
+  /// Replay-cache bounds: one peer's share, and all peers' (protocol::ReplayLimits). A peer
+  /// within its request rate must never reach its share: validate() checks
+  /// request_rate × 360 s + request_burst ≤ replay_quota_per_peer ≤ replay_cache_capacity.
+  std::uint32_t replayQuotaPerPeer = protocol::kDefaultReplayQuotaPerRequester;
+  std::uint32_t replayCacheCapacity = protocol::kDefaultReplayCacheCapacity;
+  /// Image disk quota (provider/image_quota.hpp): pulled images are bounded per deployment and
+  /// per peer, and removed once no deployment uses them.
+  std::uint64_t maxImageSize = kDefaultMaxImageSize;
+  std::uint64_t maxImageBytesPerPeer = kDefaultMaxImageBytesPerPeer;
 
   /// The image and capacity policy these settings describe.
   [[nodiscard]] runtime::PolicyConfig policy() const;
+  /// The request rate limit these settings describe.
+  [[nodiscard]] RequestLimits requestLimits() const { return {requestRate, requestBurst}; }
+  /// The image quota these settings describe.
+  [[nodiscard]] ImageQuota imageQuota() const { return {maxImageSize, maxImageBytesPerPeer}; }
+  /// The replay-cache bounds these settings describe.
+  [[nodiscard]] protocol::ReplayLimits replayLimits() const {
+    return {replayCacheCapacity, replayQuotaPerPeer};
+  }
   /// Checks ranges and the allowlist. Errors: kConfig naming the key.
   [[nodiscard]] Result<void> validate() const;
 };

@@ -49,6 +49,51 @@ mdns = false
   EXPECT_TRUE(c.validate());
 }
 
+TEST(ProviderConfig, RequestRateAndReplayShares) {
+  ProviderConfig c;
+  EXPECT_EQ(c.requestRate, 10.0);
+  EXPECT_EQ(c.requestBurst, 40U);
+  EXPECT_EQ(c.replayLimits().perRequester, 10'000U);
+  EXPECT_EQ(c.replayLimits().capacity, 100'000U);
+  ASSERT_TRUE(
+      applyToml("request_rate = 2.5\nrequest_burst = 5\nreplay_quota_per_peer = 1000\n"
+                "replay_cache_capacity = 2000\n",
+                "p.toml", c));
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.requestLimits().perSecond, 2.5);
+  EXPECT_EQ(c.requestLimits().burst, 5U);
+  EXPECT_EQ(c.replayLimits().perRequester, 1000U);
+  EXPECT_EQ(c.replayLimits().capacity, 2000U);
+  // A peer within its rate must never reach its replay share: 3 a second for 360 s is 1080.
+  ASSERT_TRUE(applyToml("request_rate = 3\n", "p.toml", c));
+  auto r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("replay_quota_per_peer"), std::string::npos);
+  c = ProviderConfig{};
+  ASSERT_TRUE(applyToml("replay_quota_per_peer = 200000\n", "p.toml", c));
+  EXPECT_FALSE(c.validate());
+  c = ProviderConfig{};
+  ASSERT_TRUE(applyToml("request_rate = 0\n", "p.toml", c));
+  EXPECT_FALSE(c.validate());
+  EXPECT_FALSE(applyToml("replay_cache_capacity = 0\n", "p.toml", c));
+}
+
+TEST(ProviderConfig, ImageQuota) {
+  ProviderConfig c;
+  EXPECT_EQ(c.imageQuota().maxImageSize, 2ULL << 30);
+  EXPECT_EQ(c.imageQuota().maxBytesPerPeer, 4ULL << 30);
+  ASSERT_TRUE(
+      applyToml("max_image_size = \"300M\"\nmax_image_bytes_per_peer = \"1G\"\n", "p.toml", c));
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.imageQuota().maxImageSize, 300ULL << 20);
+  EXPECT_EQ(c.imageQuota().maxBytesPerPeer, 1ULL << 30);
+  ASSERT_TRUE(applyToml("max_image_size = \"1K\"\n", "p.toml", c));
+  auto r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("max_image_size"), std::string::npos);
+  EXPECT_FALSE(applyToml("max_image_bytes_per_peer = \"lots\"\n", "p.toml", c));
+}
+
 TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
   // The same forms as `peerctl deploy --cpu`: a bare number is cores.
   for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},

@@ -39,16 +39,25 @@ std::optional<DeployProgressInfo> PullMeter::update(const runtime::PullProgress&
   return info;
 }
 
+std::uint64_t PullMeter::announcedBytes() const {
+  std::uint64_t total = 0;
+  for (const auto& [id, l] : layers_) {
+    total += l.total;
+  }
+  return total;
+}
+
 DeploymentRun::DeploymentRun(Records& records, runtime::Runtime& rt, const Publisher& publisher,
                              std::string id, DeployParams params, ProgressFn progress,
-                             std::shared_ptr<DeployControl> control)
+                             std::shared_ptr<DeployControl> control, ImageQuota quota)
     : records_(records),
       rt_(rt),
       publisher_(publisher),
       id_(std::move(id)),
       params_(std::move(params)),
       progress_(std::move(progress)),
-      control_(std::move(control)) {}
+      control_(std::move(control)),
+      quota_(quota) {}
 
 void DeploymentRun::report(const DeployProgressInfo& info) const {
   if (progress_) {
@@ -101,24 +110,45 @@ awaitable<Deployment> DeploymentRun::run() {
 }
 
 awaitable<std::optional<Deployment>> DeploymentRun::pull() {
-  // Aggregate progress over all layers, raced against the deploy deadline (and against a stop
-  // request, which cancels the same timer).
-  auto meter = std::make_shared<PullMeter>();
-  const runtime::PullProgressFn onPull = [meter,
-                                          progress = progress_](const runtime::PullProgress& p) {
-    if (!progress) {
-      return;
-    }
-    if (auto info = meter->update(p)) {
-      progress(*info);
-    }
-  };
   if (control_->stopRequested) {
     // A stop that came before the deadline was armed did not cancel it: do not pull at all.
     co_return stoppedBeforeStart();
   }
-  control_->deadline.expires_after(params_.timeout);
   const std::string image = d_.image;
+  auto allowance =
+      imageAllowance(quota_, records_.all(), records_.pulledImages(), d_.requester, image);
+  if (!allowance) {
+    co_return finish(failedWith(d_, allowance.error().message()));
+  }
+  // Whether the engine had the image before: only an image it did not have is recorded as ours
+  // (and removed once unused). An engine that cannot tell leaves the image unrecorded.
+  auto before = co_await rt_.inspectImage(image);
+  const bool wasAbsent = before && !*before;
+  if (control_->stopRequested) {
+    co_return stoppedBeforeStart();
+  }
+  // Aggregate progress over all layers, raced against the deploy deadline (and against a stop
+  // request, which cancels the same timer). The engine cannot give an image's size before the
+  // pull, so the pull is cut (by the same timer) as soon as the layer sizes it announces exceed
+  // the quota: a peer cannot fill the disk with one huge image.
+  auto meter = std::make_shared<PullMeter>();
+  auto overQuota = std::make_shared<std::optional<Error>>();
+  const runtime::PullProgressFn onPull = [meter, overQuota, control = control_, a = *allowance,
+                                          image,
+                                          progress = progress_](const runtime::PullProgress& p) {
+    auto info = meter->update(p);
+    if (!*overQuota) {
+      if (auto r = checkImageSize(a, image, meter->announcedBytes(), true); !r) {
+        *overQuota = r.error();
+        // Expired rather than cancelled: this may run before the race has started the wait.
+        control->deadline.expires_at(asio::steady_timer::time_point::min());
+      }
+    }
+    if (info && progress) {
+      progress(*info);
+    }
+  };
+  control_->deadline.expires_after(params_.timeout);
   // Operands are built as named locals: GCC 12 mishandles temporaries in co_await expressions.
   auto pullOp = rt_.pull(image, onPull);
   auto deadlineOp = control_->deadline.async_wait(net::kNoThrow);
@@ -128,6 +158,9 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
     co_return stoppedBeforeStart();
   }
   refresh();
+  if (*overQuota) {
+    co_return finish(failedWith(d_, overQuota->value().message()));
+  }
   if (pulled.index() == 1) {
     co_return finish(failedWith(d_, "pulling " + d_.image +
                                         " did not finish within the deploy timeout of " +
@@ -137,11 +170,39 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
   if (auto& r = std::get<0>(pulled); !r) {
     co_return finish(failedWith(d_, r.error().message()));
   }
+  if (auto end = co_await afterPull(wasAbsent, *allowance, meter->announcedBytes())) {
+    co_return end;
+  }
   if (!meter->reportedComplete()) {
     // Completion is reported even when the engine had nothing to download.
     DeployProgressInfo done;
     done.percent = 100;
     report(done);
+  }
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::afterPull(bool wasAbsent,
+                                                              const ImageAllowance& allowance,
+                                                              std::uint64_t announced) {
+  const std::string image = d_.image;
+  std::optional<std::uint64_t> size;
+  if (wasAbsent) {
+    // The size on disk (layers shared with other images included) when the engine says it; the
+    // announced download otherwise. Recorded before the check, so a refused image is removed.
+    auto info = co_await rt_.inspectImage(image);
+    size = info && *info ? (*info)->sizeBytes : announced;
+    if (auto r = records_.addPulledImage(image, *size); !r) {
+      spdlog::warn("{}: {}; it will not be removed automatically", image, r.error().message());
+    }
+  } else if (auto it = records_.pulledImages().find(image); it != records_.pulledImages().end()) {
+    size = it->second;  // pulled earlier (for this or another deployment)
+  }
+  refresh();
+  if (size) {
+    if (auto r = checkImageSize(allowance, image, *size, false); !r) {
+      co_return finish(failedWith(d_, r.error().message()));
+    }
   }
   co_return std::nullopt;
 }

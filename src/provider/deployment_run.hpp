@@ -14,6 +14,7 @@
 
 #include "net/asio.hpp"
 #include "provider/admission.hpp"
+#include "provider/image_quota.hpp"
 #include "provider/records.hpp"
 #include "runtime/runtime.hpp"
 
@@ -36,6 +37,8 @@ class PullMeter {
   std::optional<DeployProgressInfo> update(const runtime::PullProgress& p);
   /// True once a report said 100 %.
   [[nodiscard]] bool reportedComplete() const { return lastPercent_ == 100; }
+  /// The sum of the layer sizes announced so far (layers already present announce none).
+  [[nodiscard]] std::uint64_t announcedBytes() const;
 
  private:
   std::map<std::string, runtime::PullProgress> layers_;
@@ -47,10 +50,13 @@ class PullMeter {
 class DeploymentRun {
  public:
   DeploymentRun(Records& records, runtime::Runtime& rt, const Publisher& publisher, std::string id,
-                DeployParams params, ProgressFn progress, std::shared_ptr<DeployControl> control);
+                DeployParams params, ProgressFn progress, std::shared_ptr<DeployControl> control,
+                ImageQuota quota = {});
 
-  /// Pulls (raced against the deploy timeout and a stop), creates and starts the container and
-  /// publishes it. Returns the final record: `running`, or `failed` with `error` saying why, or
+  /// Pulls (raced against the deploy timeout and a stop, and aborted as soon as the announced
+  /// layer sizes exceed the image quota), checks the image's size on disk against the quota,
+  /// records an image the engine did not have as pulled by us, creates and starts the container
+  /// and publishes it. Returns the final record: `running`, or `failed` with `error` saying why, or
   /// `stopped` when a stop arrived meanwhile; the record is committed and the deploy ends (the
   /// control's `settled` is notified). Not cancel-safe: a cancelled run leaves the record in its
   /// last committed state (pulling or starting), which the next start reconciles as interrupted;
@@ -60,6 +66,11 @@ class DeploymentRun {
  private:
   // Each phase returns the final record when the run ends in it, nothing to go on.
   net::asio::awaitable<std::optional<Deployment>> pull();
+  /// After a pull: records an image that was not there before as ours and checks the size on
+  /// disk against `allowance`.
+  net::asio::awaitable<std::optional<Deployment>> afterPull(bool wasAbsent,
+                                                            const ImageAllowance& allowance,
+                                                            std::uint64_t announced);
   net::asio::awaitable<std::optional<Deployment>> createAndStart();
   net::asio::awaitable<std::optional<Deployment>> publish();
   /// Commits the working copy in state `s`; on a storage error, the final (failed) record.
@@ -79,6 +90,7 @@ class DeploymentRun {
   DeployParams params_;
   ProgressFn progress_;
   std::shared_ptr<DeployControl> control_;
+  ImageQuota quota_;
   Deployment d_;  ///< working copy of the record
 };
 

@@ -19,6 +19,10 @@ class Category final : public boost::system::error_category {
         return "provider is shutting down";
       case Errc::kDeployFailed:
         return "deployment failed";
+      case Errc::kRateLimited:
+        return "too many requests from this peer";
+      case Errc::kBadRequest:
+        return "bad request";
     }
     return "unknown provider error";
   }

@@ -10,7 +10,9 @@ enum class Errc {
   kBadState,      ///< the deployment is not in a state that allows the operation
   kConfig,        ///< an invalid configuration value
   kShuttingDown,  ///< the provider is stopping and takes no new work
-  kDeployFailed   ///< pulling or starting failed (the runtime's reason is kept)
+  kDeployFailed,  ///< pulling or starting failed (the runtime's reason is kept)
+  kRateLimited,   ///< the peer sent requests faster than its request_rate (retry later)
+  kBadRequest     ///< a request field the provider cannot act on (the field is named)
 };
 
 const boost::system::error_category& providerCategory();

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "core/time.hpp"
+#include "provider/error.hpp"
 
 namespace pc::provider {
 
@@ -80,7 +81,16 @@ awaitable<bool> stillFollowing(Scheduler& scheduler, const std::string& id, cons
 
 }  // namespace
 
-runtime::LogOptions engineLogOptions(const protocol::LogsRequest& req) {
+Result<runtime::LogOptions> engineLogOptions(const protocol::LogsRequest& req, std::int64_t nowMs) {
+  // Checked before the milliseconds become nanoseconds: up to 2^53 ms passes the wire's bound
+  // and overflowed the conversion (a time before 1970 as far as the engine query went).
+  if (req.sinceMs && *req.sinceMs > nowMs + kMaxLogSinceAheadMs) {
+    return fail(Errc::kBadRequest,
+                "since " + std::to_string(*req.sinceMs) + " ms is more than " +
+                    std::to_string(kMaxLogSinceAheadMs / 1000) +
+                    " s after this provider's clock (" + std::to_string(nowMs) +
+                    " ms since 1970): no log line has that time yet; give a time in the past");
+  }
   runtime::LogOptions opts;
   opts.follow = req.follow;
   if (req.tail) {

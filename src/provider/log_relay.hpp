@@ -14,6 +14,7 @@
 
 #include "net/asio.hpp"
 #include "net/yamux/session.hpp"
+#include "protocol/checks.hpp"
 #include "protocol/messages.hpp"
 #include "provider/scheduler.hpp"
 #include "runtime/runtime.hpp"
@@ -49,9 +50,15 @@ struct LogQueue {
   }
 };
 
-/// The engine request for a logs request: tail and since as asked; a follow is read in windows
-/// of kLogFollowWindow.
-runtime::LogOptions engineLogOptions(const protocol::LogsRequest& req);
+/// How far ahead of the provider's clock a logs request's `since` may be: no line has a later
+/// time yet. It also keeps `since` far inside what the engine's nanoseconds hold: the wire allows
+/// up to 2^53 ms, which overflowed when turned into nanoseconds (int64 holds ~2^63 ns, year 2262).
+inline constexpr std::int64_t kMaxLogSinceAheadMs = protocol::kMaxFutureSkewMs;
+
+/// The engine request for a logs request received at `nowMs`: tail and since as asked; a follow
+/// is read in windows of kLogFollowWindow. Errors: Errc::kBadRequest for a `since` more than
+/// kMaxLogSinceAheadMs after `nowMs` (the message says the value and the bound).
+Result<runtime::LogOptions> engineLogOptions(const protocol::LogsRequest& req, std::int64_t nowMs);
 /// An engine line as the wire's LogEntry: cut to the wire's line limit, valid UTF-8.
 protocol::LogEntry toWire(const runtime::LogEntry& e);
 

@@ -63,7 +63,7 @@ Result<void> openDataDir(Parts& p) {
   auto store = Store::open(dir / Store::kFileName);
   if (!store) return store.error();
   p.store = std::move(*store);
-  auto replay = protocol::SqliteReplayCache::open(dir / Store::kFileName);
+  auto replay = protocol::SqliteReplayCache::open(dir / Store::kFileName, p.cfg.replayLimits());
   if (!replay) return replay.error();
   p.replay = std::move(*replay);
   auto audit = AuditLog::open(dir / AuditLog::kFileName);
@@ -105,6 +105,7 @@ Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
   if (!policy) return policy.error();
   SchedulerOptions opts;
   opts.stopGrace = p.cfg.stopGrace;
+  opts.imageQuota = p.cfg.imageQuota();
   opts.providerId = self;
   p.scheduler = std::make_unique<Scheduler>(p.ex, *p.runtime, *p.store, std::move(*policy), opts);
   return p.scheduler->load();
@@ -137,7 +138,7 @@ void makeHost(Parts& p, const std::string& version, std::optional<crypto::PeerId
   hostCfg.yamux.maxStreams = 4096;
   hostCfg.yamux.maxAcceptBacklog = 2048;
   p.host = net::Host::create(p.ex, *p.identity, hostCfg);
-  p.service = std::make_shared<Service>(*p.scheduler, *p.audit, *p.replay);
+  p.service = std::make_shared<Service>(*p.scheduler, *p.audit, *p.replay, p.cfg.requestLimits());
   auto* gate = &*p.gate;
   p.host->setGater([gate, gatewayId](const crypto::PeerId& peer) {
     return gate->isTrusted(peer) || (gatewayId && peer == *gatewayId);

@@ -27,6 +27,27 @@ Result<void> Records::load() {
   for (auto& d : *all) {
     records_.emplace(d.id, std::move(d));
   }
+  auto pulled = store_.pulledImages();
+  if (!pulled) {
+    return pulled.error();
+  }
+  pulled_ = std::move(*pulled);
+  return {};
+}
+
+Result<void> Records::addPulledImage(const std::string& image, std::uint64_t bytes) {
+  if (auto r = store_.putPulledImage(image, bytes); !r) {
+    return r;
+  }
+  pulled_[image] = bytes;
+  return {};
+}
+
+Result<void> Records::forgetPulledImage(const std::string& image) {
+  if (auto r = store_.deletePulledImage(image); !r) {
+    return r;
+  }
+  pulled_.erase(image);
   return {};
 }
 

@@ -72,6 +72,13 @@ class Records {
   [[nodiscard]] std::shared_ptr<DeployControl> deploying(const std::string& id) const;
   void endDeploy(const std::string& id) { deploying_.erase(id); }
 
+  /// Images this provider pulled, with their sizes (Store::pulledImages; loaded by load()).
+  [[nodiscard]] const std::map<std::string, std::uint64_t>& pulledImages() const { return pulled_; }
+  /// Records that this provider pulled `image` (committed first). Errors: the store's.
+  Result<void> addPulledImage(const std::string& image, std::uint64_t bytes);
+  /// Forgets a pulled image (after it was removed). Errors: the store's.
+  Result<void> forgetPulledImage(const std::string& image);
+
   /// Stops in progress (one at a time per deployment).
   void beginStop(const std::string& id) { stopping_.insert(id); }
   void endStop(const std::string& id) { stopping_.erase(id); }
@@ -88,6 +95,7 @@ class Records {
   std::map<std::string, std::string> addresses_;
   std::map<std::string, std::shared_ptr<DeployControl>> deploying_;
   std::set<std::string> stopping_;
+  std::map<std::string, std::uint64_t> pulled_;
   std::function<void(const Deployment&)> onChange_;
 };
 

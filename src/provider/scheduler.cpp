@@ -40,7 +40,30 @@ Scheduler::~Scheduler() {
 
 Result<void> Scheduler::load() { return records_.load(); }
 
-void Scheduler::start() { tasks_->spawn(reconciler_.watch(shuttingDown_)); }
+void Scheduler::start() {
+  tasks_->spawn(reconciler_.watch(shuttingDown_));
+  // Images left unused by a previous run (a stop that ended with the process) go now.
+  tasks_->spawn(releaseImages());
+}
+
+awaitable<void> Scheduler::releaseImages() {
+  for (const auto& image : unusedPulledImages(records_.all(), records_.pulledImages())) {
+    // Checked again at each step: a deploy admitted meanwhile may need it.
+    if (imageInUse(records_.all(), image)) {
+      continue;
+    }
+    auto r = co_await rt_.removeImage(image);
+    if (!r && r.error() != runtime::Errc::kImageNotFound) {
+      spdlog::warn("image {} is no longer used by any deployment but was not removed: {}", image,
+                   r.error().message());
+      continue;
+    }
+    if (auto f = records_.forgetPulledImage(image); !f) {
+      spdlog::warn("{}", f.error().message());
+    }
+    spdlog::info("removed image {}: pulled for deployments, none uses it any more", image);
+  }
+}
 
 void Scheduler::shutdown() {
   shuttingDown_ = true;
@@ -59,6 +82,13 @@ Result<Deployment> Scheduler::admit(const DeployParams& p) {
   auto ref = decideAdmission(policy_, records_.all(), p, shuttingDown_);
   if (!ref) {
     return ref.error();
+  }
+  // The peer's image quota before anything is pulled: a peer whose images already use all of it
+  // is refused here (the size of this image is checked while it is pulled).
+  if (auto a = imageAllowance(options_.imageQuota, records_.all(), records_.pulledImages(),
+                              p.requester, ref->toString());
+      !a) {
+    return a.error();
   }
   Deployment d;
   do {
@@ -86,8 +116,12 @@ Result<Deployment> Scheduler::admit(const DeployParams& p) {
 
 awaitable<Deployment> Scheduler::runNow(std::string id, DeployParams p, ProgressFn progress) {
   DeploymentRun run(records_, rt_, publisher_, id, std::move(p), std::move(progress),
-                    records_.deploying(id));
-  co_return co_await run.run();
+                    records_.deploying(id), options_.imageQuota);
+  Deployment final = co_await run.run();
+  if (final.state != DeploymentState::kRunning) {
+    co_await releaseImages();
+  }
+  co_return final;
 }
 
 awaitable<Deployment> Scheduler::run(std::string id, DeployParams p, ProgressFn progress) {
@@ -148,6 +182,7 @@ awaitable<Result<Deployment>> Scheduler::stopNow(std::string requester, std::str
   if (!records_.stopping(id)) {
     const std::chrono::seconds grace = force ? std::chrono::seconds(0) : options_.stopGrace;
     co_await finishStop(records_, rt_, id, grace);
+    co_await releaseImages();
   }
   const Deployment& d = *records_.find(id);
   if (d.state == DeploymentState::kStopping) {
@@ -171,6 +206,7 @@ awaitable<Result<Deployment>> Scheduler::removeFailedContainer(Deployment d) {
     if (auto s = records_.save(d); !s) {
       co_return s.error();
     }
+    co_await releaseImages();
   }
   co_return *records_.find(d.id);
 }

@@ -51,6 +51,8 @@ struct SchedulerOptions {
   std::chrono::seconds statsMaxAge{5};
   /// Deadline for collecting stats of all of a requester's deployments in one status call.
   std::chrono::milliseconds statsTimeout{3000};
+  /// Image disk quota (max_image_size, max_image_bytes_per_peer).
+  ImageQuota imageQuota;
 };
 
 class Scheduler {
@@ -71,11 +73,12 @@ class Scheduler {
   /// e.g. a dockerd restart).
   void start();
 
-  /// Checks policy and capacity for `p` and reserves it: the record is committed as `pending`.
-  /// Errors: runtime::Errc::kImageNotAllowed / kBadReference / kLimitExceeded / kInvalidSpec
-  /// (naming the limit), Errc::kShuttingDown, Errc::kStorage.
+  /// Checks policy, capacity and the peer's image quota for `p` and reserves it: the record is
+  /// committed as `pending`. Errors: runtime::Errc::kImageNotAllowed / kBadReference /
+  /// kLimitExceeded / kInvalidSpec (naming the limit), Errc::kShuttingDown, Errc::kStorage.
   Result<Deployment> admit(const DeployParams& p);
-  /// Pulls and starts an admitted deployment. Returns its final record: `running`, or `failed`
+  /// Pulls and starts an admitted deployment (within the image quota: see image_quota.hpp).
+  /// Returns its final record: `running`, or `failed`
   /// with `error` saying why, or `stopped` when a stop arrived meanwhile; `failed` ("shutting
   /// down") when the scheduler shut down first (the stored record is then reconciled at the next
   /// start). Cancelling it is safe: the deploy goes on (a peer that disconnects does not stop a
@@ -83,10 +86,11 @@ class Scheduler {
   net::asio::awaitable<Deployment> run(std::string id, DeployParams p, ProgressFn progress);
 
   /// Stops (SIGTERM, then SIGKILL after the grace period; at once with `force`) and removes the
-  /// container. Only the requester may stop its deployment: others get kNotFound, the same
-  /// answer as for an id that does not exist (no probing of other peers' ids). Errors also:
-  /// kBadState (the engine did not answer; the stop is retried by reconciliation), the engine's,
-  /// kShuttingDown. Cancelling it is safe: the stop goes on.
+  /// container, then the images this provider pulled that no deployment needs any more. Only the
+  /// requester may stop its deployment: others get kNotFound, the same answer as for an id that
+  /// does not exist (no probing of other peers' ids). Errors also: kBadState (the engine did not
+  /// answer; the stop is retried by reconciliation), the engine's, kShuttingDown. Cancelling it is
+  /// safe: the stop goes on.
   net::asio::awaitable<Result<Deployment>> stop(std::string requester, std::string id, bool force);
 
   /// The requester's deployment `id`. Errors: kNotFound (also for other peers' deployments).
@@ -148,6 +152,10 @@ class Scheduler {
   net::asio::awaitable<Deployment> runNow(std::string id, DeployParams p, ProgressFn progress);
   /// stopAll's work (a value, for callInGroup).
   net::asio::awaitable<bool> stopAllNow();
+  /// Removes the images this provider pulled that no record needs (image_quota.hpp
+  /// unusedPulledImages); one the engine refuses to remove (still used by a container) stays in
+  /// the ledger and is tried again after the next stop. Runs as a task of the group.
+  net::asio::awaitable<void> releaseImages();
 
   net::asio::any_io_executor ex_;
   runtime::Runtime& rt_;

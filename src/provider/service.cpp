@@ -33,6 +33,8 @@ std::string errorCode(const Error& e) {
         return "clock_skew";
       case protocol::Errc::kRequesterMismatch:
         return "requester_mismatch";
+      case protocol::Errc::kReplayQuota:
+        return "rate_limited";
       case protocol::Errc::kReplayCacheFull:
       case protocol::Errc::kStorage:
         return "unavailable";
@@ -65,6 +67,10 @@ std::string errorCode(const Error& e) {
         return "bad_state";
       case Errc::kShuttingDown:
         return "unavailable";
+      case Errc::kRateLimited:
+        return "rate_limited";
+      case Errc::kBadRequest:
+        return "bad_request";
       default:
         return "internal";
     }
@@ -72,10 +78,12 @@ std::string errorCode(const Error& e) {
   return "bad_request";
 }
 
-Service::Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay)
+Service::Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay,
+                 RequestLimits limits)
     : scheduler_(scheduler),
       audit_(audit),
       replay_(replay),
+      limiter_(limits),
       tasks_(std::make_unique<net::TaskGroup>(scheduler.executor())) {}
 
 Service::~Service() {
@@ -122,6 +130,22 @@ bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
   return true;
 }
 
+awaitable<void> Service::refuseRequest(Stream& s, const std::string& code, const std::string& peer,
+                                       const std::string& why,
+                                       std::vector<std::pair<std::string, std::string>> fields) {
+  if (const auto left = requestRefusalBudget_.admit()) {
+    fields.emplace_back("reason", why);
+    if (*left > 0) {
+      fields.emplace_back("suppressed", std::to_string(*left));
+    }
+    audit(code, peer, std::move(fields));
+    spdlog::warn("security: {} from {} on {}: {}", code, peer, s.protocol, why);
+  }
+  co_await rpc::writeError(s, code, why);
+  // Graceful: the error reaches the peer; anything more it sends on this stream is dropped.
+  (void)co_await s.closeWrite();
+}
+
 awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, ConnPtr conn,
                                                                  MessageType expected) {
   const std::string peer = conn->peer.toBase58();
@@ -131,6 +155,17 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
     audit("access_denied", peer, {{"protocol", proto}, {"reason", "not a trusted peer"}});
     co_await rpc::writeError(*s, "access_denied", "this peer may not send requests here");
     (void)co_await s->closeWrite();
+    co_return std::nullopt;
+  }
+  // Each peer gets its own rate, charged before the request is even read: a flood from one
+  // trusted peer is refused cheaply (no signature check, no replay-cache write) and leaves the
+  // provider's thread and replay cache to the others.
+  // Named locals, not temporaries, in the co_await expressions below (GCC 12).
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  if (auto admitted = limiter_.admit(peer); !admitted) {
+    const std::string why = admitted.error().message();
+    Fields fields{{"protocol", proto}};
+    co_await refuseRequest(*s, "rate_limited", peer, why, std::move(fields));
     co_return std::nullopt;
   }
   // A peer that opens a stream and never sends its request is cut off (stops stream hoarding).
@@ -145,11 +180,9 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
     const std::string why =
         timedOut ? "no request within " + std::to_string(rpc::kRequestReadTimeout.count()) + " s"
                  : m.error().message();
-    audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
     const std::string msg = "bad request: " + why;
-    co_await rpc::writeError(*s, "bad_request", msg);
-    // Graceful: the error reaches the peer; anything more it sends on this stream is dropped.
-    (void)co_await s->closeWrite();
+    Fields fields{{"protocol", proto}};
+    co_await refuseRequest(*s, "bad_request", peer, msg, std::move(fields));
     co_return std::nullopt;
   }
   if (!*m) co_return std::nullopt;  // closed before sending anything
@@ -157,23 +190,19 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
     const std::string why =
         std::string("expected a ") + std::string(protocol::messageTypeName(expected)) + " on " +
         proto + ", got a " + std::string(protocol::messageTypeName(protocol::typeOf(**m)));
-    audit("bad_request", peer, {{"protocol", proto}, {"reason", why}});
-    co_await rpc::writeError(*s, "bad_request", why);
-    (void)co_await s->closeWrite();
+    Fields fields{{"protocol", proto}};
+    co_await refuseRequest(*s, "bad_request", peer, why, std::move(fields));
     co_return std::nullopt;
   }
   // Authenticity, freshness and uniqueness before any action (protocol/checks.hpp): stops a
   // peer acting in another's name, replays of captured requests, and forged signatures.
   if (auto chk = protocol::checkRequest(**m, conn->peer, protocol::unixMillisNow(), replay_);
       !chk) {
+    const auto* h = protocol::requestHeader(**m);
     const std::string code = errorCode(chk.error());
     const std::string why = chk.error().message();
-    const auto* h = protocol::requestHeader(**m);
-    audit(code, peer,
-          {{"protocol", proto}, {"reason", why}, {"request_id", h ? h->requestId : ""}});
-    spdlog::warn("security: {} from {} on {}: {}", code, peer, proto, why);
-    co_await rpc::writeError(*s, code, why);
-    (void)co_await s->closeWrite();
+    Fields fields{{"protocol", proto}, {"request_id", h ? h->requestId : ""}};
+    co_await refuseRequest(*s, code, peer, why, std::move(fields));
     co_return std::nullopt;
   }
   co_return std::move(*m);
@@ -360,9 +389,11 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   const auto& req = std::get<protocol::LogsRequest>(*m);
   const std::string peer = conn->peer.toBase58();
   auto d = logsTarget(peer, req.deploymentId);
-  if (!d) {
-    const std::string code = errorCode(d.error());
-    const std::string why = d.error().message();
+  auto opts = engineLogOptions(req, protocol::unixMillisNow());
+  if (!d || !opts) {
+    const Error& e = !d ? d.error() : opts.error();
+    const std::string code = errorCode(e);
+    const std::string why = e.message();
     audit("logs_refused", peer, {{"deployment", req.deploymentId}, {"reason", why}});
     co_await rpc::writeError(*s, code, why);
     (void)co_await s->closeWrite();
@@ -370,7 +401,7 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
   }
   auto q = std::make_shared<LogQueue>(co_await asio::this_coro::executor);
   tasks_->spawn(watchLogClient(s, q));
-  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, engineLogOptions(req)));
+  tasks_->spawn(produceLogs(scheduler_, q, d->id, d->containerId, *opts));
   if (!co_await writeLogLines(*s, *q)) {
     co_return;
   }

@@ -7,6 +7,10 @@
 /// seen — the replay cache is SQLite-backed, so this holds across restarts). Refusals answer
 /// with an Error message {code, message} and are written to the audit log.
 ///
+/// Each trusted peer has its own request rate (RequestLimiter: request_rate, request_burst);
+/// a request over it is answered `rate_limited` with the limit and when to retry, before its
+/// signature is checked or anything is stored.
+///
 /// Logs streams: the provider sends LogEntry frames, then LogsEnd. With `follow` the client keeps
 /// its write side open; closing or resetting it ends the follow (noticed at the next line, or at
 /// the latest when the provider's engine request window ends, kLogFollowWindow).
@@ -20,6 +24,7 @@
 #include "protocol/stream_protocols.hpp"
 #include "provider/audit.hpp"
 #include "provider/log_relay.hpp"
+#include "provider/request_limiter.hpp"
 #include "provider/scheduler.hpp"
 
 namespace pc::provider {
@@ -32,7 +37,9 @@ using protocol::kStopProtocol;
 class Service : public std::enable_shared_from_this<Service> {
  public:
   /// Runs on the scheduler's executor; `scheduler`, `audit` and `replay` outlive the service.
-  Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay);
+  /// `limits`: each requester's request rate.
+  Service(Scheduler& scheduler, AuditLog& audit, protocol::ReplayCache& replay,
+          RequestLimits limits = {});
   /// Precondition: no task runs (shutdown(grace) was awaited). Destroying a service with tasks
   /// is a bug: it is logged, and the task group's bookkeeping is leaked rather than freed under
   /// the tasks.
@@ -61,6 +68,9 @@ class Service : public std::enable_shared_from_this<Service> {
  private:
   struct Request;
   EventBudget refusalBudget_{kMaxRefusalRecordsPerSecond};
+  /// The same bound for refused requests (rate limited, bad, forged, replayed): a trusted peer
+  /// flooding them must not make the provider fsync one audit record and log one line each.
+  EventBudget requestRefusalBudget_{kMaxRefusalRecordsPerSecond};
   net::asio::awaitable<std::optional<protocol::Message>> readRequest(
       std::shared_ptr<net::yamux::Stream> s, std::shared_ptr<net::Connection> conn,
       protocol::MessageType expected);
@@ -74,12 +84,18 @@ class Service : public std::enable_shared_from_this<Service> {
                                   std::shared_ptr<net::Connection> conn);
   void audit(std::string_view event, std::string_view peer,
              std::vector<std::pair<std::string, std::string>> fields);
+  /// Audits and logs a refused request within requestRefusalBudget_ (the count of what was left
+  /// out goes in the next record's "suppressed" field), then answers it with {code, why}.
+  net::asio::awaitable<void> refuseRequest(net::yamux::Stream& s, const std::string& code,
+                                           const std::string& peer, const std::string& why,
+                                           std::vector<std::pair<std::string, std::string>> fields);
   /// The deployment whose logs `peer` may read. Errors: kNotFound, kBadState (no container).
   Result<Deployment> logsTarget(const std::string& peer, const std::string& id) const;
 
   Scheduler& scheduler_;
   AuditLog& audit_;
   protocol::ReplayCache& replay_;
+  RequestLimiter limiter_;
   std::function<bool(const crypto::PeerId&)> mayRequest_;
   /// Owns the coroutines a logs stream starts; by pointer, so that a bug (destruction with tasks
   /// running) can leak it instead of freeing it under them.

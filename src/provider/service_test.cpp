@@ -46,6 +46,7 @@ class ProviderTest : public ::testing::Test {
   std::shared_ptr<Service> svc;
   std::shared_ptr<net::Host> prov, alice, bob, mallory;
   net::Multiaddr provAddr;
+  RequestLimits limits;  ///< the service's request rate (restart the provider after a change)
 
   void SetUp() override {
     rt.images = {kImage};
@@ -68,7 +69,7 @@ class ProviderTest : public ::testing::Test {
     sched = std::make_unique<Scheduler>(io.get_executor(), rt, *store,
                                         runtime::Policy::create(cfg.policy()).value());
     ASSERT_TRUE(sched->load());
-    svc = std::make_shared<Service>(*sched, *audit, *replay);
+    svc = std::make_shared<Service>(*sched, *audit, *replay, limits);
     prov = net::Host::create(io.get_executor(), provId);
     const auto alicePeer = aliceId.peerId();
     const auto bobPeer = bobId.peerId();
@@ -316,6 +317,32 @@ TEST_F(ProviderTest, ReplayIsRefusedEvenAfterRestart) {
   ASSERT_NE(errorOf(*third), nullptr);
   EXPECT_EQ(errorOf(*third)->code, "replay");
   EXPECT_TRUE(audited("replay", aliceId));
+}
+
+// Issue 14 item 5: a trusted peer sending signed requests as fast as it can is held to its own
+// rate (answered rate_limited, with the limit and when to retry) while another peer is served.
+TEST_F(ProviderTest, OnePeerOverItsRateIsRefusedAndAnotherIsServed) {
+  stopProvider();
+  limits = RequestLimits{.perSecond = 0.001, .burst = 3};  // no refill within the test
+  startProvider();
+  for (int i = 0; i < 3; ++i) {
+    auto ok = callOk(alice, kStatusProtocol, statusReq(), aliceId);
+    ASSERT_EQ(ok.size(), 1U);
+    EXPECT_NE(std::get_if<protocol::StatusResponse>(&ok[0]), nullptr);
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto over = callOk(alice, kStatusProtocol, statusReq(), aliceId);
+    ASSERT_NE(errorOf(over), nullptr);
+    EXPECT_EQ(errorOf(over)->code, "rate_limited");
+    EXPECT_NE(errorOf(over)->message.find("(request_rate, request_burst); retry after"),
+              std::string::npos)
+        << errorOf(over)->message;
+  }
+  auto other = callOk(bob, kStatusProtocol, statusReq(), bobId);
+  ASSERT_EQ(other.size(), 1U);
+  EXPECT_NE(std::get_if<protocol::StatusResponse>(&other[0]), nullptr);
+  EXPECT_TRUE(audited("rate_limited", aliceId));
+  EXPECT_EQ(replay->size().value(), 4U);  // the refused requests never reached the cache
 }
 
 TEST_F(ProviderTest, StaleTimestampIsRefused) {

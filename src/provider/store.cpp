@@ -134,7 +134,9 @@ Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path
         " created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER,"
         " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL,"
         " id_salt TEXT NOT NULL DEFAULT '')",
-        "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)"}) {
+        "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)",
+        "CREATE TABLE IF NOT EXISTS pulled_images ("
+        " image TEXT PRIMARY KEY, bytes INTEGER NOT NULL, pulled_at_ms INTEGER NOT NULL)"}) {
     if (auto r = store->exec(sql); !r) {
       return Error(r.error().code(), r.error().message() + recover);
     }
@@ -211,6 +213,39 @@ Result<std::vector<Deployment>> Store::list() {
     auto d = readRow(s);
     if (!d) return d.error();
     out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+Result<void> Store::putPulledImage(const std::string& image, std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "INSERT OR REPLACE INTO pulled_images (image, bytes, pulled_at_ms) VALUES (?,?,?)");
+  if (!s.ok() || !s.bindText(1, image) || !s.bindInt(2, static_cast<std::int64_t>(bytes)) ||
+      !s.bindInt(3, protocol::unixMillisNow()) || sqlite3_step(s.get()) != SQLITE_DONE) {
+    return storageError(db_, "recording pulled image " + image);
+  }
+  return {};
+}
+
+Result<void> Store::deletePulledImage(const std::string& image) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM pulled_images WHERE image = ?");
+  if (!s.ok() || !s.bindText(1, image) || sqlite3_step(s.get()) != SQLITE_DONE) {
+    return storageError(db_, "forgetting pulled image " + image);
+  }
+  return {};
+}
+
+Result<std::map<std::string, std::uint64_t>> Store::pulledImages() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT image, bytes FROM pulled_images");
+  if (!s.ok()) return storageError(db_, "prepare");
+  std::map<std::string, std::uint64_t> out;
+  while (true) {
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return storageError(db_, "listing pulled images");
+    out[s.columnText(0)] = static_cast<std::uint64_t>(s.columnInt(1));
   }
   return out;
 }

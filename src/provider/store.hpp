@@ -60,6 +60,13 @@ class Store {
   /// All records, newest first.
   Result<std::vector<Deployment>> list();
 
+  /// Images this provider pulled (table `pulled_images`: reference → size in bytes). Only these
+  /// are ever removed when no deployment uses them; an image the engine had before is never
+  /// recorded. Errors: kStorage.
+  Result<void> putPulledImage(const std::string& image, std::uint64_t bytes);
+  Result<void> deletePulledImage(const std::string& image);
+  Result<std::map<std::string, std::uint64_t>> pulledImages();
+
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   static Result<std::unique_ptr<Store>> openFile(const std::filesystem::path& path,

@@ -331,6 +331,26 @@ awaitable<Result<ContainerInfo>> DockerRuntime::inspect(std::string id) {
   co_return r;
 }
 
+awaitable<Result<std::optional<ImageInfo>>> DockerRuntime::inspectImage(std::string image) {
+  auto& im = *engine_;
+  auto ref = ImageRef::parse(image);
+  if (!ref) co_return ref.error();
+  auto pre = co_await im.prefix();
+  if (!pre) co_return pre.error();
+  const std::string target = *pre + "/images/" + ref->toString() + "/json";
+  const std::string what = "inspecting an image";
+  auto r = co_await im.call(Verb::get, target, docker::EngineClient::kNoBody, what);
+  if (!r) co_return r.error();
+  if (r->outcome.status == 404) co_return std::optional<ImageInfo>{};
+  if (!ok(r->outcome.status)) {
+    co_return im.engineError(r->outcome, "inspecting image " + ref->toString(),
+                             Errc::kImageNotFound, "");
+  }
+  auto info = docker::parseImageInfo(r->body);
+  if (!info) co_return info.error();
+  co_return std::optional<ImageInfo>(std::move(*info));
+}
+
 awaitable<Result<void>> DockerRuntime::removeImage(std::string image) {
   auto& im = *engine_;
   auto ref = ImageRef::parse(image);

@@ -58,8 +58,8 @@ class DockerRuntime final : public Runtime {
   boost::asio::awaitable<Result<std::vector<ContainerInfo>>> listOwned() override;
   boost::asio::awaitable<Result<void>> events(EventOptions options, EventSink sink) override;
 
-  /// Removes an image by reference (tests and maintenance). Errors: `kImageNotFound`.
-  boost::asio::awaitable<Result<void>> removeImage(std::string image);
+  boost::asio::awaitable<Result<std::optional<ImageInfo>>> inspectImage(std::string image) override;
+  boost::asio::awaitable<Result<void>> removeImage(std::string image) override;
 
  private:
   std::unique_ptr<docker::EngineClient> engine_;

@@ -135,6 +135,22 @@ Result<std::vector<std::string>> parseImageVolumes(std::string_view text) {
   return out;
 }
 
+Result<ImageInfo> parseImageInfo(std::string_view text) {
+  auto v = parseJson(text, "image inspect");
+  if (!v) return v.error();
+  const auto* root = v->if_object();
+  if (!root) return malformed("image inspect");
+  ImageInfo info;
+  info.id = str(at(root, "Id"));
+  const auto* size = at(root, "Size");
+  if (info.id.empty() || size == nullptr || !(size->is_int64() || size->is_uint64()) ||
+      (size->is_int64() && size->as_int64() < 0)) {
+    return malformed("image inspect");
+  }
+  info.sizeBytes = u64(size);
+  return info;
+}
+
 Result<std::optional<SystemTime>> parseTimestamp(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
   auto num = [&](std::size_t pos, std::size_t len, int& out) {

@@ -36,6 +36,8 @@ Result<ApiVersion> negotiate(std::string_view engineApiVersion);
 
 /// `Config.Volumes` of GET /images/{name}/json.
 Result<std::vector<std::string>> parseImageVolumes(std::string_view json);
+/// `Id` and `Size` of GET /images/{name}/json. Errors: `kProtocolError`.
+Result<ImageInfo> parseImageInfo(std::string_view json);
 /// GET /containers/{id}/json.
 Result<ContainerInfo> parseInspect(std::string_view json);
 /// GET /containers/json.

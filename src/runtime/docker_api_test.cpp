@@ -25,6 +25,17 @@ ContainerSpec spec() {
   return s;
 }
 
+TEST(DockerApi, ImageInfoHasIdAndSize) {
+  auto info = parseImageInfo(R"({"Id":"sha256:abc","Size":2076672,"Config":{}})");
+  ASSERT_TRUE(info) << info.error().message();
+  EXPECT_EQ(info->id, "sha256:abc");
+  EXPECT_EQ(info->sizeBytes, 2076672U);
+  for (const char* bad : {R"({"Id":"sha256:abc"})", R"({"Id":"sha256:abc","Size":-1})",
+                          R"({"Size":5})", R"({"Id":"x","Size":"5"})", "[]"}) {
+    EXPECT_FALSE(parseImageInfo(bad)) << bad;
+  }
+}
+
 TEST(DockerApi, Negotiation) {
   EXPECT_EQ(negotiate("1.41").value().toString(), "1.41");
   EXPECT_EQ(negotiate("1.45").value().toString(), "1.45");

@@ -338,6 +338,54 @@ TEST(DockerFake, LogsDemultiplexAcrossArbitraryChunks) {
   }
 }
 
+// Issue 14 item 9: a `since` that is not a time the engine can take is a clear error before any
+// request (a negative one used to make the query text throw inside the coroutine).
+TEST(DockerFake, LogsSinceBefore1970IsRefused) {
+  FakeEngine fe;
+  fe.script = [](const Seen& s) {
+    if (s.target == "/containers/abc123/json") return reply(200, kOurs);
+    return chunked({});
+  };
+  DockerRuntime rt(fe.options());
+  LogOptions opts;
+  opts.since = SystemTime(std::chrono::nanoseconds(-1'500'000'000));
+  auto r = fe.run(rt.logs("abc123", opts, [](const LogEntry&) { return true; }));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(Errc::kInvalidSpec));
+  EXPECT_NE(r.error().message().find("since"), std::string::npos);
+  EXPECT_TRUE(fe.seen.empty());
+  // A valid one goes out as seconds and nanoseconds.
+  opts.since = SystemTime(std::chrono::nanoseconds(1'700'000'000'000'000'007));
+  ASSERT_TRUE(fe.run(rt.logs("abc123", opts, [](const LogEntry&) { return true; })));
+  EXPECT_NE(fe.seen.back().target.find("&since=1700000000.000000007"), std::string::npos)
+      << fe.seen.back().target;
+}
+
+TEST(DockerFake, InspectAndRemoveImage) {
+  FakeEngine fe;
+  fe.script = [](const Seen& s) {
+    if (s.method == "GET" && s.target == "/images/127.0.0.1:5055/a/b:1/json") {
+      return reply(200, R"({"Id":"sha256:1","Size":1234})");
+    }
+    if (s.method == "DELETE" && s.target == "/images/127.0.0.1:5055/a/b:1") {
+      return reply(409, R"({"message":"image is being used by running container 0123"})");
+    }
+    return reply(404, R"({"message":"No such image"})");
+  };
+  DockerRuntime rt(fe.options());
+  auto present = fe.run(rt.inspectImage("127.0.0.1:5055/a/b:1"));
+  ASSERT_TRUE(present) << present.error().message();
+  ASSERT_TRUE(*present);
+  EXPECT_EQ((*present)->sizeBytes, 1234U);
+  auto absent = fe.run(rt.inspectImage("127.0.0.1:5055/a/c:1"));
+  ASSERT_TRUE(absent) << absent.error().message();
+  EXPECT_FALSE(*absent);
+  EXPECT_EQ(fe.run(rt.removeImage("127.0.0.1:5055/a/b:1")).error(),
+            make_error_code(Errc::kConflict));
+  EXPECT_EQ(fe.run(rt.removeImage("127.0.0.1:5055/a/c:1")).error(),
+            make_error_code(Errc::kImageNotFound));
+}
+
 TEST(DockerFake, TtyStyleLogsAreAClearError) {
   FakeEngine fe;
   fe.script = [](const Seen& s) {

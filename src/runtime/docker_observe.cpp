@@ -19,9 +19,15 @@ using docker::Verb;
 
 namespace {
 
-std::string nanosSince(SystemTime t) {
+/// The engine's `since` text ("<seconds>.<9 digits>"). Errors: kInvalidSpec for a time before
+/// 1970 (a value the engine cannot take, and whose negative remainder used to be padded with a
+/// size_t that wrapped: a throw inside the coroutine).
+Result<std::string> nanosSince(SystemTime t) {
   const auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  if (ns < 0) {
+    return fail(Errc::kInvalidSpec, "since is before 1970-01-01T00:00:00Z: give a later time");
+  }
   const auto sec = ns / 1'000'000'000;
   auto frac = std::to_string(ns % 1'000'000'000);
   frac.insert(0, 9 - frac.size(), '0');
@@ -32,6 +38,12 @@ std::string nanosSince(SystemTime t) {
 
 awaitable<Result<void>> DockerRuntime::logs(std::string id, LogOptions options, LogSink sink) {
   auto& im = *engine_;
+  std::string since;
+  if (options.since) {
+    auto text = nanosSince(*options.since);
+    if (!text) co_return text.error();
+    since = "&since=" + *text;
+  }
   auto info = co_await im.owned(id);
   if (!info) co_return info.error();
   auto pre = co_await im.prefix();
@@ -41,7 +53,7 @@ awaitable<Result<void>> DockerRuntime::logs(std::string id, LogOptions options, 
   target += options.stderrStream ? "&stderr=1" : "&stderr=0";
   target += options.follow ? "&follow=1" : "&follow=0";
   target += "&tail=" + (options.tail ? std::to_string(*options.tail) : std::string("all"));
-  if (options.since) target += "&since=" + nanosSince(*options.since);
+  target += since;
   auto decoder = std::make_shared<LogFrameDecoder>();
   const BodyFn onBody = [decoder, sink](std::string_view b) -> Result<bool> {
     decoder->feed(b);
@@ -105,7 +117,11 @@ awaitable<Result<void>> DockerRuntime::events(EventOptions options, EventSink si
   auto pre = co_await im.prefix();
   if (!pre) co_return pre.error();
   std::string target = *pre + "/events?filters=" + docker::urlEncode(docker::eventsFilter());
-  if (options.since) target += "&since=" + nanosSince(*options.since);
+  if (options.since) {
+    auto since = nanosSince(*options.since);
+    if (!since) co_return since.error();
+    target += "&since=" + *since;
+  }
   auto splitter = std::make_shared<JsonLineSplitter>();
   const BodyFn onBody = [splitter, sink](std::string_view b) -> Result<bool> {
     std::vector<std::string> msgs;

@@ -1,5 +1,7 @@
 #include "runtime/runtime.hpp"
 
+#include "runtime/error.hpp"
+
 namespace pc::runtime {
 
 const char* toString(ContainerState s) {
@@ -22,6 +24,16 @@ const char* toString(ContainerState s) {
       break;
   }
   return "unknown";
+}
+
+boost::asio::awaitable<Result<std::optional<ImageInfo>>> Runtime::inspectImage(std::string image) {
+  co_return fail(Errc::kEngineError,
+                 "this container runtime does not report images (" + image + ")");
+}
+
+boost::asio::awaitable<Result<void>> Runtime::removeImage(std::string image) {
+  co_return fail(Errc::kEngineError,
+                 "this container runtime does not remove images (" + image + ")");
 }
 
 }  // namespace pc::runtime

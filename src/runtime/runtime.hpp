@@ -97,7 +97,7 @@ struct LogOptions {
   bool stderrStream = true;
   bool follow = false;
   std::optional<std::uint32_t> tail;  ///< last N lines; all when unset
-  std::optional<SystemTime> since;
+  std::optional<SystemTime> since;    ///< not before 1970 (kInvalidSpec)
   /// Deadline for the whole call. With `follow`, the call returns normally when it expires (the
   /// caller follows again with `since`); without, expiry is a `kTimeout` error.
   std::chrono::seconds maxDuration{30};
@@ -131,6 +131,12 @@ struct EventOptions {
   std::optional<SystemTime> since;  ///< replay events from this time (engine keeps ~1000)
   /// The call returns normally after this long; the caller subscribes again with `since`.
   std::chrono::seconds window{300};
+};
+
+/// A local image, as the engine reports it.
+struct ImageInfo {
+  std::string id;               ///< the engine's image id ("sha256:…")
+  std::uint64_t sizeBytes = 0;  ///< the image's size on disk, all its layers (uncompressed)
 };
 
 struct EngineInfo {
@@ -174,13 +180,24 @@ class Runtime {
   virtual boost::asio::awaitable<Result<ContainerInfo>> inspect(std::string id) = 0;
 
   /// Delivers log lines (stdout and stderr kept apart) to `sink` until the end, the sink returns
-  /// false or, with `follow`, `maxDuration` passes. Errors: `kNoSuchContainer`, `kTimeout`.
+  /// false or, with `follow`, `maxDuration` passes. Errors: `kNoSuchContainer`, `kTimeout`,
+  /// `kInvalidSpec` (a `since` before 1970, refused before the engine is asked).
   virtual boost::asio::awaitable<Result<void>> logs(std::string id, LogOptions options,
                                                     LogSink sink) = 0;
 
   /// One sample (the engine takes two, about a second apart, for the CPU figure).
   /// Errors: `kNoSuchContainer`, `kConflict` (not running).
   virtual boost::asio::awaitable<Result<Stats>> stats(std::string id) = 0;
+
+  /// The local image `image` (a reference), nullopt when the engine does not have it.
+  /// Errors: `kBadReference`, the engine's. The default (a runtime that does not report images)
+  /// is `kEngineError`: callers then treat the image as unknown (never as pulled by them).
+  virtual boost::asio::awaitable<Result<std::optional<ImageInfo>>> inspectImage(std::string image);
+
+  /// Removes the local image reference `image`, never forced: an image a container still uses
+  /// stays (`kConflict`), and an image id with other tags keeps them. Errors: `kImageNotFound`,
+  /// `kConflict`, `kBadReference`, the engine's. The default removes nothing (`kEngineError`).
+  virtual boost::asio::awaitable<Result<void>> removeImage(std::string image);
 
   /// Every container carrying our managed label, running or not (survives our restarts).
   virtual boost::asio::awaitable<Result<std::vector<ContainerInfo>>> listOwned() = 0;

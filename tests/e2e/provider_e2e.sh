@@ -168,5 +168,43 @@ for f in deploy2 deploy-bob deploy-carol; do
 done
 kill -TERM "$DPID"; wait "$DPID"; rc=$?; DPID=
 [ $rc -eq 0 ] && ok "SIGTERM stops the provider cleanly" || ko "provider exit $rc"
+
+# -- image quota and removal of unused images (issue 14 item 9) ---------------------------------
+# Two references this engine does not have (new tags of the test image in the local registry):
+# the provider pulls them, so they are its own to remove. 1.98 MB each; the quota is 3 MiB a peer.
+BASE=127.0.0.1:5055/peercompute/busybox:test
+QA=127.0.0.1:5055/peercompute/quota-a:$$
+QB=127.0.0.1:5055/peercompute/quota-b:$$
+for q in "$QA" "$QB"; do
+  docker tag "$BASE" "$q" && docker push -q "$q" >/dev/null && docker rmi "$q" >/dev/null ||
+    ko "could not prepare $q in the local registry"
+done
+P2=$W/prov2
+mkdir -m 700 "$P2"
+printf 'max_image_size = "2M"\nmax_image_bytes_per_peer = "3M"\n' >"$P2/config.toml"
+PEERCOMPUTE_HOME=$P2 "$PEERCTL" peers add "$(as alice id)" --name alice >/dev/null
+"$DAEMON" --data-dir "$P2" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 \
+  --no-mdns >"$W/prov2.log" 2>&1 &
+DPID=$!
+for _ in $(seq 1 100); do grep -q "Listening on" "$W/prov2.log" && break; sleep 0.1; done
+A2=$(awk '/Listening on/ {print $3; exit}' "$W/prov2.log")
+as alice peers add "$(awk '/Peer ID/ {print $3; exit}' "$W/prov2.log")" --name prov2 \
+  --addr "${A2%/p2p/*}" >/dev/null
+as alice deploy "$QA" --peer prov2 >"$W/quota-a.out" 2>&1 && grep -q "state: running" "$W/quota-a.out" &&
+  ok "deploy within the image quota runs" || ko "quota-a: $(cat "$W/quota-a.out")"
+as alice deploy "$QB" --peer prov2 >"$W/quota-b.out" 2>&1
+grep -q "max_image_bytes_per_peer" "$W/quota-b.out" && ! grep -q "state: running" "$W/quota-b.out" &&
+  ok "deploy over the peer's image quota refused: $(grep -o 'image [^ ]* is .*max_image_bytes_per_peer' "$W/quota-b.out" | head -1)" ||
+  ko "quota-b: $(cat "$W/quota-b.out")"
+docker image inspect "$QB" >/dev/null 2>&1 && ko "refused image $QB left on disk" ||
+  ok "the refused image, pulled by the provider, was removed"
+QDEP=$(grep -o 'dep-[a-z2-7]\{16\}' "$W/quota-a.out" | head -1)
+docker image inspect "$QA" >/dev/null 2>&1 && ok "image in use is kept" || ko "$QA removed while in use"
+as alice stop "$QDEP" --peer prov2 --force >/dev/null 2>&1
+docker image inspect "$QA" >/dev/null 2>&1 && ko "$QA left after its last deployment stopped" ||
+  ok "unused image removed after stop"
+docker image inspect "$BASE" >/dev/null 2>&1 && ok "the operator's image (same layers) is kept" ||
+  ko "the operator's image $BASE was removed"
+kill -TERM "$DPID"; wait "$DPID"; DPID=
 [ $fails -eq 0 ] && echo "all provider e2e checks passed" || echo "$fails provider e2e checks failed"
 exit $((fails > 0))

@@ -3,8 +3,14 @@
 // another identity than the connection's. Prints the provider's answer ("error <code>: …" or
 // "ok <type>") for each attempt; exits 0 when every answer arrived.
 //
+// `flood N` sends N validly signed status requests, 32 at a time on one connection, each dated
+// 55 s ahead (as long-lived in the replay cache as the provider allows), and prints
+// "flood sent=N ok=A rate_limited=B other=C" and the first other answer.
+//
 //   provider_probe <home> <provider-multiaddr> forged|replay|stale|mismatch [other-home]
+//   provider_probe <home> <provider-multiaddr> flood <count>
 #include <boost/asio/io_context.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "net/host.hpp"
@@ -35,6 +41,51 @@ asio::awaitable<std::string> send(pc::net::Host& host, const pc::net::Multiaddr&
   co_return "ok " + std::string(pc::protocol::messageTypeName(pc::protocol::typeOf(**m)));
 }
 
+struct FloodCounts {
+  int next = 0;
+  int ok = 0;
+  int limited = 0;
+  int other = 0;
+  std::string firstOther;
+};
+
+asio::awaitable<void> floodWorker(pc::net::Host& host, const pc::net::Multiaddr& addr,
+                                  const pc::crypto::Identity& id, int count, FloodCounts& c) {
+  while (c.next < count) {
+    ++c.next;
+    pc::protocol::StatusRequest req;
+    req.header = pc::protocol::newRequestHeader(pc::protocol::unixMillisNow() + 55'000);
+    Message m = req;
+    if (!pc::protocol::sign(m, id)) co_return;
+    const auto frame = pc::protocol::encodeMessage(m).value();
+    const std::string answer = co_await send(host, addr, frame);
+    if (answer.starts_with("ok ")) {
+      ++c.ok;
+    } else if (answer.starts_with("error rate_limited")) {
+      ++c.limited;
+    } else {
+      if (c.other++ == 0) c.firstOther = answer;
+    }
+  }
+}
+
+int flood(const pc::crypto::Identity& id, const pc::net::Multiaddr& addr, int count) {
+  asio::io_context io(1);
+  auto host = pc::net::Host::create(io.get_executor(), id);
+  FloodCounts c;
+  int running = 32;
+  for (int w = 0; w < 32; ++w) {
+    asio::co_spawn(io, floodWorker(*host, addr, id, count, c), [&](std::exception_ptr) {
+      if (--running == 0) host->close();
+    });
+  }
+  io.run();
+  std::cout << "flood sent=" << c.next << " ok=" << c.ok << " rate_limited=" << c.limited
+            << " other=" << c.other << "\n";
+  if (c.other > 0) std::cout << "first other: " << c.firstOther << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +100,7 @@ int main(int argc, char** argv) {
     std::cerr << "bad identity or address\n";
     return 2;
   }
+  if (mode == "flood") return flood(*id, *addr, argc > 4 ? std::atoi(argv[4]) : 1000);
   std::optional<pc::crypto::Identity> other;
   if (argc > 4) other = pc::crypto::Identity::load(std::string(argv[4]) + "/identity.key").value();
 

@@ -143,6 +143,35 @@ for ev in bad_signature replay clock_skew requester_mismatch; do
 done
 lines=$(audit_ok "$P/audit.jsonl") && ok "audit.jsonl: $lines complete JSON records" || ko "audit.jsonl has a torn record"
 
+# -- replay-cache lockout (issue 14 item 5): one trusted peer floods signed requests ------------
+# It used to fill the one replay cache of all peers (100,000 ids, each kept up to 10 minutes) and
+# lock every other peer out. Now its own rate (request_rate 10/s, burst 40) and its share of the
+# cache bound it; the other trusted peers are served throughout.
+PEERCOMPUTE_HOME=$W/flooder "$PEERCTL" init >/dev/null
+PEERCOMPUTE_HOME=$P "$PEERCTL" peers add "$(PEERCOMPUTE_HOME=$W/flooder "$PEERCTL" id)" --name flooder >/dev/null
+rl0=$(audit_count rate_limited)
+t0=$(date +%s%N)
+"$PROBE" "$W/flooder" "$ADDR" flood 3000 >"$W/flood.out" 2>&1 &
+F=$!
+read -r n bad worst < <(probe_status $F)
+wait $F
+secs=$((($(date +%s%N) - t0) / 1000000000 + 1))
+read -r _ sent okc limited otherc <<<"$(grep '^flood' "$W/flood.out" | tr '=' ' ' | awk '{print $1, $3, $5, $7, $9}')"
+info "flood: $(head -2 "$W/flood.out" | tr '\n' ' ')in ${secs} s"
+[ "${sent:-0}" = 3000 ] && [ "${otherc:-1}" = 0 ] && [ "${limited:-0}" -gt 0 ] &&
+  [ "$okc" -le $((40 + 10 * secs)) ] &&
+  ok "a flood of 3000 signed requests from one trusted peer: $okc served (at most 40 + 10/s), $limited answered rate_limited" ||
+  ko "flood: $(cat "$W/flood.out")"
+[ "$n" -gt 0 ] && [ "$bad" = 0 ] && ok "another trusted peer's status answered $n times during the flood (slowest $worst ms)" ||
+  ko "trusted status during the signed flood: $n answered, $bad failed ($(cat "$W/status.bad" 2>/dev/null))"
+out=$("$PROBE" "$W/other" "$ADDR" replay)
+[ "$(sed -n 1p <<<"$out")" = "ok status_response" ] && ok "a third trusted peer's signed request is served after the flood" ||
+  ko "after the flood: $out"
+rl=$(($(audit_count rate_limited) - rl0))
+[ "$rl" -ge 1 ] && [ "$rl" -le $((100 * secs)) ] &&
+  ok "rate_limited refusals audited within the budget ($rl records in ${secs} s, at most 100/s, the rest counted as suppressed)" ||
+  ko "rate_limited audit records: $rl in ${secs} s"
+
 RSS1=$(rss_kb "$DPID")
 FD2=$(fd_count "$DPID")
 info "provider after all attacks: RSS $RSS1 KiB (baseline $RSS0), $FD2 fds (baseline $FD0), CPU $(cpu_s "$DPID") s"
