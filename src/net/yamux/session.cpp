@@ -1,9 +1,11 @@
 #include "net/yamux/session.hpp"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 
+#include "core/invariant.hpp"
 #include "net/error.hpp"
 #include "net/watchdog.hpp"
 
@@ -14,11 +16,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kGoAwayGrace = std::chrono::seconds(1);
 /// Buffers of idle streams above this are released, so idle streams stay small.
 constexpr std::size_t kIdleBufferKeep = 16 * 1024;
-
-/// "N/s (burst B)" for a limit's log line.
-std::string rateText(const TokenBucket& b) {
-  return fmt::format("{:g}/s (burst {:g})", b.perSecond(), b.burst());
-}
 }  // namespace
 
 // ---------------------------------------------------------------- Stream
@@ -329,9 +326,7 @@ void Session::queueAnswer(const Header& h) {
 asio::awaitable<void> Session::waitForAnswerRoom() {
   // Stops a peer that sends pings (or SYNs we refuse) and never reads from growing our memory.
   // Why this pause cannot deadlock two of our peers: see the declaration.
-  while (answerBytes_ >= config_.maxQueuedAnswers && !closed_) {
-    co_await answersTaken_.wait();
-  }
+  while (answerBytes_ >= config_.maxQueuedAnswers && !closed_) co_await answersTaken_.wait();
 }
 
 void Session::flushAcks() {
@@ -369,8 +364,12 @@ void Session::releaseIdleBuffers() {
 }
 
 void Session::sendPing() {
-  outstandingPing_ = ++pingId_;
-  if (outstandingPing_ == 0) outstandingPing_ = ++pingId_;
+  // An unpredictable value: a peer that does not read cannot answer it blindly (a counter it
+  // could, keeping alive forever a session whose writer it has stalled). 0 means "none".
+  while (outstandingPing_ == 0) {
+    const int ok = RAND_bytes(reinterpret_cast<unsigned char*>(&outstandingPing_), 4);
+    invariant(ok == 1, "the CSPRNG (RAND_bytes) works");
+  }
   pingSent_ = Clock::now();
   queueFrame({Type::kPing, flags::kSyn, 0, outstandingPing_});
 }
@@ -444,8 +443,9 @@ Stream* Session::streamFor(const Header& h, bool& protoError) {
     // streams past our limits is flooding us with RSTs to send: over the rate, the session ends.
     if (!closing_ && !refusedSynBucket_.take()) {
       protocolError(fail(Errc::kProtocolError,
-                         "yamux: more than " + rateText(refusedSynBucket_) +
-                             " inbound streams refused (yamux maxRefusedSynsPerSecond)"));
+                         fmt::format("yamux: more than {:g}/s (burst {:g}) inbound streams refused "
+                                     "(yamux maxRefusedSynsPerSecond)",
+                                     config_.maxRefusedSynsPerSecond, config_.maxRefusedSynBurst)));
       protoError = true;
       return nullptr;
     }
@@ -474,8 +474,10 @@ bool Session::onControl(const Header& h) {
   // Stops a ping flood (each SYN costs us an answer; unsolicited ACKs count too, so guessing
   // our keep-alive ping is slow): over the rate, the session ends.
   if (!pingBucket_.take()) {
-    protocolError(fail(Errc::kProtocolError, "yamux: more than " + rateText(pingBucket_) +
-                                                 " pings (yamux maxPingsPerSecond)"));
+    protocolError(
+        fail(Errc::kProtocolError, fmt::format("yamux: more than {:g}/s (burst {:g}) pings (yamux "
+                                               "maxPingsPerSecond)",
+                                               config_.maxPingsPerSecond, config_.maxPingBurst)));
     return false;
   }
   if ((h.flags & flags::kSyn) != 0) {

@@ -227,7 +227,6 @@ class Session : public std::enable_shared_from_this<Session> {
   Error closeReason_;
   Error closingReason_;
   std::size_t sessionWindow_ = 0;  ///< sum of recvWindowMax_ over streams
-  std::uint32_t pingId_ = 0;
   std::uint32_t outstandingPing_ = 0;
   std::chrono::steady_clock::time_point pingSent_;
   std::chrono::microseconds rtt_{0};

@@ -228,6 +228,31 @@ TEST_F(RawPeerTest, SilentPeerIsDroppedByKeepAlive) {
   EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
 }
 
+TEST_F(RawPeerTest, PeerThatNeverReadsCannotAnswerKeepAlivePingsBlindly) {
+  Config cfg;
+  cfg.keepAliveInterval = 50ms;
+  cfg.maxPingBurst = 1e9;
+  auto [a, b] = test::memoryPipe(io.get_executor());
+  raw = std::move(a);
+  session = std::make_shared<Session>(std::move(b), io.get_executor(), false, "blind", cfg);
+  session->start();
+  // It reads nothing, but keeps answering every ping id a counter would have used.
+  asio::co_spawn(
+      io,
+      [this]() -> asio::awaitable<void> {
+        while (!session->isClosed()) {
+          Bytes answers;
+          for (std::uint32_t id = 1; id <= 256; ++id)
+            encode({Type::kPing, flags::kAck, 0, id}, answers);
+          co_await raw->write(answers);
+          co_await sleepFor(10ms);
+        }
+      },
+      asio::detached);
+  ASSERT_TRUE(closedSoon());
+  EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
+}
+
 TEST_F(RawPeerTest, ShutdownSendsGoAwayAndEndsTheSessionsCoroutines) {
   start();
   bool done = false;
