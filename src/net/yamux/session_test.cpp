@@ -409,6 +409,44 @@ TEST(SessionOverTcp, ControlQueueStaysBoundedWhileThePeerFloodsPingsAndNeverRead
   EXPECT_TRUE(done);
 }
 
+TEST(SessionOverTcp, TwoPeersSendingHeavilyBothWaysOverSmallBuffersDoNotDeadlock) {
+  // Each side uploads and downloads at once with full socket buffers: a reader that paused on
+  // "our outbox is big" would wait for its writer, which waits for the other side's reader,
+  // which waits the same way. The answer bound must not pause either side here.
+  asio::io_context io{1};
+  auto [ours, peer] = smallBufferTcpPair(io);
+  auto a = std::make_shared<Session>(std::move(ours), io.get_executor(), false, "a");
+  auto b = std::make_shared<Session>(std::make_unique<TcpStream>(std::move(peer)),
+                                     io.get_executor(), true, "b");
+  a->start();
+  b->start();
+  const Bytes data(8 * 1024 * 1024, 7);
+  int done = 0;
+  auto exchange = [&](std::shared_ptr<Session> self) -> asio::awaitable<void> {
+    auto out = self->openStream().value();
+    asio::co_spawn(
+        io,
+        [&, out]() -> asio::awaitable<void> {
+          EXPECT_TRUE(co_await out->write(data));
+          co_await out->closeWrite();
+        },
+        asio::detached);
+    auto in = co_await self->acceptStream();
+    auto got = co_await readToEnd(**in, data.size());
+    EXPECT_EQ(got.value().size(), data.size());
+    ++done;
+  };
+  asio::co_spawn(io, exchange(a), asio::detached);
+  asio::co_spawn(io, exchange(b), asio::detached);
+  for (int i = 0; i < 12000 && done < 2; ++i) io.run_one_for(5ms);  // safety net: ≤ 60 s
+  EXPECT_EQ(done, 2);
+  EXPECT_FALSE(a->isClosed());
+  EXPECT_FALSE(b->isClosed());
+  a->close();
+  b->close();
+  test::pump(io, 20ms);
+}
+
 TEST(SessionPair, ReceiveWindowGrowsForAFastReader) {
   asio::io_context io{1};
   auto [a, b] = test::memoryPipe(io.get_executor());
