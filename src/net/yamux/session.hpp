@@ -47,7 +47,8 @@ struct Config {
   /// Control frames we queue in answer to the peer (ping ACKs, RSTs of refused SYNs) that the
   /// writer has not taken yet, in bytes (12 per frame). At this bound the reader stops reading
   /// the connection until the writer takes the outbox: a peer that sends pings and never reads
-  /// cannot grow our memory.
+  /// cannot grow our memory. Keep it far above the few answers a well-behaved peer has
+  /// outstanding (one ping at a time): waitForAnswerRoom's no-deadlock argument relies on it.
   std::size_t maxQueuedAnswers = 64 * 1024;
   /// Inbound pings (SYN or ACK) per second, sustained and in a burst. go-yamux and js-yamux send
   /// one keep-alive ping every 15–30 s (rust-yamux one RTT probe at a time), so no
