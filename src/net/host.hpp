@@ -162,15 +162,21 @@ class Host : public std::enable_shared_from_this<Host> {
   std::map<std::string, StreamHandler> handlers_;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
   std::vector<Multiaddr> listenAddrs_;
+  /// Bound: maxConnections (counted with the handshakes in progress).
   std::unordered_multimap<crypto::PeerId, std::shared_ptr<Connection>> conns_;
+  /// Bound: 32 addresses per peer; peers are those our callers add (trusted ones only).
   std::unordered_map<crypto::PeerId, std::vector<Multiaddr>> addrBook_;
   std::size_t pendingUpgrades_ = 0;
-  /// Inbound handshakes in progress, oldest first.
+  /// Inbound handshakes in progress, oldest first. Bound: maxPendingInbound.
   std::list<PendingInbound> pendingInbound_;
   /// Outbound handshakes in progress: close() cuts them too, so nothing waits on a closed host.
+  /// Bound: maxConnections.
   std::list<TcpStream*> pendingOutbound_;
   bool closed_ = false;
-  TaskGroup tasks_;  ///< last member: destroyed first (no task can still run by then)
+  /// Accept loops, upgrades (≤ maxConnections), identify and stream serving (one per
+  /// connection) and stream handlers (≤ yamux maxStreams per connection). Last member:
+  /// destroyed first (no task can still run by then).
+  TaskGroup tasks_;
 };
 
 }  // namespace pc::net

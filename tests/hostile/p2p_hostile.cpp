@@ -16,6 +16,12 @@
 //   p2p_hostile conns <multiaddr> <home> <count> <stop-file>
 //       opens count trusted connections (each TCP + Noise + yamux), prints "connected N", holds
 //       them until stop-file exists, then pings each and prints "alive K"
+//   p2p_hostile ping-flood <multiaddr> <home> <megabytes> <connections> <stop-file>
+//       as the trusted peer of <home>: writes megabytes of yamux Ping SYNs spread over
+//       connections (and blind answers to the provider's keep-alive pings), never reading a
+//       byte; a connection's flood ends when the provider closes it or stops reading (no
+//       progress for 5 s). Prints "ping-flood sent B closed K stalled S
+//       failed F", holds the connections (still not reading) until stop-file exists.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -491,6 +497,93 @@ awaitable<void> conns(pc::net::Multiaddr addr, pc::net::Host& host, int count,
   std::cout << "alive " << alive << std::endl;
 }
 
+// ------------------------------------------------------------------ ping flood, never reading
+
+struct PingFlood {
+  std::size_t sent = 0;
+  int closed = 0, stalled = 0, failed = 0;
+  std::vector<std::unique_ptr<pc::net::SecureConn>> held;
+};
+
+/// A trusted connection with the muxer agreed (the Noise extensions or multistream-select).
+awaitable<std::unique_ptr<pc::net::SecureConn>> trustedYamuxConn(pc::net::Multiaddr addr,
+                                                                 const pc::crypto::Identity& id) {
+  auto raw = co_await pc::net::dialTcp(addr.withoutPeerId(), std::chrono::seconds(10));
+  if (!raw) co_return nullptr;
+  const std::vector<std::string> muxers{std::string(pc::net::yamux::kProtocolId)};
+  const pc::net::noise::PreparedKeys keys{};
+  const auto expected = addr.peerId();
+  auto sc = co_await pc::net::secureOutbound(std::move(*raw), id, expected, keys, muxers);
+  if (!sc) co_return nullptr;
+  if (!(*sc)->earlyMuxer()) {
+    auto m = co_await pc::net::multistream::selectOne(**sc, muxers);
+    if (!m) co_return nullptr;
+  }
+  co_return std::move(*sc);
+}
+
+awaitable<void> pingFloodOne(pc::net::Multiaddr addr, const pc::crypto::Identity& id,
+                             std::size_t bytes, PingFlood& f) {
+  auto c = co_await trustedYamuxConn(addr, id);
+  if (!c) {
+    ++f.failed;
+    co_return;
+  }
+  // Each chunk starts with blind answers to the provider's first keep-alive pings (their ids
+  // count up from 1), which kept a session that never reads alive; then pings.
+  Bytes chunk;
+  for (std::uint32_t i = 1; i <= 32; ++i) {
+    pc::net::yamux::encode({pc::net::yamux::Type::kPing, pc::net::yamux::flags::kAck, 0, i}, chunk);
+  }
+  for (std::uint32_t i = 0; chunk.size() < 64 * 1024; ++i) {
+    pc::net::yamux::encode({pc::net::yamux::Type::kPing, pc::net::yamux::flags::kSyn, 0, i}, chunk);
+  }
+  auto ex = co_await asio::this_coro::executor;
+  std::size_t sent = 0;
+  bool stalled = false;
+  while (sent < bytes) {
+    // A write that makes no progress for 5 s: the provider stopped reading this connection.
+    asio::steady_timer deadline(ex, std::chrono::seconds(5));
+    deadline.async_wait([&stalled, cp = c.get()](boost::system::error_code ec) {
+      if (!ec) {
+        stalled = true;
+        boost::system::error_code ignored;
+        cp->raw().socket().cancel(ignored);
+      }
+    });
+    auto w = co_await c->write(chunk);
+    deadline.cancel();
+    if (!w) break;
+    sent += chunk.size();
+  }
+  f.sent += sent;
+  if (stalled) {
+    ++f.stalled;
+  } else if (sent < bytes) {
+    ++f.closed;
+  }
+  f.held.push_back(std::move(c));  // held open, never read
+}
+
+awaitable<void> pingFlood(pc::net::Multiaddr addr, const pc::crypto::Identity& id,
+                          std::size_t megabytes, int connections, std::filesystem::path stop) {
+  auto ex = co_await asio::this_coro::executor;
+  PingFlood f;
+  int running = connections;
+  pc::net::Signal done(ex);
+  const std::size_t each = megabytes * 1024 * 1024 / static_cast<std::size_t>(connections);
+  for (int i = 0; i < connections; ++i) {
+    asio::co_spawn(ex, pingFloodOne(addr, id, each, f), [&](std::exception_ptr) {
+      --running;
+      done.notify();
+    });
+  }
+  while (running > 0) co_await done.wait();
+  std::cout << "ping-flood sent " << f.sent << " closed " << f.closed << " stalled " << f.stalled
+            << " failed " << f.failed << std::endl;
+  while (!std::filesystem::exists(stop)) co_await pc::net::sleepFor(std::chrono::milliseconds(100));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -506,7 +599,7 @@ int main(int argc, char** argv) {
   }
   asio::io_context io(1);
   std::optional<pc::crypto::Identity> id;
-  if (mode == "malformed" || mode == "conns") {
+  if (mode == "malformed" || mode == "conns" || mode == "ping-flood") {
     auto loaded = pc::crypto::Identity::load(std::string(argv[3]) + "/identity.key");
     if (!loaded) {
       std::cerr << loaded.error().message() << "\n";
@@ -530,6 +623,8 @@ int main(int argc, char** argv) {
       co_await malformed(*addr, *id, *host);
     } else if (mode == "conns" && argc >= 6) {
       co_await conns(*addr, *host, std::stoi(argv[4]), argv[5]);
+    } else if (mode == "ping-flood" && argc >= 7) {
+      co_await pingFlood(*addr, *id, std::stoul(argv[4]), std::stoi(argv[5]), argv[6]);
     } else {
       std::cerr << "bad arguments\n";
       rc = 2;

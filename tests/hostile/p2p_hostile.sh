@@ -111,10 +111,11 @@ while read -r _ name rest; do
     frame-*)
       grep -q "answer=error:bad_request" <<<"$rest" && ok "$name: answered bad_request ($rest)" || ko "$name: $rest" ;;
     yamux-10000-syn)
-      # Bounded, not fatal: streams past the limit are reset at once, the rest at the
-      # negotiation deadline.
+      # Bounded: streams past the limit are reset at once, the rest at the negotiation deadline;
+      # past maxRefusedSynBurst refusals the session ends with a protocol error (GoAway 1).
       rst=$(sed -n 's/.*answer=\([0-9]*\)rst.*/\1/p' <<<"$rest")
-      [ "${rst:-0}" -ge 5000 ] && ok "$name: streams over the limit reset ($rest)" || ko "$name: $rest" ;;
+      { [ "${rst:-0}" -ge 5000 ] || { grep -q "goaway=1" <<<"$rest" && [ "${rst:-0}" -ge 1000 ]; }; } &&
+        ok "$name: streams over the limit reset ($rest)" || ko "$name: $rest" ;;
     yamux-ping-flood)
       kill -0 "$DPID" && ok "$name: provider unharmed ($rest)" || ko "$name: $rest" ;;
     *)
@@ -171,6 +172,38 @@ rl=$(($(audit_count rate_limited) - rl0))
 [ "$rl" -ge 1 ] && [ "$rl" -le $((100 * secs)) ] &&
   ok "rate_limited refusals audited within the budget ($rl records in ${secs} s, at most 100/s, the rest counted as suppressed)" ||
   ko "rate_limited audit records: $rl in ${secs} s"
+
+# -- yamux ping flood from a trusted peer that never reads ------------------------------------------
+# Only trusted peers get past the gater, so the attacker is one: it writes 256 MiB of yamux Ping
+# SYNs on 4 connections and never reads, each ping asking for an answer (which once grew the
+# provider by ~1 GB per GB). The provider ends each session past maxPingsPerSecond (and would
+# stop reading at maxQueuedAnswers); its RSS is sampled during the flood.
+RSSF0=$(rss_kb "$DPID")
+pe0=$(grep -c "maxPingsPerSecond" "$W/prov.log")
+rm -f "$W/flood.stop"
+"$TOOL" ping-flood "$ADDR" "$W/dev" 256 4 "$W/flood.stop" >"$W/flood.out" 2>&1 &
+F=$!
+peak=$RSSF0
+until grep -q "^ping-flood" "$W/flood.out" 2>/dev/null || ! kill -0 $F 2>/dev/null; do
+  r=$(rss_kb "$DPID") && [ "$r" -gt "$peak" ] && peak=$r
+  sleep 0.1
+done
+r=$(rss_kb "$DPID") && [ "$r" -gt "$peak" ] && peak=$r
+read -r _ _ fsent _ fclosed _ fstalled _ ffailed <"$W/flood.out"
+info "ping flood: $(head -1 "$W/flood.out"); provider RSS $RSSF0 KiB before, peak $peak KiB"
+[ "${ffailed:-1}" = 0 ] && [ $((${fclosed:-0} + ${fstalled:-0})) = 4 ] &&
+  ok "ping flood: every flooding connection was closed or no longer read ($((${fsent:-0} / 1048576)) of 256 MiB taken)" ||
+  ko "ping flood: $(cat "$W/flood.out")"
+[ "$peak" -le $((RSSF0 + 32768 * MEM_SCALE)) ] &&
+  ok "ping flood: provider RSS bounded (peak +$(((peak - RSSF0) / 1024)) MiB, bound $((32 * MEM_SCALE)) MiB)" ||
+  ko "ping flood: provider RSS $RSSF0 KiB before, peak $peak KiB"
+[ "$(grep -c "maxPingsPerSecond" "$W/prov.log")" -ge $((pe0 + 4)) ] &&
+  ok "ping flood: each session ended as a logged protocol error naming the limit" ||
+  ko "ping flood: no protocol error naming maxPingsPerSecond in the provider log"
+dev status --peer prov >/dev/null 2>"$W/status.err" && ok "trusted status answers while the flooding connections are held" ||
+  ko "trusted status during the ping flood: $(cat "$W/status.err")"
+touch "$W/flood.stop"
+wait $F
 
 RSS1=$(rss_kb "$DPID")
 FD2=$(fd_count "$DPID")

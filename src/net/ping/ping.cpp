@@ -10,6 +10,8 @@
 namespace pc::net::ping {
 
 asio::awaitable<void> serve(ByteStream& s) {
+  // One 32-byte buffer; a peer that pings without reading the echoes stalls this loop on the
+  // stream's send window and the session's write bound, so it queues nothing more.
   std::array<std::uint8_t, kPayloadSize> buf{};
   for (;;) {
     if (auto r = co_await readExact(s, buf); !r) {

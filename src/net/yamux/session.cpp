@@ -1,9 +1,11 @@
 #include "net/yamux/session.hpp"
 
+#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 
+#include "core/invariant.hpp"
 #include "net/error.hpp"
 #include "net/watchdog.hpp"
 
@@ -108,14 +110,29 @@ Task<void> Stream::write(BytesView data) {
       if (s.closed_)
         co_return Error(make_error_code(Errc::kClosed),
                         "connection closed: " + s.closeReason_.message());
-      if (sendWindow_ > 0) break;
-      co_await writable_.wait();
+      if (sendWindow_ == 0) {
+        co_await writable_.wait();
+      } else if (s.outbox_.size() >= s.config_.maxQueuedWrite) {
+        // Waits before queueing, so the outbox holds at most the bound plus one frame however
+        // many streams write; on this stream's own signal, so a reset wakes only this writer.
+        waitingDrain_ = true;
+        ++s.drainWaiters_;
+        struct Unwait {
+          Stream& st;
+          ~Unwait() {
+            st.waitingDrain_ = false;
+            --st.session_->drainWaiters_;
+          }
+        } unwait{*this};
+        co_await writable_.wait();
+      } else {
+        break;
+      }
     }
     const auto n = std::min<std::size_t>({data.size(), sendWindow_, s.config_.maxFrameData});
     s.queueFrame({Type::kData, takeOpenFlags(), id_, static_cast<std::uint32_t>(n)}, data.first(n));
     sendWindow_ -= static_cast<std::uint32_t>(n);
     data = data.subspan(n);
-    while (s.outbox_.size() >= s.config_.maxQueuedWrite && !s.closed_) co_await s.drained_.wait();
   }
   co_return Result<void>{};
 }
@@ -164,7 +181,9 @@ Session::Session(std::unique_ptr<ByteStream> conn, asio::any_io_executor ex, boo
       nextId_(client ? 1 : 2),
       acceptable_(ex_),
       outboxReady_(ex_),
-      drained_(ex_),
+      answersTaken_(ex_),
+      pingBucket_(config_.maxPingsPerSecond, config_.maxPingBurst),
+      refusedSynBucket_(config_.maxRefusedSynsPerSecond, config_.maxRefusedSynBurst),
       closedSignal_(ex_),
       keepAlive_(ex_),
       graceTimer_(ex_),
@@ -217,6 +236,7 @@ Task<std::shared_ptr<Stream>> Session::acceptStream() {
 void Session::close() {
   if (closed_ || closing_) return;
   closing_ = true;
+  flushAcks();  // streams accepted before the GoAway are acknowledged before it
   queueFrame({Type::kGoAway, 0, 0, static_cast<std::uint32_t>(GoAwayCode::kNormal)});
   closingReason_ = fail(Errc::kClosed, "closed locally");
   armGrace();
@@ -247,6 +267,7 @@ void Session::protocolError(Error reason) {
   if (closed_ || closing_) return;
   spdlog::warn("yamux: closing connection to {}: {}", label_, reason.message());
   closing_ = true;
+  flushAcks();
   queueFrame({Type::kGoAway, 0, 0, static_cast<std::uint32_t>(GoAwayCode::kProtocolError)});
   closingReason_ = std::move(reason);
   armGrace();
@@ -275,13 +296,17 @@ void Session::terminate(Error reason) {
   backlog_.clear();
   acceptable_.notify();
   outboxReady_.notify();
-  drained_.notify();
+  answersTaken_.notify();
   closedSignal_.notify();
 }
 
 void Session::unregister(Stream* s) {
   if (!s->registered_) return;
   s->registered_ = false;
+  if (s->ackListed_) {
+    s->ackListed_ = false;
+    std::erase(pendingAcks_, s->id_);  // nothing is owed to a stream that ended
+  }
   streams_.erase(s->id_);
   sessionWindow_ -= s->recvWindowMax_;
 }
@@ -291,6 +316,35 @@ void Session::queueFrame(const Header& h, BytesView data) {
   encode(h, outbox_);
   append(outbox_, data);
   outboxReady_.notify();
+}
+
+void Session::queueAnswer(const Header& h) {
+  queueFrame(h);
+  answerBytes_ += kHeaderSize;
+}
+
+asio::awaitable<void> Session::waitForAnswerRoom() {
+  // Stops a peer that sends pings (or SYNs we refuse) and never reads from growing our memory.
+  // Why this pause cannot deadlock two of our peers: see the declaration.
+  while (answerBytes_ >= config_.maxQueuedAnswers && !closed_) co_await answersTaken_.wait();
+}
+
+void Session::flushAcks() {
+  for (const auto id : pendingAcks_) {
+    Stream& s = *streams_.at(id);  // listed streams are registered (unregister unlists)
+    s.ackListed_ = false;
+    if (s.pendingAck_) {
+      encode({Type::kWindowUpdate, s.takeOpenFlags(), id, 0}, outbox_);
+    }
+  }
+  pendingAcks_.clear();
+}
+
+void Session::notifyDrained() {
+  if (drainWaiters_ == 0) return;
+  for (auto& [id, s] : streams_) {
+    if (s->waitingDrain_) s->writable_.notify();
+  }
 }
 
 void Session::releaseIdleBuffers() {
@@ -310,15 +364,19 @@ void Session::releaseIdleBuffers() {
 }
 
 void Session::sendPing() {
-  outstandingPing_ = ++pingId_;
-  if (outstandingPing_ == 0) outstandingPing_ = ++pingId_;
+  // An unpredictable value: a peer that does not read cannot answer it blindly (a counter it
+  // could, keeping alive forever a session whose writer it has stalled). 0 means "none".
+  while (outstandingPing_ == 0) {
+    const int ok = RAND_bytes(reinterpret_cast<unsigned char*>(&outstandingPing_), 4);
+    invariant(ok == 1, "the CSPRNG (RAND_bytes) works");
+  }
   pingSent_ = Clock::now();
   queueFrame({Type::kPing, flags::kSyn, 0, outstandingPing_});
 }
 
 asio::awaitable<void> Session::writeLoop() {
   for (;;) {
-    while (outbox_.empty() && !closed_) {
+    while (outbox_.empty() && pendingAcks_.empty() && !closed_) {
       if (closing_) {
         terminate(closingReason_);
         co_return;
@@ -326,12 +384,16 @@ asio::awaitable<void> Session::writeLoop() {
       co_await outboxReady_.wait();
     }
     if (closed_) co_return;
+    flushAcks();
+    if (outbox_.empty()) continue;  // the ACKs were no longer due
     std::swap(outbox_, sending_);
+    answerBytes_ = 0;
+    answersTaken_.notify();
     writing_ = true;
     auto r = co_await conn_->write(sending_);
     writing_ = false;
     sending_.clear();
-    drained_.notify();
+    notifyDrained();
     if (!r) {
       terminate(r.error());
       co_return;
@@ -377,33 +439,54 @@ Stream* Session::streamFor(const Header& h, bool& protoError) {
   }
   if (closing_ || streams_.size() >= config_.maxStreams ||
       backlog_.size() >= config_.maxAcceptBacklog) {
-    // Over a bound: refuse this stream only, keep the connection.
-    queueFrame({Type::kWindowUpdate, flags::kRst, h.streamId, 0});
+    // Over a bound: refuse this stream only, keep the connection. A peer that keeps opening
+    // streams past our limits is flooding us with RSTs to send: over the rate, the session ends.
+    if (!closing_ && !refusedSynBucket_.take()) {
+      protocolError(fail(Errc::kProtocolError,
+                         fmt::format("yamux: more than {:g}/s (burst {:g}) inbound streams refused "
+                                     "(yamux maxRefusedSynsPerSecond)",
+                                     config_.maxRefusedSynsPerSecond, config_.maxRefusedSynBurst)));
+      protoError = true;
+      return nullptr;
+    }
+    queueAnswer({Type::kWindowUpdate, flags::kRst, h.streamId, 0});
     spdlog::debug("yamux: refused inbound stream {} (limit)", h.streamId);
     return nullptr;
   }
   auto s = makeStream(h.streamId);
   s->pendingAck_ = true;
-  queueFrame({Type::kWindowUpdate, s->takeOpenFlags(), s->id_, 0});
+  s->ackListed_ = true;
+  pendingAcks_.push_back(s->id_);
+  outboxReady_.notify();
   backlog_.push_back(s);
   acceptable_.notify();
   return s.get();
 }
 
-void Session::onControl(const Header& h) {
+bool Session::onControl(const Header& h) {
   if (h.type == Type::kGoAway) {
     goAwayReceived_ = true;
     if (h.length != 0) {
       spdlog::info("yamux: remote going away with error code {}", h.length);
     }
-    return;
+    return true;
+  }
+  // Stops a ping flood (each SYN costs us an answer; unsolicited ACKs count too, so guessing
+  // our keep-alive ping is slow): over the rate, the session ends.
+  if (!pingBucket_.take()) {
+    protocolError(
+        fail(Errc::kProtocolError, fmt::format("yamux: more than {:g}/s (burst {:g}) pings (yamux "
+                                               "maxPingsPerSecond)",
+                                               config_.maxPingsPerSecond, config_.maxPingBurst)));
+    return false;
   }
   if ((h.flags & flags::kSyn) != 0) {
-    queueFrame({Type::kPing, flags::kAck, 0, h.length});
+    queueAnswer({Type::kPing, flags::kAck, 0, h.length});
   } else if ((h.flags & flags::kAck) != 0 && h.length == outstandingPing_) {
     rtt_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - pingSent_);
     outstandingPing_ = 0;
   }
+  return true;
 }
 
 asio::awaitable<bool> Session::readData(const Header& h, Stream* s, Bytes& scratch) {
@@ -464,6 +547,10 @@ asio::awaitable<void> Session::readLoop() {
   std::array<std::uint8_t, kHeaderSize> raw{};
   Bytes scratch;
   while (!closed_) {
+    co_await waitForAnswerRoom();
+    if (closed_) {
+      co_return;
+    }
     if (auto r = co_await readExact(*conn_, raw); !r) {
       terminate(r.error() == make_error_code(Errc::kClosed)
                     ? fail(Errc::kClosed, "connection closed by the remote")
@@ -478,7 +565,9 @@ asio::awaitable<void> Session::readLoop() {
     const Header h = **decoded;
     ++framesReceived_;
     if (h.type == Type::kPing || h.type == Type::kGoAway) {
-      onControl(h);
+      if (!onControl(h)) {
+        co_return;
+      }
       continue;
     }
     bool protoError = false;

@@ -6,15 +6,26 @@
 /// frames into one encrypted write. Everything runs on one executor, so there are no locks.
 ///
 /// Bounds (all in Config): streams per session, inbound streams waiting for accept(), bytes
-/// queued for writing, and the receive window per stream (auto-tuned between 256 KiB and
-/// 16 MiB while the session-wide budget allows). A peer that breaks them gets a GoAway with a
+/// queued for writing, the receive window per stream (auto-tuned between 256 KiB and 16 MiB
+/// while the session-wide budget allows), the control frames queued in answer to the peer, and
+/// the rate of inbound pings and refused SYNs. A peer that breaks them gets a GoAway with a
 /// protocol error and the connection is closed.
+///
+/// Every queue of a session and its bound:
+///   outbox (frames for the writer): data ≤ maxQueuedWrite + one frame (writers wait before
+///     queueing); answers to the peer (ping ACKs, RSTs of refused SYNs) ≤ maxQueuedAnswers
+///     (the reader waits); stream ACKs, FINs, RSTs and window updates ≤ a few per live stream.
+///   sending (the batch being written): one outbox.
+///   pending ACKs of inbound streams: ≤ maxStreams (stream ids, dropped with their stream).
+///   accept backlog ≤ maxAcceptBacklog; streams ≤ maxStreams; received data ≤ the windows.
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
+#include "core/token_bucket.hpp"
 #include "net/stream.hpp"
 #include "net/task_group.hpp"
 #include "net/yamux/frame.hpp"
@@ -33,6 +44,22 @@ struct Config {
   /// A stream's write waits while this much is queued for the socket.
   std::size_t maxQueuedWrite = 1024 * 1024;
   std::chrono::milliseconds keepAliveInterval{30000};
+  /// Control frames we queue in answer to the peer (ping ACKs, RSTs of refused SYNs) that the
+  /// writer has not taken yet, in bytes (12 per frame). At this bound the reader stops reading
+  /// the connection until the writer takes the outbox: a peer that sends pings and never reads
+  /// cannot grow our memory. Keep it far above the few answers a well-behaved peer has
+  /// outstanding (one ping at a time): waitForAnswerRoom's no-deadlock argument relies on it.
+  std::size_t maxQueuedAnswers = 64 * 1024;
+  /// Inbound pings (SYN or ACK) per second, sustained and in a burst. go-yamux and js-yamux send
+  /// one keep-alive ping every 15–30 s (rust-yamux one RTT probe at a time), so no
+  /// well-behaved peer comes near; more ends the session with a protocol error.
+  double maxPingsPerSecond = 10;
+  double maxPingBurst = 100;
+  /// Inbound SYNs refused (over maxStreams or maxAcceptBacklog, or while closing) per second,
+  /// sustained and in a burst. A peer that opens streams within our limits is never refused;
+  /// more ends the session with a protocol error.
+  double maxRefusedSynsPerSecond = 128;
+  double maxRefusedSynBurst = 1024;
   /// Lower bound on the RTT used by window auto-tuning (a window grows when half of it is
   /// drained within two RTTs); loopback RTTs are too small to measure usefully.
   std::chrono::microseconds autoTuneMinRtt{500};
@@ -81,6 +108,8 @@ class Stream final : public ByteStream, public std::enable_shared_from_this<Stre
   bool reset_ = false;  ///< reset by either side
   bool pendingSyn_ = false;
   bool pendingAck_ = false;
+  bool ackListed_ = false;     ///< in the session's pendingAcks_
+  bool waitingDrain_ = false;  ///< write() waits for the outbox to drain
   bool registered_ = true;
 };
 
@@ -119,13 +148,19 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t framesReceived() const { return framesReceived_; }
   /// Round-trip time measured with yamux pings (zero until the first pong).
   std::chrono::microseconds rtt() const { return rtt_; }
+  /// Bytes queued for the connection: the outbox and the batch being written (for tests and
+  /// metrics).
+  std::size_t queuedBytes() const { return outbox_.size() + sending_.size(); }
+  /// True while the reader waits for the writer to take the answers it queued
+  /// (maxQueuedAnswers reached).
+  bool readPaused() const { return answerBytes_ >= config_.maxQueuedAnswers; }
   const Config& config() const { return config_; }
 
  private:
   friend class Stream;
   asio::awaitable<void> readLoop();
-  /// Ping and GoAway frames (session-level, no payload).
-  void onControl(const Header& h);
+  /// Ping and GoAway frames (session-level, no payload). False when the session ended.
+  bool onControl(const Header& h);
   /// Reads a data frame's payload into `s` (or drops it: `s` null, reset or finished). False
   /// when the session ended (protocol error or connection failure).
   asio::awaitable<bool> readData(const Header& h, Stream* s, Bytes& scratch);
@@ -133,6 +168,25 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> keepAliveLoop();
   Stream* streamFor(const Header& h, bool& protoError);
   void queueFrame(const Header& h, BytesView data = {});
+  /// Queues a frame we send in answer to the peer (counted against maxQueuedAnswers).
+  void queueAnswer(const Header& h);
+  /// Waits while maxQueuedAnswers bytes of answers wait for the writer (the reader's only
+  /// pause). Why it cannot deadlock two of our peers that both send heavily, as a pause on "the
+  /// outbox is big" could (each one's reader waiting for its own writer, each writer waiting
+  /// for the other's reader): our writer waits only for the peer's reader, and our reader stops
+  /// only here, so a cycle needs both peers' readers here at once, each having queued
+  /// maxQueuedAnswers / 12 answers (5461 by default) within one write that does not finish.
+  /// Data, window updates and the ACKs of accepted streams never count (windows and stream
+  /// limits bound them); answers do only for pings and refused SYNs. Within the rate limits
+  /// that takes a peer over 30 s of flooding while our write is stuck; a well-behaved peer
+  /// pings every 15–30 s and is refused a SYN only at our stream limits, so it never gets
+  /// there, and neither do we (we ping once per keepAliveInterval; Host does not retry a refused
+  /// stream). Only the peer that floods (and does not read) is paused.
+  asio::awaitable<void> waitForAnswerRoom();
+  /// Encodes the ACKs of inbound streams still due into the outbox (writer, before a batch).
+  void flushAcks();
+  /// Wakes the writes waiting for the outbox to drain.
+  void notifyDrained();
   void sendPing();
   void releaseIdleBuffers();
   /// Sends GoAway(protocol error) and closes once it is flushed (or after a grace period).
@@ -155,7 +209,16 @@ class Session : public std::enable_shared_from_this<Session> {
   Bytes outbox_;
   Bytes sending_;
   Signal outboxReady_;
-  Signal drained_;
+  std::size_t drainWaiters_ = 0;  ///< streams whose write() waits for the outbox to drain
+  /// Ids of inbound streams whose ACK is due: sent with the writer's next batch unless the
+  /// stream sends a frame first (which carries it) or ends first (then nothing is owed), so a
+  /// peer that opens and resets streams without reading makes us queue nothing.
+  std::vector<std::uint32_t> pendingAcks_;
+  std::size_t answerBytes_ =
+      0;  ///< queueAnswer() bytes in outbox_ (reset when the writer takes it)
+  Signal answersTaken_;
+  TokenBucket pingBucket_;
+  TokenBucket refusedSynBucket_;
   Signal closedSignal_;
   bool closed_ = false;
   bool writing_ = false;
@@ -165,7 +228,6 @@ class Session : public std::enable_shared_from_this<Session> {
   Error closeReason_;
   Error closingReason_;
   std::size_t sessionWindow_ = 0;  ///< sum of recvWindowMax_ over streams
-  std::uint32_t pingId_ = 0;
   std::uint32_t outstandingPing_ = 0;
   std::chrono::steady_clock::time_point pingSent_;
   std::chrono::microseconds rtt_{0};

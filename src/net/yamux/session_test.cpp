@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "net/error.hpp"
+#include "net/tcp.hpp"
 #include "support/memory_stream.hpp"
 #include "support/run.hpp"
 
@@ -47,21 +48,31 @@ class RawPeerTest : public ::testing::Test {
     append(b, data);
     ASSERT_TRUE(run(io, raw->write(b)));
   }
-  Frame next() {
+  Frame next() { return run(io, readFrame(), 10s); }
+  /// Frames up to and including the first GoAway (read in one go: once the session has closed,
+  /// nothing keeps the io_context running between two next() calls).
+  std::vector<Frame> framesUntilGoAway() {
     return run(
         io,
-        [this]() -> asio::awaitable<Frame> {
-          std::array<std::uint8_t, kHeaderSize> hdr{};
-          auto r = co_await readExact(*raw, hdr);
-          if (!r) co_return Frame{{Type::kGoAway, 0, 0, 0xdead}, {}};
-          Frame f{**decode(hdr), {}};
-          if (f.h.type == Type::kData && f.h.length > 0) {
-            f.data.resize(f.h.length);
-            co_await readExact(*raw, f.data);
-          }
-          co_return f;
+        [this]() -> asio::awaitable<std::vector<Frame>> {
+          std::vector<Frame> out;
+          do {
+            out.push_back(co_await readFrame());
+          } while (out.back().h.type != Type::kGoAway);
+          co_return out;
         }(),
         10s);
+  }
+  asio::awaitable<Frame> readFrame() {
+    std::array<std::uint8_t, kHeaderSize> hdr{};
+    auto r = co_await readExact(*raw, hdr);
+    if (!r) co_return Frame{{Type::kGoAway, 0, 0, 0xdead}, {}};
+    Frame f{**decode(hdr), {}};
+    if (f.h.type == Type::kData && f.h.length > 0) {
+      f.data.resize(f.h.length);
+      co_await readExact(*raw, f.data);
+    }
+    co_return f;
   }
   bool closedSoon() {
     for (int i = 0; i < 2000 && !session->isClosed(); ++i) test::pump(io, 5ms);  // ≤ 10 s
@@ -217,6 +228,31 @@ TEST_F(RawPeerTest, SilentPeerIsDroppedByKeepAlive) {
   EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
 }
 
+TEST_F(RawPeerTest, PeerThatNeverReadsCannotAnswerKeepAlivePingsBlindly) {
+  Config cfg;
+  cfg.keepAliveInterval = 50ms;
+  cfg.maxPingBurst = 1e9;
+  auto [a, b] = test::memoryPipe(io.get_executor());
+  raw = std::move(a);
+  session = std::make_shared<Session>(std::move(b), io.get_executor(), false, "blind", cfg);
+  session->start();
+  // It reads nothing, but keeps answering every ping id a counter would have used.
+  asio::co_spawn(
+      io,
+      [this]() -> asio::awaitable<void> {
+        while (!session->isClosed()) {
+          Bytes answers;
+          for (std::uint32_t id = 1; id <= 256; ++id)
+            encode({Type::kPing, flags::kAck, 0, id}, answers);
+          co_await raw->write(answers);
+          co_await sleepFor(10ms);
+        }
+      },
+      asio::detached);
+  ASSERT_TRUE(closedSoon());
+  EXPECT_EQ(session->closeReason(), make_error_code(Errc::kTimeout));
+}
+
 TEST_F(RawPeerTest, ShutdownSendsGoAwayAndEndsTheSessionsCoroutines) {
   start();
   bool done = false;
@@ -249,6 +285,166 @@ TEST_F(RawPeerTest, ShutdownClosesHardAfterTheGrace) {
   for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
   EXPECT_TRUE(done);
   EXPECT_TRUE(session->isClosed());
+}
+
+TEST_F(RawPeerTest, PingFloodOverTheRateEndsTheSessionWithAProtocolError) {
+  Config cfg;
+  cfg.maxPingBurst = 5;  // start() already spent one answering the session's RTT ping
+  cfg.maxPingsPerSecond = 0.01;
+  start(cfg);
+  Bytes flood;
+  for (std::uint32_t i = 0; i < 50; ++i) encode({Type::kPing, flags::kSyn, 0, i}, flood);
+  ASSERT_TRUE(run(io, raw->write(flood)));
+  const auto frames = framesUntilGoAway();
+  ASSERT_EQ(frames.size(), 5u);  // 4 pongs, then the GoAway
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(frames[i].h.type, Type::kPing);
+    EXPECT_EQ(frames[i].h.length, i);
+  }
+  EXPECT_EQ(frames[4].h.length, static_cast<std::uint32_t>(GoAwayCode::kProtocolError));
+  ASSERT_TRUE(closedSoon());
+  EXPECT_NE(session->closeReason().message().find("maxPingsPerSecond"), std::string::npos);
+}
+
+TEST_F(RawPeerTest, RefusedSynFloodOverTheRateEndsTheSession) {
+  Config cfg;
+  cfg.maxStreams = 1;
+  cfg.maxRefusedSynBurst = 3;
+  cfg.maxRefusedSynsPerSecond = 0.01;
+  start(cfg);
+  Bytes flood;
+  for (std::uint32_t id = 1; id < 40; id += 2)
+    encode({Type::kWindowUpdate, flags::kSyn, id, 0}, flood);
+  ASSERT_TRUE(run(io, raw->write(flood)));
+  int acks = 0, rsts = 0;
+  const auto frames = framesUntilGoAway();
+  for (const auto& f : frames) {
+    acks += f.h.flags == flags::kAck ? 1 : 0;
+    rsts += f.h.flags == flags::kRst ? 1 : 0;
+  }
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(rsts, 3);
+  EXPECT_EQ(frames.back().h.length, static_cast<std::uint32_t>(GoAwayCode::kProtocolError));
+  ASSERT_TRUE(closedSoon());
+  EXPECT_NE(session->closeReason().message().find("maxRefusedSynsPerSecond"), std::string::npos);
+}
+
+TEST_F(RawPeerTest, StreamsOpenedAndResetBeforeOurNextWriteCostNoFrames) {
+  start();
+  // Opened and reset at once, many times, while we have not written: no ACK is owed to a
+  // stream that is gone, so a peer cycling streams without reading makes us queue nothing.
+  Bytes cycle;
+  for (std::uint32_t id = 1; id < 400; id += 2) {  // under the accept backlog
+    encode({Type::kWindowUpdate, flags::kSyn, id, 0}, cycle);
+    encode({Type::kWindowUpdate, flags::kRst, id, 0}, cycle);
+  }
+  encode({Type::kPing, flags::kSyn, 0, 9}, cycle);
+  ASSERT_TRUE(run(io, raw->write(cycle)));
+  auto f = next();
+  EXPECT_EQ(f.h.type, Type::kPing);
+  EXPECT_EQ(f.h.length, 9u);
+  EXPECT_EQ(session->streamCount(), 0u);
+}
+
+/// A connected loopback TCP pair with small kernel buffers, so that a side that does not read
+/// soon blocks the other side's writes (as a peer that never reads does over the Internet).
+std::pair<std::unique_ptr<TcpStream>, tcp::socket> smallBufferTcpPair(asio::io_context& io) {
+  constexpr int kBuffer = 16 * 1024;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  acceptor.set_option(asio::socket_base::receive_buffer_size(kBuffer));
+  acceptor.set_option(asio::socket_base::send_buffer_size(kBuffer));
+  tcp::socket client(io);
+  client.open(tcp::v4());
+  client.set_option(asio::socket_base::receive_buffer_size(kBuffer));
+  client.set_option(asio::socket_base::send_buffer_size(kBuffer));
+  client.connect(acceptor.local_endpoint());
+  auto server = std::make_unique<TcpStream>(acceptor.accept());
+  return {std::move(server), std::move(client)};
+}
+
+TEST(SessionOverTcp, ControlQueueStaysBoundedWhileThePeerFloodsPingsAndNeverReads) {
+  asio::io_context io{1};
+  auto [ours, peer] = smallBufferTcpPair(io);
+  Config cfg;
+  cfg.maxQueuedAnswers = 4096;
+  cfg.maxPingBurst = 1e9;  // the rate limit is tested above; here only the queue bound acts
+  auto session = std::make_shared<Session>(std::move(ours), io.get_executor(), false, "flood", cfg);
+  session->start();
+  // 1 MiB of pings (87,381), written by a peer that never reads a byte.
+  Bytes flood;
+  for (std::uint32_t i = 0; flood.size() < 1024 * 1024; ++i) {
+    encode({Type::kPing, flags::kSyn, 0, i}, flood);
+  }
+  bool floodWritten = false;
+  asio::async_write(peer, asio::buffer(flood),
+                    [&](boost::system::error_code, std::size_t) { floodWritten = true; });
+  std::size_t mostQueued = 0;
+  // Until the session stops reading (the bound) or has read everything (no bound): the kernel
+  // buffers hold far less than 1 MiB, so only an unbounded session gets to read it all.
+  for (int i = 0; i < 4000 && !floodWritten && !session->readPaused(); ++i) {
+    io.run_one_for(std::chrono::milliseconds(5));
+    mostQueued = std::max(mostQueued, session->queuedBytes());
+  }
+  for (int i = 0; i < 200; ++i) {  // and a while longer: it stays paused
+    io.poll();
+    mostQueued = std::max(mostQueued, session->queuedBytes());
+  }
+  EXPECT_FALSE(floodWritten);
+  EXPECT_TRUE(session->readPaused());
+  EXPECT_FALSE(session->isClosed());
+  // The outbox and the batch being written: each at most the bound plus one frame (and the
+  // session's own first ping).
+  EXPECT_LE(mostQueued, 2 * (cfg.maxQueuedAnswers + kHeaderSize) + kHeaderSize);
+  boost::system::error_code ec;
+  peer.close(ec);
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await session->shutdown(0ms);
+        done = true;
+      },
+      asio::detached);
+  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
+  EXPECT_TRUE(done);
+}
+
+TEST(SessionOverTcp, TwoPeersSendingHeavilyBothWaysOverSmallBuffersDoNotDeadlock) {
+  // Each side uploads and downloads at once with full socket buffers: a reader that paused on
+  // "our outbox is big" would wait for its writer, which waits for the other side's reader,
+  // which waits the same way. The answer bound must not pause either side here.
+  asio::io_context io{1};
+  auto [ours, peer] = smallBufferTcpPair(io);
+  auto a = std::make_shared<Session>(std::move(ours), io.get_executor(), false, "a");
+  auto b = std::make_shared<Session>(std::make_unique<TcpStream>(std::move(peer)),
+                                     io.get_executor(), true, "b");
+  a->start();
+  b->start();
+  const Bytes data(8 * 1024 * 1024, 7);
+  int done = 0;
+  auto exchange = [&](std::shared_ptr<Session> self) -> asio::awaitable<void> {
+    auto out = self->openStream().value();
+    asio::co_spawn(
+        io,
+        [&, out]() -> asio::awaitable<void> {
+          EXPECT_TRUE(co_await out->write(data));
+          co_await out->closeWrite();
+        },
+        asio::detached);
+    auto in = co_await self->acceptStream();
+    auto got = co_await readToEnd(**in, data.size());
+    EXPECT_EQ(got.value().size(), data.size());
+    ++done;
+  };
+  asio::co_spawn(io, exchange(a), asio::detached);
+  asio::co_spawn(io, exchange(b), asio::detached);
+  for (int i = 0; i < 12000 && done < 2; ++i) io.run_one_for(5ms);  // safety net: ≤ 60 s
+  EXPECT_EQ(done, 2);
+  EXPECT_FALSE(a->isClosed());
+  EXPECT_FALSE(b->isClosed());
+  a->close();
+  b->close();
+  test::pump(io, 20ms);
 }
 
 TEST(SessionPair, ReceiveWindowGrowsForAFastReader) {

@@ -1,0 +1,59 @@
+#pragma once
+/// A token bucket: holds at most `burst` tokens, refilled continuously at `perSecond`; each
+/// event takes one. Admits bursts up to `burst` and a sustained rate of `perSecond`, and says
+/// "over the rate" otherwise (what to do then is the caller's: refuse, close, count).
+/// Time comes from the caller (tests pass their own time points). Not thread-safe: one owner.
+#include <algorithm>
+#include <chrono>
+
+namespace pc {
+
+class TokenBucket {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// Starts full. `perSecond` > 0 and `burst` >= 1 (smaller values are raised to a tiny rate
+  /// and one token: a bucket that never admits anything is a configuration mistake).
+  TokenBucket(double perSecond, double burst, Clock::time_point now = Clock::now())
+      : perSecond_(std::max(perSecond, 1e-9)),
+        burst_(std::max(burst, 1.0)),
+        tokens_(burst_),
+        last_(now) {}
+
+  /// Takes one token: true when there was one, false when the event is over the rate (no
+  /// token is taken then).
+  bool take(Clock::time_point now = Clock::now()) {
+    refill(now);
+    if (tokens_ < 1.0) {
+      return false;
+    }
+    tokens_ -= 1.0;
+    return true;
+  }
+
+  /// Whole tokens available at `now` (for tests and metrics).
+  double available(Clock::time_point now = Clock::now()) {
+    refill(now);
+    return tokens_;
+  }
+
+  double perSecond() const { return perSecond_; }
+  double burst() const { return burst_; }
+
+ private:
+  void refill(Clock::time_point now) {
+    if (now <= last_) {
+      return;  // time never runs backwards for the bucket
+    }
+    const std::chrono::duration<double> elapsed = now - last_;
+    tokens_ = std::min(burst_, tokens_ + elapsed.count() * perSecond_);
+    last_ = now;
+  }
+
+  double perSecond_;
+  double burst_;
+  double tokens_;
+  Clock::time_point last_;
+};
+
+}  // namespace pc
