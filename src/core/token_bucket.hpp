@@ -31,23 +31,36 @@ class TokenBucket {
     return true;
   }
 
-  /// Whole tokens available at `now` (for tests and metrics).
-  double available(Clock::time_point now = Clock::now()) {
-    refill(now);
-    return tokens_;
+  /// Tokens available at `now` (for tests and metrics).
+  [[nodiscard]] double available(Clock::time_point now = Clock::now()) const { return level(now); }
+  /// How long until a token is available (zero when one is): a refusal's retry-after.
+  [[nodiscard]] std::chrono::milliseconds retryAfter(Clock::time_point now = Clock::now()) const {
+    const double missing = 1.0 - level(now);
+    if (missing <= 0) {
+      return std::chrono::milliseconds(0);
+    }
+    return std::chrono::milliseconds(static_cast<long long>(missing * 1000.0 / perSecond_) + 1);
+  }
+  /// True when the bucket has refilled completely (it then behaves like a new one: a table of
+  /// buckets may drop it).
+  [[nodiscard]] bool full(Clock::time_point now = Clock::now()) const {
+    return level(now) >= burst_;
   }
 
   double perSecond() const { return perSecond_; }
   double burst() const { return burst_; }
 
  private:
-  void refill(Clock::time_point now) {
+  [[nodiscard]] double level(Clock::time_point now) const {
     if (now <= last_) {
-      return;  // time never runs backwards for the bucket
+      return tokens_;  // time never runs backwards for the bucket
     }
     const std::chrono::duration<double> elapsed = now - last_;
-    tokens_ = std::min(burst_, tokens_ + elapsed.count() * perSecond_);
-    last_ = now;
+    return std::min(burst_, tokens_ + elapsed.count() * perSecond_);
+  }
+  void refill(Clock::time_point now) {
+    tokens_ = level(now);
+    last_ = std::max(last_, now);
   }
 
   double perSecond_;

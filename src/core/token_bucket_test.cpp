@@ -46,4 +46,20 @@ TEST(TokenBucket, DegenerateSettingsStillAdmitOne) {
 }
 
 }  // namespace
+TEST(TokenBucket, RetryAfterAndFull) {
+  const auto t0 = TokenBucket::Clock::time_point{} + 1h;
+  TokenBucket b(2, 3, t0);
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_TRUE(b.take(t0));
+  EXPECT_FALSE(b.take(t0));
+  EXPECT_EQ(b.retryAfter(t0), 501ms);
+  EXPECT_FALSE(b.take(t0 + 499ms));
+  EXPECT_TRUE(b.take(t0 + 500ms));
+  EXPECT_FALSE(b.full(t0 + 500ms));
+  EXPECT_TRUE(b.full(t0 + 2s));
+  // A clock that goes back adds nothing.
+  EXPECT_FALSE(b.take(t0));
+}
+
 }  // namespace pc

@@ -36,7 +36,7 @@ Result<void> RequestLimiter::admit(const std::string& peer, Clock::time_point no
   }
   // Stops one peer from monopolising the provider's only thread and its replay cache: past its
   // burst it gets its rate and no more, whatever the others do.
-  if (it->second.tryTake(now)) {
+  if (it->second.take(now)) {
     return {};
   }
   return fail(Errc::kRateLimited, "too many requests from this peer: the limit is " +

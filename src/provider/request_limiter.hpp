@@ -12,8 +12,8 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/token_bucket.hpp"
 #include "protocol/checks.hpp"
-#include "provider/token_bucket.hpp"
 
 namespace pc::provider {
 

@@ -10,22 +10,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = TokenBucket::Clock;
 
-TEST(TokenBucket, BurstThenRate) {
-  const auto t0 = Clock::time_point{} + 1h;
-  TokenBucket b(2, 3, t0);
-  EXPECT_TRUE(b.tryTake(t0));
-  EXPECT_TRUE(b.tryTake(t0));
-  EXPECT_TRUE(b.tryTake(t0));
-  EXPECT_FALSE(b.tryTake(t0));
-  EXPECT_EQ(b.retryAfter(t0), 501ms);
-  EXPECT_FALSE(b.tryTake(t0 + 499ms));
-  EXPECT_TRUE(b.tryTake(t0 + 500ms));
-  EXPECT_FALSE(b.full(t0 + 500ms));
-  EXPECT_TRUE(b.full(t0 + 2s));
-  // A clock that goes back adds nothing.
-  EXPECT_FALSE(b.tryTake(t0));
-}
-
 // Issue 14 item 5: one peer sending as fast as it can is held to its rate, and another peer is
 // served meanwhile. Today's provider takes every signed request it can read.
 TEST(RequestLimiter, OnePeerAtItsLimitNeverRefusesAnother) {
