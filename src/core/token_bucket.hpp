@@ -33,13 +33,16 @@ class TokenBucket {
 
   /// Tokens available at `now` (for tests and metrics).
   [[nodiscard]] double available(Clock::time_point now = Clock::now()) const { return level(now); }
-  /// How long until a token is available (zero when one is): a refusal's retry-after.
-  [[nodiscard]] std::chrono::milliseconds retryAfter(Clock::time_point now = Clock::now()) const {
+  /// Seconds until a token is available (0 when one is).
+  [[nodiscard]] double secondsUntilToken(Clock::time_point now = Clock::now()) const {
     const double missing = 1.0 - level(now);
-    if (missing <= 0) {
-      return std::chrono::milliseconds(0);
-    }
-    return std::chrono::milliseconds(static_cast<long long>(missing * 1000.0 / perSecond_) + 1);
+    return missing <= 0 ? 0.0 : missing / perSecond_;
+  }
+  /// The same, rounded up to the next millisecond past it (a retry then surely finds a token):
+  /// a refusal's retry-after.
+  [[nodiscard]] std::chrono::milliseconds retryAfter(Clock::time_point now = Clock::now()) const {
+    const double s = secondsUntilToken(now);
+    return std::chrono::milliseconds(s <= 0 ? 0 : static_cast<long long>(s * 1000.0) + 1);
   }
   /// True when the bucket has refilled completely (it then behaves like a new one: a table of
   /// buckets may drop it).
@@ -47,6 +50,8 @@ class TokenBucket {
     return level(now) >= burst_;
   }
 
+  /// When the bucket was last used (its staleness, for tables that must drop some).
+  [[nodiscard]] Clock::time_point lastUse() const { return last_; }
   double perSecond() const { return perSecond_; }
   double burst() const { return burst_; }
 

@@ -5,11 +5,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/token_bucket.hpp"
+
 namespace pc::gateway {
 
 class RateLimiter {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = TokenBucket::Clock;
   /// `ratePerSecond` tokens are added per second up to `burst`. At most `maxKeys` buckets are
   /// kept: when full, buckets that have refilled completely (carry no state) are dropped first,
   /// then the stalest; a flood of distinct keys cannot grow memory without bound.
@@ -22,15 +24,11 @@ class RateLimiter {
   [[nodiscard]] bool enabled() const { return rate_ > 0; }
 
  private:
-  struct Bucket {
-    double tokens;
-    Clock::time_point last;
-  };
   void evict(Clock::time_point now);
   double rate_;
   double burst_;
   std::size_t maxKeys_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
 }  // namespace pc::gateway
