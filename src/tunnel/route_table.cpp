@@ -1,25 +1,8 @@
 #include "tunnel/route_table.hpp"
 
+#include "core/counts.hpp"
+
 namespace pc::tunnel {
-
-namespace {
-
-/// Takes one from `key`'s count, forgetting the key at zero (the maps hold only keys in use).
-template <class Map, class Key>
-void release(Map& m, const Key& key) {
-  auto it = m.find(key);
-  if (it != m.end() && --it->second == 0) {
-    m.erase(it);
-  }
-}
-
-template <class Map, class Key>
-std::size_t countOf(const Map& m, const Key& key) {
-  auto it = m.find(key);
-  return it == m.end() ? 0 : it->second;
-}
-
-}  // namespace
 
 StreamLease::StreamLease(std::shared_ptr<Counts> counts, StreamClaim claim)
     : counts_(std::move(counts)), claim_(std::move(claim)) {
@@ -44,9 +27,9 @@ void StreamLease::reset() {
   if (!counts_) {
     return;
   }
-  release(counts_->tunnel, claim_.tunnel);
-  release(counts_->client, std::pair{claim_.tunnel, claim_.clientBlock});
-  release(counts_->deployment, claim_.deploymentId);
+  countDown(counts_->tunnel, claim_.tunnel);
+  countDown(counts_->client, std::pair{claim_.tunnel, claim_.clientBlock});
+  countDown(counts_->deployment, claim_.deploymentId);
   counts_.reset();
 }
 

@@ -1,21 +1,9 @@
 #include "net/relay/reservations.hpp"
 
+#include "core/counts.hpp"
+
 namespace pc::net::relay {
 namespace {
-
-template <class Map, class Key>
-void release(Map& m, const Key& key) {
-  auto it = m.find(key);
-  if (it != m.end() && --it->second == 0) {
-    m.erase(it);
-  }
-}
-
-template <class Map, class Key>
-std::size_t countOf(const Map& m, const Key& key) {
-  auto it = m.find(key);
-  return it == m.end() ? 0 : it->second;
-}
 
 HopRefusal overLimit(const std::string& what, std::size_t bound, const std::string& name) {
   return {Status::kResourceLimitExceeded, what + " (" + name + " = " + std::to_string(bound) + ")"};
@@ -44,8 +32,8 @@ void CircuitTicket::reset() {
   if (!counts_) {
     return;
   }
-  release(counts_->toTarget, *target_);
-  release(counts_->fromSource, *source_);
+  countDown(counts_->toTarget, *target_);
+  countDown(counts_->fromSource, *source_);
   counts_.reset();
 }
 
