@@ -1,17 +1,13 @@
 #include "core/units.hpp"
 
+#include "core/ascii.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 
 namespace pc::units {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Parses a non-negative decimal "123" or "1.25" at the front of `s`; returns the number of
 // characters used (0 when none). Exact integer arithmetic: no locale, no exponents.
@@ -61,7 +57,7 @@ Result<std::uint64_t> parseBytes(std::string_view text) {
   int fracDigits = 0;
   const std::size_t used = parseDecimal(text, whole, frac, fracDigits);
   if (used == 0) return invalid("size", text, kExamples);
-  const std::string unit = lower(text.substr(used));
+  const std::string unit = lowerAscii(text.substr(used));
   std::uint64_t mult = 0;
   if (unit.empty() || unit == "b") {
     mult = 1;
@@ -119,7 +115,7 @@ Result<std::chrono::milliseconds> parseDuration(std::string_view text) {
     rest.remove_prefix(used);
     std::size_t u = 0;
     while (u < rest.size() && std::isalpha(static_cast<unsigned char>(rest[u]))) ++u;
-    const std::string unit = lower(rest.substr(0, u));
+    const std::string unit = lowerAscii(rest.substr(0, u));
     rest.remove_prefix(u);
     std::uint64_t msPer = 0;
     if (unit == "ms") {

@@ -52,9 +52,7 @@ std::optional<Refusal> checkFraming(const http::request_header<>& req) {
 /// Location header (it would split the response).
 Classified redirect(const http::request_header<>& req, const std::string& host,
                     std::uint16_t httpsPort) {
-  const auto colon = host.rfind(':');
-  const bool hasPort = colon != std::string::npos && host.find(']') == std::string::npos;
-  const std::string hostOnly = host.substr(0, hasPort ? colon : host.size());
+  const std::string hostOnly(hostWithoutPort(host));
   if (hostOnly.empty() || hostOnly.find_first_of("\r\n \t") != std::string::npos) {
     return Refusal{Errc::kBadHost, "Bad Host header."};
   }
@@ -70,16 +68,7 @@ Classified redirect(const http::request_header<>& req, const std::string& host,
 /// asked for in the handshake: a connection set up for one name must not carry requests for
 /// another (one certificate's connection reused for a host it does not cover, RFC 9110 §7.4).
 bool misdirected(std::string_view sni, const std::string& host) {
-  if (sni.empty()) {
-    return false;
-  }
-  const auto colon = host.rfind(':');
-  const bool hasPort = colon != std::string::npos && host.find(']') == std::string::npos;
-  std::string name = lowerAscii(std::string_view(host).substr(0, hasPort ? colon : host.size()));
-  if (name.ends_with('.')) {
-    name.pop_back();
-  }
-  return name != sni;
+  return !sni.empty() && hostName(host) != sni;
 }
 
 }  // namespace

@@ -11,13 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/ascii.hpp"
 #include "core/bytes.hpp"
 
 namespace pc::gateway {
 
 namespace http = boost::beast::http;
 
-std::string lowerAscii(std::string_view s);
 std::string_view trimOws(std::string_view s);
 
 /// Appends "Name: value\r\n" for every field of `h` that is end-to-end: the hop-by-hop fields

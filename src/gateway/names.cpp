@@ -7,15 +7,22 @@
 
 namespace pc::gateway {
 
-std::string deploymentFromHost(std::string_view host, std::string_view domain) {
-  std::string h = lowerAscii(trimOws(host));
-  if (const auto colon = h.rfind(':');
-      colon != std::string::npos && h.find(']') == std::string::npos) {
-    h.resize(colon);
-  }
+std::string_view hostWithoutPort(std::string_view host) {
+  const auto colon = host.rfind(':');
+  const bool hasPort = colon != std::string_view::npos && host.find(']') == std::string_view::npos;
+  return hasPort ? host.substr(0, colon) : host;
+}
+
+std::string hostName(std::string_view host) {
+  std::string h = lowerAscii(hostWithoutPort(trimOws(host)));
   if (!h.empty() && h.back() == '.') {
     h.pop_back();  // "dep-x.example.net." is the same name
   }
+  return h;
+}
+
+std::string deploymentFromHost(std::string_view host, std::string_view domain) {
+  const std::string h = hostName(host);
   const std::string suffix = "." + lowerAscii(domain);
   if (h.size() <= suffix.size() || !h.ends_with(suffix)) {
     return "";

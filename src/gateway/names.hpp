@@ -8,6 +8,13 @@
 
 namespace pc::gateway {
 
+/// A Host header without its ":port" ("dep-x.localhost:8080" → "dep-x.localhost"); a bracketed
+/// IPv6 literal keeps its colons.
+std::string_view hostWithoutPort(std::string_view host);
+/// The name a Host header designates, compared as DNS names are: surrounding whitespace, the
+/// port and a trailing dot dropped, lower-cased ("Dep-X.Example.NET.:443" → "dep-x.example.net").
+std::string hostName(std::string_view host);
+
 /// The deployment id a Host header names under `domain` ("dep-x.localhost:8080" → "dep-x"), or
 /// empty when it names none. Case-insensitive; the port and a trailing dot are ignored.
 std::string deploymentFromHost(std::string_view host, std::string_view domain);

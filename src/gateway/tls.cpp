@@ -5,9 +5,9 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ssl.hpp>
-#include <cctype>
 #include <ctime>
 
+#include "core/ascii.hpp"
 #include "net/error.hpp"
 #include "net/watchdog.hpp"
 
@@ -19,14 +19,6 @@ namespace ssl = boost::asio::ssl;
 namespace {
 
 constexpr std::string_view kAcmeAlpn = "acme-tls/1";
-
-std::string lowerAsciiName(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 /// What the ClientHello callback decided for one connection.
 struct HandshakeState {
@@ -323,7 +315,7 @@ net::Task<TlsAccepted> acceptTls(net::tcp::socket socket, TlsContext& ctx,
     TlsAccepted done;
     if (const char* name =
             SSL_get_servername(s->ssl().native_handle(), TLSEXT_NAMETYPE_host_name)) {
-      done.sni = lowerAsciiName(name);
+      done.sni = lowerAscii(name);
     }
     done.stream = std::move(s);
     co_return done;

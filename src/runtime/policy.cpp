@@ -1,5 +1,7 @@
 #include "runtime/policy.hpp"
 
+#include "core/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -8,13 +10,6 @@
 
 namespace pc::runtime {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string mib(std::uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
@@ -48,14 +43,14 @@ Result<Policy> Policy::create(PolicyConfig config) {
     auto probe =
         ImageRef::parse(domainPart + "/" + (hasPath ? raw.substr(slash + 1) + "/x" : "x/x") + ":t");
     const std::string wantDomain = domainPart == "index.docker.io" ? "docker.io" : domainPart;
-    if (!probe || lower(probe->domain) != lower(wantDomain)) {
+    if (!probe || lowerAscii(probe->domain) != lowerAscii(wantDomain)) {
       return fail(
           Errc::kInvalidSpec,
           "allowed_registries entry \"" + raw +
               "\" is not a registry (host[:port]) optionally followed by /repository-prefix");
     }
     std::string prefix = hasPath ? probe->path.substr(0, probe->path.size() - 2) : "";
-    entries.push_back({lower(probe->domain), std::move(prefix)});
+    entries.push_back({lowerAscii(probe->domain), std::move(prefix)});
   }
   return Policy(std::move(config), std::move(entries));
 }
@@ -66,7 +61,7 @@ Result<ImageRef> Policy::checkImage(std::string_view image) const {
   // Compare normalised values only: "docker.io.evil.example" is not "docker.io", and the
   // repository prefix must end on a path-component boundary, so "docker.io/library" does not
   // admit "docker.io/library-evil/x".
-  const std::string domain = lower(ref->domain);
+  const std::string domain = lowerAscii(ref->domain);
   for (const auto& e : entries_) {
     if (e.domain != domain) continue;
     if (e.pathPrefix.empty() || ref->path == e.pathPrefix ||
