@@ -16,6 +16,20 @@ namespace {
 using namespace std::chrono_literals;
 using test::run;
 
+/// Shuts `session` down with no grace, pumping `io` until that ends (up to 10 s); whether it did.
+bool shutdownNow(asio::io_context& io, Session& session) {
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await session.shutdown(0ms);
+        done = true;
+      },
+      asio::detached);
+  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
+  return done;
+}
+
 struct Frame {
   Header h;
   Bytes data;
@@ -274,16 +288,7 @@ TEST_F(RawPeerTest, ShutdownSendsGoAwayAndEndsTheSessionsCoroutines) {
 TEST_F(RawPeerTest, ShutdownClosesHardAfterTheGrace) {
   start();
   // The peer reads nothing: after the grace the session closes anyway and its loops end.
-  bool done = false;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        co_await session->shutdown(0ms);
-        done = true;
-      },
-      asio::detached);
-  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
-  EXPECT_TRUE(done);
+  EXPECT_TRUE(shutdownNow(io, *session));
   EXPECT_TRUE(session->isClosed());
 }
 
@@ -397,16 +402,7 @@ TEST(SessionOverTcp, ControlQueueStaysBoundedWhileThePeerFloodsPingsAndNeverRead
   EXPECT_LE(mostQueued, 2 * (cfg.maxQueuedAnswers + kHeaderSize) + kHeaderSize);
   boost::system::error_code ec;
   peer.close(ec);
-  bool done = false;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        co_await session->shutdown(0ms);
-        done = true;
-      },
-      asio::detached);
-  for (int i = 0; i < 2000 && !done; ++i) test::pump(io, 5ms);
-  EXPECT_TRUE(done);
+  EXPECT_TRUE(shutdownNow(io, *session));
 }
 
 TEST(SessionOverTcp, TwoPeersSendingHeavilyBothWaysOverSmallBuffersDoNotDeadlock) {
