@@ -187,18 +187,22 @@ bool CertManager::withinBudget(const std::string& host, std::chrono::steady_cloc
         host, orders_.size());
     return false;
   }
-  if (!options_.ownerOf) return true;
-  // One provider's share: its deploy/stop cycles (or ids it mints) cannot use up the budget
-  // every other provider's deployments need.
-  const std::string owner = options_.ownerOf(host);
-  auto& mine = ordersByOwner_[owner];
-  prune(mine);
-  if (mine.size() >= options_.maxOrdersPerOwnerPerHour) {
-    spdlog::warn(
-        "acme: not ordering a certificate for {}: its provider {} placed {} orders in the last "
-        "hour (acme_max_orders_per_provider_per_hour)",
-        host, owner, mine.size());
-    return false;
+  if (!options_.sharesOf) return true;
+  // Each share: one provider's deploy/stop cycles (or ids it mints), or one developer's across
+  // many providers, cannot use up the budget everyone else's deployments need.
+  for (const auto& share : options_.sharesOf(host)) {
+    std::size_t used = 0;
+    if (auto it = ordersByShare_.find(share.key); it != ordersByShare_.end()) {
+      prune(it->second);
+      used = it->second.size();
+      if (used == 0) ordersByShare_.erase(it);  // keys of past orders do not pile up
+    }
+    if (used >= share.perHour) {
+      spdlog::warn(
+          "acme: not ordering a certificate for {}: {} placed {} orders in the last hour ({})",
+          host, share.key, used, share.limit);
+      return false;
+    }
   }
   return true;
 }
@@ -219,7 +223,9 @@ bool CertManager::startIssue(const std::string& host, bool renewal) {
     return false;
   }
   orders_.push_back(now);
-  if (options_.ownerOf) ordersByOwner_[options_.ownerOf(host)].push_back(now);
+  if (options_.sharesOf) {
+    for (const auto& share : options_.sharesOf(host)) ordersByShare_[share.key].push_back(now);
+  }
   pending_[host] = std::make_shared<net::Signal>(ex_);
   spdlog::info("acme: {} a certificate for {}", renewal ? "renewing" : "ordering", host);
   tasks_.spawn(issue(host));

@@ -10,21 +10,32 @@
 /// Flood guard: a name gets a certificate only while it is a live route of this gateway (random
 /// SNI names never reach the CA; a stopped deployment's stored certificate is not served either),
 /// orders are placed on the first real client handshake, not when a route registers (a provider
-/// cycling deployments spends nothing), each provider gets at most `maxOrdersPerOwnerPerHour` of
-/// the budget, at most `maxOrdersPerHour` orders are placed per rolling hour
-/// and `maxConcurrentOrders` at once, and a name whose issuance failed waits `retryAfterFailure`
-/// (doubling, up to a day) before it is tried again — so a hostile client cannot exhaust the
-/// CA's rate limits (which would lock out real deployments) or make the gateway spin.
+/// cycling deployments spends nothing), each provider — and each developer, across every provider
+/// they deploy on — gets a share of the budget (`sharesOf`), at most `maxOrdersPerHour` orders are
+/// placed per rolling hour and `maxConcurrentOrders` at once, and a name whose issuance failed
+/// waits `retryAfterFailure` (doubling, up to a day) before it is tried again — so a hostile client
+/// cannot exhaust the CA's rate limits (which would lock out real deployments) or make the gateway
+/// spin.
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "gateway/acme.hpp"
 #include "gateway/tls.hpp"
 #include "net/task_group.hpp"
 
 namespace pc::gateway {
+
+/// One share of the hourly order budget: `key` names whose share it is (e.g. "provider <id>"),
+/// `limit` the setting that bounds it (named in the refusal's log line).
+struct OrderShare {
+  std::string key;
+  std::size_t perHour = 0;
+  std::string_view limit;
+};
 
 struct CertManagerOptions {
   std::filesystem::path dir;  ///< <data-dir>/acme
@@ -39,10 +50,10 @@ struct CertManagerOptions {
   std::chrono::seconds handshakeWait{60};
   /// True for names this gateway may obtain (or serve) a certificate for: a live deployment route.
   std::function<bool(const std::string& host)> mayIssue;
-  /// Who a name's orders count against (the provider serving it), so that one provider cannot
-  /// spend the whole budget; unset: one shared budget.
-  std::function<std::string(const std::string& host)> ownerOf;
-  std::size_t maxOrdersPerOwnerPerHour = 5;
+  /// A name's orders also count against each of these shares (its provider's, the developer's
+  /// who deployed it), so no one provider or developer can spend the whole budget; none: only the
+  /// gateway-wide budget.
+  std::function<std::vector<OrderShare>(const std::string& host)> sharesOf;
 };
 
 class CertManager final : public CertResolver, public std::enable_shared_from_this<CertManager> {
@@ -91,7 +102,7 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   };
   std::map<std::string, Failure> failures_;
   std::deque<std::chrono::steady_clock::time_point> orders_;
-  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> ordersByOwner_;
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> ordersByShare_;
   bool withinBudget(const std::string& host, std::chrono::steady_clock::time_point now);
   std::map<std::string, std::string, std::less<>> http01_;  // token → key auth
   std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert

@@ -40,7 +40,7 @@ class Classify : public ::testing::Test {
     // A tunnel whose session is open (never started: nothing runs), and one that is gone.
     open->session = std::make_shared<net::yamux::Session>(test::memoryPipe(io.get_executor()).first,
                                                           io.get_executor(), false, "test");
-    routes.put(kDep, tunnel::RouteEntry{provider(), open, "http://x/"});
+    routes.put(kDep, tunnel::RouteEntry{provider(), open, "http://x/", ""});
   }
 
   Classified run(const http::request_header<>& req, std::string_view scheme = "http",
@@ -183,7 +183,7 @@ TEST_F(Classify, RateLimitsComeBeforeTheRouteLookup) {
 }
 
 TEST_F(Classify, AClosedTunnelIsABadGateway) {
-  routes.put(kDep, tunnel::RouteEntry{provider(), tunnelConn(), "http://x/"});
+  routes.put(kDep, tunnel::RouteEntry{provider(), tunnelConn(), "http://x/", ""});
   const auto c = run(request("GET", "/", kDep + ".example.net"));
   EXPECT_EQ(why(c), Errc::kProviderOffline);
   EXPECT_EQ(statusOf(why(c)), 502);

@@ -94,6 +94,8 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
   b.value("acme_max_orders_per_hour", "", "", integer(cfg.acmeMaxOrdersPerHour, 1, 100000));
   b.value("acme_max_orders_per_provider_per_hour", "", "",
           integer(cfg.acmeMaxOrdersPerProviderPerHour, 1, 100000));
+  b.value("acme_max_orders_per_requester_per_hour", "", "",
+          integer(cfg.acmeMaxOrdersPerRequesterPerHour, 1, 100000));
   b.value("rate_per_ip", "--rate-per-ip", "Requests/s per client IP (default 100; 0 = unlimited)",
           number(cfg.ratePerIp, 0));
   b.value("burst_per_ip", "--burst-per-ip", "Burst per client IP (default 200)",

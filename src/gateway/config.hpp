@@ -33,6 +33,8 @@ struct GatewayConfig {
   std::size_t acmeMaxOrdersPerHour = 20;
   /// One provider's share of the order budget (its deployments' names count against it).
   std::size_t acmeMaxOrdersPerProviderPerHour = 5;
+  /// One developer's share, across every provider they deploy on (as the provider reports it).
+  std::size_t acmeMaxOrdersPerRequesterPerHour = 3;
   double ratePerIp = 100;  ///< requests/s per client IP (0 = unlimited)
   double burstPerIp = 200;
   double ratePerHost = 1000;  ///< requests/s per deployment (0 = unlimited)

@@ -38,7 +38,7 @@ const pc::tunnel::RouteTable& routes() {
     pc::tunnel::RouteTable t;
     auto conn = std::make_shared<pc::net::Connection>(
         pc::net::Connection{provider, {}, {}, false, {}, {}, nullptr, std::nullopt});
-    t.put("dep-abcdefghijklmnop", pc::tunnel::RouteEntry{provider, conn, "http://x/"});
+    t.put("dep-abcdefghijklmnop", pc::tunnel::RouteEntry{provider, conn, "http://x/", ""});
     return t;
   }();
   return table;

@@ -402,6 +402,9 @@ TEST_F(GatewayTest, DeployGetsAPublicUrlAndServesThroughTheTunnel) {
   EXPECT_EQ(*r.url, base(r.deploymentId) + "/");
   const std::string dep = r.deploymentId;
   EXPECT_EQ(curl(resolve(dep) + base(dep) + "/bytes/5"), std::string("\x07\x8a\x0d\x90\x13", 5));
+  // The provider tells the gateway whose deployment it is (each developer's certificate share).
+  ASSERT_NE(routesPtr->find(dep), nullptr);
+  EXPECT_EQ(routesPtr->find(dep)->requester, devId.peerId().toBase58());
 
   // Forwarding headers are set by the gateway; a client's own X-Forwarded-For is replaced.
   const auto headers =
@@ -596,8 +599,9 @@ TEST_F(GatewayTest, AProviderCannotClaimAnotherProvidersDeployment) {
     if (!conn) co_return "connect failed";
     const std::vector<std::string> protos{std::string(protocol::kTunnelProtocol)};
     auto s = co_await other->newStream(*conn, protos);
-    protocol::Message m = protocol::RegisterRoute{
-        protocol::newRequestHeader(protocol::unixMillisNow()), dep, protocol::newDeploymentSalt()};
+    protocol::Message m =
+        protocol::RegisterRoute{protocol::newRequestHeader(protocol::unixMillisNow()), dep,
+                                protocol::newDeploymentSalt(), std::nullopt};
     (void)protocol::sign(m, otherProvId);
     (void)co_await rpc::writeMessage(**s, m);
     rpc::MessageReader reader(**s);

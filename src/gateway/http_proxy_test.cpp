@@ -87,8 +87,8 @@ class Front : public ::testing::Test {
     const auto dial = addr.withPeerId(provId.peerId());
     auto conn = co_await host->connect(dial);
     tunnelConn = conn.value();
-    routes.put(kDep, tunnel::RouteEntry{provId.peerId(), tunnelConn, "http://x/"});
-    routes.put(kOther, tunnel::RouteEntry{provId.peerId(), tunnelConn, "http://y/"});
+    routes.put(kDep, tunnel::RouteEntry{provId.peerId(), tunnelConn, "http://x/", ""});
+    routes.put(kOther, tunnel::RouteEntry{provId.peerId(), tunnelConn, "http://y/", ""});
   }
   static asio::awaitable<void> answerBig(net::yamux::Stream& s) {
     static constexpr std::string_view kHead =

@@ -94,14 +94,22 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
   co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
   co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(p.cfg.acmeRenewBefore);
   co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;
-  co.maxOrdersPerOwnerPerHour = p.cfg.acmeMaxOrdersPerProviderPerHour;
   co.mayIssue = [&p](const std::string& name) {
     const std::string dep = deploymentFromHost(name, p.cfg.domain);
     return !dep.empty() && p.routes.find(dep) != nullptr;
   };
-  co.ownerOf = [&p](const std::string& name) {
+  co.sharesOf = [&p](const std::string& name) {
+    std::vector<OrderShare> shares;
     const auto* route = p.routes.find(deploymentFromHost(name, p.cfg.domain));
-    return route != nullptr ? route->provider.toBase58() : std::string();
+    if (route == nullptr) return shares;
+    shares.push_back({"provider " + route->provider.toBase58(),
+                      p.cfg.acmeMaxOrdersPerProviderPerHour,
+                      "acme_max_orders_per_provider_per_hour"});
+    if (!route->requester.empty()) {
+      shares.push_back({"requester " + route->requester, p.cfg.acmeMaxOrdersPerRequesterPerHour,
+                        "acme_max_orders_per_requester_per_hour"});
+    }
+    return shares;
   };
   auto m = CertManager::open(p.ex, co);
   if (!m) return m.error();

@@ -75,11 +75,11 @@ class TunnelLimits : public ::testing::Test {
 
   /// Registers a fresh deployment id of the provider; returns the answer's code ("ok" or the
   /// error code), or "closed" when the tunnel ended.
-  asio::awaitable<std::string> registerOne() {
+  asio::awaitable<std::string> registerOne(std::optional<std::string> onBehalfOf = {}) {
     const std::string salt = protocol::newDeploymentSalt();
-    const std::string dep = protocol::deploymentIdFor(provId.peerId(), salt).value();
-    protocol::Message m =
-        protocol::RegisterRoute{protocol::newRequestHeader(protocol::unixMillisNow()), dep, salt};
+    lastDep = protocol::deploymentIdFor(provId.peerId(), salt).value();
+    protocol::Message m = protocol::RegisterRoute{
+        protocol::newRequestHeader(protocol::unixMillisNow()), lastDep, salt, onBehalfOf};
     (void)protocol::sign(m, provId);
     if (auto w = co_await rpc::writeMessage(*control, m); !w) {
       co_return "closed";
@@ -112,6 +112,7 @@ class TunnelLimits : public ::testing::Test {
   std::shared_ptr<net::Connection> tunnelConn;
   std::shared_ptr<net::yamux::Stream> control;
   std::optional<rpc::MessageReader> reader;
+  std::string lastDep;
 };
 
 TEST_F(TunnelLimits, AProviderHoldsAtMostItsRoutes) {
@@ -128,6 +129,23 @@ TEST_F(TunnelLimits, AProviderHoldsAtMostItsRoutes) {
   const std::vector<std::string> expected{"ok", "ok", "too_many_routes"};
   EXPECT_EQ(answers, expected);
   EXPECT_EQ(gw->routeTable().size(), 2U);
+}
+
+TEST_F(TunnelLimits, TheRouteRemembersWhoItIsFor) {
+  const std::string developer = crypto::Identity::generate().value().peerId().toBase58();
+  const auto answers = test::run(io, [&]() -> asio::awaitable<std::vector<std::string>> {
+    std::vector<std::string> out;
+    if (!co_await openTunnel()) {
+      co_return out;
+    }
+    out.push_back(co_await registerOne(developer));
+    co_return out;
+  }());
+  ASSERT_EQ(answers, std::vector<std::string>{"ok"});
+  const auto* route = gw->routeTable().find(lastDep);
+  ASSERT_NE(route, nullptr);
+  // The certificate budget of a developer is counted across providers by this field.
+  EXPECT_EQ(route->requester, developer);
 }
 
 TEST_F(TunnelLimits, RemovingAProviderFromTheAllowlistCutsItsTunnelAndRoutes) {

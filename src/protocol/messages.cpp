@@ -178,6 +178,8 @@ void fields(V& v, Member<V, RegisterRoute>& m) {
   fields(v, m.header);
   v.field("deployment_id", m.deploymentId, kDeploymentId);
   v.field("id_salt", m.idSalt, Text{kDeploymentSaltBytes * 2, false, &saltForm});
+  v.field("on_behalf_of", m.onBehalfOf,
+          Text{crypto::PeerId::kMaxTextLength, false, &requesterIdForm});
 }
 
 template <class V>

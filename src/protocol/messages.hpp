@@ -222,11 +222,15 @@ struct ErrorMessage {
 /// RegisterRoute (tunnel, provider → gateway): request fields + `deployment_id` + `id_salt`
 /// (32 lower-case hex characters): the deployment id must equal deploymentIdFor(the provider's
 /// PeerId, salt), which proves the registering provider minted it (see deploymentIdFor).
+/// Optional `on_behalf_of`: the PeerId (base58) of the developer who deployed it, so the gateway
+/// can hold each developer to a share of what routes cost it (certificate orders) across every
+/// provider they use. The provider vouches for it; a gateway without it counts the provider only.
 struct RegisterRoute {
   static constexpr MessageType kType = MessageType::kRegisterRoute;
   RequestHeader header;
   std::string deploymentId;
   std::string idSalt;
+  std::optional<std::string> onBehalfOf;
   friend bool operator==(const RegisterRoute&, const RegisterRoute&) = default;
 };
 

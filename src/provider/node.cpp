@@ -168,7 +168,8 @@ void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
       [scheduler]() {
         std::vector<tunnel::Route> routes;
         for (const auto& d : scheduler->running()) {
-          if (d.hostPort && !d.idSalt.empty()) routes.push_back({d.id, d.idSalt, *d.hostPort});
+          if (d.hostPort && !d.idSalt.empty())
+            routes.push_back({d.id, d.idSalt, *d.hostPort, d.requester});
         }
         return routes;
       },
@@ -183,7 +184,7 @@ void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
   scheduler->setPublisher(
       [tun = p.tunnel](Deployment d) -> asio::awaitable<std::optional<std::string>> {
         if (!d.hostPort || d.idSalt.empty()) co_return std::nullopt;
-        const tunnel::Route r{d.id, d.idSalt, *d.hostPort};
+        const tunnel::Route r{d.id, d.idSalt, *d.hostPort, d.requester};
         co_return co_await tun->publish(r);
       });
   // Stopping, then stopped, are two saves of one departure; a terminal state forgets the id.

@@ -85,8 +85,10 @@ awaitable<void> ProviderTunnel::shutdown() {
 }
 
 void ProviderTunnel::sendRegister(Session& s, const Route& r) {
-  protocol::Message m = protocol::RegisterRoute{
-      protocol::newRequestHeader(protocol::unixMillisNow()), r.deploymentId, r.idSalt};
+  protocol::RegisterRoute reg{protocol::newRequestHeader(protocol::unixMillisNow()), r.deploymentId,
+                              r.idSalt, std::nullopt};
+  if (!r.requester.empty()) reg.onBehalfOf = r.requester;
+  protocol::Message m = std::move(reg);
   if (auto signedOk = protocol::sign(m, host_->identity()); !signedOk) {
     spdlog::warn("tunnel: cannot register {}: {}", r.deploymentId, signedOk.error().message());
     return;

@@ -26,6 +26,7 @@ struct Route {
   std::string deploymentId;
   std::string idSalt;
   std::uint16_t hostPort = 0;
+  std::string requester;  ///< who deployed it (base58 PeerId); empty: not told to the gateway
 };
 
 /// Where a proxied connection goes: the container's own address when known (no userland proxy

@@ -18,6 +18,7 @@ struct RouteEntry {
   crypto::PeerId provider;
   std::shared_ptr<net::Connection> conn;  ///< the provider's tunnel
   std::string url;                        ///< the deployment's public URL
+  std::string requester;  ///< the developer the provider says deployed it; may be empty
 };
 
 /// Who a proxy stream is for: its tunnel, the public client's address block and the deployment.

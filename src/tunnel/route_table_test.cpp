@@ -21,13 +21,13 @@ TEST(RouteTable, AnIdBelongsToTheProviderThatRegisteredItFirst) {
   const auto a = newPeer();
   const auto b = newPeer();
   const auto ca = connectionOf(a);
-  EXPECT_TRUE(t.put("dep-x", RouteEntry{a, ca, "u1"}));
-  EXPECT_FALSE(t.put("dep-x", RouteEntry{b, connectionOf(b), "u2"}));
-  EXPECT_TRUE(t.put("dep-x", RouteEntry{a, ca, "u3"}));  // a refresh
+  EXPECT_TRUE(t.put("dep-x", RouteEntry{a, ca, "u1", ""}));
+  EXPECT_FALSE(t.put("dep-x", RouteEntry{b, connectionOf(b), "u2", ""}));
+  EXPECT_TRUE(t.put("dep-x", RouteEntry{a, ca, "u3", ""}));  // a refresh
   EXPECT_EQ(t.find("dep-x")->url, "u3");
   t.remove("dep-x", b);  // not b's to remove
   EXPECT_NE(t.find("dep-x"), nullptr);
-  EXPECT_TRUE(t.put("dep-y", RouteEntry{a, ca, "u"}));
+  EXPECT_TRUE(t.put("dep-y", RouteEntry{a, ca, "u", ""}));
   EXPECT_EQ(t.removeConnection(ca.get()), 2U);
   EXPECT_EQ(t.size(), 0U);
 }
@@ -72,9 +72,9 @@ TEST(RouteTable, CountsTheRoutesOfAProvider) {
   const auto p1 = newPeer();
   const auto c1 = connectionOf(p1);
   EXPECT_EQ(t.routesOf(p1), 0U);
-  t.put("dep-a", RouteEntry{p1, c1, "u"});
-  t.put("dep-b", RouteEntry{p1, c1, "u"});
-  t.put("dep-c", RouteEntry{newPeer(), c1, "u"});
+  t.put("dep-a", RouteEntry{p1, c1, "u", ""});
+  t.put("dep-b", RouteEntry{p1, c1, "u", ""});
+  t.put("dep-c", RouteEntry{newPeer(), c1, "u", ""});
   EXPECT_EQ(t.routesOf(p1), 2U);
 }
 

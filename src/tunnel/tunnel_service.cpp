@@ -43,8 +43,8 @@ std::optional<TunnelService::Refusal> TunnelService::addRoute(
                                           std::to_string(options_.maxRoutesPerProvider) +
                                           " routes (max_routes_per_provider)"};
   }
-  if (!routes_.put(reg.deploymentId,
-                   RouteEntry{conn->peer, conn, options_.urlFor(reg.deploymentId)})) {
+  if (!routes_.put(reg.deploymentId, RouteEntry{conn->peer, conn, options_.urlFor(reg.deploymentId),
+                                                reg.onBehalfOf.value_or(std::string())})) {
     return Refusal{"not_your_deployment", reg.deploymentId + " is served by another provider"};
   }
   return std::nullopt;
