@@ -7,6 +7,7 @@
 #include "net/error.hpp"
 #include "net/multistream/negotiate.hpp"
 #include "net/ping/ping.hpp"
+#include "net/tcp.hpp"
 #include "net/watchdog.hpp"
 
 namespace pc::net {
@@ -200,7 +201,7 @@ void Host::reject(const std::optional<crypto::PeerId>& peer, const Multiaddr& re
                peer ? peer->toBase58() : std::string("unknown peer"), remote.toString(), reason);
 }
 
-asio::awaitable<void> Host::handleInbound(std::unique_ptr<TcpStream> raw) {
+asio::awaitable<void> Host::handleInbound(std::unique_ptr<RawConn> raw) {
   const UpgradeSlot slot(pendingUpgrades_);
   const auto remote = raw->remoteAddr();
   // Listed while the handshake runs, so that the accept loop can cut it (and then unlist it).
@@ -347,8 +348,8 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   // Listed until this coroutine ends; by then the stream belongs to a connection or is gone,
   // and no suspension separates the two.
   struct Unlist {
-    std::list<TcpStream*>& list;
-    std::list<TcpStream*>::iterator it;
+    std::list<RawConn*>& list;
+    std::list<RawConn*>::iterator it;
     ~Unlist() { list.erase(it); }
   } unlist{pendingOutbound_, pendingOutbound_.insert(pendingOutbound_.end(), raw->get())};
   auto options = upgradeOptions(std::nullopt);

@@ -124,7 +124,7 @@ class Host : public std::enable_shared_from_this<Host> {
  private:
   /// An inbound handshake in progress; `cut` tells its coroutine the accept loop ended it.
   struct PendingInbound {
-    TcpStream* raw;
+    RawConn* raw;
     bool* cut;
   };
 
@@ -132,7 +132,7 @@ class Host : public std::enable_shared_from_this<Host> {
   asio::awaitable<void> acceptLoop(std::shared_ptr<tcp::acceptor> acceptor);
   /// Makes room for one more inbound handshake by cutting the oldest when at the bound.
   void cutOldestPendingInbound();
-  asio::awaitable<void> handleInbound(std::unique_ptr<TcpStream> raw);
+  asio::awaitable<void> handleInbound(std::unique_ptr<RawConn> raw);
   /// Options for one upgrade; an inbound refusal is reported as coming from `remote`.
   UpgradeOptions upgradeOptions(std::optional<Multiaddr> inboundFrom);
   bool atConnectionLimit() const;
@@ -171,7 +171,7 @@ class Host : public std::enable_shared_from_this<Host> {
   std::list<PendingInbound> pendingInbound_;
   /// Outbound handshakes in progress: close() cuts them too, so nothing waits on a closed host.
   /// Bound: maxConnections.
-  std::list<TcpStream*> pendingOutbound_;
+  std::list<RawConn*> pendingOutbound_;
   bool closed_ = false;
   /// Accept loops, upgrades (≤ maxConnections), identify and stream serving (one per
   /// connection) and stream handlers (≤ yamux maxStreams per connection). Last member:

@@ -1,4 +1,5 @@
 #include "net/host.hpp"
+#include "net/tcp.hpp"
 
 #include <gtest/gtest.h>
 

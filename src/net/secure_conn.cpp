@@ -30,7 +30,7 @@ Task<void> writeHandshakeMessage(ByteStream& s, const Bytes& msg) {
   co_return co_await s.write(framed);
 }
 
-Result<std::unique_ptr<SecureConn>> finish(std::unique_ptr<TcpStream> raw, noise::Handshake& hs,
+Result<std::unique_ptr<SecureConn>> finish(std::unique_ptr<RawConn> raw, noise::Handshake& hs,
                                            const std::vector<std::string>& ours) {
   auto keys = hs.split();
   if (!keys) return keys.error();
@@ -54,7 +54,7 @@ Task<Bytes> readHandshakeMessage(ByteStream& s) {
 }
 }  // namespace
 
-SecureConn::SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys,
+SecureConn::SecureConn(std::unique_ptr<RawConn> raw, noise::TransportKeys keys,
                        crypto::PeerId remote)
     : raw_(std::move(raw)),
       keys_(std::move(keys)),
@@ -63,7 +63,7 @@ SecureConn::SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys
 
 Task<void> SecureConn::fill(std::size_t need) {
   if (inEnd_ - inStart_ >= need) co_return Result<void>{};
-  if (inStart_ == inEnd_) {
+  if (inStart_ == inEnd_ && raw_->pollable()) {
     // Nothing buffered: take what the socket already has; if it has nothing, drop the receive
     // buffer while we wait, so an idle connection costs no buffer memory.
     inStart_ = inEnd_ = 0;
@@ -162,7 +162,7 @@ void SecureConn::releaseBuffers() {
   }
 }
 
-Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<RawConn> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected,
                                                  noise::PreparedKeys keys,
@@ -193,7 +193,7 @@ Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
   co_return finish(std::move(raw), *hs, muxers);
 }
 
-Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<RawConn> raw,
                                                 const crypto::Identity& self,
                                                 noise::PreparedKeys keys,
                                                 std::vector<std::string> muxers) {

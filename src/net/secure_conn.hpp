@@ -11,13 +11,13 @@
 
 #include "crypto/identity.hpp"
 #include "net/noise/handshake.hpp"
-#include "net/tcp.hpp"
+#include "net/raw_conn.hpp"
 
 namespace pc::net {
 
 class SecureConn final : public ByteStream {
  public:
-  SecureConn(std::unique_ptr<TcpStream> raw, noise::TransportKeys keys, crypto::PeerId remote);
+  SecureConn(std::unique_ptr<RawConn> raw, noise::TransportKeys keys, crypto::PeerId remote);
 
   Task<std::size_t> readSome(std::span<std::uint8_t> buf) override;
   /// Not re-entrant: one write at a time (the muxer's single writer guarantees it).
@@ -34,13 +34,13 @@ class SecureConn final : public ByteStream {
   /// The muxer settled in the handshake: the first we offered that the remote listed too.
   const std::string& earlyMuxerProtocol() const { return earlyMuxer_; }
   void setEarlyMuxer(std::string protocol) { earlyMuxer_ = std::move(protocol); }
-  TcpStream& raw() { return *raw_; }
+  RawConn& raw() { return *raw_; }
   /// Bytes of decrypted plaintext already buffered (readable without I/O).
   std::size_t buffered() const { return plainEnd_ - plainStart_; }
 
  private:
   Task<void> fill(std::size_t need);
-  std::unique_ptr<TcpStream> raw_;
+  std::unique_ptr<RawConn> raw_;
   noise::TransportKeys keys_;
   crypto::PeerId remote_;
   RawBuffer in_;  ///< raw bytes read from the socket: [inStart_, inEnd_); freed while idle
@@ -61,13 +61,13 @@ class SecureConn final : public ByteStream {
 /// match the proven PeerId, or kPeerIdMismatch — this stops a man in the middle that answers on
 /// the right address with the wrong key. Cancel-safe only by resetting `raw` (its owner keeps a
 /// pointer for that).
-Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> secureOutbound(std::unique_ptr<RawConn> raw,
                                                  const crypto::Identity& self,
                                                  std::optional<crypto::PeerId> expected,
                                                  noise::PreparedKeys keys = {},
                                                  std::vector<std::string> muxers = {});
 /// The listener's side of secureOutbound.
-Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> secureInbound(std::unique_ptr<RawConn> raw,
                                                 const crypto::Identity& self,
                                                 noise::PreparedKeys keys = {},
                                                 std::vector<std::string> muxers = {});

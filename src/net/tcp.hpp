@@ -3,12 +3,12 @@
 #include <chrono>
 
 #include "net/multiaddr.hpp"
-#include "net/stream.hpp"
+#include "net/raw_conn.hpp"
 
 namespace pc::net {
 
 /// A connected TCP socket as a ByteStream (the "raw" connection before security).
-class TcpStream final : public ByteStream {
+class TcpStream final : public RawConn {
  public:
   explicit TcpStream(tcp::socket socket);
   Task<std::size_t> readSome(std::span<std::uint8_t> buf) override;
@@ -18,13 +18,15 @@ class TcpStream final : public ByteStream {
 
   /// Reads what is already available without waiting: 0 bytes with no error means "nothing
   /// yet" (would block). Lets callers hold no buffer while a connection is idle.
-  Result<std::size_t> tryReadSome(std::span<std::uint8_t> buf);
+  Result<std::size_t> tryReadSome(std::span<std::uint8_t> buf) override;
+  [[nodiscard]] bool pollable() const override { return true; }
   /// Waits until the socket is readable (data, EOF or error), without a buffer.
   Task<void> waitReadable() override;
 
   tcp::socket& socket() { return socket_; }
-  const Multiaddr& localAddr() const { return local_; }
-  const Multiaddr& remoteAddr() const { return remote_; }
+  const Multiaddr& localAddr() const override { return local_; }
+  const Multiaddr& remoteAddr() const override { return remote_; }
+  asio::any_io_executor executor() override { return socket_.get_executor(); }
 
  private:
   tcp::socket socket_;

@@ -26,11 +26,11 @@ Error timeoutError(const char* what, std::chrono::milliseconds t) {
               std::string(what) + " did not finish within " + std::to_string(t.count()) + " ms");
 }
 
-Task<std::unique_ptr<SecureConn>> upgradeOutbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> upgradeOutbound(std::unique_ptr<RawConn> raw,
                                                   std::optional<crypto::PeerId> expected,
                                                   UpgradeOptions options) {
   const auto ex = co_await asio::this_coro::executor;
-  TcpStream* rawPtr = raw.get();
+  RawConn* rawPtr = raw.get();
   Watchdog dog(ex, options.timeout, [rawPtr] { rawPtr->reset(); });
   auto muxers = offeredMuxers();
   auto sc = co_await secureOutbound(std::move(raw), *options.identity, expected,
@@ -59,10 +59,10 @@ Task<std::unique_ptr<SecureConn>> upgradeOutbound(std::unique_ptr<TcpStream> raw
   co_return std::move(*sc);
 }
 
-Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<RawConn> raw,
                                                  UpgradeOptions options) {
   const auto ex = co_await asio::this_coro::executor;
-  TcpStream* rawPtr = raw.get();
+  RawConn* rawPtr = raw.get();
   Watchdog dog(ex, options.timeout, [rawPtr] { rawPtr->reset(); });
   auto muxers = offeredMuxers();
   auto sc = co_await secureInbound(std::move(raw), *options.identity, std::move(options.keys),
@@ -91,7 +91,7 @@ std::shared_ptr<Connection> startMuxed(std::unique_ptr<SecureConn> secured, bool
   auto conn = std::make_shared<Connection>(Connection{
       secured->remotePeer(), secured->raw().localAddr(), secured->raw().remoteAddr(), outbound,
       std::string(noise::kProtocolId), std::string(yamux::kProtocolId), nullptr, std::nullopt});
-  auto ex = secured->raw().socket().get_executor();
+  auto ex = secured->raw().executor();
   conn->session = std::make_shared<yamux::Session>(std::move(secured), ex, outbound,
                                                    conn->peer.toBase58(), config);
   conn->session->start();

@@ -50,14 +50,14 @@ struct UpgradeOptions {
 /// Errors: kTimeout, kPeerIdMismatch, kGated (refused by `admit`, or — the connection closed
 /// during muxer negotiation — by the remote), kHandshakeFailed, kNegotiationFailed, the
 /// transport's. Cancel-safe only by resetting `raw` (keep a pointer to it for that).
-Task<std::unique_ptr<SecureConn>> upgradeOutbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> upgradeOutbound(std::unique_ptr<RawConn> raw,
                                                   std::optional<crypto::PeerId> expected,
                                                   UpgradeOptions options);
 
 /// The listener's upgrade. A peer refused by `admit` is reset and kGated returned (the caller
 /// has already heard about it from `admit`). Errors: as upgradeOutbound. Cancel-safe only by
 /// resetting `raw`.
-Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<TcpStream> raw,
+Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<RawConn> raw,
                                                  UpgradeOptions options);
 
 /// Runs the yamux session over an upgraded connection and returns it as a Connection.

@@ -548,7 +548,7 @@ awaitable<void> pingFloodOne(pc::net::Multiaddr addr, const pc::crypto::Identity
       if (!ec) {
         stalled = true;
         boost::system::error_code ignored;
-        cp->raw().socket().cancel(ignored);
+        static_cast<pc::net::TcpStream&>(cp->raw()).socket().cancel(ignored);
       }
     });
     auto w = co_await c->write(chunk);
