@@ -30,7 +30,7 @@ const crypto::PeerId& provider() {
 /// A provider connection without a session (closed until one is set).
 std::shared_ptr<net::Connection> tunnelConn() {
   return std::make_shared<net::Connection>(
-      net::Connection{provider(), {}, {}, false, {}, {}, nullptr, std::nullopt});
+      net::Connection{provider(), {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt});
 }
 
 class Classify : public ::testing::Test {

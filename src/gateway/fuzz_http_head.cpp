@@ -37,7 +37,7 @@ const pc::tunnel::RouteTable& routes() {
     const auto provider = pc::crypto::Identity::generate().value().peerId();
     pc::tunnel::RouteTable t;
     auto conn = std::make_shared<pc::net::Connection>(
-        pc::net::Connection{provider, {}, {}, false, {}, {}, nullptr, std::nullopt});
+        pc::net::Connection{provider, {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt});
     t.put("dep-abcdefghijklmnop", pc::tunnel::RouteEntry{provider, conn, "http://x/", ""});
     return t;
   }();

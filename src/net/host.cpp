@@ -231,8 +231,9 @@ asio::awaitable<void> Host::handleInbound(std::unique_ptr<RawConn> raw) {
 
 // ---------------------------------------------------------------- connections
 
-std::shared_ptr<Connection> Host::addConnection(std::unique_ptr<SecureConn> sc, bool outbound) {
-  auto conn = startMuxed(std::move(sc), outbound, config_.yamux);
+std::shared_ptr<Connection> Host::addConnection(std::unique_ptr<SecureConn> sc, bool outbound,
+                                                std::optional<crypto::PeerId> relay) {
+  auto conn = startMuxed(std::move(sc), outbound, config_.yamux, std::move(relay));
   conns_.emplace(conn->peer, conn);
   spdlog::debug("connected to {} ({}, {})", conn->peer.toBase58(), conn->remoteAddr.toString(),
                 outbound ? "outbound" : "inbound");
@@ -282,7 +283,7 @@ asio::awaitable<void> Host::handleStream(std::shared_ptr<yamux::Stream> s,
                                          std::shared_ptr<Connection> conn) {
   yamux::Stream* sp = s.get();
   Watchdog dog(ex_, config_.negotiateTimeout, [sp] { sp->reset(); });
-  auto proto = co_await multistream::handle(*s, protocols());
+  auto proto = co_await multistream::handle(*s, protocolsFor(*conn));
   dog.disarm();
   if (!proto) {
     spdlog::debug("stream from {}: {}", conn->peer.toBase58(), proto.error().message());
@@ -301,12 +302,20 @@ asio::awaitable<void> Host::handleStream(std::shared_ptr<yamux::Stream> s,
 }
 
 std::shared_ptr<Connection> Host::connectionTo(const crypto::PeerId& peer) const {
+  std::shared_ptr<Connection> relayed;
   for (auto [it, end] = conns_.equal_range(peer); it != end; ++it) {
-    if (it->second->isOpen()) {
-      return it->second;
-    }
+    if (!it->second->isOpen()) continue;
+    if (!it->second->isRelayed()) return it->second;
+    relayed = it->second;
   }
-  return nullptr;
+  return relayed;
+}
+
+std::vector<std::string> Host::protocolsFor(const Connection& conn) const {
+  auto all = protocols();
+  if (!streamGate_) return all;
+  std::erase_if(all, [&](const std::string& p) { return !streamGate_(conn, p); });
+  return all;
 }
 
 std::vector<std::shared_ptr<Connection>> Host::connections() const {
@@ -321,6 +330,12 @@ std::vector<std::shared_ptr<Connection>> Host::connections() const {
 
 Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   auto self = shared_from_this();
+  if (addr.isCircuit()) {
+    if (!circuitDialer_) {
+      co_return fail(Errc::kUnreachable, "cannot dial " + addr.toString() + ": no relay transport");
+    }
+    co_return co_await circuitDialer_(self, addr);
+  }
   const auto expected = addr.peerId();
   if (expected) {
     if (*expected == peerId()) {
@@ -427,6 +442,7 @@ net::identify::Message Host::identifyMessage(const Connection& conn) const {
   m.info.protocolVersion = std::string(net::identify::kProtocolVersion);
   m.info.protocols = protocols();
   m.info.listenAddrs = listenAddrs_;
+  m.info.listenAddrs.insert(m.info.listenAddrs.end(), advertised_.begin(), advertised_.end());
   m.info.observedAddr = conn.remoteAddr;
   return m;
 }

@@ -47,6 +47,15 @@ using StreamHandler = std::function<asio::awaitable<void>(std::shared_ptr<yamux:
                                                           std::shared_ptr<Connection>)>;
 /// Decides whether a peer may connect (checked right after the Noise handshake).
 using Gater = std::function<bool(const crypto::PeerId&)>;
+class Host;
+
+/// Which protocols a connection's inbound streams may negotiate (others are answered "na"): lets
+/// a host admit a peer for some protocols only (the gateway: relay clients get hop, identify
+/// and ping, never the tunnel). Unset: every protocol with a handler.
+using StreamGate = std::function<bool(const Connection&, std::string_view protocol)>;
+/// Dials a `/p2p-circuit` address (net/relay installs one): a connection through a relay.
+using CircuitDialer =
+    std::function<Task<std::shared_ptr<Connection>>(std::shared_ptr<Host>, const Multiaddr&)>;
 /// Told about every refused connection (for the audit log).
 using RejectListener = std::function<void(const std::optional<crypto::PeerId>&,
                                           const Multiaddr& remote, const std::string& reason)>;
@@ -65,6 +74,8 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Without a gater every authenticated peer is accepted (tests and the interop peer only).
   void setGater(Gater gater) { gater_ = std::move(gater); }
   void onReject(RejectListener listener) { onReject_ = std::move(listener); }
+  void setStreamGate(StreamGate gate) { streamGate_ = std::move(gate); }
+  void setCircuitDialer(CircuitDialer dialer) { circuitDialer_ = std::move(dialer); }
   /// Told about every new connection (after the upgrade, before any stream).
   void onConnected(std::function<void(const std::shared_ptr<Connection>&)> listener) {
     onConnected_ = std::move(listener);
@@ -75,6 +86,9 @@ class Host : public std::enable_shared_from_this<Host> {
   std::vector<Multiaddr> listenAddrs() const { return listenAddrs_; }
   /// The listen addresses ending in /p2p/<this host's id>: what a peer dials.
   std::vector<Multiaddr> listenAddrsWithId() const;
+  /// Addresses we are reachable at besides our listen addresses (relayed ones, `<relay>/p2p-
+  /// circuit`): sent in identify.
+  void setAdvertisedAddrs(std::vector<Multiaddr> addrs) { advertised_ = std::move(addrs); }
   /// Remembers addresses to dial `peer` at.
   void addAddrs(const crypto::PeerId& peer, const std::vector<Multiaddr>& addrs);
 
@@ -82,6 +96,14 @@ class Host : public std::enable_shared_from_this<Host> {
   /// is reused. Errors: kUnreachable, kTimeout, kPeerIdMismatch, kGated, kHandshakeFailed,
   /// kLimit, kClosed. Cancel-safe: a cancelled dial or handshake fails and its socket is closed.
   Task<std::shared_ptr<Connection>> connect(const Multiaddr& addr);
+  /// Adds a connection over a relayed circuit `raw` (a hop or stop stream, after its handshake):
+  /// runs the upgrade as the dialer when `outbound` (Noise initiator, yamux client — the side
+  /// that sent HOP CONNECT) or as the listener, requires the remote to prove `expected` (the
+  /// target we dialled, or the source the relay named in STOP: the relay's word alone is never
+  /// trusted), and gates it exactly as a direct peer (a refusal is reported with the circuit
+  /// address, so the audit log shows the relay). Errors: as connect(addr).
+  Task<std::shared_ptr<Connection>> addRelayed(std::unique_ptr<RawConn> raw, bool outbound,
+                                               crypto::PeerId expected, crypto::PeerId relay);
   /// A live connection to `peer`, or a new one to its known addresses (tried in order).
   /// Cancel-safe, as connect(addr).
   Task<std::shared_ptr<Connection>> connect(const crypto::PeerId& peer);
@@ -103,6 +125,7 @@ class Host : public std::enable_shared_from_this<Host> {
   Task<std::chrono::microseconds> ping(const std::shared_ptr<Connection>& conn);
 
   std::vector<std::shared_ptr<Connection>> connections() const;
+  /// A live connection to `peer`, a direct one when there is one.
   std::shared_ptr<Connection> connectionTo(const crypto::PeerId& peer) const;
   std::vector<std::string> protocols() const;
   const crypto::Identity& identity() const { return identity_; }
@@ -136,7 +159,10 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Options for one upgrade; an inbound refusal is reported as coming from `remote`.
   UpgradeOptions upgradeOptions(std::optional<Multiaddr> inboundFrom);
   bool atConnectionLimit() const;
-  std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound);
+  std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound,
+                                            std::optional<crypto::PeerId> relay = std::nullopt);
+  /// The protocols `conn`'s inbound streams may negotiate.
+  std::vector<std::string> protocolsFor(const Connection& conn) const;
   asio::awaitable<void> identifyOnConnect(std::shared_ptr<Connection> conn);
   asio::awaitable<void> serveStreams(std::shared_ptr<Connection> conn);
   void forget(const std::shared_ptr<Connection>& conn);
@@ -157,6 +183,9 @@ class Host : public std::enable_shared_from_this<Host> {
   std::optional<crypto::x25519::KeyPair> spareEphemeral_;  ///< the next handshake's, made early
   HostConfig config_;
   Gater gater_;
+  StreamGate streamGate_;
+  CircuitDialer circuitDialer_;
+  std::vector<Multiaddr> advertised_;
   RejectListener onReject_;
   std::function<void(const std::shared_ptr<Connection>&)> onConnected_;
   std::map<std::string, StreamHandler> handlers_;

@@ -87,10 +87,12 @@ Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<RawConn> raw,
 }
 
 std::shared_ptr<Connection> startMuxed(std::unique_ptr<SecureConn> secured, bool outbound,
-                                       const yamux::Config& config) {
-  auto conn = std::make_shared<Connection>(Connection{
-      secured->remotePeer(), secured->raw().localAddr(), secured->raw().remoteAddr(), outbound,
-      std::string(noise::kProtocolId), std::string(yamux::kProtocolId), nullptr, std::nullopt});
+                                       const yamux::Config& config,
+                                       std::optional<crypto::PeerId> relay) {
+  auto conn = std::make_shared<Connection>(
+      Connection{secured->remotePeer(), secured->raw().localAddr(), secured->raw().remoteAddr(),
+                 outbound, std::string(noise::kProtocolId), std::string(yamux::kProtocolId),
+                 nullptr, std::nullopt, std::move(relay)});
   auto ex = secured->raw().executor();
   conn->session = std::make_shared<yamux::Session>(std::move(secured), ex, outbound,
                                                    conn->peer.toBase58(), config);

@@ -29,7 +29,11 @@ struct Connection {
   std::string muxer;
   std::shared_ptr<yamux::Session> session;
   std::optional<identify::PeerInfo> remoteInfo;  ///< set once identify completed
+  /// Set for a connection over a relayed circuit: the relay its bytes pass through (which sees
+  /// only ciphertext). Unset: a direct TCP connection.
+  std::optional<crypto::PeerId> relay;
   bool isOpen() const { return session && !session->isClosed(); }
+  bool isRelayed() const { return relay.has_value(); }
 };
 
 /// Decides whether an authenticated peer may go on to the muxer (false refuses it).
@@ -62,7 +66,8 @@ Task<std::unique_ptr<SecureConn>> upgradeInbound(std::unique_ptr<RawConn> raw,
 
 /// Runs the yamux session over an upgraded connection and returns it as a Connection.
 std::shared_ptr<Connection> startMuxed(std::unique_ptr<SecureConn> secured, bool outbound,
-                                       const yamux::Config& config);
+                                       const yamux::Config& config,
+                                       std::optional<crypto::PeerId> relay = std::nullopt);
 
 /// The error for a remote that closed right after the handshake: all we can observe of a peer
 /// that does not trust us (`self`). Says what the remote's operator can do about it.
