@@ -32,6 +32,14 @@ std::string summary(int count, const std::vector<double>& rtts) {
   return line;
 }
 
+/// How the pings went: `direct`, `relayed via <relay id>`, or `direct (upgraded from relay)`
+/// when a relayed first connection gave way to a direct one.
+std::string pathLine(const net::Connection& first, const std::shared_ptr<net::Connection>& now) {
+  const net::Connection& last = now ? *now : first;
+  if (last.relay) return "path: relayed via " + last.relay->toBase58() + "\n";
+  return first.relay ? "path: direct (upgraded from relay)\n" : "path: direct\n";
+}
+
 /// Pings `conn` a.count times, streaming one line per reply or failure; returns the RTTs (ms).
 net::asio::awaitable<std::vector<double>> pingLoop(Node& node,
                                                    const std::shared_ptr<net::Connection>& conn,
@@ -40,7 +48,9 @@ net::asio::awaitable<std::vector<double>> pingLoop(Node& node,
   net::asio::steady_timer t(co_await net::asio::this_coro::executor);
   const std::string peer = conn->peer.toBase58();
   for (int i = 1; i <= a.count; ++i) {
-    auto rtt = co_await node.host->ping(conn);
+    // A direct connection made meanwhile (hole punching) carries the next pings.
+    auto now = node.host->connectionTo(conn->peer);
+    auto rtt = co_await node.host->ping(now ? now : conn);
     if (!rtt) {
       node.out.stream("seq=" + std::to_string(i) + " failed: " + rtt.error().message() + "\n");
     } else {
@@ -76,7 +86,8 @@ Report runPing(const Globals& g, const PingArgs& a, Printer& out) {
         node.out.stream("PING " + c.peer.toBase58() + " at " + c.remoteAddr.toString() +
                         " (security " + c.security + ", muxer " + c.muxer + ")\n");
         const auto rtts = co_await pingLoop(node, *conn, a);
-        Report r = Report::ofText(summary(a.count, rtts));
+        Report r =
+            Report::ofText(summary(a.count, rtts) + pathLine(c, node.host->connectionTo(c.peer)));
         r.exitCode = rtts.size() == static_cast<std::size_t>(a.count) ? 0 : 1;
         co_return r;
       },

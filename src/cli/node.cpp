@@ -2,6 +2,7 @@
 
 #include "net/error.hpp"
 #include "net/mdns/service.hpp"
+#include "net/relay/client.hpp"
 
 namespace pc::cli {
 
@@ -11,13 +12,23 @@ Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_execu
   if (!id) return id.error();
   auto trust = trust::TrustStore::load(g.trustPath());
   if (!trust) return trust.error();
-  auto node = std::make_unique<Node>(Node{std::move(*id), std::move(*trust), nullptr, out});
+  auto node = std::make_unique<Node>(Node{std::move(*id), std::move(*trust), nullptr, out, {}});
   net::HostConfig cfg;
   cfg.agentVersion = std::string("peerctl/") + PC_VERSION;
   node->host = net::Host::create(std::move(ex), node->identity, cfg);
   Node* raw = node.get();
-  node->host->setGater([raw](const crypto::PeerId& p) { return raw->trust.isTrusted(p); });
-  for (const auto& p : node->trust.peers()) node->host->addAddrs(p.id, p.addrs);
+  // A relay we dial through is admitted for that (its circuit's peer is gated by its own
+  // handshake); any other peer must be trusted.
+  node->host->setGater([raw](const crypto::PeerId& p) {
+    return raw->trust.isTrusted(p) || raw->relays.count(p) != 0;
+  });
+  net::relay::installRelayTransport(*node->host);
+  for (const auto& p : node->trust.peers()) {
+    node->host->addAddrs(p.id, p.addrs);
+    for (const auto& a : p.addrs) {
+      if (auto c = a.circuit()) node->relays.insert(c->relayId);
+    }
+  }
   return node;
 }
 
@@ -25,6 +36,7 @@ net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std:
   if (!target.empty() && target.front() == '/') {
     auto addr = net::Multiaddr::parse(target);
     if (!addr) co_return addr.error();
+    if (auto c = addr->circuit()) node.relays.insert(c->relayId);
     auto conn = co_await node.host->connect(*addr);
     if (!conn && conn.error() == net::make_error_code(net::Errc::kGated)) {
       co_return Error(conn.error().code(),

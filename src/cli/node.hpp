@@ -3,6 +3,7 @@
 /// that only accepts trusted peers, and resolving "<name|peer-id|multiaddr>" to something to dial.
 #include <chrono>
 #include <memory>
+#include <set>
 
 #include "cli/common.hpp"
 #include "cli/printer.hpp"
@@ -17,6 +18,8 @@ struct Node {
   trust::TrustStore trust;
   std::shared_ptr<net::Host> host;
   Printer& out;  ///< where the node's notices stream (looking for a peer on the LAN)
+  /// Relays named in the addresses we dial (admitted by the gate, for the circuit only).
+  std::set<crypto::PeerId> relays;
 };
 
 /// Loads identity and trust list from g.home and creates a gated host on `ex`; notices go to

@@ -375,27 +375,6 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
   co_return addConnection(std::move(*sc), true);
 }
 
-Task<std::shared_ptr<Connection>> Host::connect(const crypto::PeerId& peer) {
-  if (auto c = connectionTo(peer)) {
-    co_return c;
-  }
-  auto it = addrBook_.find(peer);
-  if (it == addrBook_.end() || it->second.empty()) {
-    co_return fail(Errc::kUnreachable, "no known address for " + peer.toBase58());
-  }
-  const auto addrs = it->second;  // copy: the book may change while we dial
-  std::string errors;
-  for (const auto& a : addrs) {
-    const auto target = a.withPeerId(peer);
-    auto c = co_await connect(target);
-    if (c) {
-      co_return c;
-    }
-    errors += (errors.empty() ? "" : "; ") + a.toString() + ": " + c.error().message();
-  }
-  co_return fail(Errc::kUnreachable, "cannot reach " + peer.toBase58() + " (" + errors + ")");
-}
-
 Error Host::explainClosed(const Connection& conn, Error e) const {
   // With early muxer negotiation a gating remote's refusal shows up on first use: the
   // connection closed before the remote sent a single frame.

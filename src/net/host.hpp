@@ -27,6 +27,10 @@ struct HostConfig {
   /// flood) can then never lock out a peer whose handshake completes promptly.
   std::size_t maxPendingInbound = 64;
   std::chrono::milliseconds dialTimeout{10000};
+  /// connect(peer) tries a peer's direct addresses first and its relayed ones this much later
+  /// (at once when every direct one has failed): a reachable peer costs no relay, an unreachable
+  /// one costs this delay.
+  std::chrono::milliseconds relayHeadStart{300};
   /// Whole security + muxer upgrade; a peer that stalls it is disconnected (stops half-open
   /// handshake floods from holding sockets).
   std::chrono::milliseconds handshakeTimeout{10000};
@@ -104,8 +108,9 @@ class Host : public std::enable_shared_from_this<Host> {
   /// address, so the audit log shows the relay). Errors: as connect(addr).
   Task<std::shared_ptr<Connection>> addRelayed(std::unique_ptr<RawConn> raw, bool outbound,
                                                crypto::PeerId expected, crypto::PeerId relay);
-  /// A live connection to `peer`, or a new one to its known addresses (tried in order).
-  /// Cancel-safe, as connect(addr).
+  /// A live connection to `peer`, or a new one to its known addresses: the direct ones in order,
+  /// and the relayed ones (`/p2p-circuit`) in order from relayHeadStart on, side by side; the
+  /// first connection made wins. Cancel-safe, as connect(addr).
   Task<std::shared_ptr<Connection>> connect(const crypto::PeerId& peer);
   /// Opens a stream and negotiates the first of `protocols` the remote supports. Errors:
   /// kTimeout, kNegotiationFailed, kGated (the remote closed a fresh connection), the
@@ -159,6 +164,9 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Options for one upgrade; an inbound refusal is reported as coming from `remote`.
   UpgradeOptions upgradeOptions(std::optional<Multiaddr> inboundFrom);
   bool atConnectionLimit() const;
+  /// Dials `addrs` in order until one connects to `peer`; failures are appended to `errors`.
+  Task<std::shared_ptr<Connection>> dialInOrder(std::vector<Multiaddr> addrs, crypto::PeerId peer,
+                                                std::string& errors);
   std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound,
                                             std::optional<crypto::PeerId> relay = std::nullopt);
   /// The protocols `conn`'s inbound streams may negotiate.

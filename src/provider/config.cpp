@@ -92,6 +92,9 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
          cfg.ociRuntime);
   b.text("network_pool", "", "", cfg.networkPool);
   b.text("gateway", "--gateway", "Gateway multiaddr with /p2p/<id> (public URLs)", cfg.gateway);
+  b.list("relays", "--relay",
+         "Circuit Relay v2 relay multiaddr with /p2p/<id> to be reachable through, repeatable",
+         cfg.relays);
   b.boolean("stop_on_exit", "--stop-on-exit", "Stop running deployments when the daemon exits",
             cfg.stopOnExit, true);
   b.value("stop_grace", "--stop-grace", "Time between SIGTERM and SIGKILL on stop (default 10s)",

@@ -57,6 +57,9 @@ struct ProviderConfig {
   /// which hold about 30 networks: set it to run more deployments than that.
   std::string networkPool;
   std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
+  /// Circuit Relay v2 relays to hold a reservation on (besides the gateway), each ending in
+  /// /p2p/<relay id>: peers reach us through them without an inbound port.
+  std::vector<std::string> relays;
   bool stopOnExit = false;
   std::chrono::seconds stopGrace{10};
   /// LAN discovery (libp2p mDNS): answer `_p2p._udp.local` queries and learn trusted peers.

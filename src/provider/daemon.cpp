@@ -53,6 +53,12 @@ int runDaemon(const DaemonOptions& options) {
     return 1;
   }
   printBanner(**node, cfg, options.version);
+  // Reservations arrive after start (and again after a relay restarts): each change is printed.
+  (*node)->onRelayedAddrs([](const std::vector<net::Multiaddr>& addrs) {
+    if (addrs.empty()) std::cout << "Relayed: none held now (reserving again)\n";
+    for (const auto& a : addrs) std::cout << "Relayed address: " << a.toString() << "\n";
+    std::cout << std::flush;
+  });
   net::runUntilSignal(io, [&node] { return (*node)->shutdown(); });
   std::cout << "peercomputed stopped" << std::endl;
   return 0;

@@ -2,15 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
 #include "net/host.hpp"
 #include "net/mdns/service.hpp"
+#include "net/relay/client.hpp"
 #include "net/task_group.hpp"
 #include "protocol/sqlite_replay_cache.hpp"
 #include "provider/audit.hpp"
+#include "provider/error.hpp"
+#include "provider/relays.hpp"
 #include "provider/scheduler.hpp"
 #include "provider/service.hpp"
 #include "provider/store.hpp"
@@ -42,6 +46,7 @@ struct ProviderNode::Parts {
   std::shared_ptr<Service> service;
   std::shared_ptr<tunnel::ProviderTunnel> tunnel;
   std::shared_ptr<net::mdns::Service> mdns;
+  std::unique_ptr<RelayPresence> relays;
   net::TaskGroup tasks;
 };
 
@@ -124,11 +129,26 @@ Result<std::optional<net::Multiaddr>> gatewayAddress(const ProviderConfig& cfg) 
   return std::optional<net::Multiaddr>(*a);
 }
 
+/// The --relay addresses, each with /p2p/<relay id> (we must know whom we reserve on).
+Result<std::vector<net::Multiaddr>> relayAddresses(const ProviderConfig& cfg) {
+  std::vector<net::Multiaddr> out;
+  for (const auto& text : cfg.relays) {
+    auto a = net::Multiaddr::parse(text);
+    if (!a) return a.error().context("--relay " + text);
+    if (!a->peerId() || a->isCircuit()) {
+      return Error(make_error_code(provider::Errc::kConfig),
+                   "--relay " + text + ": needs a relay's address ending in /p2p/<relay peer id>");
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
 /// The libp2p host and the request service. Gating happens right after the Noise handshake,
 /// before any muxer byte: an untrusted peer never reaches a protocol handler. The gateway (when
 /// configured) is admitted too — but only for the tunnel: the request handlers check the trust
 /// list themselves.
-void makeHost(Parts& p, const std::string& version, std::optional<crypto::PeerId> gatewayId) {
+void makeHost(Parts& p, const std::string& version, std::vector<crypto::PeerId> relayIds) {
   net::HostConfig hostCfg;
   hostCfg.maxConnections = p.cfg.maxConnections;
   hostCfg.agentVersion = "peercomputed/" + version;
@@ -140,9 +160,13 @@ void makeHost(Parts& p, const std::string& version, std::optional<crypto::PeerId
   p.host = net::Host::create(p.ex, *p.identity, hostCfg);
   p.service = std::make_shared<Service>(*p.scheduler, *p.audit, *p.replay, p.cfg.requestLimits());
   auto* gate = &*p.gate;
-  p.host->setGater([gate, gatewayId](const crypto::PeerId& peer) {
-    return gate->isTrusted(peer) || (gatewayId && peer == *gatewayId);
+  // Relays (the gateway among them) are admitted to hold our reservations and open STOP; whoever
+  // they connect to us is gated after its own Noise handshake (Host::addRelayed).
+  p.host->setGater([gate, relayIds](const crypto::PeerId& peer) {
+    return gate->isTrusted(peer) ||
+           std::find(relayIds.begin(), relayIds.end(), peer) != relayIds.end();
   });
+  net::relay::installRelayTransport(*p.host);
   p.service->setRequesterFilter(
       [gate](const crypto::PeerId& peer) { return gate->isTrusted(peer); });
   p.host->onReject([service = p.service](const std::optional<crypto::PeerId>& peer,
@@ -247,10 +271,14 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = openScheduler(p, p.identity->peerId()); !r) return r;
   auto gateway = gatewayAddress(p.cfg);
   if (!gateway) return gateway.error();
-  std::optional<crypto::PeerId> gatewayId;
-  if (*gateway) gatewayId = *(*gateway)->peerId();
-  makeHost(p, version, gatewayId);
+  auto relays = relayAddresses(p.cfg);
+  if (!relays) return relays.error();
+  if (*gateway) relays->insert(relays->begin(), **gateway);
+  std::vector<crypto::PeerId> relayIds;
+  for (const auto& r : *relays) relayIds.push_back(*r.peerId());
+  makeHost(p, version, relayIds);
   if (*gateway) makeTunnel(p, **gateway);
+  p.relays = std::make_unique<RelayPresence>(p.host, *relays);
   for (const auto& text : p.cfg.listen) {
     auto addr = net::Multiaddr::parse(text);
     if (!addr) return addr.error().context("--listen " + text);
@@ -261,6 +289,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   p.tasks.spawn(greetEngine(*p.runtime));
   p.scheduler->start();
   if (p.tunnel) p.tunnel->start();
+  p.relays->start();
   return {};
 }
 
@@ -292,6 +321,12 @@ std::vector<net::Multiaddr> ProviderNode::listenAddrs() const {
 
 const NodeInfo& ProviderNode::info() const { return p_->info; }
 
+void ProviderNode::onRelayedAddrs(std::function<void(const std::vector<net::Multiaddr>&)> f) {
+  p_->relays->onChange(std::move(f));
+}
+
+std::vector<net::Multiaddr> ProviderNode::relayedAddrs() const { return p_->relays->addrs(); }
+
 bool ProviderNode::tunnelConnected() const { return p_->tunnel && p_->tunnel->connected(); }
 
 asio::awaitable<void> ProviderNode::shutdown() {
@@ -301,6 +336,7 @@ asio::awaitable<void> ProviderNode::shutdown() {
   // asked otherwise.
   if (p.cfg.stopOnExit) co_await p.scheduler->stopAll();
   if (p.tunnel) co_await p.tunnel->shutdown();
+  p.relays->stop();
   if (p.mdns) p.mdns->stop();
   p.host->close();
   // Give GoAway frames a moment to flush.

@@ -7,6 +7,7 @@
 ///
 /// Threading: everything runs on the executor given to start() (one io_context thread).
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,9 @@ class ProviderNode {
   /// The bound listen addresses (port 0 resolved), with /p2p/<id>.
   [[nodiscard]] std::vector<net::Multiaddr> listenAddrs() const;
   [[nodiscard]] const NodeInfo& info() const;
+  /// Told the relayed addresses held (`<relay>/p2p-circuit/p2p/<our id>`) each time they change.
+  void onRelayedAddrs(std::function<void(const std::vector<net::Multiaddr>&)> listener);
+  [[nodiscard]] std::vector<net::Multiaddr> relayedAddrs() const;
   /// The tunnel to the gateway has a session now (false without a gateway configured).
   [[nodiscard]] bool tunnelConnected() const;
 
