@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced (bash, set -euo pipefail safe) by relay_selftest.sh and ../relay_interop.sh: start the
 # js circuit relay roles (relay.mjs, reserver.mjs, dialer.mjs), parse their READY lines, keep every
 # log in one temp dir, stop every process at exit, and print the logs when something failed.
@@ -10,6 +11,7 @@
 #                                    3: RESERVE-FAILED -> NAME_FAIL ("202 PERMISSION_DENIED", ...)
 #   rl_run_dialer NAME CIRCUIT_ADDR [ARGS...]   runs to the end; NAME_RC, output in $RL_W/NAME.out
 #                                    (in the background: `... &`, wait, then rl_rc NAME)
+#   rl_spawn NAME CMD... / rl_spawn_merged NAME CMD...   any background process, stopped at exit
 #   rl_stop NAME...                  SIGTERM all, wait each; NAME_RC = exit status
 #   rl_js_id SEED                    prints the PeerId of a --seed (the same key scheme in all)
 #   rl_wait_line FILE REGEX [TENTHS] waits for a line (default 10 s); 1 if it never came
@@ -62,6 +64,14 @@ rl_spawn() {
   local name=$1
   shift
   "$@" >"$RL_W/$name.out" 2>"$RL_W/$name.err" &
+  RL_PIDS[$name]=$!
+}
+
+# Background process NAME with stdout and stderr both in $RL_W/NAME.out (our C++ daemons).
+rl_spawn_merged() {
+  local name=$1
+  shift
+  "$@" >"$RL_W/$name.out" 2>&1 &
   RL_PIDS[$name]=$!
 }
 

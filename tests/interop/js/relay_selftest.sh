@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SC2154: NAME_ID/NAME_ADDR/NAME_RC are set by relay_lib.sh with printf -v; SC2015: `cond && ok || ko`
+# is intended (ok never fails).
+# shellcheck disable=SC2154,SC2015
 # js↔js self-test of the circuit relay interop scripts, all on loopback: a js relay, a js peer that
 # reserves on it, a js peer that dials the first one through it (ping, identify, echo), the same
 # with js's default circuit limits (a limited connection), a reservation the relay refuses
