@@ -125,6 +125,10 @@ bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
   const auto left = refusalBudget_.admit();
   if (!left) return false;
   std::vector<std::pair<std::string, std::string>> fields{{"remote", remote}, {"reason", reason}};
+  // A peer refused after a relayed handshake: the record names the relay it came through.
+  if (auto addr = net::Multiaddr::parse(remote)) {
+    if (auto c = addr->circuit()) fields.emplace_back("via_relay", c->relayId.toBase58());
+  }
   if (*left > 0) fields.emplace_back("suppressed", std::to_string(*left));
   audit("connection_refused", peer ? peer->toBase58() : "", std::move(fields));
   return true;
@@ -226,6 +230,13 @@ DeployParams deployParams(const protocol::DeployRequest& req, const std::string&
   return p;
 }
 
+/// Audit fields plus, for a request that came through a relay, which relay (`via_relay`).
+std::vector<std::pair<std::string, std::string>> withPath(
+    const net::Connection& conn, std::vector<std::pair<std::string, std::string>> fields) {
+  if (conn.relay) fields.emplace_back("via_relay", conn.relay->toBase58());
+  return fields;
+}
+
 protocol::DeployResponse deployResponse(const Deployment& final) {
   protocol::DeployResponse resp;
   resp.deploymentId = final.id;
@@ -258,10 +269,10 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   }
   const std::string id = admitted->id;
   audit("deploy_accepted", peer,
-        {{"deployment", id},
-         {"image", admitted->image},
-         {"cpu_millicores", std::to_string(p.cpuMillis)},
-         {"memory_bytes", std::to_string(p.memoryBytes)}});
+        withPath(*conn, {{"deployment", id},
+                         {"image", admitted->image},
+                         {"cpu_millicores", std::to_string(p.cpuMillis)},
+                         {"memory_bytes", std::to_string(p.memoryBytes)}}));
 
   // Progress goes out through one writer coroutine (one write in flight per stream); the
   // scheduler's callback only queues. A slow client sees the latest progress (the newest queued
@@ -314,9 +325,9 @@ awaitable<void> Service::stop(StreamPtr s, ConnPtr conn) {
     co_return;
   }
   audit("stop_accepted", peer,
-        {{"deployment", id},
-         {"force", req.force ? "true" : "false"},
-         {"state", std::string(protocol::toString(r->state))}});
+        withPath(*conn, {{"deployment", id},
+                         {"force", req.force ? "true" : "false"},
+                         {"state", std::string(protocol::toString(r->state))}}));
   const protocol::Message out = protocol::StopResponse{r->id, r->state};
   (void)co_await rpc::writeMessage(*s, out);
   (void)co_await s->closeWrite();
