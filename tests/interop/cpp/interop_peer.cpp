@@ -20,6 +20,8 @@
 #include "crypto/hash.hpp"
 #include "net/error.hpp"
 #include "net/host.hpp"
+#include "net/relay/client.hpp"
+#include "net/relay/keeper.hpp"
 
 using namespace pc;
 using namespace pc::net;
@@ -285,8 +287,15 @@ asio::awaitable<json::object> scBenchConnect(Ctx& c) {
   HostConfig cfg;
   cfg.identifyOnConnect = false;
   auto h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
-  const auto plain = c.target.withoutPeerId();
+  // A relayed target is dialled cold each time: a fresh host, so the relay connection is new too.
+  const bool relayed = c.target.isCircuit();
+  const auto plain = relayed ? c.target : c.target.withoutPeerId();
   for (std::int64_t i = 0; i < n; ++i) {
+    if (relayed) {
+      h->close();
+      h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
+      relay::installRelayTransport(*h);
+    }
     const auto start = Clock::now();
     auto conn = co_await h->connect(plain);
     if (!conn) co_return json::object{{"ok", false}, {"error", conn.error().message()}};
@@ -487,6 +496,8 @@ int main(int argc, char** argv) {
   host->setHandler(kSink, sinkHandler);
   host->setHandler(kReset, resetHandler);
   host->setHandler(kHold, holdHandler);
+  relay::installRelayTransport(*host);
+  std::shared_ptr<relay::ReservationKeeper> keeper;
 
   if (mode == "listen") {
     const auto port = opts.count("port") ? opts["port"] : "0";
@@ -517,6 +528,17 @@ int main(int argc, char** argv) {
           },
           asio::detached);
     });
+    if (opts.count("relay")) {  // reachable through a relay too: report each reservation
+      relay::KeeperOptions ko;
+      ko.relay = Multiaddr::parse(opts["relay"]).value();
+      ko.onChange = [&](const std::vector<Multiaddr>& addrs) {
+        json::array a;
+        for (const auto& m : addrs) a.emplace_back(m.withPeerId(host->peerId()).toString());
+        out({{"event", "reserved"}, {"addrs", a}});
+      };
+      keeper = std::make_shared<relay::ReservationKeeper>(host, std::move(ko));
+      keeper->start();
+    }
     out({{"event", "listening"},
          {"peerId", host->peerId().toBase58()},
          {"addrs", addrsJson({bound->withPeerId(host->peerId())})}});
