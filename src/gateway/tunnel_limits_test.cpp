@@ -250,5 +250,47 @@ TEST_F(TunnelLimits, AProviderReservesAndLosesItWhenRemovedFromTheAllowlist) {
   EXPECT_FALSE(tunnelConn->isOpen());
 }
 
+TEST_F(TunnelLimits, NonProvidersAreLimitedPerAddressProvidersAreNot) {
+  GatewayConfig cfg = gw->config();
+  test::run(io, [this]() -> asio::awaitable<bool> {
+    co_await gw->shutdown();
+    co_return true;
+  }());
+  cfg.httpPort = 0;
+  cfg.relayMaxConnectionsPerIp = 1;
+  gw = GatewayNode::start(io.get_executor(), cfg, "test").value();
+  crypto::Identity idA = crypto::Identity::generate().value();
+  crypto::Identity idB = crypto::Identity::generate().value();
+  auto devA = net::Host::create(io.get_executor(), idA);
+  auto devB = net::Host::create(io.get_executor(), idB);
+  const auto result = test::run(io, [&]() -> asio::awaitable<std::string> {
+    auto a = co_await devA->connect(gw->tunnelAddrs().front());
+    if (!a || !co_await devA->ping(*a)) {
+      co_return "first stranger refused";
+    }
+    // The second stranger from 127.0.0.1 is over relay_max_connections_per_ip = 1: the gateway
+    // closes its connection (GoAway, then the socket).
+    auto b = co_await devB->connect(gw->tunnelAddrs().front());
+    if (b) {
+      asio::steady_timer t(io);
+      for (int i = 0; i < 500 && (*b)->isOpen(); ++i) {
+        t.expires_after(10ms);
+        co_await t.async_wait(net::kNoThrow);
+      }
+      if ((*b)->isOpen()) {
+        co_return "second stranger kept";
+      }
+    }
+    if (!(*a)->isOpen()) {
+      co_return "first stranger cut";
+    }
+    // A provider from the same address is not counted.
+    co_return co_await openTunnel() ? "ok" : "provider refused";
+  }());
+  EXPECT_EQ(result, "ok");
+  devA->close();
+  devB->close();
+}
+
 }  // namespace
 }  // namespace pc::gateway
