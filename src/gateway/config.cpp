@@ -1,5 +1,7 @@
 #include "gateway/config.hpp"
 
+#include <limits>
+
 #include "config/binder.hpp"
 #include "gateway/acme.hpp"
 
@@ -38,6 +40,13 @@ Result<void> GatewayConfig::validate() const {
   if (maxStreamsPerTunnel == 0) {
     return fail(Errc::kInvalidArgument, "max_streams_per_tunnel must be at least 1");
   }
+  if (relayReservationTtl.count() <= 0) {
+    return fail(Errc::kInvalidArgument, "relay_reservation_ttl must be positive");
+  }
+  if (relayCircuitDurationLimit.count() < 0 ||
+      relayCircuitDurationLimit.count() > std::numeric_limits<std::uint32_t>::max()) {
+    return fail(Errc::kInvalidArgument, "relay_circuit_duration_limit is out of range");
+  }
   if (clientWriteTimeout.count() <= 0 || idleTimeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "idle_timeout and client_write_timeout must be positive");
   }
@@ -51,6 +60,41 @@ std::string GatewayConfig::urlFor(const std::string& deploymentId) const {
   if (port != (https ? 443 : 80)) url += ":" + std::to_string(port);
   return url + "/";
 }
+
+namespace {
+
+void bindRelaySettings(config::Binder& b, GatewayConfig& cfg) {
+  using config::integer;
+  using config::number;
+  using config::seconds;
+  b.value("relay_max_reservations", "--relay-max-reservations",
+          "Relay reservations held at once, one per provider (default 128)",
+          integer(cfg.relayMaxReservations, 1, 1000000));
+  b.value("relay_reservation_ttl", "--relay-reservation-ttl",
+          "A relay reservation lasts this long unless refreshed (default 1h)",
+          seconds(cfg.relayReservationTtl));
+  b.value("relay_max_circuits_per_reservation", "--relay-max-circuits-per-reservation",
+          "Relayed connections at once to one provider (default 16)",
+          integer(cfg.relayMaxCircuitsPerReservation, 1, 1000000));
+  b.value("relay_max_circuits_per_source", "--relay-max-circuits-per-source",
+          "Relayed connections at once from one peer (default 8)",
+          integer(cfg.relayMaxCircuitsPerSource, 1, 1000000));
+  b.value("relay_new_circuits_per_second", "--relay-new-circuits-per-second",
+          "Relayed connections opened a second, gateway-wide (default 32)",
+          number(cfg.relayNewCircuitsPerSecond, 0.001));
+  b.value("relay_circuit_duration_limit", "--relay-circuit-duration-limit",
+          "Reset a relayed connection after this long (default 0 = off)",
+          seconds(cfg.relayCircuitDurationLimit));
+  b.value("relay_circuit_data_limit", "--relay-circuit-data-limit",
+          "Reset a relayed connection after this many bytes in one direction (default 0 = off)",
+          config::bytes(cfg.relayCircuitDataLimit));
+  b.value("relay_max_connections_per_ip", "--relay-max-connections-per-ip",
+          "Libp2p connections at once from one IP of peers that are not providers (default 8; "
+          "0 = unlimited)",
+          integer(cfg.relayMaxConnectionsPerIp, 0, 1000000));
+}
+
+}  // namespace
 
 void bindSettings(config::Binder& b, GatewayConfig& cfg) {
   using config::integer;
@@ -129,6 +173,7 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
   b.value("max_routes_per_provider", "--max-routes-per-provider",
           "Deployments one provider may have served at once (default 256)",
           integer(cfg.maxRoutesPerProvider, 1, 1000000));
+  bindRelaySettings(b, cfg);
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {

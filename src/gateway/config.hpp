@@ -50,6 +50,18 @@ struct GatewayConfig {
   std::size_t maxRoutesPerProvider = 256;     ///< deployments one provider may register
   /// Port shown in public URLs (0: the HTTP port; useful behind a port-forward).
   std::uint16_t publicPort = 0;
+  /// Circuit Relay v2 (hop): reservations are for allowlisted providers only; anyone may
+  /// connect through one.
+  std::size_t relayMaxReservations = 128;
+  std::chrono::seconds relayReservationTtl{3600};
+  std::size_t relayMaxCircuitsPerReservation = 16;
+  std::size_t relayMaxCircuitsPerSource = 8;
+  double relayNewCircuitsPerSecond = 32;
+  std::chrono::seconds relayCircuitDurationLimit{0};  ///< per circuit; 0 = off
+  std::uint64_t relayCircuitDataLimit = 0;            ///< bytes per circuit and direction; 0 = off
+  /// Libp2p connections at once from one IP of peers that are not providers (developers
+  /// dialling through the relay); 0 = unlimited.
+  std::size_t relayMaxConnectionsPerIp = 8;
 
   [[nodiscard]] Result<void> validate() const;
   /// "http://<id>.<domain>:<port>/" (no port when it is the scheme's default).
@@ -61,7 +73,10 @@ struct GatewayConfig {
 /// acme_challenge, acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
 /// rate_per_host, burst_per_host, header_timeout, idle_timeout, client_write_timeout,
 /// max_streams_per_tunnel, max_streams_per_client, max_streams_per_deployment,
-/// max_connections_per_ip, max_routes_per_provider), most with a flag of the same name.
+/// max_connections_per_ip, max_routes_per_provider, relay_max_reservations,
+/// relay_reservation_ttl, relay_max_circuits_per_reservation, relay_max_circuits_per_source,
+/// relay_new_circuits_per_second, relay_circuit_duration_limit, relay_circuit_data_limit,
+/// relay_max_connections_per_ip), most with a flag of the same name.
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

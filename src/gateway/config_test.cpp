@@ -14,6 +14,36 @@ TEST(GatewayConfig, DefaultsAreValid) {
   EXPECT_EQ(c.urlFor("dep-x"), "http://dep-x.localhost:8080/");
 }
 
+TEST(GatewayConfig, RelaySettings) {
+  GatewayConfig c;
+  EXPECT_EQ(c.relayCircuitDurationLimit.count(), 0);
+  EXPECT_EQ(c.relayCircuitDataLimit, 0U);
+  EXPECT_EQ(c.relayMaxConnectionsPerIp, 8U);
+  auto r = applyToml(R"(
+relay_max_reservations = 4
+relay_reservation_ttl = "30m"
+relay_max_circuits_per_reservation = 3
+relay_max_circuits_per_source = 2
+relay_new_circuits_per_second = 1.5
+relay_circuit_duration_limit = "2h"
+relay_circuit_data_limit = "1G"
+relay_max_connections_per_ip = 0
+)",
+                     "gw.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.relayMaxReservations, 4U);
+  EXPECT_EQ(c.relayReservationTtl.count(), 1800);
+  EXPECT_EQ(c.relayMaxCircuitsPerReservation, 3U);
+  EXPECT_EQ(c.relayMaxCircuitsPerSource, 2U);
+  EXPECT_DOUBLE_EQ(c.relayNewCircuitsPerSecond, 1.5);
+  EXPECT_EQ(c.relayCircuitDurationLimit.count(), 7200);
+  EXPECT_EQ(c.relayCircuitDataLimit, 1ULL << 30);
+  EXPECT_EQ(c.relayMaxConnectionsPerIp, 0U);
+  c.relayReservationTtl = std::chrono::seconds(0);
+  EXPECT_FALSE(c.validate());
+}
+
 TEST(GatewayConfig, TomlOverridesKeyByKey) {
   GatewayConfig c;
   auto r = applyToml(R"(

@@ -7,8 +7,11 @@
 #include "gateway/allowlist_enforcer.hpp"
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
+#include "gateway/names.hpp"
 #include "gateway/tls.hpp"
 #include "net/host.hpp"
+#include "net/identify/identify.hpp"
+#include "net/relay/hop_service.hpp"
 #include "trust/trust_store.hpp"
 #include "tunnel/route_table.hpp"
 #include "tunnel/tunnel_service.hpp"
@@ -26,6 +29,7 @@ struct GatewayNode::Parts {
   std::optional<crypto::Identity> identity;
   std::optional<trust::TrustGate> allow;
   std::shared_ptr<net::Host> host;
+  std::shared_ptr<net::relay::HopService> hop;
   tunnel::RouteTable routes;
   std::shared_ptr<tunnel::TunnelService> tunnels;
   std::shared_ptr<AllowlistEnforcer> enforcer;
@@ -52,6 +56,38 @@ Result<void> openDataDir(Parts& p) {
   return {};
 }
 
+/// What a peer that is not an allowlisted provider may open: the relay's hop (to CONNECT
+/// through a provider's reservation; its RESERVE is refused by the hop service), identify and
+/// ping. Never the tunnel: a stranger must not register routes or take a reservation.
+bool strangerMayOpen(std::string_view protocol) {
+  return protocol == net::relay::kHopProtocol || protocol == net::identify::kProtocolId ||
+         protocol == net::kPingProtocol;
+}
+
+/// Closes a new connection of a non-provider when its address block already holds
+/// relay_max_connections_per_ip of them (stops one host from filling the gateway's connection
+/// table with relay clients and locking providers out).
+void limitStrangersPerIp(Parts& p, const std::shared_ptr<net::Connection>& conn) {
+  const std::size_t max = p.cfg.relayMaxConnectionsPerIp;
+  if (max == 0 || conn->isRelayed() || p.allow->isTrustedAsLoaded(conn->peer)) return;
+  const auto target = conn->remoteAddr.tcpTarget();
+  if (!target) return;
+  const std::string block = clientAddressBlock(target->host);
+  std::size_t same = 0;
+  for (const auto& c : p.host->connections()) {
+    if (c == conn || c->isRelayed() || !c->isOpen() || p.allow->isTrustedAsLoaded(c->peer)) {
+      continue;
+    }
+    if (auto t = c->remoteAddr.tcpTarget(); t && clientAddressBlock(t->host) == block) ++same;
+  }
+  if (same < max) return;
+  spdlog::warn(
+      "security: refused {} from {}: {} connections from its address already "
+      "(relay_max_connections_per_ip = {})",
+      conn->peer.toBase58(), conn->remoteAddr.toString(), same, max);
+  if (conn->session) conn->session->close();
+}
+
 void makeHost(Parts& p, const std::string& version) {
   net::HostConfig hostCfg;
   hostCfg.agentVersion = "peergateway/" + version;
@@ -59,12 +95,37 @@ void makeHost(Parts& p, const std::string& version) {
   hostCfg.yamux.maxStreams = p.cfg.maxStreamsPerTunnel + 64;
   p.host = net::Host::create(p.ex, *p.identity, hostCfg);
   auto* allow = &*p.allow;
-  p.host->setGater([allow](const crypto::PeerId& peer) { return allow->isTrusted(peer); });
+  // Every authenticated peer may connect (developers dial providers through the relay); what a
+  // connection may open is decided per stream, by the allowlist.
+  p.host->setGater([](const crypto::PeerId&) { return true; });
+  p.host->setStreamGate([allow](const net::Connection& c, std::string_view protocol) {
+    return allow->isTrustedAsLoaded(c.peer) || strangerMayOpen(protocol);
+  });
+  p.host->onConnected(
+      [&p](const std::shared_ptr<net::Connection>& c) { limitStrangersPerIp(p, c); });
   p.host->onReject([](const std::optional<crypto::PeerId>& peer, const net::Multiaddr& remote,
                       const std::string& why) {
     spdlog::warn("security: refused {} from {}: {}",
                  peer ? peer->toBase58() : "unauthenticated peer", remote.toString(), why);
   });
+}
+
+/// The Circuit Relay v2 hop service: reservations for allowlisted providers only.
+void startRelay(Parts& p) {
+  net::relay::HopServiceOptions o;
+  o.limits.maxReservations = p.cfg.relayMaxReservations;
+  o.limits.reservationTtl = p.cfg.relayReservationTtl;
+  o.limits.maxCircuitsPerReservation = p.cfg.relayMaxCircuitsPerReservation;
+  o.limits.maxCircuitsPerSource = p.cfg.relayMaxCircuitsPerSource;
+  o.limits.newCircuitsPerSecond = p.cfg.relayNewCircuitsPerSecond;
+  o.limits.newCircuitsBurst = std::max(1.0, 2 * p.cfg.relayNewCircuitsPerSecond);
+  o.limits.circuitDurationSeconds =
+      static_cast<std::uint32_t>(p.cfg.relayCircuitDurationLimit.count());
+  o.limits.circuitDataBytes = p.cfg.relayCircuitDataLimit;
+  auto* allow = &*p.allow;
+  o.mayReserve = [allow](const crypto::PeerId& peer) { return allow->isTrusted(peer); };
+  p.hop = std::make_shared<net::relay::HopService>(std::move(o));
+  p.hop->install(p.host);
 }
 
 FrontOptions frontOptions(const GatewayConfig& cfg) {
@@ -168,6 +229,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = p.cfg.validate(); !r) return r;
   if (auto r = openDataDir(p); !r) return r;
   makeHost(p, version);
+  startRelay(p);
   tunnel::TunnelServiceOptions tunnelOpts;
   tunnelOpts.urlFor = [&p](const std::string& id) { return p.cfg.urlFor(id); };
   tunnelOpts.maxRoutesPerProvider = p.cfg.maxRoutesPerProvider;
@@ -179,7 +241,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   front.providerAllowed = [allow](const crypto::PeerId& peer) {
     return allow->isTrustedAsLoaded(peer);  // reloaded by the enforcer each second
   };
-  p.enforcer = std::make_shared<AllowlistEnforcer>(p.ex, *p.allow, *p.host, p.routes);
+  p.enforcer = std::make_shared<AllowlistEnforcer>(p.ex, *p.allow, *p.host, p.routes, p.hop.get());
   p.enforcer->start();
   if (p.cfg.tls == "static") {
     auto t = TlsContext::fromFiles(p.cfg.certFile, p.cfg.keyFile);
@@ -230,6 +292,8 @@ std::size_t GatewayNode::allowedProviders() const { return p_->allow->store().pe
 const std::shared_ptr<net::Host>& GatewayNode::host() const { return p_->host; }
 
 tunnel::RouteTable& GatewayNode::routeTable() const { return p_->routes; }
+
+net::relay::HopService& GatewayNode::hop() const { return *p_->hop; }
 
 void GatewayNode::close() { closeParts(*p_); }
 

@@ -1,8 +1,9 @@
 #pragma once
 /// GatewayNode: peergateway's running parts, wired. start() opens the data dir (identity,
-/// provider allowlist), starts the libp2p host that providers' tunnels dial (allowlisted
-/// providers only), the route table and tunnel service, TLS (static or ACME) and the public
-/// HTTP(S) front. `peergateway` and the tests start a gateway the same way.
+/// provider allowlist), starts the libp2p host that providers' tunnels dial (the tunnel and a
+/// relay reservation for allowlisted providers only; any peer may relay through a reservation),
+/// the Circuit Relay v2 hop service, the route table and tunnel service, TLS (static or ACME) and
+/// the public HTTP(S) front. `peergateway` and the tests start a gateway the same way.
 ///
 /// Threading: everything runs on the executor given to start() (one io_context thread).
 #include <memory>
@@ -17,6 +18,9 @@
 
 namespace pc::net {
 class Host;
+}
+namespace pc::net::relay {
+class HopService;
 }
 namespace pc::tunnel {
 class RouteTable;
@@ -48,6 +52,8 @@ class GatewayNode {
   /// The parts, for tests and embedding: the libp2p host providers dial and the route table.
   [[nodiscard]] const std::shared_ptr<net::Host>& host() const;
   [[nodiscard]] tunnel::RouteTable& routeTable() const;
+  /// The Circuit Relay v2 hop service (reservations for allowlisted providers).
+  [[nodiscard]] net::relay::HopService& hop() const;
 
   /// Closes the listeners, the tunnels and ACME at once (no wait).
   void close();

@@ -5,6 +5,8 @@
 #include "crypto/identity.hpp"
 #include "gateway/node.hpp"
 #include "net/host.hpp"
+#include "net/relay/hop_service.hpp"
+#include "net/relay/messages.hpp"
 #include "protocol/deployment_id.hpp"
 #include "protocol/signing.hpp"
 #include "protocol/stream_protocols.hpp"
@@ -94,6 +96,29 @@ class TunnelLimits : public ::testing::Test {
     co_return std::holds_alternative<protocol::RouteRegistered>(**msg) ? "ok" : "unexpected";
   }
 
+  /// Opens hop on `conn`, sends RESERVE and returns the answer's status (kUnused when the
+  /// exchange failed).
+  asio::awaitable<net::relay::Status> reserveOn(std::shared_ptr<net::Host> h,
+                                                std::shared_ptr<net::Connection> conn) {
+    const std::vector<std::string> protos{std::string(net::relay::kHopProtocol)};
+    auto s = co_await h->newStream(conn, protos);
+    if (!s) {
+      co_return net::relay::Status::kUnused;
+    }
+    net::relay::HopMessage req;
+    req.type = net::relay::HopMessage::Type::kReserve;
+    const Bytes bytes = net::relay::encode(req);
+    if (auto w = co_await net::writeLengthPrefixed(**s, bytes); !w) {
+      co_return net::relay::Status::kUnused;
+    }
+    auto raw = co_await net::readLengthPrefixed(**s, net::relay::kMaxMessageSize);
+    if (!raw) {
+      co_return net::relay::Status::kUnused;
+    }
+    auto m = net::relay::decodeHop(*raw);
+    co_return m && m->status ? *m->status : net::relay::Status::kUnused;
+  }
+
   /// Waits (up to 5 s) until the gateway has `n` routes.
   asio::awaitable<bool> routesReach(std::size_t n) {
     asio::steady_timer t(io);
@@ -176,6 +201,95 @@ TEST_F(TunnelLimits, RemovingAProviderFromTheAllowlistCutsItsTunnelAndRoutes) {
     co_return s ? "reconnected" : "cut: " + s.error().message();
   }());
   EXPECT_EQ(result.substr(0, 3), "cut") << result;
+}
+
+TEST_F(TunnelLimits, APeerNotOnTheAllowlistMayPingButNeitherTunnelNorReserve) {
+  crypto::Identity devId = crypto::Identity::generate().value();
+  auto dev = net::Host::create(io.get_executor(), devId);
+  std::string tunnel;
+  const auto result = test::run(io, [&]() -> asio::awaitable<std::string> {
+    auto conn = co_await dev->connect(gw->tunnelAddrs().front());
+    if (!conn) {
+      co_return "connect: " + conn.error().message();
+    }
+    if (auto rtt = co_await dev->ping(*conn); !rtt) {
+      co_return "ping: " + rtt.error().message();
+    }
+    if (auto info = co_await dev->identify(*conn); !info) {
+      co_return "identify: " + info.error().message();
+    }
+    const std::vector<std::string> protos{std::string(protocol::kTunnelProtocol)};
+    auto s = co_await dev->newStream(*conn, protos);
+    tunnel = s ? "opened" : s.error().message();
+    const net::relay::Status st = co_await reserveOn(dev, *conn);
+    co_return net::relay::statusName(st);
+  }());
+  EXPECT_EQ(result, "PERMISSION_DENIED");
+  EXPECT_NE(tunnel, "opened");
+  EXPECT_EQ(gw->hop().reservations(), 0U);
+  dev->close();
+}
+
+TEST_F(TunnelLimits, AProviderReservesAndLosesItWhenRemovedFromTheAllowlist) {
+  const auto st = test::run(io, [this]() -> asio::awaitable<net::relay::Status> {
+    if (!co_await openTunnel()) {
+      co_return net::relay::Status::kUnused;
+    }
+    co_return co_await reserveOn(provider, tunnelConn);
+  }());
+  ASSERT_EQ(st, net::relay::Status::kOk);
+  EXPECT_TRUE(gw->hop().hasReservation(provId.peerId()));
+  allowProvider(false);
+  for (int i = 0; i < 500 && gw->hop().hasReservation(provId.peerId()); ++i) {
+    test::pump(io, 10ms);
+  }
+  EXPECT_FALSE(gw->hop().hasReservation(provId.peerId()));
+  for (int i = 0; i < 500 && tunnelConn->isOpen(); ++i) {
+    test::pump(io, 10ms);
+  }
+  EXPECT_FALSE(tunnelConn->isOpen());
+}
+
+TEST_F(TunnelLimits, NonProvidersAreLimitedPerAddressProvidersAreNot) {
+  GatewayConfig cfg = gw->config();
+  test::run(io, [this]() -> asio::awaitable<bool> {
+    co_await gw->shutdown();
+    co_return true;
+  }());
+  cfg.httpPort = 0;
+  cfg.relayMaxConnectionsPerIp = 1;
+  gw = GatewayNode::start(io.get_executor(), cfg, "test").value();
+  crypto::Identity idA = crypto::Identity::generate().value();
+  crypto::Identity idB = crypto::Identity::generate().value();
+  auto devA = net::Host::create(io.get_executor(), idA);
+  auto devB = net::Host::create(io.get_executor(), idB);
+  const auto result = test::run(io, [&]() -> asio::awaitable<std::string> {
+    auto a = co_await devA->connect(gw->tunnelAddrs().front());
+    if (!a || !co_await devA->ping(*a)) {
+      co_return "first stranger refused";
+    }
+    // The second stranger from 127.0.0.1 is over relay_max_connections_per_ip = 1: the gateway
+    // closes its connection (GoAway, then the socket).
+    auto b = co_await devB->connect(gw->tunnelAddrs().front());
+    if (b) {
+      asio::steady_timer t(io);
+      for (int i = 0; i < 500 && (*b)->isOpen(); ++i) {
+        t.expires_after(10ms);
+        co_await t.async_wait(net::kNoThrow);
+      }
+      if ((*b)->isOpen()) {
+        co_return "second stranger kept";
+      }
+    }
+    if (!(*a)->isOpen()) {
+      co_return "first stranger cut";
+    }
+    // A provider from the same address is not counted.
+    co_return co_await openTunnel() ? "ok" : "provider refused";
+  }());
+  EXPECT_EQ(result, "ok");
+  devA->close();
+  devB->close();
 }
 
 }  // namespace
