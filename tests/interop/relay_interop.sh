@@ -151,7 +151,7 @@ case_c() {
   [ "$jsdial_RC" = 0 ] && grep -q "^CONNECTED $PROV $addr " "$RL_W/jsdial.out" &&
     ok "(c) js dialed the provider through our gateway ($(awk '/^CONNECTED/ {print $4}' "$RL_W/jsdial.out"))" ||
     ko "(c) js dial rc=$jsdial_RC: $(head -3 "$RL_W/jsdial.out" | tr '\n' ' ')"
-  grep -Eq '^IDENTIFY peercompute/[^ ]* .*/ipfs/ping/1\.0\.0' "$RL_W/jsdial.out" &&
+  grep -Eq '^IDENTIFY peercomputed/[^ ]* .*/ipfs/ping/1\.0\.0' "$RL_W/jsdial.out" &&
     ok "(c) js identified the provider: $(cut -d' ' -f2 <<<"$(grep '^IDENTIFY' "$RL_W/jsdial.out")")" ||
     ko "(c) identify: $(grep '^IDENTIFY' "$RL_W/jsdial.out" || echo none)"
   [ "$(grep -c '^PING ' "$RL_W/jsdial.out")" = 3 ] &&
