@@ -156,6 +156,12 @@ awaitable<void> ProviderTunnel::runLoop() {
         co_await runSession(*s);
         if (stopped_) co_return;
         spdlog::warn("tunnel: lost the gateway; reconnecting");
+      } else if (s.error() == net::make_error_code(net::Errc::kNegotiationFailed)) {
+        // The gateway lets any peer in for its relay, but opens the tunnel to providers only.
+        spdlog::warn(
+            "tunnel: the gateway does not accept us as a provider; its operator can add us with "
+            "`peergateway providers add {}`",
+            host_->peerId().toBase58());
       } else {
         spdlog::warn("tunnel: cannot open the tunnel to the gateway: {}", s.error().message());
       }

@@ -59,9 +59,8 @@ dev peers add "$PROV" --name prov --addr "${ADDR%/p2p/*}" >/dev/null
 # A provider the gateway does not allow.
 "$DAEMON" --data-dir "$W/stranger" --listen /ip4/127.0.0.1/tcp/0 --gateway "$GWADDR" >"$W/stranger.log" 2>&1 &
 PIDS+=($!)
-wait_for "$W/stranger.log" "does not trust us" &&
+wait_for "$W/stranger.log" "does not accept us as a provider" &&
   ok "a provider not on the allowlist gets no tunnel" || ko "stranger: $(cat "$W/stranger.log")"
-wait_for "$W/gw.log" "refused" && ok "gateway logged the refusal" || ko "no refusal in the gateway log"
 
 dev deploy "$IMAGE" --peer prov --expose 8080 >"$W/deploy.out" 2>&1
 DEP=$(awk '/^Deployment/ {print $2}' "$W/deploy.out")
