@@ -48,18 +48,25 @@ class DcutrTest : public ::testing::Test {
   crypto::Identity idB = crypto::Identity::generate().value();
   crypto::Identity idRelay = crypto::Identity::generate().value();
   std::shared_ptr<Host> a, b;
+  std::shared_ptr<Coordinator> coordA, coordB;
   Multiaddr addrB;
 
   /// A dials B; each side marks that first connection relayed (A's outbound, B's inbound).
-  void setUpHosts(bool unilateral) {
+  void setUpHosts(bool unilateral) { setUpHosts(unilateral, true, true); }
+  void setUpHosts(bool unilateral, bool aAllowsLoopback, bool bAutoUpgrade) {
     if (std::getenv("PC_DEBUG")) spdlog::set_level(spdlog::level::debug);
     a = Host::create(io.get_executor(), idA);
     b = Host::create(io.get_executor(), idB);
     CoordinatorConfig cfg;
     cfg.addrs.allowLoopback = true;
     cfg.unilateral = unilateral;
-    Coordinator::install(a, cfg);
-    Coordinator::install(b, cfg);
+    auto cfgA = cfg;
+    cfgA.addrs.allowLoopback = aAllowsLoopback;
+    auto cfgB = cfg;
+    cfgB.autoUpgrade = bAutoUpgrade;
+    cfgB.attemptTimeout = 1s;
+    coordA = Coordinator::install(a, cfgA);
+    coordB = Coordinator::install(b, cfgB);
     for (auto* h : {&a, &b}) {
       (*h)->setHandler(kEcho, echo);
       (*h)->onConnected([this, first = true](const std::shared_ptr<Connection>& c) mutable {
@@ -124,6 +131,24 @@ TEST_F(DcutrTest, UnilateralDialReachesAPublicPeerFirst) {
   EXPECT_EQ(b->connectionTo(idA.peerId()), onB);
 }
 
+TEST_F(DcutrTest, AFailedPunchLeavesTheRelayedConnectionInUse) {
+  // A keeps no loopback address: it refuses B's CONNECT, so every attempt fails.
+  setUpHosts(false, false, false);
+  auto r = run(io, [&]() -> asio::awaitable<Result<std::shared_ptr<Connection>>> {
+    auto relayed = co_await a->connect(addrB);
+    if (!relayed) co_return relayed.error();
+    for (int i = 0; i < 400 && !b->connectionTo(idA.peerId()); ++i) co_await sleepFor(5ms);
+    co_return co_await coordB->upgrade(b->connectionTo(idA.peerId()));
+  }());
+  EXPECT_FALSE(r);
+  const auto still = b->connectionTo(idA.peerId());
+  ASSERT_TRUE(still);
+  EXPECT_TRUE(still->isRelayed());
+  EXPECT_TRUE(still->isOpen());
+  EXPECT_EQ(upgradedTo(*a, idB.peerId()), nullptr);
+  EXPECT_EQ(upgradedTo(*b, idA.peerId()), nullptr);
+}
+
 TEST_F(DcutrTest, AnswersNoDcutrStreamOnADirectConnection) {
   a = Host::create(io.get_executor(), idA);
   b = Host::create(io.get_executor(), idB);
@@ -141,6 +166,29 @@ TEST_F(DcutrTest, AnswersNoDcutrStreamOnADirectConnection) {
     co_return co_await readToEnd(**s, 1024);
   }());
   EXPECT_FALSE(r && !r->empty());
+}
+
+TEST(HostDialFrom, OrdinaryDialsLeaveFromTheListenPortWhenConfigured) {
+  asio::io_context io{1};
+  const auto idA = crypto::Identity::generate().value();
+  const auto idB = crypto::Identity::generate().value();
+  HostConfig cfg;
+  cfg.dialFrom = HostConfig::DialFrom::kListenPort;
+  auto a = Host::create(io.get_executor(), idA, cfg);
+  auto b = Host::create(io.get_executor(), idB);
+  const auto lo = Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value();
+  ASSERT_TRUE(a->listen(lo));
+  const auto addrB = b->listen(lo).value().withPeerId(idB.peerId());
+  auto c = run(io, a->connect(addrB));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ((*c)->localAddr.tcpTarget()->port, a->listenPort());
+  // The same 4-tuple again (a second, direct-only dial): an ephemeral port instead.
+  auto d = run(io, a->connectDirect(addrB, 2s));
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_NE((*d)->localAddr.tcpTarget()->port, a->listenPort());
+  a->close();
+  b->close();
+  test::pump(io, 20ms);
 }
 
 TEST(DialTcpFrom, LeavesFromTheListenPortAndFallsBack) {
