@@ -134,7 +134,7 @@ bool Host::atConnectionLimit() const {
 // ---------------------------------------------------------------- inbound
 
 Result<Multiaddr> Host::listen(const Multiaddr& addr) {
-  auto acceptor = listenTcp(ex_, addr);
+  auto acceptor = listenTcp(ex_, addr, true);  // reuseport: dials leave from the listen port
   if (!acceptor) {
     return acceptor.error();
   }

@@ -216,7 +216,8 @@ Task<std::unique_ptr<TcpStream>> dialTcpFrom(const Multiaddr& addr, std::uint16_
                                          std::to_string(localPort) + ": " + lastError);
 }
 
-Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr) {
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr,
+                                bool reusePort) {
   auto target = addr.tcpTarget();
   if (!target || (target->hostProto != Proto::kIp4 && target->hostProto != Proto::kIp6)) {
     return fail(Errc::kBadMultiaddr,
@@ -229,7 +230,7 @@ Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr
   acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   // Shared with dialTcpFrom's sockets (see listenTcp's comment for what SO_REUSEPORT allows).
-  if (!ec) acceptor.set_option(ReusePort(true), ec);
+  if (!ec && reusePort) acceptor.set_option(ReusePort(true), ec);
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)

@@ -54,11 +54,13 @@ Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::mil
 Task<std::unique_ptr<TcpStream>> dialTcpFrom(const Multiaddr& addr, std::uint16_t localPort,
                                              std::chrono::milliseconds timeout,
                                              bool fallbackEphemeral);
-/// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it). The
-/// socket sets SO_REUSEADDR and SO_REUSEPORT, so that dials can leave from the listen port
-/// (dialTcpFrom). SO_REUSEPORT also lets another process of the same UID bind the port and
-/// take a share of its inbound connections: acceptable for our daemons (one UID per machine
-/// role), and the Noise handshake still proves every peer's identity.
-Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr);
+/// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it). With
+/// `reusePort` the socket also sets SO_REUSEPORT, so that dials can leave from the listen port
+/// (dialTcpFrom; the libp2p host). SO_REUSEPORT also lets another process of the same UID bind
+/// the port and take a share of its inbound connections: acceptable for our daemons (one UID per
+/// machine role, and the Noise handshake still proves every peer's identity), not for plain
+/// listeners such as the gateway's HTTP front, which leave it off.
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr,
+                                bool reusePort = false);
 
 }  // namespace pc::net

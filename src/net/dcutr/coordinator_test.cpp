@@ -194,7 +194,7 @@ TEST(HostDialFrom, OrdinaryDialsLeaveFromTheListenPortWhenConfigured) {
 TEST(DialTcpFrom, LeavesFromTheListenPortAndFallsBack) {
   asio::io_context io{1};
   const auto lo = Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value();
-  auto ours = listenTcp(io.get_executor(), lo).value();
+  auto ours = listenTcp(io.get_executor(), lo, true).value();
   auto theirs = listenTcp(io.get_executor(), lo).value();
   const auto port = ours.local_endpoint().port();
   const auto target = toMultiaddr(theirs.local_endpoint());
