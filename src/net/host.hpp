@@ -162,6 +162,9 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Closes `peer`'s relayed connections as soon as each has no open stream, provided a direct
   /// connection to the peer is open by then (new streams already go to it: connectionTo).
   void retireRelayed(const crypto::PeerId& peer);
+  /// Runs `task` as one of the host's coroutines: shutdown() waits for it (and cancels it after
+  /// the grace), and it should hold the host only weakly or through its own shared_ptr capture.
+  void spawn(std::function<asio::awaitable<void>()> task) { tasks_.spawn(std::move(task)); }
   /// Told after identify on connect succeeded (conn->remoteInfo is set). Several may listen.
   void onIdentified(std::function<void(const std::shared_ptr<Connection>&)> listener) {
     onIdentified_.push_back(std::move(listener));

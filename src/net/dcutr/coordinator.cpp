@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 #include "net/error.hpp"
 #include "net/watchdog.hpp"
@@ -78,13 +76,11 @@ void Coordinator::onIdentified(const std::shared_ptr<Connection>& conn) {
                            info->protocols.end();
   auto host = host_.lock();
   if (!config_.autoUpgrade || conn->outbound || !speaksDcutr || !host) return;
-  asio::co_spawn(
-      host->executor(),
-      [self = shared_from_this(), conn]() -> asio::awaitable<void> {
-        auto c = co_await self->upgrade(conn);
-        if (!c) spdlog::debug("dcutr with {}: {}", conn->peer.toBase58(), c.error().message());
-      },
-      asio::detached);
+  // In the host's task group: shutdown() waits for (or cancels) a punch in progress.
+  host->spawn([self = shared_from_this(), conn]() -> asio::awaitable<void> {
+    auto c = co_await self->upgrade(conn);
+    if (!c) spdlog::debug("dcutr with {}: {}", conn->peer.toBase58(), c.error().message());
+  });
 }
 
 Task<std::shared_ptr<Connection>> Coordinator::upgrade(std::shared_ptr<Connection> relayed) {
