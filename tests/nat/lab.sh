@@ -5,6 +5,7 @@
 #   lab_require || exit 77   # not root / no `ip netns`: prints why (ctest SKIP_RETURN_CODE 77)
 #   lab_up                   # builds it; teardown is trapped (EXIT INT TERM)
 #   lab_exec home CMD...     # runs CMD in a namespace: pub gw rh ro home office
+#   lab_spawn home CMD...    # the same in the background; LAB_PID is CMD's pid
 #   lab_down                 # removes every namespace of this run (idempotent)
 #
 #   public segment 198.18.0.0/24 (bridge in "pub"): gw 198.18.0.1, rh 198.18.0.2, ro 198.18.0.3
@@ -53,9 +54,20 @@ lab_exec() {
   ip netns exec "$(lab_ns "$ns")" "$@"
 }
 
+# lab_spawn NS CMD...: runs CMD in NS in the background; LAB_PID is its pid (not a subshell's).
+lab_spawn() {
+  local ns="$1"
+  shift
+  ip netns exec "$(lab_ns "$ns")" "$@" &
+  LAB_PID=$!
+}
+
 lab_down() {
-  local n
+  local n pids
   for n in "${LAB_NAMESPACES[@]}"; do
+    # Processes this run started in the namespace (a deleted namespace would not stop them).
+    pids=$(ip netns pids "$(lab_ns "$n")" 2>/dev/null)
+    [[ -n "$pids" ]] && kill $pids 2>/dev/null
     ip netns del "$(lab_ns "$n")" 2>/dev/null || true
   done
   LAB_UP=0

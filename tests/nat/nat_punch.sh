@@ -15,17 +15,17 @@ py="$(command -v python3)"
 dir="$(mktemp -d)"
 trap 'lab_down; rm -rf "$dir"' EXIT
 
-lab_exec gw "$bin" gw --listen /ip4/198.18.0.1/tcp/4000 >"$dir/gw.log" 2>&1 &
-gwpid=$!
-lab_exec gw "$py" "$here/splice.py" 198.18.0.1 5000 &
-splicepid=$!
+lab_spawn gw "$bin" gw --listen /ip4/198.18.0.1/tcp/4000 >"$dir/gw.log" 2>&1
+gwpid=$LAB_PID
+lab_spawn gw "$py" "$here/splice.py" 198.18.0.1 5000
+splicepid=$LAB_PID
 sleep 0.5
-lab_exec home "$bin" peer --name home --port 4001 --gw 198.18.0.1 --splice 198.18.0.1/tcp/5000 \
-  --dir "$dir" --role b >"$dir/home.out" 2>"$dir/home.log" &
-h=$!
-lab_exec office "$bin" peer --name office --port 4002 --gw 198.18.0.1 \
-  --splice 198.18.0.1/tcp/5000 --dir "$dir" --role a >"$dir/office.out" 2>"$dir/office.log" &
-o=$!
+lab_spawn home "$bin" peer --name home --port 4001 --gw 198.18.0.1 \
+  --splice 198.18.0.1/tcp/5000 --dir "$dir" --role b >"$dir/home.out" 2>"$dir/home.log"
+h=$LAB_PID
+lab_spawn office "$bin" peer --name office --port 4002 --gw 198.18.0.1 \
+  --splice 198.18.0.1/tcp/5000 --dir "$dir" --role a >"$dir/office.out" 2>"$dir/office.log"
+o=$LAB_PID
 fail=0
 wait $h || fail=1
 wait $o || fail=1

@@ -14,10 +14,10 @@ py="$(command -v python3)"
 fail=0
 
 # 1. Outbound from home is mapped to 198.18.0.2 with its source port kept.
-lab_exec gw "$py" -c '
+lab_spawn gw "$py" -c '
 import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.18.0.1", 4000)); s.listen(1); s.settimeout(5); c, peer = s.accept(); print(peer[0], peer[1])
-' >"/tmp/$LAB_PREFIX.seen" &
+' >"/tmp/$LAB_PREFIX.seen"
 sleep 0.3
 lab_exec home "$py" -c '
 import socket; s = socket.socket(); s.bind(("0.0.0.0", 4011)); s.settimeout(5); s.connect(("198.18.0.1", 4000))'
@@ -28,19 +28,19 @@ else echo "FAIL: gw saw home as '$seen'"; fail=1; fi
 
 # 2. Simultaneous open, office 0.3 s after home (its first SYN is dropped by rh until home's
 #    own SYN has created the mapping; the retransmission or home's SYN gets through).
-lab_exec home "$py" "$here/simopen.py" --name home --port 4001 --remote 198.18.0.3:4002 &
-h=$!
-lab_exec office "$py" "$here/simopen.py" --name office --port 4002 --remote 198.18.0.2:4001 \
-  --delay 0.3 &
-o=$!
+lab_spawn home "$py" "$here/simopen.py" --name home --port 4001 --remote 198.18.0.3:4002
+h=$LAB_PID
+lab_spawn office "$py" "$here/simopen.py" --name office --port 4002 --remote 198.18.0.2:4001 \
+  --delay 0.3
+o=$LAB_PID
 wait $h || fail=1
 wait $o || fail=1
 
 # 3. Unsolicited: gw connects to home's router while home listens: dropped, times out.
-lab_exec home "$py" -c '
+lab_spawn home "$py" -c '
 import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 4101)); s.listen(1); time.sleep(4)' &
-l=$!
+s.bind(("0.0.0.0", 4101)); s.listen(1); time.sleep(4)'
+l=$LAB_PID
 sleep 0.3
 if lab_exec gw "$py" -c '
 import socket, sys; s = socket.socket(); s.settimeout(2)
