@@ -29,8 +29,8 @@ const crypto::PeerId& provider() {
 
 /// A provider connection without a session (closed until one is set).
 std::shared_ptr<net::Connection> tunnelConn() {
-  return std::make_shared<net::Connection>(
-      net::Connection{provider(), {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt});
+  return std::make_shared<net::Connection>(net::Connection{
+      provider(), {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt, false});
 }
 
 class Classify : public ::testing::Test {

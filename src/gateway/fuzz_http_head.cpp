@@ -36,8 +36,8 @@ const pc::tunnel::RouteTable& routes() {
   static const pc::tunnel::RouteTable table = [] {
     const auto provider = pc::crypto::Identity::generate().value().peerId();
     pc::tunnel::RouteTable t;
-    auto conn = std::make_shared<pc::net::Connection>(
-        pc::net::Connection{provider, {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt});
+    auto conn = std::make_shared<pc::net::Connection>(pc::net::Connection{
+        provider, {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt, false});
     t.put("dep-abcdefghijklmnop", pc::tunnel::RouteEntry{provider, conn, "http://x/", ""});
     return t;
   }();

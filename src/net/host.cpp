@@ -134,12 +134,13 @@ bool Host::atConnectionLimit() const {
 // ---------------------------------------------------------------- inbound
 
 Result<Multiaddr> Host::listen(const Multiaddr& addr) {
-  auto acceptor = listenTcp(ex_, addr);
+  auto acceptor = listenTcp(ex_, addr, true);  // reuseport: dials leave from the listen port
   if (!acceptor) {
     return acceptor.error();
   }
   auto shared = std::make_shared<tcp::acceptor>(std::move(*acceptor));
   auto bound = toMultiaddr(shared->local_endpoint());
+  noteListenPort(addr, shared->local_endpoint().port());
   acceptors_.push_back(shared);
   // Identify advertises what peers can dial: a wildcard becomes the interface addresses.
   for (auto& a : expandWildcard(shared->local_endpoint())) {
@@ -161,7 +162,8 @@ asio::awaitable<void> Host::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor) 
       co_await sleepFor(std::chrono::milliseconds(100));
       continue;
     }
-    auto raw = std::make_unique<TcpStream>(std::move(socket));
+    std::unique_ptr<RawConn> raw = std::make_unique<TcpStream>(std::move(socket));
+    if (routeExpectedPunch(raw)) continue;
     cutOldestPendingInbound();
     if (atConnectionLimit()) {
       reject(std::nullopt, raw->remoteAddr(),
@@ -252,7 +254,9 @@ asio::awaitable<void> Host::identifyOnConnect(std::shared_ptr<Connection> conn) 
   auto info = co_await identify(conn);
   if (!info) {
     spdlog::debug("identify {} failed: {}", conn->peer.toBase58(), info.error().message());
+    co_return;
   }
+  for (const auto& l : onIdentified_) l(conn);
 }
 
 asio::awaitable<void> Host::serveStreams(std::shared_ptr<Connection> conn) {
@@ -353,7 +357,7 @@ Task<std::shared_ptr<Connection>> Host::connect(const Multiaddr& addr) {
                    "connection limit " + std::to_string(config_.maxConnections) + " reached");
   }
   const UpgradeSlot slot(pendingUpgrades_);
-  auto raw = co_await dialTcp(addr.withoutPeerId(), config_.dialTimeout);
+  auto raw = co_await dialRaw(addr.withoutPeerId(), config_.dialTimeout);
   if (!raw) {
     co_return raw.error();
   }
@@ -493,6 +497,7 @@ void Host::close() {
   for (auto* raw : pendingOutbound_) {
     raw->reset();
   }
+  cancelPunches();
   for (auto& [p, c] : conns_) {
     c->session->close();
   }

@@ -38,8 +38,21 @@ struct HostConfig {
   std::chrono::milliseconds negotiateTimeout{10000};
   std::string agentVersion = "peercompute/0.1.0";
   bool identifyOnConnect = true;
+  /// Where ordinary dials leave from. kListenPort: our listen port (SO_REUSEPORT), so that a NAT
+  /// maps them like the listener and the gateway observes the address peers can punch to;
+  /// ephemeral when that port cannot be used for one dial (a 4-tuple that exists already).
+  /// kAuto: kListenPort when listen() was given a fixed port, else kEphemeral.
+  enum class DialFrom { kAuto, kListenPort, kEphemeral };
+  DialFrom dialFrom = DialFrom::kAuto;
   yamux::Config yamux;
 };
+
+/// The role a hole-punched connection is upgraded in, whatever the TCP direction turned out to
+/// be (DCUtR: the peer that dialled through the relay is the client, the other the server).
+/// Client: multistream initiator, Noise initiator, yamux client.
+enum class PunchRole { kClient, kServer };
+/// One hole punch in progress (host_punch.cpp).
+struct PunchAttempt;
 
 /// What the remote told us about itself with identify.
 using PeerInfo = identify::PeerInfo;
@@ -129,6 +142,39 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Cancel-safe (the stream is reset).
   Task<std::chrono::microseconds> ping(const std::shared_ptr<Connection>& conn);
 
+  // ------------------------------------------------ hole punching (host_punch.cpp)
+  /// Our first listener's TCP port (0 before listen()): where punches leave from.
+  std::uint16_t listenPort() const { return listenPort_; }
+  /// Starts expecting a punch with `peer` at `addrs` (its candidates) for `timeout`: until then,
+  /// a TCP connection accepted from one of them is upgraded in `role` (not as an ordinary
+  /// inbound server), which stops a role clash when the peer's SYN reaches our listener. Null
+  /// when kMaxPunchesInFlight punches are already in progress.
+  std::shared_ptr<PunchAttempt> expectPunch(const crypto::PeerId& peer,
+                                            std::vector<Multiaddr> addrs, PunchRole role,
+                                            std::chrono::milliseconds timeout);
+  /// After `delay`, dials the attempt's addresses from the listen port (no ephemeral fallback)
+  /// and upgrades the first TCP connection with the peer — dialled, simultaneously opened or
+  /// accepted — in the attempt's role, requiring the peer to prove its id. The new connection
+  /// has upgradedFromRelay set, and the peer's relayed connections are retired
+  /// (retireRelayed). Errors: kTimeout (nothing by the attempt's deadline), kClosed.
+  Task<std::shared_ptr<Connection>> punch(std::shared_ptr<PunchAttempt> attempt,
+                                          std::chrono::milliseconds delay);
+  /// Dials `addr` (ending in /p2p/<id>) as an ordinary client even when a relayed connection to
+  /// the peer exists (connect(addr) would reuse it), leaving from the listen port when
+  /// config().dialFrom says so. Errors: as connect(addr).
+  Task<std::shared_ptr<Connection>> connectDirect(const Multiaddr& addr,
+                                                  std::chrono::milliseconds timeout);
+  /// Closes `peer`'s relayed connections as soon as each has no open stream, provided a direct
+  /// connection to the peer is open by then (new streams already go to it: connectionTo).
+  void retireRelayed(const crypto::PeerId& peer);
+  /// Runs `task` as one of the host's coroutines: shutdown() waits for it (and cancels it after
+  /// the grace), and it should hold the host only weakly or through its own shared_ptr capture.
+  void spawn(std::function<asio::awaitable<void>()> task) { tasks_.spawn(std::move(task)); }
+  /// Told after identify on connect succeeded (conn->remoteInfo is set). Several may listen.
+  void onIdentified(std::function<void(const std::shared_ptr<Connection>&)> listener) {
+    onIdentified_.push_back(std::move(listener));
+  }
+
   std::vector<std::shared_ptr<Connection>> connections() const;
   /// A live connection to `peer`, a direct one when there is one.
   std::shared_ptr<Connection> connectionTo(const crypto::PeerId& peer) const;
@@ -169,6 +215,23 @@ class Host : public std::enable_shared_from_this<Host> {
                                                 std::string& errors);
   std::shared_ptr<Connection> addConnection(std::unique_ptr<SecureConn> sc, bool outbound,
                                             std::optional<crypto::PeerId> relay = std::nullopt);
+  /// Secures and muxes `raw` as the client (`client`) or the server whatever its TCP direction,
+  /// requiring the remote to prove `expected`; counted and cut like any handshake.
+  Task<std::shared_ptr<Connection>> upgradeAs(std::unique_ptr<RawConn> raw, bool client,
+                                              crypto::PeerId expected,
+                                              std::optional<crypto::PeerId> relay);
+  /// An outgoing TCP connection for an ordinary dial (from the listen port per config).
+  Task<std::unique_ptr<RawConn>> dialRaw(const Multiaddr& addr, std::chrono::milliseconds timeout);
+  /// Records the first listener's port; `requested` says whether it was chosen (not 0).
+  void noteListenPort(const Multiaddr& requested, std::uint16_t bound);
+  /// Hands an accepted connection from an expected punch address to its punch (true: taken).
+  bool routeExpectedPunch(std::unique_ptr<RawConn>& raw);
+  asio::awaitable<void> dialPunch(std::shared_ptr<PunchAttempt> attempt, Multiaddr addr);
+  asio::awaitable<void> finishPunch(std::unique_ptr<RawConn> raw,
+                                    std::shared_ptr<PunchAttempt> attempt);
+  /// Wakes every punch() in progress (close(): they return kClosed).
+  void cancelPunches();
+  asio::awaitable<void> closeRelayedWhenIdle(std::shared_ptr<Connection> relayed);
   /// The protocols `conn`'s inbound streams may negotiate.
   std::vector<std::string> protocolsFor(const Connection& conn) const;
   asio::awaitable<void> identifyOnConnect(std::shared_ptr<Connection> conn);
@@ -210,6 +273,13 @@ class Host : public std::enable_shared_from_this<Host> {
   /// Bound: maxConnections.
   std::list<RawConn*> pendingOutbound_;
   bool closed_ = false;
+  std::uint16_t listenPort_ = 0;
+  bool listenPortChosen_ = false;
+  /// Punches in progress (expired entries are dropped on each use). Bound: kMaxPunchesInFlight.
+  std::vector<std::weak_ptr<PunchAttempt>> punches_;
+  /// Relayed connections waiting to be closed once idle (one watcher each).
+  std::vector<Connection*> retiring_;
+  std::vector<std::function<void(const std::shared_ptr<Connection>&)>> onIdentified_;
   /// Accept loops, upgrades (≤ maxConnections), identify and stream serving (one per
   /// connection) and stream handlers (≤ yamux maxStreams per connection). Last member:
   /// destroyed first (no task can still run by then).

@@ -132,6 +132,52 @@ Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr) {
   co_return out;
 }
 
+namespace {
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+/// Connects `socket` (open, maybe bound) to `ep` within `timeout`; an empty string on success,
+/// else why not.
+asio::awaitable<std::string> connectWithin(tcp::socket& socket, const tcp::endpoint& ep,
+                                           std::chrono::milliseconds timeout,
+                                           boost::system::error_code& ecOut) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer timer(ex, timeout);
+  bool timedOut = false;
+  // The deadline closes the socket, which completes the pending connect with an error.
+  timer.async_wait([&](boost::system::error_code ec) {
+    if (!ec) {
+      timedOut = true;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    }
+  });
+  auto [ec] = co_await socket.async_connect(ep, kNoThrow);
+  timer.cancel();
+  ecOut = ec;
+  if (!ec && socket.is_open()) co_return std::string();
+  co_return timedOut ? "timed out after " + std::to_string(timeout.count()) + " ms" : ec.message();
+}
+
+/// A socket for `protocol` bound to local `port` with SO_REUSEADDR + SO_REUSEPORT.
+boost::system::error_code bindShared(tcp::socket& socket, const tcp::endpoint& remote,
+                                     std::uint16_t port) {
+  boost::system::error_code ec;
+  socket.open(remote.protocol(), ec);
+  if (!ec) socket.set_option(tcp::socket::reuse_address(true), ec);
+  if (!ec) socket.set_option(ReusePort(true), ec);
+  const auto any = remote.address().is_v4() ? asio::ip::address(asio::ip::address_v4::any())
+                                            : asio::ip::address(asio::ip::address_v6::any());
+  if (!ec) socket.bind(tcp::endpoint(any, port), ec);
+  return ec;
+}
+
+bool portTaken(const boost::system::error_code& ec) {
+  return ec == asio::error::address_in_use || ec == boost::system::errc::address_not_available;
+}
+
+}  // namespace
+
 Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::milliseconds timeout) {
   auto eps = co_await resolve(addr);
   if (!eps) co_return eps.error();
@@ -139,26 +185,39 @@ Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::mil
   std::string lastError = "no endpoint";
   for (const auto& ep : *eps) {
     tcp::socket socket(ex);
-    asio::steady_timer timer(ex, timeout);
-    bool timedOut = false;
-    // The deadline closes the socket, which completes the pending connect with an error.
-    timer.async_wait([&](boost::system::error_code ec) {
-      if (!ec) {
-        timedOut = true;
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      }
-    });
-    auto [ec] = co_await socket.async_connect(ep, kNoThrow);
-    timer.cancel();
-    if (!ec && socket.is_open()) co_return std::make_unique<TcpStream>(std::move(socket));
-    lastError =
-        timedOut ? "timed out after " + std::to_string(timeout.count()) + " ms" : ec.message();
+    boost::system::error_code ec;
+    lastError = co_await connectWithin(socket, ep, timeout, ec);
+    if (lastError.empty()) co_return std::make_unique<TcpStream>(std::move(socket));
   }
   co_return fail(Errc::kUnreachable, "cannot connect to " + addr.toString() + ": " + lastError);
 }
 
-Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr) {
+Task<std::unique_ptr<TcpStream>> dialTcpFrom(const Multiaddr& addr, std::uint16_t localPort,
+                                             std::chrono::milliseconds timeout,
+                                             bool fallbackEphemeral) {
+  auto eps = co_await resolve(addr);
+  if (!eps) co_return eps.error();
+  auto ex = co_await asio::this_coro::executor;
+  std::string lastError = "no endpoint";
+  bool fallback = false;
+  for (const auto& ep : *eps) {
+    tcp::socket socket(ex);
+    auto ec = bindShared(socket, ep, localPort);
+    if (!ec) {
+      lastError = co_await connectWithin(socket, ep, timeout, ec);
+      if (lastError.empty()) co_return std::make_unique<TcpStream>(std::move(socket));
+    } else {
+      lastError = "bind to port " + std::to_string(localPort) + ": " + ec.message();
+    }
+    fallback = fallback || portTaken(ec);
+  }
+  if (fallback && fallbackEphemeral) co_return co_await dialTcp(addr, timeout);
+  co_return fail(Errc::kUnreachable, "cannot connect to " + addr.toString() + " from port " +
+                                         std::to_string(localPort) + ": " + lastError);
+}
+
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr,
+                                bool reusePort) {
   auto target = addr.tcpTarget();
   if (!target || (target->hostProto != Proto::kIp4 && target->hostProto != Proto::kIp6)) {
     return fail(Errc::kBadMultiaddr,
@@ -170,6 +229,8 @@ Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr
   tcp::acceptor acceptor(ex);
   acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  // Shared with dialTcpFrom's sockets (see listenTcp's comment for what SO_REUSEPORT allows).
+  if (!ec && reusePort) acceptor.set_option(ReusePort(true), ec);
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)

@@ -44,7 +44,23 @@ Task<std::vector<tcp::endpoint>> resolve(const Multiaddr& addr);
 /// Dials the first endpoint of `addr` that answers within `timeout` (each attempt).
 /// Cancel-safe (a cancelled dial closes its socket).
 Task<std::unique_ptr<TcpStream>> dialTcp(const Multiaddr& addr, std::chrono::milliseconds timeout);
-/// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it).
-Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr);
+/// Dials `addr` from local port `localPort` (the listen port), so that a NAT maps the dial to the
+/// same public port as the listener and a peer's SYN to that port can cross ours (TCP
+/// simultaneous open). The socket sets SO_REUSEADDR and SO_REUSEPORT before binding, as the
+/// listener does. With `fallbackEphemeral`, a port that cannot be bound (EADDRINUSE) or a
+/// 4-tuple that already exists (EADDRNOTAVAIL: a second connection to the same remote, or one in
+/// TIME_WAIT) dials from an ephemeral port instead; without it (a punch: an ephemeral port
+/// cannot cross the peer's SYN) those fail with kUnreachable. Cancel-safe, as dialTcp.
+Task<std::unique_ptr<TcpStream>> dialTcpFrom(const Multiaddr& addr, std::uint16_t localPort,
+                                             std::chrono::milliseconds timeout,
+                                             bool fallbackEphemeral);
+/// Opens a listening socket (port 0 picks an ephemeral port; the acceptor reports it). With
+/// `reusePort` the socket also sets SO_REUSEPORT, so that dials can leave from the listen port
+/// (dialTcpFrom; the libp2p host). SO_REUSEPORT also lets another process of the same UID bind
+/// the port and take a share of its inbound connections: acceptable for our daemons (one UID per
+/// machine role, and the Noise handshake still proves every peer's identity), not for plain
+/// listeners such as the gateway's HTTP front, which leave it off.
+Result<tcp::acceptor> listenTcp(const asio::any_io_executor& ex, const Multiaddr& addr,
+                                bool reusePort = false);
 
 }  // namespace pc::net

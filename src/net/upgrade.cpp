@@ -92,7 +92,7 @@ std::shared_ptr<Connection> startMuxed(std::unique_ptr<SecureConn> secured, bool
   auto conn = std::make_shared<Connection>(
       Connection{secured->remotePeer(), secured->raw().localAddr(), secured->raw().remoteAddr(),
                  outbound, std::string(noise::kProtocolId), std::string(yamux::kProtocolId),
-                 nullptr, std::nullopt, std::move(relay)});
+                 nullptr, std::nullopt, std::move(relay), false});
   auto ex = secured->raw().executor();
   conn->session = std::make_shared<yamux::Session>(std::move(secured), ex, outbound,
                                                    conn->peer.toBase58(), config);

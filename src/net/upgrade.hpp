@@ -32,6 +32,9 @@ struct Connection {
   /// Set for a connection over a relayed circuit: the relay its bytes pass through (which sees
   /// only ciphertext). Unset: a direct TCP connection.
   std::optional<crypto::PeerId> relay;
+  /// Set on a direct connection made by hole punching (DCUtR) or by the unilateral dial that
+  /// precedes it, to a peer we first reached through a relay.
+  bool upgradedFromRelay = false;
   bool isOpen() const { return session && !session->isClosed(); }
   bool isRelayed() const { return relay.has_value(); }
 };

@@ -13,7 +13,7 @@ crypto::PeerId newPeer() { return crypto::Identity::generate().value().peerId();
 
 std::shared_ptr<net::Connection> connectionOf(const crypto::PeerId& p) {
   return std::make_shared<net::Connection>(
-      net::Connection{p, {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt});
+      net::Connection{p, {}, {}, false, {}, {}, nullptr, std::nullopt, std::nullopt, false});
 }
 
 TEST(RouteTable, AnIdBelongsToTheProviderThatRegisteredItFirst) {
