@@ -1,10 +1,26 @@
 #include "cli/node.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "net/dcutr/coordinator.hpp"
 #include "net/error.hpp"
 #include "net/mdns/service.hpp"
 #include "net/relay/client.hpp"
 
 namespace pc::cli {
+
+/// peerctl listens for the length of the command on one ephemeral port (SO_REUSEPORT) and dials
+/// everything from it, so a relay sees the address our NAT maps that port to: a provider
+/// reached through the relay can then punch a direct connection to us (DCUtR; we are its
+/// client). Inbound connections are gated like any other. Without a port, the relay is kept.
+void enableHolePunching(Node& node) {
+  auto bound = node.host->listen(net::Multiaddr::parse("/ip4/0.0.0.0/tcp/0").value());
+  if (!bound) {
+    spdlog::debug("no listen port for hole punching: {}", bound.error().message());
+    return;
+  }
+  net::dcutr::Coordinator::install(node.host);
+}
 
 Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_executor ex,
                                        Printer& out) {
@@ -15,6 +31,7 @@ Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_execu
   auto node = std::make_unique<Node>(Node{std::move(*id), std::move(*trust), nullptr, out, {}});
   net::HostConfig cfg;
   cfg.agentVersion = std::string("peerctl/") + PC_VERSION;
+  cfg.dialFrom = net::HostConfig::DialFrom::kListenPort;
   node->host = net::Host::create(std::move(ex), node->identity, cfg);
   Node* raw = node.get();
   // A relay we dial through is admitted for that (its circuit's peer is gated by its own
@@ -23,6 +40,7 @@ Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_execu
     return raw->trust.isTrusted(p) || raw->relays.count(p) != 0;
   });
   net::relay::installRelayTransport(*node->host);
+  enableHolePunching(*node);
   for (const auto& p : node->trust.peers()) {
     node->host->addAddrs(p.id, p.addrs);
     for (const auto& a : p.addrs) {

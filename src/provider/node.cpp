@@ -7,6 +7,7 @@
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
+#include "net/dcutr/coordinator.hpp"
 #include "net/host.hpp"
 #include "net/mdns/service.hpp"
 #include "net/relay/client.hpp"
@@ -167,6 +168,8 @@ void makeHost(Parts& p, const std::string& version, std::vector<crypto::PeerId> 
            std::find(relayIds.begin(), relayIds.end(), peer) != relayIds.end();
   });
   net::relay::installRelayTransport(*p.host);
+  // A peer that reached us through a relay gets a direct connection when the NATs allow it.
+  net::dcutr::Coordinator::install(p.host);
   p.service->setRequesterFilter(
       [gate](const crypto::PeerId& peer) { return gate->isTrusted(peer); });
   p.host->onReject([service = p.service](const std::optional<crypto::PeerId>& peer,
