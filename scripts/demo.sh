@@ -58,6 +58,14 @@ dev peers add "$PROV_ID" --name provider --addr "${ADDR%/p2p/*}"
 say "peerctl ping provider -c 2"
 dev ping provider -c 2 -i 0.2
 
+# The provider also holds a Circuit Relay v2 reservation on the gateway: a developer who cannot
+# reach it directly (NAT, no inbound port) dials it through the gateway; on a network that allows
+# it, the two then punch a direct connection (DCUtR) and ping's path line says so.
+for _ in $(seq 1 100); do grep -q "Relayed address:" "$DEMO/provider.log" && break; sleep 0.1; done
+RELAYED=$(awk '/Relayed address:/ {print $3; exit}' "$DEMO/provider.log")
+say "peerctl ping $RELAYED -c 2   (through the gateway's relay)"
+dev ping "$RELAYED" -c 2 -i 0.2
+
 say "peerctl deploy $IMAGE --peer provider --expose 8080 --cpu 0.5 --memory 64M"
 dev deploy "$IMAGE" --peer provider --expose 8080 --cpu 0.5 --memory 64M | tee "$DEMO/deploy.out"
 DEP=$(awk '/^Deployment/ {print $2}' "$DEMO/deploy.out")
