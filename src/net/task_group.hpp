@@ -92,6 +92,7 @@ class TaskGroup {
     explicit State(const asio::any_io_executor& ex)
         : idle(ex, asio::steady_timer::time_point::max()) {}
     Signals signals;
+    Signals retired;          ///< signals of ended tasks, freed by a later post (see Remover)
     asio::steady_timer idle;  ///< cancelled whenever a task ends
   };
 
@@ -108,7 +109,13 @@ class TaskGroup {
       if (!state) {
         return;
       }
-      state->signals.erase(it);
+      // co_spawn delivers a cancellation by posting it to the task's executor, and that post
+      // still uses the signal's handler storage: a task cancelled just before it ended (one
+      // that had not even started, say) would be delivered to a freed signal. The node leaves
+      // the live list now and is freed by a post of our own, which runs after that delivery
+      // (one thread, handlers in order).
+      state->retired.splice(state->retired.end(), state->signals, it);
+      asio::post(state->idle.get_executor(), [st = state, node = it] { st->retired.erase(node); });
       state->idle.cancel();
     }
   };
