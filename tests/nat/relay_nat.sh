@@ -117,6 +117,10 @@ grep -q "^PING $PROV at .*/p2p/$GWID/p2p-circuit" "$W/ping1.out" &&
 grep -q '^path: direct (upgraded from relay)' "$W/ping1.out" &&
   ok "hole punching: path: direct (upgraded from relay)" ||
   ko "no direct connection: $(grep 'path:' "$W/ping1.out")"
+# The provider's side (debug log): the direct connection goes to the office router's mapping.
+grep -q "punch: direct connection to $DEV at /ip4/198.18.0.3/tcp/" "$W/prov.log" &&
+  ok "the direct connection crosses both NATs (home → 198.18.0.3, office's mapping)" ||
+  ko "no punched connection to 198.18.0.3 in the provider log"
 
 # -- 3. deploy, status, logs -f, stop -----------------------------------------------------------
 as dev office deploy "$IMAGE" --peer prov --cpu 0.1 --memory 16M -- \
@@ -185,11 +189,13 @@ as dev office ping prov -c 1 --timeout 20 >"$W/ping4.out" 2>&1 &&
     ok "over the limit: $(grep -o 'a relay limit.*' "$W/ping4.out" | head -1 | head -c 200)" ||
     ko "unclear error: $(cat "$W/ping4.out")"
 }
-grep -q "max_new_circuits_per_second" "$W/gw3.log" && ok "the gateway log names the limit" ||
+grep -q "max_new_circuits_per_second = 0.001" "$W/gw3.log" && ok "the gateway log names the limit" ||
   ko "gateway log does not name the limit: $(tail -5 "$W/gw3.log")"
 
 # -- the time from the relayed connection to the direct one (provider debug log) ------------------
-grep -i 'dcutr\|punch\|direct' "$W/prov.log" | head -20 >"$W/punch.txt"
+# Reported, not asserted (no wall-clock thresholds): the provider logs it at debug level.
+punch=$(grep -o "dcutr with $DEV: direct after [0-9]* ms" "$W/prov.log" | head -1)
+echo "# relayed → direct (provider, first upgrade): ${punch:-not logged}"
 
 if [ $fails -ne 0 ]; then
   for f in gw1.log gw2.log gw3.log prov.log; do
