@@ -1,5 +1,6 @@
 #include "provider/daemon.hpp"
 
+#include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -45,6 +46,7 @@ int runDaemon(const DaemonOptions& options) {
   // Logs go to stderr and are flushed per line: a daemon's refusals must reach its log at once,
   // not when stdio buffers happen to fill.
   spdlog::set_default_logger(spdlog::stderr_color_mt("peercomputed"));
+  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug, e.g. to follow hole punching
   spdlog::flush_on(spdlog::level::info);
   net::asio::io_context io(1);
   auto node = ProviderNode::start(io.get_executor(), cfg, options.version);

@@ -78,8 +78,14 @@ void Coordinator::onIdentified(const std::shared_ptr<Connection>& conn) {
   if (!config_.autoUpgrade || conn->outbound || !speaksDcutr || !host) return;
   // In the host's task group: shutdown() waits for (or cancels) a punch in progress.
   host->spawn([self = shared_from_this(), conn]() -> asio::awaitable<void> {
+    const auto t0 = Clock::now();
     auto c = co_await self->upgrade(conn);
-    if (!c) spdlog::debug("dcutr with {}: {}", conn->peer.toBase58(), c.error().message());
+    if (!c) {
+      spdlog::debug("dcutr with {}: {}", conn->peer.toBase58(), c.error().message());
+    } else {
+      spdlog::debug("dcutr with {}: direct after {} ms", conn->peer.toBase58(),
+                    sinceMs(t0).count());
+    }
   });
 }
 

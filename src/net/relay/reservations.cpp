@@ -1,12 +1,17 @@
 #include "net/relay/reservations.hpp"
 
+#include <cstdio>
+
 #include "core/counts.hpp"
 
 namespace pc::net::relay {
 namespace {
 
-HopRefusal overLimit(const std::string& what, std::size_t bound, const std::string& name) {
-  return {Status::kResourceLimitExceeded, what + " (" + name + " = " + std::to_string(bound) + ")"};
+HopRefusal overLimit(const std::string& what, double bound, const std::string& name) {
+  // %g: a fractional rate (0.001 a second) is shown as set, not truncated to 0.
+  char v[32];
+  std::snprintf(v, sizeof v, "%g", bound);
+  return {Status::kResourceLimitExceeded, what + " (" + name + " = " + v + ")"};
 }
 
 }  // namespace
@@ -76,17 +81,18 @@ ReservationTable::Admitted ReservationTable::admitCircuit(const crypto::PeerId& 
   if (countOf(counts_->toTarget, target) >= limits_.maxCircuitsPerReservation) {
     return {{},
             overLimit("circuits to " + target.toBase58() + " at their bound",
-                      limits_.maxCircuitsPerReservation, "max_circuits_per_reservation")};
+                      static_cast<double>(limits_.maxCircuitsPerReservation),
+                      "max_circuits_per_reservation")};
   }
   if (countOf(counts_->fromSource, source) >= limits_.maxCircuitsPerSource) {
-    return {{},
-            overLimit("circuits from " + source.toBase58() + " at their bound",
-                      limits_.maxCircuitsPerSource, "max_circuits_per_source")};
+    return {
+        {},
+        overLimit("circuits from " + source.toBase58() + " at their bound",
+                  static_cast<double>(limits_.maxCircuitsPerSource), "max_circuits_per_source")};
   }
   if (!newCircuits_.take(tick)) {
     return {{},
-            overLimit("new circuits over the relay's rate",
-                      static_cast<std::size_t>(limits_.newCircuitsPerSecond),
+            overLimit("new circuits over the relay's rate", limits_.newCircuitsPerSecond,
                       "max_new_circuits_per_second")};
   }
   return {CircuitTicket(counts_, source, target), std::nullopt};

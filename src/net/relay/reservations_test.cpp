@@ -92,8 +92,22 @@ TEST(Reservations, NewCircuitsAreRateLimitedRelayWide) {
   EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick).refused);
   auto over = t.admitCircuit(newPeer(), target, kNow, tick);
   ASSERT_TRUE(over.refused);
-  EXPECT_NE(over.refused->why.find("max_new_circuits_per_second"), std::string::npos);
+  EXPECT_NE(over.refused->why.find("max_new_circuits_per_second = 1)"), std::string::npos);
   EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick + 1s).refused);
+}
+
+TEST(Reservations, AFractionalRateIsNamedAsSet) {
+  HopLimits l;
+  l.newCircuitsPerSecond = 0.001;
+  l.newCircuitsBurst = 1;
+  const auto tick = ReservationTable::Clock::time_point{} + 1h;
+  ReservationTable t(l, tick);
+  const auto target = newPeer();
+  ASSERT_FALSE(t.reserve(target, kNow).refused);
+  EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick).refused);
+  auto over = t.admitCircuit(newPeer(), target, kNow, tick);
+  ASSERT_TRUE(over.refused);
+  EXPECT_NE(over.refused->why.find("max_new_circuits_per_second = 0.001)"), std::string::npos);
 }
 
 TEST(Reservations, AnUnlimitedCircuitAnnouncesNoLimit) {
