@@ -189,7 +189,7 @@ as dev office ping prov -c 1 --timeout 20 >"$W/ping4.out" 2>&1 &&
     ok "over the limit: $(grep -o 'a relay limit.*' "$W/ping4.out" | head -1 | head -c 200)" ||
     ko "unclear error: $(cat "$W/ping4.out")"
 }
-grep -q "max_new_circuits_per_second = 0.001" "$W/gw3.log" && ok "the gateway log names the limit" ||
+grep -q "relay_new_circuits_per_second = 0.001" "$W/gw3.log" && ok "the gateway log names the limit" ||
   ko "gateway log does not name the limit: $(tail -5 "$W/gw3.log")"
 
 # -- the time from the relayed connection to the direct one (provider debug log) ------------------

@@ -53,7 +53,7 @@ ReservationTable::Reserved ReservationTable::reserve(const crypto::PeerId& peer,
   if (!expiry_.contains(peer) && expiry_.size() >= limits_.maxReservations) {
     return {0, HopRefusal{Status::kReservationRefused, "the relay holds its " +
                                                            std::to_string(limits_.maxReservations) +
-                                                           " reservations (max_reservations)"}};
+                                                           " reservations (relay_max_reservations)"}};
   }
   const auto until = now + limits_.reservationTtl;
   expiry_[peer] = until;
@@ -82,18 +82,18 @@ ReservationTable::Admitted ReservationTable::admitCircuit(const crypto::PeerId& 
     return {{},
             overLimit("circuits to " + target.toBase58() + " at their bound",
                       static_cast<double>(limits_.maxCircuitsPerReservation),
-                      "max_circuits_per_reservation")};
+                      "relay_max_circuits_per_reservation")};
   }
   if (countOf(counts_->fromSource, source) >= limits_.maxCircuitsPerSource) {
     return {
         {},
         overLimit("circuits from " + source.toBase58() + " at their bound",
-                  static_cast<double>(limits_.maxCircuitsPerSource), "max_circuits_per_source")};
+                  static_cast<double>(limits_.maxCircuitsPerSource), "relay_max_circuits_per_source")};
   }
   if (!newCircuits_.take(tick)) {
     return {{},
             overLimit("new circuits over the relay's rate", limits_.newCircuitsPerSecond,
-                      "max_new_circuits_per_second")};
+                      "relay_new_circuits_per_second")};
   }
   return {CircuitTicket(counts_, source, target), std::nullopt};
 }

@@ -32,7 +32,7 @@ TEST(Reservations, GrantRefreshExpireAndRelease) {
   r = t.reserve(c, kNow);
   ASSERT_TRUE(r.refused);
   EXPECT_EQ(r.refused->status, Status::kReservationRefused);
-  EXPECT_NE(r.refused->why.find("max_reservations"), std::string::npos);
+  EXPECT_NE(r.refused->why.find("relay_max_reservations"), std::string::npos);
   // A refresh of a held one is always granted, with a later expiry.
   r = t.reserve(a, kNow + 30s);
   ASSERT_FALSE(r.refused);
@@ -92,7 +92,7 @@ TEST(Reservations, NewCircuitsAreRateLimitedRelayWide) {
   EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick).refused);
   auto over = t.admitCircuit(newPeer(), target, kNow, tick);
   ASSERT_TRUE(over.refused);
-  EXPECT_NE(over.refused->why.find("max_new_circuits_per_second = 1)"), std::string::npos);
+  EXPECT_NE(over.refused->why.find("relay_new_circuits_per_second = 1)"), std::string::npos);
   EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick + 1s).refused);
 }
 
@@ -107,7 +107,7 @@ TEST(Reservations, AFractionalRateIsNamedAsSet) {
   EXPECT_FALSE(t.admitCircuit(newPeer(), target, kNow, tick).refused);
   auto over = t.admitCircuit(newPeer(), target, kNow, tick);
   ASSERT_TRUE(over.refused);
-  EXPECT_NE(over.refused->why.find("max_new_circuits_per_second = 0.001)"), std::string::npos);
+  EXPECT_NE(over.refused->why.find("relay_new_circuits_per_second = 0.001)"), std::string::npos);
 }
 
 TEST(Reservations, AnUnlimitedCircuitAnnouncesNoLimit) {
