@@ -51,9 +51,9 @@ ReservationTable::Reserved ReservationTable::reserve(const crypto::PeerId& peer,
   // connection must not hold one for ever.
   std::erase_if(expiry_, [now](const auto& e) { return e.second <= now; });
   if (!expiry_.contains(peer) && expiry_.size() >= limits_.maxReservations) {
-    return {0, HopRefusal{Status::kReservationRefused, "the relay holds its " +
-                                                           std::to_string(limits_.maxReservations) +
-                                                           " reservations (relay_max_reservations)"}};
+    return {0, HopRefusal{Status::kReservationRefused,
+                          "the relay holds its " + std::to_string(limits_.maxReservations) +
+                              " reservations (relay_max_reservations)"}};
   }
   const auto until = now + limits_.reservationTtl;
   expiry_[peer] = until;
@@ -85,10 +85,10 @@ ReservationTable::Admitted ReservationTable::admitCircuit(const crypto::PeerId& 
                       "relay_max_circuits_per_reservation")};
   }
   if (countOf(counts_->fromSource, source) >= limits_.maxCircuitsPerSource) {
-    return {
-        {},
-        overLimit("circuits from " + source.toBase58() + " at their bound",
-                  static_cast<double>(limits_.maxCircuitsPerSource), "relay_max_circuits_per_source")};
+    return {{},
+            overLimit("circuits from " + source.toBase58() + " at their bound",
+                      static_cast<double>(limits_.maxCircuitsPerSource),
+                      "relay_max_circuits_per_source")};
   }
   if (!newCircuits_.take(tick)) {
     return {{},
