@@ -1,3 +1,6 @@
+#include <spdlog/cfg/env.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/common.hpp"
@@ -6,6 +9,8 @@
 namespace pc::cli {
 
 int runPeerctl(int argc, char** argv) {
+  // Diagnostics: SPDLOG_LEVEL=debug follows dialling, relays and hole punching (stderr).
+  spdlog::cfg::load_env_levels();
   CLI::App app{"peerctl — deploy containers on the machines of peers you trust"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("peerctl ") + PC_VERSION);

@@ -256,6 +256,8 @@ asio::awaitable<void> Host::identifyOnConnect(std::shared_ptr<Connection> conn) 
     spdlog::debug("identify {} failed: {}", conn->peer.toBase58(), info.error().message());
     co_return;
   }
+  spdlog::debug("identified {} ({}, {} protocols)", conn->peer.toBase58(),
+                conn->isRelayed() ? "relayed" : "direct", info->protocols.size());
   for (const auto& l : onIdentified_) l(conn);
 }
 

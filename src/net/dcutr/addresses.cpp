@@ -27,6 +27,18 @@ bool usable(const Multiaddr& a, AddrPolicy policy) {
 
 }  // namespace
 
+bool isPrivateNetwork(const Multiaddr& a) {
+  const auto t = a.tcpTarget();
+  if (!t) return false;
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(t->host, ec);
+  if (ec) return false;
+  if (ip.is_v6()) return (ip.to_v6().to_bytes()[0] & 0xFEu) == 0xFCu;  // fc00::/7
+  const auto v = ip.to_v4().to_uint();
+  return (v >> 24) == 10 || (v >> 20) == 0xAC1u || (v >> 16) == 0xC0A8u ||  // 10/8 172.16/12
+         (v >> 22) == (100u << 2 | 1u);                                     // 192.168/16 100.64/10
+}
+
 std::vector<Multiaddr> selectCandidates(const std::vector<Multiaddr>& addrs, AddrPolicy policy) {
   std::vector<Multiaddr> out;
   for (const auto& a : addrs) {

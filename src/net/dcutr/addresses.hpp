@@ -25,6 +25,10 @@ struct AddrPolicy {
 /// kMaxCandidates.
 std::vector<Multiaddr> selectCandidates(const std::vector<Multiaddr>& addrs, AddrPolicy policy);
 
+/// Whether `a` is an ip4/ip6 address of a private network (RFC 1918, shared address space
+/// 100.64/10, IPv6 unique local fc00::/7): reachable only from inside that network.
+[[nodiscard]] bool isPrivateNetwork(const Multiaddr& a);
+
 /// Our CONNECT list: the addresses direct peers observe us at (`observed`, most trusted first),
 /// then each observed IP with our `listenPort` (a port-preserving NAT maps it there), then our
 /// `listenAddrs`, passed through selectCandidates.

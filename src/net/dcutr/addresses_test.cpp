@@ -64,5 +64,17 @@ TEST(DcutrAddresses, OwnListIsObservedThenPredictedThenListen) {
   EXPECT_TRUE(ownCandidates({}, 0, {}, {}).empty());
 }
 
+TEST(DcutrAddresses, PrivateNetworksAreKnown) {
+  for (const char* a : {"/ip4/10.2.2.2/tcp/1", "/ip4/172.16.0.1/tcp/1", "/ip4/172.31.255.1/tcp/1",
+                        "/ip4/192.168.1.5/tcp/1", "/ip4/100.64.0.1/tcp/1", "/ip4/100.127.0.1/tcp/1",
+                        "/ip6/fd00::1/tcp/1"}) {
+    EXPECT_TRUE(isPrivateNetwork(Multiaddr::parse(a).value())) << a;
+  }
+  for (const char* a : {"/ip4/198.18.0.3/tcp/1", "/ip4/172.32.0.1/tcp/1", "/ip4/100.128.0.1/tcp/1",
+                        "/ip4/8.8.8.8/tcp/1", "/ip6/2001:db8::1/tcp/1", "/ip4/11.0.0.1/tcp/1"}) {
+    EXPECT_FALSE(isPrivateNetwork(Multiaddr::parse(a).value())) << a;
+  }
+}
+
 }  // namespace
 }  // namespace pc::net::dcutr

@@ -75,7 +75,11 @@ void Coordinator::onIdentified(const std::shared_ptr<Connection>& conn) {
   const bool speaksDcutr = std::find(info->protocols.begin(), info->protocols.end(), kProtocolId) !=
                            info->protocols.end();
   auto host = host_.lock();
-  if (!config_.autoUpgrade || conn->outbound || !speaksDcutr || !host) return;
+  if (!config_.autoUpgrade || conn->outbound || !speaksDcutr || !host) {
+    spdlog::debug("dcutr: not upgrading the relayed connection to {} (outbound {}, speaks {})",
+                  conn->peer.toBase58(), conn->outbound, speaksDcutr);
+    return;
+  }
   // In the host's task group: shutdown() waits for (or cancels) a punch in progress.
   host->spawn([self = shared_from_this(), conn]() -> asio::awaitable<void> {
     const auto t0 = Clock::now();
@@ -115,6 +119,10 @@ Task<std::shared_ptr<Connection>> Coordinator::unilateral(std::shared_ptr<Host> 
   const auto listen =
       relayed->remoteInfo ? relayed->remoteInfo->listenAddrs : std::vector<Multiaddr>{};
   for (const auto& a : selectCandidates(listen, config_.addrs)) {
+    // A private address of the peer's LAN is not reachable from ours (the peer came through a
+    // relay): routers drop such SYNs without a word, and waiting out the dial would delay the
+    // punch by unilateralTimeout. The punch below still tries them (they help on one LAN).
+    if (isPrivateNetwork(a)) continue;
     const auto target = a.withPeerId(relayed->peer);
     auto c = co_await host->connectDirect(target, config_.unilateralTimeout);
     if (!c) {
