@@ -121,9 +121,12 @@ case_b() {
     ko "(b) js reservation on our gateway: rc=$rc ${jsres_FAIL:-} ${jsres_ADDR:-}"
     return 0
   fi
-  dev peers add "$JS_ID" --name jsres >/dev/null
-  # [needs relay] peerctl dials a /p2p-circuit address (HOP CONNECT at our gateway, STOP at js).
+  # A relayed address without the trailing /p2p/<id>: peerctl adds the peer's own id to dial it.
+  dev peers add "$JS_ID" --name jsres --addr "$GW_ADDR/p2p-circuit" >/dev/null
+  # peerctl dials a /p2p-circuit address (HOP CONNECT at our gateway, STOP at js), by address
+  # and by the name of a peer stored with one.
   check_relayed_ping b "$JS_ID" "$GW_ID" "$jsres_ADDR"
+  check_relayed_ping b-name "$JS_ID" "$GW_ID" jsres
   grep -q "^CONNECTION $DEV .*/p2p-circuit.* unlimited\$" "$RL_W/jsres.out" &&
     ok "(b) js saw peerctl arrive over an unlimited relayed connection" || ko "(b) js saw no relayed connection from peerctl"
   rl_stop jsres
@@ -157,6 +160,10 @@ case_c() {
   grep -Eq '^IDENTIFY peercomputed/[^ ]* .*/ipfs/ping/1\.0\.0' "$RL_W/jsdial.out" &&
     ok "(c) js identified the provider: $(cut -d' ' -f2 <<<"$(grep '^IDENTIFY' "$RL_W/jsdial.out")")" ||
     ko "(c) identify: $(grep '^IDENTIFY' "$RL_W/jsdial.out" || echo none)"
+  # The provider advertises its relayed address in identify (listenAddrs), as js peers expect.
+  grep -q "^LISTEN .*$GW_ADDR/p2p-circuit" "$RL_W/jsdial.out" &&
+    ok "(c) identify lists the relayed address $GW_ADDR/p2p-circuit" ||
+    ko "(c) identify listenAddrs: $(grep '^LISTEN' "$RL_W/jsdial.out" || echo none)"
   [ "$(grep -c '^PING ' "$RL_W/jsdial.out")" = 3 ] &&
     ok "(c) 3 pings: $(awk '/^PING/ {printf "%s ms ", $2}' "$RL_W/jsdial.out")" || ko "(c) pings"
   # An untrusted js peer: the provider refuses it after Noise (over the relay too).

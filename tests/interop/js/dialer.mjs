@@ -4,6 +4,7 @@
 // identify and optionally echoes bytes on /echo/1.0.0. stdout lines, in this order:
 //   CONNECTED <target-id> <remote-addr> limited|unlimited
 //   IDENTIFY <agent> <protocol> [<protocol>...]   agent with '%' -> %25 and whitespace -> %20
+//   LISTEN <multiaddr>...                          the target's identify listenAddrs
 //   PING <ms>                                     --count times (ms with 3 decimals)
 //   ECHO <bytes>                                  with --echo N, after N bytes came back intact
 //   DONE
@@ -136,6 +137,7 @@ async function main (argv) {
     return withTimeout(identified(conn), timeoutMs, 'identify of the target')
   })
   line('IDENTIFY', escapeAgent(id.agentVersion ?? 'unknown'), ...(id.protocols ?? []))
+  line('LISTEN', ...(id.listenAddrs ?? []).map((a) => a.toString()))
 
   for (let i = 0; i < count; i++) {
     if (i > 0) await sleep(interval)
