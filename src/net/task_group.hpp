@@ -52,12 +52,7 @@ class TaskGroup {
 
   /// Sends `type` cancellation to every running task; returns at once.
   void cancel(asio::cancellation_type type = asio::cancellation_type::terminal) {
-    // Emitting may complete a task synchronously and erase its entry: step past it first.
-    auto& signals = state_->signals;
-    for (auto it = signals.begin(); it != signals.end();) {
-      auto& sig = *it++;
-      sig.emit(type);
-    }
+    emitAll(state_->signals, type);
   }
 
   /// Waits until no task runs. Cancel-safe (a cancelled join just returns early). Must not be
@@ -75,9 +70,11 @@ class TaskGroup {
   asio::awaitable<void> shutdown(std::chrono::milliseconds grace) {
     cancel(asio::cancellation_type::total);
     asio::steady_timer deadline(ex_, grace);
-    deadline.async_wait([this](boost::system::error_code ec) {
+    // The handler may run after shutdown() returned and the group is gone (the deadline expired
+    // as the last task ended): it holds the shared state, not the group.
+    deadline.async_wait([state = state_](boost::system::error_code ec) {
       if (!ec) {
-        cancel(asio::cancellation_type::terminal);
+        emitAll(state->signals, asio::cancellation_type::terminal);
       }
     });
     co_await join();
@@ -86,6 +83,14 @@ class TaskGroup {
 
  private:
   using Signals = std::list<asio::cancellation_signal>;
+
+  static void emitAll(Signals& signals, asio::cancellation_type type) {
+    // Emitting may complete a task synchronously and erase its entry: step past it first.
+    for (auto it = signals.begin(); it != signals.end();) {
+      auto& sig = *it++;
+      sig.emit(type);
+    }
+  }
 
   /// What a task's completion needs after its group may be gone.
   struct State {

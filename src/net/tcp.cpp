@@ -143,20 +143,33 @@ asio::awaitable<std::string> connectWithin(tcp::socket& socket, const tcp::endpo
                                            boost::system::error_code& ecOut) {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex, timeout);
-  bool timedOut = false;
-  // The deadline closes the socket, which completes the pending connect with an error.
-  timer.async_wait([&](boost::system::error_code ec) {
-    if (!ec) {
-      timedOut = true;
+  // The deadline closes the socket, which completes the pending connect with an error. Its
+  // handler may already be queued (expired) when the connect completes, or when this frame is
+  // destroyed: `armed` tells it whether the socket may still be touched, so it never reaches a
+  // socket that is connected (and handed on) or gone.
+  struct Deadline {
+    bool armed = true;
+    bool fired = false;
+  };
+  auto deadline = std::make_shared<Deadline>();
+  struct Disarm {
+    std::shared_ptr<Deadline> d;
+    ~Disarm() { d->armed = false; }
+  } disarm{deadline};
+  timer.async_wait([deadline, &socket](boost::system::error_code ec) {
+    if (!ec && deadline->armed) {
+      deadline->fired = true;
       boost::system::error_code ignored;
       socket.close(ignored);
     }
   });
   auto [ec] = co_await socket.async_connect(ep, kNoThrow);
+  deadline->armed = false;
   timer.cancel();
   ecOut = ec;
   if (!ec && socket.is_open()) co_return std::string();
-  co_return timedOut ? "timed out after " + std::to_string(timeout.count()) + " ms" : ec.message();
+  co_return deadline->fired ? "timed out after " + std::to_string(timeout.count()) + " ms"
+                            : ec.message();
 }
 
 /// A socket for `protocol` bound to local `port` with SO_REUSEADDR + SO_REUSEPORT.
