@@ -4,17 +4,20 @@
 #               through a real peergateway (TCP + Noise + yamux to the relay, HOP CONNECT, STOP,
 #               Noise + yamux over the circuit); median and p90
 #   throughput  BYTES over one stream: direct, and relayed through the gateway
+# The gateway's new-circuit rate limit is lifted (the bench dials circuits back to back).
 # The target is pc_interop_peer listening on loopback and holding a reservation on the gateway.
 # Prints a table with the ratios; raw JSON lines go to $OUT (default bench/relay/last-run.jsonl).
-#   CONNECTIONS=100 BYTES=536870912
+#   CONNECTIONS=100 BYTES=536870912 SKIP_BUILD=1 (use the release binaries as they are)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 CONNECTIONS=${CONNECTIONS:-100}
 BYTES=${BYTES:-536870912}
 OUT=${OUT:-$ROOT/bench/relay/last-run.jsonl}
-cmake --preset release >/dev/null
-cmake --build build/release --target pc_interop_peer peergateway >/dev/null
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  cmake --preset release >/dev/null
+  cmake --build build/release --target pc_interop_peer peergateway >/dev/null
+fi
 BIN=$ROOT/build/release/bin
 W=$(mktemp -d)
 cleanup() { for f in "$W"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; rm -rf "$W"; }
@@ -23,7 +26,7 @@ trap cleanup EXIT
 wait_line() { for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 "$BIN/peergateway" --data-dir "$W/gw" --bind 127.0.0.1 --http-port 0 \
-  --tunnel-listen /ip4/127.0.0.1/tcp/0 >"$W/gw.out" 2>&1 &
+  --tunnel-listen /ip4/127.0.0.1/tcp/0 --relay-new-circuits-per-second 100000 >"$W/gw.out" 2>&1 &
 echo $! >"$W/gw.pid"
 wait_line "$W/gw.out" 'HTTP listening' || { cat "$W/gw.out"; exit 1; }
 GW=$(awk '/Tunnel listening on/ {print $4; exit}' "$W/gw.out")
