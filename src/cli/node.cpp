@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "net/dcutr/coordinator.hpp"
 #include "net/error.hpp"
 #include "net/mdns/service.hpp"
@@ -9,10 +11,10 @@
 
 namespace pc::cli {
 
-/// peerctl listens for the length of the command on one ephemeral port (SO_REUSEPORT) and dials
-/// everything from it, so a relay sees the address our NAT maps that port to: a provider
-/// reached through the relay can then punch a direct connection to us (DCUtR; we are its
-/// client). Inbound connections are gated like any other. Without a port, the relay is kept.
+/// When a command may go through a relay, peerctl listens for its length on one ephemeral port
+/// (SO_REUSEPORT) and dials everything from it, so a relay sees the address our NAT maps that port
+/// to: a provider reached through the relay can then punch a direct connection to us (DCUtR; we are
+/// its client). Inbound connections are gated like any other. Without a port, the relay is kept.
 void enableHolePunching(Node& node) {
   auto bound = node.host->listen(net::Multiaddr::parse("/ip4/0.0.0.0/tcp/0").value());
   if (!bound) {
@@ -40,7 +42,6 @@ Result<std::unique_ptr<Node>> openNode(const Globals& g, net::asio::any_io_execu
     return raw->trust.isTrusted(p) || raw->relays.count(p) != 0;
   });
   net::relay::installRelayTransport(*node->host);
-  enableHolePunching(*node);
   for (const auto& p : node->trust.peers()) {
     node->host->addAddrs(p.id, p.addrs);
     for (const auto& a : p.addrs) {
@@ -54,7 +55,10 @@ net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std:
   if (!target.empty() && target.front() == '/') {
     auto addr = net::Multiaddr::parse(target);
     if (!addr) co_return addr.error();
-    if (auto c = addr->circuit()) node.relays.insert(c->relayId);
+    if (auto c = addr->circuit()) {
+      node.relays.insert(c->relayId);
+      enableHolePunching(node);
+    }
     auto conn = co_await node.host->connect(*addr);
     if (!conn && conn.error() == net::make_error_code(net::Errc::kGated)) {
       co_return Error(conn.error().code(),
@@ -75,6 +79,10 @@ net::Task<std::shared_ptr<net::Connection>> connectTarget(Node& node, const std:
                               "; add one with `peerctl peers remove` + `peers add --addr`, or "
                               "pass a multiaddr");
     }
+  }
+  const auto& addrs = (*peer)->addrs;
+  if (std::any_of(addrs.begin(), addrs.end(), [](const auto& a) { return a.isCircuit(); })) {
+    enableHolePunching(node);  // a direct peer costs no listen port
   }
   co_return co_await node.host->connect((*peer)->id);
 }
