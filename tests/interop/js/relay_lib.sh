@@ -82,14 +82,19 @@ rl_spawn_relay() {
   rl_spawn "$name" node "$RL_JS/relay.mjs" "$@"
 }
 
+# NAME_ID and NAME_ADDR from NAME's READY line.
+rl_read_ready() {
+  printf -v "${1}_ID" '%s' "$(rl_field "$RL_W/$1.out" 1 READY)"
+  printf -v "${1}_ADDR" '%s' "$(rl_field "$RL_W/$1.out" 2 READY)"
+}
+
 rl_await_relay() {
   local name=$1
   if ! rl_wait_line "$RL_W/$name.out" '^READY '; then
     ko "js relay $name did not print READY"
     return 1
   fi
-  printf -v "${name}_ID" '%s' "$(rl_field "$RL_W/$name.out" 1 READY)"
-  printf -v "${name}_ADDR" '%s' "$(rl_field "$RL_W/$name.out" 2 READY)"
+  rl_read_ready "$name"
 }
 
 rl_start_relay() {
@@ -114,8 +119,7 @@ rl_await_reserver() {
     printf -v "${name}_FAIL" '%s' "$(sed -n 's/^RESERVE-FAILED //p' "$RL_W/$name.out" | head -1)"
     return 3
   fi
-  printf -v "${name}_ID" '%s' "$(rl_field "$RL_W/$name.out" 1 READY)"
-  printf -v "${name}_ADDR" '%s' "$(rl_field "$RL_W/$name.out" 2 READY)"
+  rl_read_ready "$name"
 }
 
 rl_start_reserver() {
