@@ -1,0 +1,128 @@
+#include "egress/firewall.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <filesystem>
+#include <functional>
+
+#include "egress/command.hpp"
+#include "egress/error.hpp"
+
+namespace pc::egress {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+struct FamilyTools {
+  Family family;
+  std::string save;
+  std::string restore;
+  PolicyChains policy;
+};
+
+class IptablesFirewall final : public Firewall {
+ public:
+  explicit IptablesFirewall(IptablesOptions o) : options_(std::move(o)) {
+    families_.push_back({Family::kV4, options_.iptablesSave, options_.iptablesRestore,
+                         renderPolicy(options_.policy, Family::kV4)});
+    if (std::filesystem::exists(options_.ipv6Probe)) {
+      families_.push_back({Family::kV6, options_.ip6tablesSave, options_.ip6tablesRestore,
+                           renderPolicy(options_.policy, Family::kV6)});
+    }
+  }
+  ~IptablesFirewall() override { pool_.join(); }
+
+  awaitable<Result<void>> prepare() override {
+    co_return co_await offload<void>([this] { return change({}, {}); });
+  }
+  awaitable<Result<void>> admit(Confinement c) override {
+    co_return co_await offload<void>([this, c] { return change({c}, {}); });
+  }
+  awaitable<Result<void>> release(std::string id) override {
+    co_return co_await offload<void>([this, id] { return change({}, {id}); });
+  }
+  awaitable<Result<std::vector<std::string>>> repair(std::vector<Confinement> running) override {
+    co_return co_await offload<std::vector<std::string>>(
+        [this, running] { return repairNow(running); });
+  }
+
+ private:
+  template <class T>
+  awaitable<Result<T>> offload(std::function<Result<T>()> work) {
+    // The coroutine runs on the worker; the caller resumes on its own executor.
+    co_return co_await asio::co_spawn(
+        pool_, [work]() -> awaitable<Result<T>> { co_return work(); }, asio::use_awaitable);
+  }
+
+  Result<Table> read(const FamilyTools& f) {
+    auto r = runCommand({f.save, "-t", "filter"}, "", options_.commandTimeout);
+    if (!r) return r.error();
+    if (r->exitCode != 0) {
+      return fail(Errc::kCommandFailed, f.save + " failed (exit " + std::to_string(r->exitCode) +
+                                            "): " + r->err + hint());
+    }
+    return parseSave(r->out);
+  }
+
+  Result<void> write(const FamilyTools& f, const std::string& payload) {
+    auto r = runCommand({f.restore, "-w", "5", "--noflush"}, payload, options_.commandTimeout);
+    if (!r) return r.error();
+    if (r->exitCode != 0) {
+      return fail(Errc::kCommandFailed, f.restore + " refused the egress rules (exit " +
+                                            std::to_string(r->exitCode) + "): " + r->err + hint());
+    }
+    return {};
+  }
+
+  static std::string hint() {
+    return "; the provider must run as root (or with CAP_NET_ADMIN) to confine deployments";
+  }
+
+  Result<void> change(const std::vector<Confinement>& add, const std::vector<std::string>& remove) {
+    for (const auto& f : families_) {
+      auto t = read(f);
+      if (!t) return t.error();
+      const std::string payload = plan(*t, f.policy, add, remove, f.family);
+      if (!payload.empty()) {
+        if (auto w = write(f, payload); !w) return w;
+        t = read(f);
+        if (!t) return t.error();
+      }
+      if (auto v = verify(*t, f.policy, add, f.family); !v) return v;
+    }
+    return {};
+  }
+
+  Result<std::vector<std::string>> repairNow(const std::vector<Confinement>& running) {
+    std::vector<std::string> missing;
+    for (const auto& f : families_) {
+      auto t = read(f);
+      if (!t) return t.error();
+      if (auto v = verify(*t, f.policy, running, f.family); v)
+        continue;
+      else
+        missing.push_back(v.error().message());
+      if (auto w = write(f, plan(*t, f.policy, running, {}, f.family)); !w) return w.error();
+      t = read(f);
+      if (!t) return t.error();
+      if (auto v = verify(*t, f.policy, running, f.family); !v) return v.error();
+    }
+    return missing;
+  }
+
+  IptablesOptions options_;
+  std::vector<FamilyTools> families_;
+  asio::thread_pool pool_{1};
+};
+
+}  // namespace
+
+std::unique_ptr<Firewall> makeIptablesFirewall(IptablesOptions options) {
+  return std::make_unique<IptablesFirewall>(std::move(options));
+}
+
+}  // namespace pc::egress
