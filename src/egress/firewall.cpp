@@ -36,8 +36,11 @@ class IptablesFirewall final : public Firewall {
   }
   ~IptablesFirewall() override { pool_.join(); }
 
-  awaitable<Result<void>> prepare() override {
-    co_return co_await offload<void>([this] { return change({}, {}); });
+  Result<void> install() override { return change({}, {}); }
+  [[nodiscard]] bool hasInterface(const std::string& iface) const override {
+    // The name is ours (pcd-<base32>), never a path component an attacker controls.
+    std::error_code ec;
+    return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
   }
   awaitable<Result<void>> admit(Confinement c) override {
     co_return co_await offload<void>([this, c] { return change({c}, {}); });

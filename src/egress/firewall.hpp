@@ -23,8 +23,13 @@ namespace pc::egress {
 class Firewall {
  public:
   virtual ~Firewall() = default;
-  /// Installs the hooks, the shared chains and this policy's chains. Idempotent.
-  virtual boost::asio::awaitable<Result<void>> prepare() = 0;
+  /// Installs the hooks, the shared chains and this policy's chains, and checks them. Idempotent.
+  /// Blocking: for start-up, before anything is served (a provider that cannot confine its
+  /// deployments does not start).
+  virtual Result<void> install() = 0;
+  /// Whether the host has the network interface `iface` (a deployment's bridge), which the
+  /// rules confine by name: a network on another interface would escape them.
+  [[nodiscard]] virtual bool hasInterface(const std::string& iface) const = 0;
   /// Installs `c`'s lines (replacing any older ones of the same deployment) and checks every
   /// rule `c` depends on. Errors: kCommandFailed, kRuleMissing.
   virtual boost::asio::awaitable<Result<void>> admit(Confinement c) = 0;

@@ -26,6 +26,7 @@
 #include "provider/config.hpp"
 #include "provider/node.hpp"
 #include "rpc/message_stream.hpp"
+#include "support/fake_firewall.hpp"
 #include "support/fake_runtime.hpp"
 #include "support/temp_dir.hpp"
 #include "trust/trust_store.hpp"
@@ -201,6 +202,7 @@ class GatewayTest : public ::testing::Test {
   crypto::Identity devId = crypto::Identity::generate().value();
   crypto::Identity otherProvId = crypto::Identity::generate().value();
   test::FakeRuntime rt{io.get_executor()};  ///< declared before the provider: it outlives it
+  test::FakeFirewall firewall;             ///< likewise
   std::shared_ptr<net::Host> gw, dev;
   std::unique_ptr<GatewayNode> gwNode;               ///< the gateway, wired as peergateway wires it
   std::unique_ptr<provider::ProviderNode> provNode;  ///< the provider, wired as peercomputed
@@ -259,6 +261,7 @@ class GatewayTest : public ::testing::Test {
     cfg.mdns = false;
     provider::NodeDeps deps;
     deps.runtime = &rt;
+    deps.firewall = &firewall;
     deps.tunnelMinBackoff = 50ms;
     deps.tunnelMaxBackoff = 400ms;
     auto node = provider::ProviderNode::start(io.get_executor(), cfg, "test", deps);

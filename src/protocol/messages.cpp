@@ -19,6 +19,16 @@
 namespace pc::protocol {
 namespace json = boost::json;
 
+std::string_view toString(DeployNetwork n) {
+  return n == DeployNetwork::kNone ? "none" : "internet";
+}
+
+std::optional<DeployNetwork> deployNetworkFromString(std::string_view s) {
+  if (s == "internet") return DeployNetwork::kInternet;
+  if (s == "none") return DeployNetwork::kNone;
+  return std::nullopt;
+}
+
 namespace {
 
 // ---- names of the enums on the wire ----
@@ -65,6 +75,8 @@ constexpr Choice<DeploymentState> kState{
     "is not a deployment state (pending, pulling, starting, running, stopping, stopped, failed)"};
 constexpr Choice<DeployPhase> kPhase{16, &phaseFromName, &phaseName,
                                      "is not one of pulling, starting"};
+constexpr Choice<DeployNetwork> kNetwork{16, &deployNetworkFromString, &toString,
+                                         "is not one of internet, none"};
 constexpr Choice<LogStream> kStream{16, &streamFromName, &streamName,
                                     "is not one of stdout, stderr"};
 
@@ -87,6 +99,7 @@ void fields(V& v, Member<V, DeployRequest>& m) {
   v.field("env", m.env, Env{});
   v.field("timeout_seconds", m.timeoutSeconds, Int<>{kMinTimeoutSeconds, kMaxTimeoutSeconds});
   v.field("command", m.command, Command{});
+  v.field("network", m.network, kNetwork);
 }
 
 template <class V>

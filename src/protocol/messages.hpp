@@ -82,13 +82,20 @@ enum class DeploymentState {
 std::string_view toString(DeploymentState s);
 std::optional<DeploymentState> deploymentStateFromString(std::string_view s);
 
+/// What a deployment's container may open (the provider's egress policy narrows it further).
+enum class DeployNetwork { kInternet, kNone };
+std::string_view toString(DeployNetwork n);
+std::optional<DeployNetwork> deployNetworkFromString(std::string_view s);
+
 /// DeployRequest: request fields + `image` (string, ≤ kMaxImageRefLength, no control chars),
 /// `cpu_millicores` (1..kMaxCpuMillicores), `memory_bytes` (kMinMemoryBytes..kMaxMemoryBytes),
 /// `expose_port` (optional, 1..65535), `env` (object of string values, keys
 /// [A-Za-z_][A-Za-z0-9_]*, ≤ kMaxEnvVars entries, ≤ kMaxEnvTotalBytes, no NUL in values),
 /// `timeout_seconds` (kMinTimeoutSeconds..kMaxTimeoutSeconds; deadline for pull + start),
 /// `command` (optional array of strings replacing the image's CMD, 1..kMaxCommandArgs entries,
-/// ≤ kMaxCommandBytes in all, valid UTF-8 without NUL; omitted when empty).
+/// ≤ kMaxCommandBytes in all, valid UTF-8 without NUL; omitted when empty), `network` (optional,
+/// "internet" | "none": what the container may open; the provider's egress policy applies
+/// either way and a request can only narrow it; absent is "internet").
 struct DeployRequest {
   static constexpr MessageType kType = MessageType::kDeployRequest;
   RequestHeader header;
@@ -99,6 +106,7 @@ struct DeployRequest {
   std::map<std::string, std::string> env;
   std::int64_t timeoutSeconds = 300;
   std::vector<std::string> command;
+  std::optional<DeployNetwork> network;
   friend bool operator==(const DeployRequest&, const DeployRequest&) = default;
 };
 

@@ -196,6 +196,8 @@ TEST(Messages, StrictValidationNamesTheField) {
   expectRejected(d, "expose_port", "65536", Errc::kOutOfRange, "expose_port");
   expectRejected(d, "expose_port", "null", Errc::kWrongType, "omit optional fields");
   expectRejected(d, "timeout_seconds", "0", Errc::kOutOfRange, "timeout_seconds");
+  expectRejected(d, "network", "\"host\"", Errc::kBadFormat, "internet, none");
+  expectRejected(d, "network", "null", Errc::kWrongType, "network");
   expectRejected(d, "image", "\"\"", Errc::kOutOfRange, "image");
   expectRejected(d, "image", "\"" + std::string(kMaxImageRefLength + 1, 'a') + "\"",
                  Errc::kOutOfRange, "image");
@@ -339,6 +341,9 @@ RC_GTEST_PROP(MessagesProp, DeployRequestRoundTrip, ()) {
   d.memoryBytes = *rc::gen::inRange<std::int64_t>(kMinMemoryBytes, kMaxMemoryBytes + 1);
   if (*rc::gen::arbitrary<bool>()) {
     d.exposePort = *rc::gen::inRange<std::uint16_t>(1, 65535);
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    d.network = *rc::gen::element(DeployNetwork::kInternet, DeployNetwork::kNone);
   }
   const auto n = *rc::gen::inRange<std::size_t>(0, 10);
   for (std::size_t i = 0; i < n; ++i) {

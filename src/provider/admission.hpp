@@ -29,6 +29,9 @@ struct DeployParams {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> command;   ///< replaces the image's CMD when not empty
   std::chrono::seconds timeout{300};  ///< pull + start
+  /// What the request asked the container may open (`--network none` narrows it to nothing);
+  /// the provider's egress policy applies on top and a request can never widen it.
+  egress::Mode network = egress::Mode::kInternet;
 };
 
 /// Resources the active records hold (pending through stopping: see Deployment::active): those

@@ -17,6 +17,29 @@ runtime::PolicyConfig ProviderConfig::policy() const {
   return p;
 }
 
+Result<egress::Policy> ProviderConfig::egressPolicy() const {
+  egress::Policy p;
+  auto mode = egress::parseMode(egress);
+  if (!mode) return fail(Errc::kConfig, mode.error().message());
+  p.mode = *mode;
+  if (egressAllow.size() > egress::kMaxAllowEntries ||
+      egressDeny.size() > egress::kMaxDenyEntries) {
+    return fail(Errc::kConfig, "egress_allow and egress_deny hold at most " +
+                                   std::to_string(egress::kMaxAllowEntries) + " entries each");
+  }
+  for (const auto& a : egressAllow) {
+    auto e = egress::AllowEntry::parse(a);
+    if (!e) return fail(Errc::kConfig, e.error().message());
+    p.allow.push_back(*e);
+  }
+  for (const auto& d : egressDeny) {
+    auto c = egress::Cidr::parse(d);
+    if (!c) return fail(Errc::kConfig, "egress_deny '" + d + "': " + c.error().message());
+    p.deny.push_back(*c);
+  }
+  return p;
+}
+
 Result<void> ProviderConfig::validate() const {
   if (listen.empty()) return fail(Errc::kConfig, "listen: at least one multiaddr is needed");
   if (maxCpuMillis == 0) return fail(Errc::kConfig, "max_cpu must be at least 1m");
@@ -52,6 +75,10 @@ Result<void> ProviderConfig::validate() const {
                     std::to_string(replayQuotaPerPeer) +
                     "): a peer within its rate would be refused by the replay cache; lower "
                     "request_rate or raise replay_quota_per_peer");
+  }
+  if (auto e = egressPolicy(); !e) return e.error();
+  if (egressCheckInterval.count() < 1 || egressCheckInterval.count() > 3600) {
+    return fail(Errc::kConfig, "egress_check_interval must be between 1s and 1h");
   }
   if (auto p = runtime::Policy::create(policy()); !p) {
     return fail(Errc::kConfig, p.error().message());
@@ -107,6 +134,15 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   constexpr std::uint32_t kMaxEntries = 10'000'000;
   b.value("replay_quota_per_peer", "", "", integer(cfg.replayQuotaPerPeer, 1, kMaxEntries));
   b.value("replay_cache_capacity", "", "", integer(cfg.replayCacheCapacity, 1, kMaxEntries));
+  b.text("egress", "--egress",
+         "What deployments may open: internet (public addresses only; default) or none",
+         cfg.egress);
+  b.list("egress_allow", "--egress-allow",
+         "Private destination deployments may open, repeatable: CIDR[:port] or [IPv6 CIDR]:port",
+         cfg.egressAllow);
+  b.list("egress_deny", "--egress-deny", "Public CIDR deployments may not open, repeatable",
+         cfg.egressDeny);
+  b.value("egress_check_interval", "", "", config::seconds(cfg.egressCheckInterval));
   b.boolean("mdns", "--no-mdns",
             "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
 }

@@ -20,6 +20,10 @@
 ///   replay_cache_capacity = 100000          # replay-cache entries of all peers
 ///   max_image_size = "2G"                   # largest image one deployment may pull
 ///   max_image_bytes_per_peer = "4G"         # images one peer's deployments may hold together
+///   egress = "internet"                     # or "none": what deployments may open
+///   egress_allow = ["10.1.2.0/24:443"]      # private destinations shared with deployments
+///   egress_deny = ["198.18.0.0/15"]         # public destinations refused as well
+///   egress_check_interval = "5s"            # how often the firewall rules are checked
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -28,6 +32,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "egress/policy.hpp"
 #include "protocol/checks.hpp"
 #include "provider/image_quota.hpp"
 #include "provider/request_limiter.hpp"
@@ -78,6 +83,16 @@ struct ProviderConfig {
   std::uint64_t maxImageSize = kDefaultMaxImageSize;
   std::uint64_t maxImageBytesPerPeer = kDefaultMaxImageBytesPerPeer;
 
+  /// Egress (egress/policy.hpp): "internet" or "none", the private destinations opened
+  /// ("CIDR[:port]", "[v6 CIDR]:port") and the public ones refused as well.
+  std::string egress = "internet";
+  std::vector<std::string> egressAllow;
+  std::vector<std::string> egressDeny;
+  /// How often the firewall rules are checked (and put back when something removed them).
+  std::chrono::seconds egressCheckInterval{5};
+  /// The egress policy these settings describe (without the host's resolvers, which the node
+  /// reads when it starts). Errors: kConfig naming the entry.
+  [[nodiscard]] Result<egress::Policy> egressPolicy() const;
   /// The image and capacity policy these settings describe.
   [[nodiscard]] runtime::PolicyConfig policy() const;
   /// The request rate limit these settings describe.

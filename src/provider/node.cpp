@@ -7,6 +7,7 @@
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
+#include "egress/firewall.hpp"
 #include "net/dcutr/coordinator.hpp"
 #include "net/host.hpp"
 #include "net/mdns/service.hpp"
@@ -14,6 +15,7 @@
 #include "net/task_group.hpp"
 #include "protocol/sqlite_replay_cache.hpp"
 #include "provider/audit.hpp"
+#include "provider/confined_runtime.hpp"
 #include "provider/error.hpp"
 #include "provider/relays.hpp"
 #include "provider/scheduler.hpp"
@@ -41,7 +43,9 @@ struct ProviderNode::Parts {
   std::unique_ptr<protocol::SqliteReplayCache> replay;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<runtime::DockerRuntime> docker;  ///< made here unless deps.runtime is given
-  runtime::Runtime* runtime = nullptr;             ///< the one in use: deps.runtime or *docker
+  std::unique_ptr<egress::Firewall> iptables;      ///< made here unless deps.firewall is given
+  std::unique_ptr<ConfinedRuntime> confined;       ///< the engine behind the egress firewall
+  runtime::Runtime* runtime = nullptr;             ///< the one in use: *confined
   std::unique_ptr<Scheduler> scheduler;
   std::shared_ptr<net::Host> host;
   std::shared_ptr<Service> service;
@@ -96,17 +100,63 @@ Result<std::unique_ptr<runtime::DockerRuntime>> makeDocker(const ProviderConfig&
   return std::make_unique<runtime::DockerRuntime>(*dockerOpts);
 }
 
-/// The runtime (the injected one, else Docker) and the scheduler over it, records loaded.
+/// The firewall (the injected one, else iptables) with its rules installed and checked, and
+/// the engine behind it: no deployment's container starts unconfined.
+Result<void> confine(Parts& p, runtime::Runtime& engine) {
+  auto policy = p.cfg.egressPolicy();
+  if (!policy) return policy.error();
+  egress::Firewall* fw = p.deps.firewall;
+  if (fw == nullptr) {
+    policy->resolvers = egress::hostResolvers();
+    egress::IptablesOptions o;
+    o.policy = *policy;
+    p.iptables = egress::makeIptablesFirewall(std::move(o));
+    fw = p.iptables.get();
+  }
+  if (auto r = fw->install(); !r) {
+    return r.error().context(
+        "egress rules could not be installed (deployments would reach the "
+        "host and its LAN)");
+  }
+  auto networkOf = [&p](const std::string& id) {
+    const Deployment* d = p.scheduler ? p.scheduler->records().find(id) : nullptr;
+    // No record: nothing vouches for the request's choice, so the narrowest applies.
+    return d != nullptr ? d->network : egress::Mode::kNone;
+  };
+  p.confined = std::make_unique<ConfinedRuntime>(engine, *fw, policy->mode, networkOf);
+  p.runtime = p.confined.get();
+  spdlog::info("egress: deployments may open {}{}", egress::toString(policy->mode),
+               policy->mode == egress::Mode::kInternet
+                   ? " (public addresses; the host, its LANs and special ranges refused)"
+                   : " (nothing)");
+  return {};
+}
+
+/// Deployments whose container may run now: their rules are kept in place.
+std::vector<std::string> confinedDeployments(const Scheduler& s) {
+  std::vector<std::string> ids;
+  for (const auto& [id, d] : s.records().all()) {
+    using S = protocol::DeploymentState;
+    if (d.state == S::kStarting || d.state == S::kRunning || d.state == S::kStopping) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+/// The runtime (the injected one, else Docker) behind the firewall and the scheduler over it,
+/// records loaded.
 Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
-  p.runtime = p.deps.runtime;
-  if (p.runtime == nullptr) {
+  runtime::Runtime* engine = p.deps.runtime;
+  if (engine == nullptr) {
     auto docker = makeDocker(p.cfg);
     if (!docker) {
       return docker.error();
     }
     p.docker = std::move(*docker);
-    p.runtime = p.docker.get();
+    engine = p.docker.get();
   }
+  if (auto r = confine(p, *engine); !r) return r;
   auto policy = runtime::Policy::create(p.cfg.policy());
   if (!policy) return policy.error();
   SchedulerOptions opts;
@@ -290,6 +340,8 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (p.cfg.mdns) startMdns(p);
   p.info.trustedPeers = p.gate->store().peers().size();
   p.tasks.spawn(greetEngine(*p.runtime));
+  p.tasks.spawn(p.confined->watch(p.cfg.egressCheckInterval,
+                                  [&p] { return confinedDeployments(*p.scheduler); }));
   p.scheduler->start();
   if (p.tunnel) p.tunnel->start();
   p.relays->start();

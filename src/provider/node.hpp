@@ -21,6 +21,9 @@
 namespace pc::runtime {
 class Runtime;
 }
+namespace pc::egress {
+class Firewall;
+}
 
 namespace pc::provider {
 
@@ -30,6 +33,9 @@ struct NodeDeps {
   /// The container runtime to drive. Null: a DockerRuntime for DOCKER_HOST (or the default
   /// socket) with the config's OCI runtime and network pool. Not owned: it must outlive the node.
   runtime::Runtime* runtime = nullptr;
+  /// The firewall that confines deployments (egress/firewall.hpp). Null: iptables and
+  /// ip6tables with the config's egress policy and the host's resolvers. Not owned.
+  egress::Firewall* firewall = nullptr;
   /// The tunnel's reconnect backoff: the first wait, and the cap it doubles up to. nullopt: the
   /// tunnel's defaults (tunnel::ProviderTunnelOptions).
   std::optional<std::chrono::milliseconds> tunnelMinBackoff;

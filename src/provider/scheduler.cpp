@@ -104,6 +104,7 @@ Result<Deployment> Scheduler::admit(const DeployParams& p) {
   d.cpuMillis = p.cpuMillis;
   d.memoryBytes = p.memoryBytes;
   d.exposePort = p.exposePort;
+  d.network = p.network;
   d.state = DeploymentState::kPending;
   d.createdAtMs = protocol::unixMillisNow();
   // The reservation is the committed `pending` record: concurrent admits (same thread) see it.

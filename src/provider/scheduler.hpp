@@ -104,6 +104,7 @@ class Scheduler {
       std::vector<Deployment> deployments);
 
   runtime::Runtime& runtime() { return rt_; }
+  [[nodiscard]] const Records& records() const { return records_; }
   /// The executor the scheduler (and everything that shares its thread) runs on.
   [[nodiscard]] const net::asio::any_io_executor& executor() const { return ex_; }
   /// Publishes a deployment that just started with an exposed port (the tunnel registers it at

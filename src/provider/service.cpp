@@ -227,6 +227,7 @@ DeployParams deployParams(const protocol::DeployRequest& req, const std::string&
   }
   p.command = req.command;
   p.timeout = std::chrono::seconds(req.timeoutSeconds);
+  if (req.network == protocol::DeployNetwork::kNone) p.network = egress::Mode::kNone;
   return p;
 }
 

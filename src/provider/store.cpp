@@ -21,7 +21,8 @@ using sqlite::Stmt;
 
 constexpr const char* kColumns =
     "id, requester, image, cpu_millis, memory_bytes, expose_port, state, container_id, host_port,"
-    " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error, id_salt";
+    " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error, id_salt,"
+    " network";
 
 Result<Deployment> readRow(Stmt& s) {
   Deployment d;
@@ -49,6 +50,12 @@ Result<Deployment> readRow(Stmt& s) {
   d.oomKilled = s.columnInt(14) != 0;
   d.error = s.columnText(15);
   d.idSalt = s.columnText(16);
+  auto network = egress::parseMode(s.columnText(17));
+  if (!network) {
+    return fail(Errc::kStorage, "state database: deployment " + d.id + " has unknown network '" +
+                                    s.columnText(17) + "'");
+  }
+  d.network = *network;
   return d;
 }
 
@@ -133,7 +140,7 @@ Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path
         " state TEXT NOT NULL, container_id TEXT NOT NULL, host_port INTEGER, url TEXT,"
         " created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER,"
         " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL,"
-        " id_salt TEXT NOT NULL DEFAULT '')",
+        " id_salt TEXT NOT NULL DEFAULT '', network TEXT NOT NULL DEFAULT 'internet')",
         "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)",
         "CREATE TABLE IF NOT EXISTS pulled_images ("
         " image TEXT PRIMARY KEY, bytes INTEGER NOT NULL, pulled_at_ms INTEGER NOT NULL)"}) {
@@ -141,10 +148,26 @@ Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path
       return Error(r.error().code(), r.error().message() + recover);
     }
   }
+  if (auto r = store->addColumnIfMissing("network", "TEXT NOT NULL DEFAULT 'internet'"); !r) {
+    return Error(r.error().code(), r.error().message() + recover);
+  }
   return store;
 }
 
 Store::~Store() { sqlite3_close(db_); }
+
+Result<void> Store::addColumnIfMissing(const char* column, const char* definition) {
+  // A database written by an older provider lacks the newer columns; their defaults describe
+  // what those deployments had (e.g. every older deployment could open the internet).
+  Stmt info(db_, "PRAGMA table_info(deployments)");
+  if (!info.ok()) return storageError(db_, "reading the table's columns");
+  while (sqlite3_step(info.get()) == SQLITE_ROW) {
+    if (info.columnText(1) == column) return {};
+  }
+  const std::string sql =
+      std::string("ALTER TABLE deployments ADD COLUMN ") + column + " " + definition;
+  return exec(sql.c_str());
+}
 
 Result<void> Store::exec(const char* sql) {
   char* msg = nullptr;
@@ -159,7 +182,7 @@ Result<void> Store::exec(const char* sql) {
 Result<void> Store::put(const Deployment& d) {
   std::lock_guard lock(mutex_);
   const std::string sql = std::string("INSERT OR REPLACE INTO deployments (") + kColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return storageError(db_, "prepare");
   s.bindText(1, d.id);
@@ -179,6 +202,7 @@ Result<void> Store::put(const Deployment& d) {
   s.bindInt(15, d.oomKilled ? 1 : 0);
   s.bindText(16, d.error);
   s.bindText(17, d.idSalt);
+  s.bindText(18, egress::toString(d.network));
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
     return storageError(db_, "saving deployment " + d.id);
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "egress/policy.hpp"
 #include "core/error.hpp"
 #include "protocol/messages.hpp"
 
@@ -39,6 +40,8 @@ struct Deployment {
   std::optional<std::int64_t> exitCode;
   bool oomKilled = false;
   std::string error;  ///< why it failed (empty otherwise)
+  /// What the request allowed the container to open (the provider's policy narrows it).
+  egress::Mode network = egress::Mode::kInternet;
 
   /// True while it holds (or may soon hold) capacity: pending … stopping.
   [[nodiscard]] bool active() const;
@@ -72,6 +75,7 @@ class Store {
   static Result<std::unique_ptr<Store>> openFile(const std::filesystem::path& path,
                                                  const std::string& recover);
   Result<void> exec(const char* sql);
+  Result<void> addColumnIfMissing(const char* column, const char* definition);
   sqlite3* db_;
   std::mutex mutex_;
 };

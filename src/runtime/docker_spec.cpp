@@ -114,7 +114,9 @@ std::string buildNetworkBody(const ContainerSpec& spec, const std::string& subne
       // deployment's bridge never forwards between containers.
       {"Options",
        {{"com.docker.network.bridge.host_binding_ipv4", "127.0.0.1"},
-        {"com.docker.network.bridge.enable_icc", "false"}}},
+        {"com.docker.network.bridge.enable_icc", "false"},
+        // Our own bridge name: the provider's egress rules confine the deployment by it.
+        {"com.docker.network.bridge.name", deploymentInterface(spec.deploymentId)}}},
   };
   if (!subnet.empty()) {
     body["IPAM"] = {{"Driver", "default"}, {"Config", json::array{{{"Subnet", subnet}}}}};

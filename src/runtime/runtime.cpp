@@ -4,6 +4,17 @@
 
 namespace pc::runtime {
 
+std::string deploymentInterface(std::string_view deploymentId) {
+  // FNV-1a, 64 bits, printed as 11 base32 characters (55 bits): two deployments on one host
+  // sharing a bridge name would need a collision the engine then refuses ("same bridge name").
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : deploymentId) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string name = "pcd-";
+  for (int i = 0; i < 11; ++i, h >>= 5) name.push_back(kAlphabet[h & 31U]);
+  return name;
+}
+
 const char* toString(ContainerState s) {
   switch (s) {
     case ContainerState::kCreated:

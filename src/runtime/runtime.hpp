@@ -29,6 +29,12 @@ inline constexpr const char* kLabelManaged = "peercompute.managed";
 inline constexpr const char* kLabelDeployment = "peercompute.deployment-id";
 inline constexpr const char* kLabelRequester = "peercompute.requester-id";
 
+/// The host network interface (the bridge) of a deployment's network: "pcd-" and 11 characters
+/// derived from the deployment id (15 in all, the kernel's limit). Every deployment network's
+/// bridge carries the prefix, so the provider's firewall can refuse traffic from any of them
+/// with one rule (egress/rules.hpp) and allow only what each deployment's own rule allows.
+std::string deploymentInterface(std::string_view deploymentId);
+
 /// What a deployment asks to run. There is deliberately no field for privileges, capabilities,
 /// mounts, devices, namespaces, labels or the network: the security profile is not negotiable.
 struct ContainerSpec {
