@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/messages.hpp"
 #include "provider/store.hpp"
 #include "runtime/policy.hpp"
 
@@ -29,6 +30,9 @@ struct DeployParams {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> command;   ///< replaces the image's CMD when not empty
   std::chrono::seconds timeout{300};  ///< pull + start
+  /// When the image is pulled (the request's `pull`; the provider's `pull_policy = "always"`
+  /// overrides it). The allowlist is checked first whatever it says.
+  protocol::PullPolicy pull = protocol::PullPolicy::kMissing;
 };
 
 /// Resources the active records hold (pending through stopping: see Deployment::active): those

@@ -20,6 +20,7 @@
 ///   replay_cache_capacity = 100000          # replay-cache entries of all peers
 ///   max_image_size = "2G"                   # largest image one deployment may pull
 ///   max_image_bytes_per_peer = "4G"         # images one peer's deployments may hold together
+///   pull_policy = "as-requested"            # or "always": every deploy pulls its image
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -77,6 +78,9 @@ struct ProviderConfig {
   /// per peer, and removed once no deployment uses them.
   std::uint64_t maxImageSize = kDefaultMaxImageSize;
   std::uint64_t maxImageBytesPerPeer = kDefaultMaxImageBytesPerPeer;
+  /// `pull_policy`: "as-requested" (false: a deploy's `--pull missing|always|never` is followed)
+  /// or "always" (true: every deploy pulls its image, whatever it asks).
+  bool alwaysPull = false;
 
   /// The image and capacity policy these settings describe.
   [[nodiscard]] runtime::PolicyConfig policy() const;
