@@ -23,26 +23,38 @@ struct DeployArgs {
   int expose = 0;
   std::vector<std::string> env;
   std::string timeout = "5m";
+  std::string pull = "missing";
   std::string output = "table";
 };
 
 /// Pull progress on stderr, streamed as it comes: a redrawn bar on a terminal, a few plain
-/// lines otherwise.
+/// lines otherwise; or a line saying the provider's own copy of the image is used.
 class ProgressView {
  public:
   explicit ProgressView(Printer& out) : out_(out), tty_(::isatty(STDERR_FILENO) == 1) {}
   void update(const protocol::DeployProgress& p) {
+    if (p.imageSource) {
+      source_ = p.imageSource;
+    }
     if (p.phase == protocol::DeployPhase::kStarting) {
       finishBar();
       out_.streamErr("starting " + p.deploymentId + " …\n");
       return;
     }
+    if (p.imageSource == protocol::ImageSource::kLocal && !announced_) {
+      out_.streamErr("using the image already on the provider for " + p.deploymentId +
+                     " (not pulled)\n");
+      announced_ = true;
+      return;
+    }
+    // Announced with the first figures: the provider's first message comes before it knows
+    // whether it pulls.
+    if (!p.percent) {
+      return;
+    }
     if (!announced_) {
       out_.streamErr("pulling image for " + p.deploymentId + " …\n");
       announced_ = true;
-    }
-    if (!p.percent) {
-      return;
     }
     const auto pct = static_cast<int>(*p.percent);
     if (tty_) {
@@ -60,6 +72,8 @@ class ProgressView {
     }
     barShown_ = false;
   }
+  /// Where the image came from, once the provider said it.
+  [[nodiscard]] std::optional<protocol::ImageSource> source() const { return source_; }
 
  private:
   void drawBar(int pct, const protocol::DeployProgress& p) {
@@ -81,17 +95,23 @@ class ProgressView {
   bool announced_ = false;
   bool barShown_ = false;
   int nextPlain_ = 0;
+  std::optional<protocol::ImageSource> source_;
 };
 
 /// The deploy answer: the deployment's block for people, the wire answer for `-o json`; exit
 /// code 1 unless it runs.
 Report deployReport(const Node& node, const protocol::DeployResponse& r, const std::string& peerId,
-                    const std::string& image) {
+                    const std::string& image, std::optional<protocol::ImageSource> source) {
   Report report;
-  report.json = deployJson(r, peerId);
+  report.json = deployJson(r, peerId, source);
+  std::string from;
+  if (source) {
+    from = *source == protocol::ImageSource::kLocal ? " (the provider's copy, not pulled)"
+                                                    : " (pulled)";
+  }
   report.text = "Deployment " + r.deploymentId + " on " + peerLabel(node, peerId) + "\n" +
                 "  state: " + std::string(protocol::toString(r.state)) + "\n" +
-                "  image: " + image + "\n";
+                "  image: " + image + from + "\n";
   if (r.url) {
     report.text += "  url:   " + *r.url + "\n";
   }
@@ -165,7 +185,7 @@ net::asio::awaitable<Report> deploy(const Globals& g, Node& node,
       co_return Report::failure(Error(net::make_error_code(net::Errc::kProtocolError),
                                       "the provider sent an unexpected message"));
     }
-    co_return deployReport(node, *r, peerId, req.image);
+    co_return deployReport(node, *r, peerId, req.image, view.source());
   }
 }
 
@@ -201,6 +221,11 @@ Result<protocol::DeployRequest> requestFrom(const DeployArgs& a) {
   }
   req.timeoutSeconds =
       std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(*timeout).count());
+  // Sent even for the default: the provider then says whether it pulled (image_source).
+  req.pull = protocol::pullPolicyFromString(a.pull);
+  if (!req.pull) {
+    return fail(Errc::kBadArgument, "--pull " + a.pull + ": expected missing, always or never");
+  }
   return req;
 }
 
@@ -234,6 +259,11 @@ void addDeployCommand(CLI::App& app, Globals& g) {
       ->check(CLI::Range(1, 65535));
   cmd->add_option("-e,--env", a->env, "Environment variable NAME=value (repeatable)");
   cmd->add_option("--timeout", a->timeout, "Deadline for pull + start (e.g. 90s, 5m)")
+      ->capture_default_str();
+  cmd->add_option("--pull", a->pull,
+                  "Pull the image: missing (only when the provider lacks it), always, or never "
+                  "(use the provider's copy); the provider may insist on always")
+      ->check(CLI::IsMember({"missing", "always", "never"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Output format")
       ->check(CLI::IsMember({"table", "json"}))

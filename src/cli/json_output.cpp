@@ -44,8 +44,13 @@ std::string statusJson(const std::vector<PeerStatus>& rows) {
   return json::serialize(arr);
 }
 
-std::string deployJson(const protocol::DeployResponse& r, const std::string& peerId) {
-  return json::serialize(withPeer(wireObject(r), peerId));
+std::string deployJson(const protocol::DeployResponse& r, const std::string& peerId,
+                       std::optional<protocol::ImageSource> source) {
+  auto o = withPeer(wireObject(r), peerId);
+  if (source) {
+    o["image_source"] = protocol::toString(*source);
+  }
+  return json::serialize(o);
 }
 
 std::string trustedPeersJson(const std::vector<trust::TrustedPeer>& peers) {

@@ -22,8 +22,10 @@ struct PeerStatus {
 /// `deployment_id`.
 std::string statusJson(const std::vector<PeerStatus>& rows);
 
-/// `deploy -o json`: the wire's DeployResponse with `peer_id` after its `deployment_id`.
-std::string deployJson(const protocol::DeployResponse& r, const std::string& peerId);
+/// `deploy -o json`: the wire's DeployResponse with `peer_id` after its `deployment_id`, and
+/// `image_source` ("local" | "registry") when the provider's progress said it.
+std::string deployJson(const protocol::DeployResponse& r, const std::string& peerId,
+                       std::optional<protocol::ImageSource> source = std::nullopt);
 
 /// `peers list -o json`: `peer_id`, `name`, `addrs`, `added_at` per trusted peer.
 std::string trustedPeersJson(const std::vector<trust::TrustedPeer>& peers);

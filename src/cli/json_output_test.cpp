@@ -65,6 +65,10 @@ TEST(DeployJson, IsTheWireAnswerWithThePeer) {
   EXPECT_EQ(o.at("state"), json::value("running"));
   EXPECT_EQ(o.at("url"), json::value(*r.url));
   EXPECT_FALSE(o.contains("error"));
+  EXPECT_FALSE(o.contains("image_source"));
+  const auto local =
+      json::parse(deployJson(r, "12D3KooWpeer", protocol::ImageSource::kLocal)).as_object();
+  EXPECT_EQ(local.at("image_source"), json::value("local"));
 }
 
 TEST(FoundPeersJson, NameIsNullWhenNotTrusted) {

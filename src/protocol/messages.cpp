@@ -79,6 +79,10 @@ constexpr Choice<DeployNetwork> kNetwork{16, &deployNetworkFromString, &toString
                                          "is not one of internet, none"};
 constexpr Choice<LogStream> kStream{16, &streamFromName, &streamName,
                                     "is not one of stdout, stderr"};
+constexpr Choice<PullPolicy> kPull{16, &pullPolicyFromString, &toString,
+                                   "is not a pull policy (missing, always, never)"};
+constexpr Choice<ImageSource> kImageSource{16, &imageSourceFromString, &toString,
+                                           "is not one of local, registry"};
 
 template <class V>
 void fields(V& v, Member<V, RequestHeader>& h) {
@@ -100,6 +104,7 @@ void fields(V& v, Member<V, DeployRequest>& m) {
   v.field("timeout_seconds", m.timeoutSeconds, Int<>{kMinTimeoutSeconds, kMaxTimeoutSeconds});
   v.field("command", m.command, Command{});
   v.field("network", m.network, kNetwork);
+  v.field("pull", m.pull, kPull);
 }
 
 template <class V>
@@ -109,6 +114,7 @@ void fields(V& v, Member<V, DeployProgress>& m) {
   v.field("percent", m.percent, Int<>{0, 100});
   v.field("bytes_done", m.bytesDone, kNonNegative);
   v.field("bytes_total", m.bytesTotal, kNonNegative);
+  v.field("image_source", m.imageSource, kImageSource);
   v.rule(m.phase == DeployPhase::kPulling || !(m.percent || m.bytesDone || m.bytesTotal),
          Errc::kUnknownField, "percent and bytes fields belong to the pulling phase only");
 }
@@ -272,6 +278,39 @@ std::optional<DeploymentState> deploymentStateFromString(std::string_view s) {
     if (toString(st) == s) {
       return st;
     }
+  }
+  return std::nullopt;
+}
+
+std::string_view toString(PullPolicy p) {
+  switch (p) {
+    case PullPolicy::kMissing:
+      return "missing";
+    case PullPolicy::kAlways:
+      return "always";
+    case PullPolicy::kNever:
+      return "never";
+  }
+  return "unknown";
+}
+
+std::optional<PullPolicy> pullPolicyFromString(std::string_view s) {
+  for (auto p : {PullPolicy::kMissing, PullPolicy::kAlways, PullPolicy::kNever}) {
+    if (toString(p) == s) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view toString(ImageSource s) { return s == ImageSource::kLocal ? "local" : "registry"; }
+
+std::optional<ImageSource> imageSourceFromString(std::string_view s) {
+  if (s == "local") {
+    return ImageSource::kLocal;
+  }
+  if (s == "registry") {
+    return ImageSource::kRegistry;
   }
   return std::nullopt;
 }

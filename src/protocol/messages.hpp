@@ -86,6 +86,18 @@ std::optional<DeploymentState> deploymentStateFromString(std::string_view s);
 enum class DeployNetwork { kInternet, kNone };
 std::string_view toString(DeployNetwork n);
 std::optional<DeployNetwork> deployNetworkFromString(std::string_view s);
+/// How a deploy gets its image, as `docker run --pull` does: `missing` uses the provider's copy
+/// when it has one and pulls otherwise, `always` pulls, `never` uses the provider's copy only.
+enum class PullPolicy { kMissing, kAlways, kNever };
+/// "missing", "always", "never".
+std::string_view toString(PullPolicy p);
+std::optional<PullPolicy> pullPolicyFromString(std::string_view s);
+
+/// Where a deploy's image came from: the provider's own copy (nothing pulled), or its registry.
+enum class ImageSource { kLocal, kRegistry };
+/// "local", "registry".
+std::string_view toString(ImageSource s);
+std::optional<ImageSource> imageSourceFromString(std::string_view s);
 
 /// DeployRequest: request fields + `image` (string, ≤ kMaxImageRefLength, no control chars),
 /// `cpu_millicores` (1..kMaxCpuMillicores), `memory_bytes` (kMinMemoryBytes..kMaxMemoryBytes),
@@ -95,7 +107,9 @@ std::optional<DeployNetwork> deployNetworkFromString(std::string_view s);
 /// `command` (optional array of strings replacing the image's CMD, 1..kMaxCommandArgs entries,
 /// ≤ kMaxCommandBytes in all, valid UTF-8 without NUL; omitted when empty), `network` (optional,
 /// "internet" | "none": what the container may open; the provider's egress policy applies
-/// either way and a request can only narrow it; absent is "internet").
+/// either way and a request can only narrow it; absent is "internet"), `pull` (optional:
+/// "missing" | "always" | "never"; absent means "missing", what clients before the field asked
+/// for). Whatever `pull` says, the provider checks the reference against its allowlist first.
 struct DeployRequest {
   static constexpr MessageType kType = MessageType::kDeployRequest;
   RequestHeader header;
@@ -107,6 +121,7 @@ struct DeployRequest {
   std::int64_t timeoutSeconds = 300;
   std::vector<std::string> command;
   std::optional<DeployNetwork> network;
+  std::optional<PullPolicy> pull;
   friend bool operator==(const DeployRequest&, const DeployRequest&) = default;
 };
 
@@ -114,7 +129,9 @@ enum class DeployPhase { kPulling, kStarting };
 
 /// DeployProgress: `deployment_id`, `phase` ("pulling" | "starting"); while pulling, optional
 /// `percent` (0..100), `bytes_done`, `bytes_total` (≥ 0; absent when unknown). "starting"
-/// carries none of the three.
+/// carries none of the three. Optional `image_source` ("local" | "registry", either phase): the
+/// provider used its own copy of the image, or pulled it. A provider sends it only in answer to
+/// a request that named `pull` (a client older than both fields refuses unknown ones).
 struct DeployProgress {
   static constexpr MessageType kType = MessageType::kDeployProgress;
   std::string deploymentId;
@@ -122,6 +139,7 @@ struct DeployProgress {
   std::optional<std::int64_t> percent;
   std::optional<std::int64_t> bytesDone;
   std::optional<std::int64_t> bytesTotal;
+  std::optional<ImageSource> imageSource;
   friend bool operator==(const DeployProgress&, const DeployProgress&) = default;
 };
 

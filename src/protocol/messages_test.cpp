@@ -96,6 +96,30 @@ TEST(Messages, DeployCommandIsBounded) {
   expectRejected(deployRequest(), "command", many, Errc::kOutOfRange, "command");
 }
 
+// `pull` is optional: a request without it (every client before the field) means "missing";
+// an unknown policy is refused, naming the field and the values it may take.
+TEST(Messages, DeployPullPolicy) {
+  auto d = deployRequest();
+  EXPECT_EQ(toJson(d).find("\"pull\""), std::string::npos);
+  auto old = fromJson(MessageType::kDeployRequest, toJson(d)).value();
+  EXPECT_FALSE(std::get<DeployRequest>(old).pull);
+  for (auto p : {PullPolicy::kMissing, PullPolicy::kAlways, PullPolicy::kNever}) {
+    d.pull = p;
+    EXPECT_EQ(roundTrip(d), Message(d));
+    EXPECT_NE(toJson(d).find("\"pull\":\"" + std::string(toString(p)) + "\""), std::string::npos);
+  }
+  expectRejected(
+      d, "pull", "\"sometimes\"", Errc::kBadFormat,
+      "deploy_request.pull: \"sometimes\" is not a pull policy (missing, always, never)");
+  expectRejected(d, "pull", "\"Always\"", Errc::kBadFormat, "pull");
+  expectRejected(d, "pull", "true", Errc::kWrongType, "pull");
+  expectRejected(d, "pull", "null", Errc::kWrongType, "pull");
+  DeployProgress p{"dep-abcdefghijklmnop", DeployPhase::kPulling, std::nullopt,
+                   std::nullopt,           std::nullopt,          ImageSource::kLocal};
+  EXPECT_EQ(roundTrip(p), Message(p));
+  expectRejected(p, "image_source", "\"disk\"", Errc::kBadFormat, "image_source");
+}
+
 TEST(Messages, DeploymentIdsAreBoundToTheirProvider) {
   const auto a = crypto::PeerId::parse(test::kSeedPeer).value();
   const auto salt = newDeploymentSalt();
@@ -155,9 +179,11 @@ TEST(Messages, EveryTypeRoundTrips) {
                           "the container was killed: out of memory (limit 64 MiB)"};
   const std::vector<Message> all_msgs = {
       deployRequest(),
-      DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000},
-      DeployProgress{dep, DeployPhase::kPulling, std::nullopt, 5, std::nullopt},
-      DeployProgress{dep, DeployPhase::kStarting, std::nullopt, std::nullopt, std::nullopt},
+      DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000, std::nullopt},
+      DeployProgress{dep, DeployPhase::kPulling, std::nullopt, 5, std::nullopt,
+                     ImageSource::kRegistry},
+      DeployProgress{dep, DeployPhase::kStarting, std::nullopt, std::nullopt, std::nullopt,
+                     std::nullopt},
       DeployResponse{dep, DeploymentState::kRunning, "https://x.example", std::nullopt},
       DeployResponse{dep, DeploymentState::kFailed, std::nullopt, "image pull failed: 404"},
       StopRequest{header(), dep, true},
@@ -223,7 +249,8 @@ TEST(Messages, StrictValidationNamesTheField) {
                  "deployment_id");
   expectRejected(stop, "force", "1", Errc::kWrongType, "force");
 
-  const Message prog = DeployProgress{"dep-abcdefghijklmnop", DeployPhase::kPulling, 5, 1, 2};
+  const Message prog =
+      DeployProgress{"dep-abcdefghijklmnop", DeployPhase::kPulling, 5, 1, 2, std::nullopt};
   expectRejected(prog, "percent", "101", Errc::kOutOfRange, "percent");
   expectRejected(prog, "phase", "\"done\"", Errc::kBadFormat, "phase");
   const Message entry = LogEntry{LogStream::kStdout, 1, "x"};
@@ -357,6 +384,10 @@ RC_GTEST_PROP(MessagesProp, DeployRequestRoundTrip, ()) {
     auto a = *genText(50);
     a.erase(std::remove(a.begin(), a.end(), '\0'), a.end());
     d.command.push_back(a);
+  }
+  if (*rc::gen::arbitrary<bool>()) {
+    d.pull = *rc::gen::elementOf(
+        std::vector<PullPolicy>{PullPolicy::kMissing, PullPolicy::kAlways, PullPolicy::kNever});
   }
   auto back = fromJson(MessageType::kDeployRequest, toJson(d));
   RC_ASSERT(back.has_value());

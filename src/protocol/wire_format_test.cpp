@@ -46,6 +46,12 @@ TEST(WireFormat, DeployRequest) {
                     R"("expose_port":8080,"env":{"A":"b","_X":")"
                     "\xc3\xa9\\n"
                     R"("},"timeout_seconds":60})");
+  d.env.clear();
+  d.exposePort.reset();
+  d.pull = PullPolicy::kNever;
+  expectWire(d, "{" + kHeaderJson +
+                    R"(,"image":"nginx:1.25","cpu_millicores":500,"memory_bytes":268435456,)"
+                    R"("env":{},"timeout_seconds":60,"pull":"never"})");
 }
 
 TEST(WireFormat, SigningPayloadIsCanonical) {
@@ -62,9 +68,13 @@ TEST(WireFormat, SigningPayloadIsCanonical) {
 }
 
 TEST(WireFormat, Responses) {
-  expectWire(DeployProgress{std::string(kDep), DeployPhase::kPulling, 42, 1000, 2000},
+  expectWire(DeployProgress{std::string(kDep), DeployPhase::kPulling, 42, 1000, 2000, std::nullopt},
              R"({"deployment_id":"dep-abcdefghijklmnop","phase":"pulling","percent":42,)"
              R"("bytes_done":1000,"bytes_total":2000})");
+  expectWire(DeployProgress{std::string(kDep), DeployPhase::kStarting, std::nullopt, std::nullopt,
+                            std::nullopt, ImageSource::kLocal},
+             R"({"deployment_id":"dep-abcdefghijklmnop","phase":"starting",)"
+             R"("image_source":"local"})");
   expectWire(DeployResponse{std::string(kDep), DeploymentState::kRunning,
                             "https://dep-abcdefghijklmnop.example.net", std::nullopt},
              R"({"deployment_id":"dep-abcdefghijklmnop","state":"running",)"

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/messages.hpp"
 #include "provider/store.hpp"
 #include "runtime/policy.hpp"
 
@@ -32,6 +33,9 @@ struct DeployParams {
   /// What the request asked the container may open (`--network none` narrows it to nothing);
   /// the provider's egress policy applies on top and a request can never widen it.
   egress::Mode network = egress::Mode::kInternet;
+  /// When the image is pulled (the request's `pull`; the provider's `pull_policy = "always"`
+  /// overrides it). The allowlist is checked first whatever it says.
+  protocol::PullPolicy pull = protocol::PullPolicy::kMissing;
 };
 
 /// Resources the active records hold (pending through stopping: see Deployment::active): those

@@ -129,6 +129,17 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   b.value("max_image_size", "--max-image-size",
           "Largest image one deployment may pull (e.g. 2G; default 2G)", bytes(cfg.maxImageSize));
   b.value("max_image_bytes_per_peer", "", "", bytes(cfg.maxImageBytesPerPeer));
+  b.value("pull_policy", "--pull-policy",
+          "as-requested (default: each deploy's --pull missing|always|never is followed) or "
+          "always (every deploy pulls its image)",
+          [&cfg](std::string_view v) -> Result<void> {
+            if (v != "as-requested" && v != "always") {
+              return fail(Errc::kConfig,
+                          "\"" + std::string(v) + "\" is not a pull policy (as-requested, always)");
+            }
+            cfg.alwaysPull = v == "always";
+            return {};
+          });
   b.value("request_rate", "", "", config::number(cfg.requestRate, 0));
   b.value("request_burst", "", "", integer(cfg.requestBurst, 0, kMaxCount));
   constexpr std::uint32_t kMaxEntries = 10'000'000;

@@ -24,6 +24,7 @@
 ///   egress_allow = ["10.1.2.0/24:443"]      # private destinations shared with deployments
 ///   egress_deny = ["198.18.0.0/15"]         # public destinations refused as well
 ///   egress_check_interval = "5s"            # how often the firewall rules are checked
+///   pull_policy = "as-requested"            # or "always": every deploy pulls its image
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -82,6 +83,9 @@ struct ProviderConfig {
   /// per peer, and removed once no deployment uses them.
   std::uint64_t maxImageSize = kDefaultMaxImageSize;
   std::uint64_t maxImageBytesPerPeer = kDefaultMaxImageBytesPerPeer;
+  /// `pull_policy`: "as-requested" (false: a deploy's `--pull missing|always|never` is followed)
+  /// or "always" (true: every deploy pulls its image, whatever it asks).
+  bool alwaysPull = false;
 
   /// Egress (egress/policy.hpp): "internet" or "none", the private destinations opened
   /// ("CIDR[:port]", "[v6 CIDR]:port") and the public ones refused as well.

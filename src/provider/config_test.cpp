@@ -94,6 +94,21 @@ TEST(ProviderConfig, ImageQuota) {
   EXPECT_FALSE(applyToml("max_image_bytes_per_peer = \"lots\"\n", "p.toml", c));
 }
 
+TEST(ProviderConfig, PullPolicy) {
+  ProviderConfig c;
+  EXPECT_FALSE(c.alwaysPull);  // as-requested
+  ASSERT_TRUE(applyToml("pull_policy = \"always\"\n", "p.toml", c));
+  EXPECT_TRUE(c.alwaysPull);
+  ASSERT_TRUE(applyToml("pull_policy = \"as-requested\"\n", "p.toml", c));
+  EXPECT_FALSE(c.alwaysPull);
+  auto r = applyToml("pull_policy = \"never\"\n", "p.toml", c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("p.toml:1: pull_policy"), std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().message().find("(as-requested, always)"), std::string::npos)
+      << r.error().message();
+}
+
 TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
   // The same forms as `peerctl deploy --cpu`: a bare number is cores.
   for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},

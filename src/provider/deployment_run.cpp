@@ -89,7 +89,7 @@ awaitable<Deployment> DeploymentRun::run() {
   if (auto end = enter(DeploymentState::kPulling)) {
     co_return *end;
   }
-  if (auto end = co_await pull()) {
+  if (auto end = co_await getImage()) {
     co_return *end;
   }
   if (auto end = enter(DeploymentState::kStarting)) {
@@ -97,6 +97,8 @@ awaitable<Deployment> DeploymentRun::run() {
   }
   DeployProgressInfo starting;
   starting.starting = true;
+  // Said again: a slow client's queue keeps only the newest progress, and this is the last.
+  starting.imageSource = imageSource_;
   report(starting);
   if (auto end = co_await createAndStart()) {
     co_return *end;
@@ -109,7 +111,7 @@ awaitable<Deployment> DeploymentRun::run() {
   co_return finish(d_);
 }
 
-awaitable<std::optional<Deployment>> DeploymentRun::pull() {
+awaitable<std::optional<Deployment>> DeploymentRun::getImage() {
   if (control_->stopRequested) {
     // A stop that came before the deadline was armed did not cancel it: do not pull at all.
     co_return stoppedBeforeStart();
@@ -121,19 +123,56 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
     co_return finish(failedWith(d_, allowance.error().message()));
   }
   // Whether the engine had the image before: only an image it did not have is recorded as ours
-  // (and removed once unused). An engine that cannot tell leaves the image unrecorded.
+  // (and removed once unused). An engine that cannot tell leaves the image unrecorded; `missing`
+  // then pulls (as before pull policies) and `never` fails saying so.
   auto before = co_await rt_.inspectImage(image);
-  const bool wasAbsent = before && !*before;
+  const bool present = before && before->has_value();
+  const bool wasAbsent = before && !before->has_value();
   if (control_->stopRequested) {
     co_return stoppedBeforeStart();
   }
+  const protocol::PullPolicy policy = params_.pull;
+  if (present && policy != protocol::PullPolicy::kAlways) {
+    co_return co_await useLocal(*allowance);
+  }
+  if (policy == protocol::PullPolicy::kNever) {
+    refresh();
+    std::string why = "image " + image + " is not present on the provider and --pull never was " +
+                      "asked; deploy with --pull missing to pull it";
+    if (!before) {
+      why = "could not tell whether image " + image + " is present on the provider (" +
+            before.error().message() + ") and --pull never was asked";
+    }
+    co_return finish(failedWith(d_, why));
+  }
+  co_return co_await pull(wasAbsent, *allowance);
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::useLocal(const ImageAllowance& allowance) {
+  // Not recorded as pulled by us: the engine's copy stays when our deployments are gone. An
+  // image we pulled earlier is still ours, and its size still counts against the quota.
+  if (auto end = co_await afterPull(false, allowance, 0)) {
+    co_return end;
+  }
+  spdlog::info("{}: image {} is present on the engine: used without a pull (--pull {})", d_.id,
+               d_.image, protocol::toString(params_.pull));
+  imageSource_ = protocol::ImageSource::kLocal;
+  DeployProgressInfo local;
+  local.imageSource = imageSource_;
+  report(local);
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<Deployment>> DeploymentRun::pull(bool wasAbsent,
+                                                         const ImageAllowance& allowance) {
+  const std::string image = d_.image;
   // Aggregate progress over all layers, raced against the deploy deadline (and against a stop
   // request, which cancels the same timer). The engine cannot give an image's size before the
   // pull, so the pull is cut (by the same timer) as soon as the layer sizes it announces exceed
   // the quota: a peer cannot fill the disk with one huge image.
   auto meter = std::make_shared<PullMeter>();
   auto overQuota = std::make_shared<std::optional<Error>>();
-  const runtime::PullProgressFn onPull = [meter, overQuota, control = control_, a = *allowance,
+  const runtime::PullProgressFn onPull = [meter, overQuota, control = control_, a = allowance,
                                           image,
                                           progress = progress_](const runtime::PullProgress& p) {
     auto info = meter->update(p);
@@ -170,15 +209,18 @@ awaitable<std::optional<Deployment>> DeploymentRun::pull() {
   if (auto& r = std::get<0>(pulled); !r) {
     co_return finish(failedWith(d_, r.error().message()));
   }
-  if (auto end = co_await afterPull(wasAbsent, *allowance, meter->announcedBytes())) {
+  if (auto end = co_await afterPull(wasAbsent, allowance, meter->announcedBytes())) {
     co_return end;
   }
+  spdlog::info("{}: image {} pulled (--pull {})", d_.id, image, protocol::toString(params_.pull));
+  imageSource_ = protocol::ImageSource::kRegistry;
+  DeployProgressInfo done;
+  done.imageSource = imageSource_;
   if (!meter->reportedComplete()) {
     // Completion is reported even when the engine had nothing to download.
-    DeployProgressInfo done;
     done.percent = 100;
-    report(done);
   }
+  report(done);
   co_return std::nullopt;
 }
 

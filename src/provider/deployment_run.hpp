@@ -26,6 +26,9 @@ struct DeployProgressInfo {
   std::optional<std::int64_t> percent;
   std::optional<std::int64_t> bytesDone;
   std::optional<std::int64_t> bytesTotal;
+  /// Said once the image is there (and again when starting): the engine's copy was used, or the
+  /// image was pulled.
+  std::optional<protocol::ImageSource> imageSource;
 };
 using ProgressFn = std::function<void(const DeployProgressInfo&)>;
 
@@ -53,19 +56,29 @@ class DeploymentRun {
                 DeployParams params, ProgressFn progress, std::shared_ptr<DeployControl> control,
                 ImageQuota quota = {});
 
-  /// Pulls (raced against the deploy timeout and a stop, and aborted as soon as the announced
-  /// layer sizes exceed the image quota), checks the image's size on disk against the quota,
-  /// records an image the engine did not have as pulled by us, creates and starts the container
-  /// and publishes it. Returns the final record: `running`, or `failed` with `error` saying why, or
-  /// `stopped` when a stop arrived meanwhile; the record is committed and the deploy ends (the
-  /// control's `settled` is notified). Not cancel-safe: a cancelled run leaves the record in its
-  /// last committed state (pulling or starting), which the next start reconciles as interrupted;
-  /// the Scheduler cancels it only when it shuts down.
+  /// Gets the image as the params' pull policy says — `missing`: the engine's copy when it has
+  /// one, else a pull; `always`: a pull; `never`: the engine's copy, and a failure naming the
+  /// image when it has none — then checks the image's size against the quota, creates and starts
+  /// the container and publishes it. A pull is raced against the deploy timeout and a stop, and
+  /// aborted as soon as the announced layer sizes exceed the image quota; an image the engine did
+  /// not have before is recorded as pulled by us (and removed once unused), never one it had.
+  /// The allowlist was checked at admission, before this run, whatever the policy. Returns the
+  /// final record: `running`, or `failed` with `error` saying why, or `stopped` when a stop arrived
+  /// meanwhile; the record is committed and the deploy ends (the control's `settled` is notified).
+  /// Not cancel-safe: a cancelled run leaves the record in its last committed state (pulling or
+  /// starting), which the next start reconciles as interrupted; the Scheduler cancels it only when
+  /// it shuts down.
   net::asio::awaitable<Deployment> run();
 
  private:
   // Each phase returns the final record when the run ends in it, nothing to go on.
-  net::asio::awaitable<std::optional<Deployment>> pull();
+  /// Decides, by the pull policy and what the engine holds, whether to pull.
+  net::asio::awaitable<std::optional<Deployment>> getImage();
+  /// The engine's copy is used: nothing is pulled and nothing is recorded as ours.
+  net::asio::awaitable<std::optional<Deployment>> useLocal(const ImageAllowance& allowance);
+  /// Pulls from the registry. `wasAbsent`: the engine said it did not have the image.
+  net::asio::awaitable<std::optional<Deployment>> pull(bool wasAbsent,
+                                                       const ImageAllowance& allowance);
   /// After a pull: records an image that was not there before as ours and checks the size on
   /// disk against `allowance`.
   net::asio::awaitable<std::optional<Deployment>> afterPull(bool wasAbsent,
@@ -91,7 +104,8 @@ class DeploymentRun {
   ProgressFn progress_;
   std::shared_ptr<DeployControl> control_;
   ImageQuota quota_;
-  Deployment d_;  ///< working copy of the record
+  Deployment d_;                                      ///< working copy of the record
+  std::optional<protocol::ImageSource> imageSource_;  ///< once the image is there
 };
 
 /// Ends a running (or `stopping`) deployment: stops its container (SIGTERM, SIGKILL after

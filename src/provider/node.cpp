@@ -162,6 +162,7 @@ Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
   SchedulerOptions opts;
   opts.stopGrace = p.cfg.stopGrace;
   opts.imageQuota = p.cfg.imageQuota();
+  opts.alwaysPull = p.cfg.alwaysPull;
   opts.providerId = self;
   p.scheduler = std::make_unique<Scheduler>(p.ex, *p.runtime, *p.store, std::move(*policy), opts);
   return p.scheduler->load();

@@ -116,6 +116,7 @@ Result<Deployment> Scheduler::admit(const DeployParams& p) {
 }
 
 awaitable<Deployment> Scheduler::runNow(std::string id, DeployParams p, ProgressFn progress) {
+  p.pull = pullPolicy(p.pull);
   DeploymentRun run(records_, rt_, publisher_, id, std::move(p), std::move(progress),
                     records_.deploying(id), options_.imageQuota);
   Deployment final = co_await run.run();

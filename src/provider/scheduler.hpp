@@ -53,6 +53,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds statsTimeout{3000};
   /// Image disk quota (max_image_size, max_image_bytes_per_peer).
   ImageQuota imageQuota;
+  /// `pull_policy = "always"`: every deploy pulls its image, whatever its request asks (a
+  /// provider that wants each deploy to get the registry's current image for its tag).
+  bool alwaysPull = false;
 };
 
 class Scheduler {
@@ -77,12 +80,17 @@ class Scheduler {
   /// committed as `pending`. Errors: runtime::Errc::kImageNotAllowed / kBadReference /
   /// kLimitExceeded / kInvalidSpec (naming the limit), Errc::kShuttingDown, Errc::kStorage.
   Result<Deployment> admit(const DeployParams& p);
-  /// Pulls and starts an admitted deployment (within the image quota: see image_quota.hpp).
-  /// Returns its final record: `running`, or `failed`
-  /// with `error` saying why, or `stopped` when a stop arrived meanwhile; `failed` ("shutting
-  /// down") when the scheduler shut down first (the stored record is then reconciled at the next
-  /// start). Cancelling it is safe: the deploy goes on (a peer that disconnects does not stop a
-  /// deploy; its progress goes nowhere).
+  /// The pull policy a deploy asking for `requested` runs with (`always` when the provider
+  /// insists on it).
+  [[nodiscard]] protocol::PullPolicy pullPolicy(protocol::PullPolicy requested) const {
+    return options_.alwaysPull ? protocol::PullPolicy::kAlways : requested;
+  }
+  /// Pulls (as pullPolicy() says) and starts an admitted deployment (within the image quota: see
+  /// image_quota.hpp). Returns its final record: `running`, or `failed` with `error` saying why, or
+  /// `stopped` when a stop arrived meanwhile; `failed` ("shutting down") when the scheduler shut
+  /// down first (the stored record is then reconciled at the next start). Cancelling it is safe:
+  /// the deploy goes on (a peer that disconnects does not stop a deploy; its progress goes
+  /// nowhere).
   net::asio::awaitable<Deployment> run(std::string id, DeployParams p, ProgressFn progress);
 
   /// Stops (SIGTERM, then SIGKILL after the grace period; at once with `force`) and removes the

@@ -228,6 +228,7 @@ DeployParams deployParams(const protocol::DeployRequest& req, const std::string&
   p.command = req.command;
   p.timeout = std::chrono::seconds(req.timeoutSeconds);
   if (req.network == protocol::DeployNetwork::kNone) p.network = egress::Mode::kNone;
+  p.pull = req.pull.value_or(protocol::PullPolicy::kMissing);  // absent: older clients' behaviour
   return p;
 }
 
@@ -269,11 +270,13 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
     co_return;
   }
   const std::string id = admitted->id;
-  audit("deploy_accepted", peer,
-        withPath(*conn, {{"deployment", id},
-                         {"image", admitted->image},
-                         {"cpu_millicores", std::to_string(p.cpuMillis)},
-                         {"memory_bytes", std::to_string(p.memoryBytes)}}));
+  audit(
+      "deploy_accepted", peer,
+      withPath(*conn, {{"deployment", id},
+                       {"image", admitted->image},
+                       {"cpu_millicores", std::to_string(p.cpuMillis)},
+                       {"memory_bytes", std::to_string(p.memoryBytes)},
+                       {"pull", std::string(protocol::toString(scheduler_.pullPolicy(p.pull)))}}));
 
   // Progress goes out through one writer coroutine (one write in flight per stream); the
   // scheduler's callback only queues. A slow client sees the latest progress (the newest queued
@@ -288,13 +291,20 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   first.deploymentId = id;
   first.phase = protocol::DeployPhase::kPulling;
   push(first);
-  const ProgressFn onProgress = [push, id](const DeployProgressInfo& info) {
+  // `image_source` only for a client that named `pull`: an older one refuses unknown fields.
+  const bool tellSource = req.pull.has_value();
+  const ProgressFn onProgress = [push, id, tellSource](const DeployProgressInfo& info) {
     protocol::DeployProgress msg;
     msg.deploymentId = id;
     msg.phase = info.starting ? protocol::DeployPhase::kStarting : protocol::DeployPhase::kPulling;
     msg.percent = info.percent;
     msg.bytesDone = info.bytesDone;
     msg.bytesTotal = info.bytesTotal;
+    if (tellSource) {
+      msg.imageSource = info.imageSource;
+    } else if (!info.starting && !info.percent) {
+      return;  // nothing this client understands
+    }
     push(msg);
   };
   const Deployment final = co_await scheduler_.run(id, p, onProgress);

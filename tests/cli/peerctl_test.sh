@@ -66,6 +66,10 @@ n=$("$PEERCTL" peers list -o json | python3 -c 'import json,sys; print(len(json.
 expect_fail "deploy -e is --env" "--env BAD: expected NAME=value" "$PEERCTL" deploy img --peer x -e BAD
 expect_fail "deploy -m is --memory" "--memory: '12Q'" "$PEERCTL" deploy img --peer x -m 12Q
 expect_fail "deploy --cpus is --cpu" "--cpu: '0x'" "$PEERCTL" deploy img --peer x --cpus 0x
+expect_fail "deploy --pull takes missing, always or never" "--pull: sometimes not in {missing,always,never}" \
+  "$PEERCTL" deploy img --peer x --pull sometimes
+"$PEERCTL" deploy --help | grep -q -- "--pull TEXT:{missing,always,never}=missing" &&
+  ok "deploy --help shows --pull and its default" || ko "deploy --help has no --pull"
 out=$("$PEERCTL" status -q 2>/dev/null); rc=$?
 [ $rc -eq 0 ] && [ -z "$out" ] && ok "status -q with no deployments prints nothing" || ko "status -q: rc=$rc $out"
 expect_fail "status -q and -o exclude each other" "excludes" "$PEERCTL" status -q -o json

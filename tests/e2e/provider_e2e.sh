@@ -4,6 +4,7 @@
 # began), stop; refusals (untrusted peer, forged / replayed / stale / misattributed requests,
 # over capacity, per-peer quota, another peer's deployment); kill -9 of the provider while a
 # deployment runs, restart, and the deployment is still listed, running, reachable and stoppable.
+# Then the image quota, and the pull policy (--pull missing|always|never) with a dead registry.
 #
 #   provider_e2e.sh <peerctl> <peercomputed> <provider_probe>
 set -uo pipefail
@@ -13,7 +14,11 @@ PROBE=${3:?usage}
 IMAGE=127.0.0.1:5055/peercompute/demo-web:2
 W=$(mktemp -d /tmp/pc-e2e.XXXXXX)
 DPID=
+# References the engine holds under registries nothing answers on (ports 1 and 2 of loopback).
+DEAD=127.0.0.1:1/peercompute/pull:$$
+DENIED=127.0.0.1:2/peercompute/pull:$$
 cleanup() {
+  docker rmi "$DEAD" "$DENIED" >/dev/null 2>&1
   [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
   # Containers this test's provider made (found by its deployment ids).
   for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
@@ -184,7 +189,7 @@ mkdir -m 700 "$P2"
 printf 'max_image_size = "2M"\nmax_image_bytes_per_peer = "3M"\n' >"$P2/config.toml"
 PEERCOMPUTE_HOME=$P2 "$PEERCTL" peers add "$(as alice id)" --name alice >/dev/null
 "$DAEMON" --data-dir "$P2" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 \
-  --no-mdns >"$W/prov2.log" 2>&1 &
+  --allow-registry 127.0.0.1:1 --no-mdns >"$W/prov2.log" 2>&1 &
 DPID=$!
 for _ in $(seq 1 100); do grep -q "Listening on" "$W/prov2.log" && break; sleep 0.1; done
 A2=$(awk '/Listening on/ {print $3; exit}' "$W/prov2.log")
@@ -205,6 +210,33 @@ docker image inspect "$QA" >/dev/null 2>&1 && ko "$QA left after its last deploy
   ok "unused image removed after stop"
 docker image inspect "$BASE" >/dev/null 2>&1 && ok "the operator's image (same layers) is kept" ||
   ko "the operator's image $BASE was removed"
+
+# -- pull policy (issue 16 item 4) ---------------------------------------------------------------
+# The engine holds $DEAD, whose registry does not answer: --pull missing (the default) uses the
+# local image, --pull always fails on the registry; --pull never of an absent image fails naming
+# it; $DENIED, held too but off the allowlist, is refused whatever --pull says.
+docker tag "$BASE" "$DEAD" && docker tag "$BASE" "$DENIED" || ko "could not tag $BASE"
+as alice deploy "$DEAD" --peer prov2 -- sleep 600 >"$W/pull-missing.out" 2>&1
+grep -q "state: running" "$W/pull-missing.out" && grep -q "not pulled" "$W/pull-missing.out" &&
+  ok "--pull missing with the registry unreachable: the local image is used" ||
+  ko "pull missing: $(cat "$W/pull-missing.out")"
+grep -q '"event":"deploy_accepted".*"pull":"missing"' "$P2/audit.jsonl" &&
+  ok "the pull policy is in the audit record" || ko "no pull policy in deploy_accepted"
+out=$(as alice deploy "$DEAD" --peer prov2 --pull always -- sleep 600 2>&1)
+grep -q "state: failed" <<<"$out" && grep -q "connection refused" <<<"$out" &&
+  ok "--pull always fails on the registry: $(grep -o 'dial tcp.*' <<<"$out")" ||
+  ko "pull always: $out"
+out=$(as alice deploy "$DEAD-absent" --peer prov2 --pull never 2>&1)
+grep -q "is not present on the provider and --pull never was asked" <<<"$out" &&
+  ok "--pull never of an absent image fails naming it" || ko "pull never: $out"
+for pull in never missing; do
+  out=$(as alice deploy "$DENIED" --peer prov2 --pull $pull 2>&1)
+  grep -q "allowed_registries" <<<"$out" && ! grep -q "state:" <<<"$out" &&
+    ok "a disallowed image held locally is refused with --pull $pull" || ko "denied ($pull): $out"
+done
+as alice stop "$(grep -o 'dep-[a-z2-7]\{16\}' "$W/pull-missing.out" | head -1)" --peer prov2 --force >/dev/null 2>&1
+docker image inspect "$DEAD" >/dev/null 2>&1 && ok "the local image used (not pulled) is kept after the stop" ||
+  ko "$DEAD was removed: the provider counted it as pulled by itself"
 kill -TERM "$DPID"; wait "$DPID"; DPID=
 [ $fails -eq 0 ] && echo "all provider e2e checks passed" || echo "$fails provider e2e checks failed"
 exit $((fails > 0))

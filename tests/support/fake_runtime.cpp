@@ -86,6 +86,7 @@ awaitable<Result<runtime::EngineInfo>> FakeRuntime::ping() {
 
 awaitable<Result<void>> FakeRuntime::pull(std::string image, runtime::PullProgressFn progress) {
   if (engineDown) co_return down();
+  ++pulls;
   if (!images.contains(image)) {
     co_return runtime::fail(runtime::Errc::kImageNotFound, "pull " + image + ": not found");
   }
@@ -100,6 +101,22 @@ awaitable<Result<void>> FakeRuntime::pull(std::string image, runtime::PullProgre
     }
   }
   if (progress) progress({"layer1", kTotal, kTotal});
+  if (local) local->insert(image);
+  co_return Result<void>{};
+}
+
+awaitable<Result<std::optional<runtime::ImageInfo>>> FakeRuntime::inspectImage(std::string image) {
+  if (engineDown) co_return down();
+  ++imageInspections;
+  if (!local) co_return co_await Runtime::inspectImage(std::move(image));
+  if (!local->contains(image)) co_return std::optional<runtime::ImageInfo>{};
+  co_return runtime::ImageInfo{"sha256:fake", 1000};
+}
+
+awaitable<Result<void>> FakeRuntime::removeImage(std::string image) {
+  if (engineDown) co_return down();
+  if (!local) co_return co_await Runtime::removeImage(std::move(image));
+  if (local->erase(image) == 0) co_return runtime::fail(runtime::Errc::kImageNotFound, image);
   co_return Result<void>{};
 }
 

@@ -21,8 +21,14 @@ class FakeRuntime final : public runtime::Runtime {
   explicit FakeRuntime(net::asio::any_io_executor ex);
 
   // -- controls --
-  /// Images that pull successfully (exact reference text, as the scheduler normalises it).
+  /// Images that pull successfully (exact reference text, as the scheduler normalises it): the
+  /// registry. Anything else fails to pull (kImageNotFound), as with an unreachable registry.
   std::set<std::string> images;
+  /// Images the engine holds (exact references); a successful pull adds its image. nullopt: the
+  /// engine cannot tell (inspectImage fails, like a runtime that does not report images).
+  std::optional<std::set<std::string>> local;
+  int pulls = 0;             ///< pull() calls
+  int imageInspections = 0;  ///< inspectImage() calls
   /// Each pull reports this many progress steps, `pullStepDelay` apart.
   int pullSteps = 4;
   std::chrono::milliseconds pullStepDelay{1};
@@ -60,6 +66,9 @@ class FakeRuntime final : public runtime::Runtime {
   net::asio::awaitable<Result<void>> logs(std::string id, runtime::LogOptions options,
                                           runtime::LogSink sink) override;
   net::asio::awaitable<Result<runtime::Stats>> stats(std::string id) override;
+  net::asio::awaitable<Result<std::optional<runtime::ImageInfo>>> inspectImage(
+      std::string image) override;
+  net::asio::awaitable<Result<void>> removeImage(std::string image) override;
   net::asio::awaitable<Result<std::vector<runtime::ContainerInfo>>> listOwned() override;
   net::asio::awaitable<Result<void>> events(runtime::EventOptions options,
                                             runtime::EventSink sink) override;
