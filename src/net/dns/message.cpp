@@ -1,8 +1,8 @@
-#include "net/mdns/dns.hpp"
+#include "net/dns/message.hpp"
 
 #include <algorithm>
 
-namespace pc::net::mdns {
+namespace pc::net::dns {
 namespace {
 
 Error bad(std::string what) { return fail(Errc::kProtocolError, "DNS message: " + what); }
@@ -281,6 +281,17 @@ bool sameName(const Name& a, const Name& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), asciiEqualNoCase);
 }
 
+Result<Bytes> nameToWire(const Name& name) {
+  if (auto r = validateName(name); !r) return r.error();
+  Bytes out;
+  for (const auto& l : name) {
+    out.push_back(static_cast<std::uint8_t>(l.size()));
+    append(out, asBytes(l));
+  }
+  out.push_back(0);
+  return out;
+}
+
 Result<Message> decode(BytesView packet) {
   // Bounds what one datagram can make us parse, whatever the socket buffer allows.
   if (packet.size() > kMaxMessageSize) return fail(Errc::kTooLarge, "DNS message over 9000 bytes");
@@ -361,4 +372,4 @@ Result<Bytes> encode(const Message& m) {
   return std::move(w.out);
 }
 
-}  // namespace pc::net::mdns
+}  // namespace pc::net::dns
