@@ -172,16 +172,15 @@ class Writer {
     if (auto r = validateName(n); !r) return r.error();
     for (std::size_t i = 0; i < n.size(); ++i) {
       // Exact (case-preserving) suffix match, so decoding gives back the very same labels.
-      for (const auto& [suffix, offset] : suffixes_) {
-        if (std::equal(n.begin() + static_cast<std::ptrdiff_t>(i), n.end(), suffix.begin(),
-                       suffix.end())) {
-          u16(static_cast<std::uint16_t>(0xC000 | offset));
+      for (const auto& s : suffixes_) {
+        if (std::equal(n.begin() + static_cast<std::ptrdiff_t>(i), n.end(),
+                       s.name->begin() + static_cast<std::ptrdiff_t>(s.from), s.name->end())) {
+          u16(static_cast<std::uint16_t>(0xC000 | s.offset));
           return {};
         }
       }
       if (out.size() < 0x3FFF) {
-        suffixes_.emplace_back(Name(n.begin() + static_cast<std::ptrdiff_t>(i), n.end()),
-                               static_cast<std::uint16_t>(out.size()));
+        suffixes_.push_back(Suffix{&n, i, static_cast<std::uint16_t>(out.size())});
       }
       out.push_back(static_cast<std::uint8_t>(n[i].size()));
       append(out, asBytes(n[i]));
@@ -227,7 +226,14 @@ class Writer {
   }
 
  private:
-  std::vector<std::pair<Name, std::uint16_t>> suffixes_;
+  /// A name written in place: labels [from, end) of *name start at offset. The names belong to
+  /// the message being encoded, which outlives the Writer (no copies on the hot path).
+  struct Suffix {
+    const Name* name;
+    std::size_t from;
+    std::uint16_t offset;
+  };
+  std::vector<Suffix> suffixes_;
 };
 
 bool asciiEqualNoCase(std::string_view a, std::string_view b) {
