@@ -103,7 +103,8 @@ Result<void> DnsServer::bind(const udp::endpoint& listen) {
   udp_.open(listen.protocol(), ec);
   if (!ec) udp_.bind(listen, ec);
   if (ec) return where("UDP");
-  // Sends never wait: a full socket buffer drops the response, as the network could.
+  // Reads and sends never wait (UdpBatch uses MSG_DONTWAIT too): a full socket buffer drops the
+  // response, as the network could.
   udp_.non_blocking(true, ec);
   endpoint_ = udp_.local_endpoint(ec);
   if (ec) return where("UDP");
@@ -130,41 +131,40 @@ asio::awaitable<void> DnsServer::shutdown(std::chrono::milliseconds grace) {
 }
 
 asio::awaitable<void> DnsServer::udpLoop() {
-  std::array<std::uint8_t, kMaxQuerySize + 1> buf{};
-  udp::endpoint from;
+  UdpBatch batch;
+  // Batches handled per wake-up before the loop yields to the other tasks (TCP, the gateway).
+  constexpr int kBatchesPerWake = 8;
   while (!closed_) {
     auto [ec] = co_await udp_.async_wait(udp::socket::wait_read, kNoThrow);
     if (ec) co_return;  // closed or cancelled
-    // Read what is queued without a round through the scheduler per datagram (the loop is the
-    // hot path under load), up to a batch, then give the other tasks their turn.
-    for (std::size_t i = 0; i < kUdpBatch && !closed_; ++i) {
-      const std::size_t n = udp_.receive_from(asio::buffer(buf), from, 0, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec) continue;  // e.g. an ICMP error reported on this socket
-      // Over the bound: the datagram was cut to fit the buffer; not a query we read.
-      if (n > kMaxQuerySize) continue;
-      handleDatagram(BytesView(buf.data(), n), from);
+    for (int round = 0; round < kBatchesPerWake && !closed_; ++round) {
+      const std::size_t n = batch.receive(udp_.native_handle());
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto query = batch.query(i);
+        if (query.empty()) continue;  // over kMaxQuerySize: not a query we read
+        auto response = answerDatagram(query, batch.source(i));
+        if (!response.empty()) batch.reply(i, std::move(response));
+      }
+      batch.flush(udp_.native_handle());
+      if (n < kUdpBatch) break;  // the queue is drained
     }
   }
 }
 
-void DnsServer::handleDatagram(BytesView query, const udp::endpoint& from) {
+Bytes DnsServer::answerDatagram(BytesView query, const udp::endpoint& from) {
   // Not worth a token: nothing is sent for these (short, or a response: QR=1).
-  if (query.size() < net::dns::kHeaderSize || (query[2] & 0x80) != 0) return;
+  if (query.size() < net::dns::kHeaderSize || (query[2] & 0x80) != 0) return {};
   ++stats_.udpQueries;
   const auto verdict = budget_.take(from.address());
   if (verdict == ResponseBudget::Verdict::kDrop) {
     ++stats_.udpOverBudget;
     logOverBudget(from.address());
-    return;
+    return {};
   }
   const bool slip = verdict == ResponseBudget::Verdict::kSlip;
-  if (slip) ++stats_.udpSlipped;
-  const auto r = zone_->respond(query, Transport::kUdp, slip);
-  if (r.bytes.empty()) return;
-  if (!slip) ++stats_.udpAnswered;
-  boost::system::error_code ec;
-  udp_.send_to(asio::buffer(r.bytes), from, 0, ec);  // would_block: dropped, like a lost packet
+  auto r = zone_->respond(query, Transport::kUdp, slip);
+  if (!r.bytes.empty()) ++(slip ? stats_.udpSlipped : stats_.udpAnswered);
+  return std::move(r.bytes);
 }
 
 void DnsServer::logOverBudget(const boost::asio::ip::address& source) {

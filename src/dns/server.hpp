@@ -16,17 +16,13 @@
 
 #include "core/event_budget.hpp"
 #include "dns/response_budget.hpp"
+#include "dns/udp_batch.hpp"
 #include "dns/zone.hpp"
 #include "net/asio.hpp"
 #include "net/task_group.hpp"
 
 namespace pc::dns {
 
-/// A UDP datagram over this is dropped unread (a query is a header, one name and an OPT: a few
-/// hundred bytes at most); the same bound for a TCP message, whose connection is then closed.
-inline constexpr std::size_t kMaxQuerySize = 1232;
-/// Datagrams handled in one go before the loop yields to the other tasks.
-inline constexpr std::size_t kUdpBatch = 64;
 /// TCP: connections at once, per source address, and how long one may sit between messages
 /// (RFC 7766 §6.2.3 advises seconds, not minutes). Each bound stops one client holding sockets.
 inline constexpr std::size_t kMaxTcpConnections = 256;
@@ -76,7 +72,8 @@ class DnsServer : public std::enable_shared_from_this<DnsServer> {
   class SourceSlot;
   Result<void> bind(const boost::asio::ip::udp::endpoint& listen);
   net::asio::awaitable<void> udpLoop();
-  void handleDatagram(BytesView query, const boost::asio::ip::udp::endpoint& from);
+  /// The response to one datagram (empty: send nothing), charged to its source's budget.
+  Bytes answerDatagram(BytesView query, const boost::asio::ip::udp::endpoint& from);
   net::asio::awaitable<void> acceptLoop();
   net::asio::awaitable<void> serveTcp(std::shared_ptr<net::tcp::socket> socket,
                                       std::shared_ptr<SourceSlot> slot);

@@ -226,7 +226,7 @@ Response Zone::respond(BytesView query, Transport transport, bool slip) const {
   out.questions = decoded->questions;
   const auto reply = [&](Rcode rcode, Outcome outcome, std::size_t limit) {
     out.flags = responseFlags(flags, rcode);
-    return render(q, out, limit, outcome);
+    return render(q, std::move(out), limit, outcome);
   };
   if ((flags & wire::kOpcodeMask) != 0) return reply(Rcode::kNotImp, Outcome::kNotImp, 512);
   // One question (RFC 9619), and a query carries no answers or authorities.
@@ -266,7 +266,7 @@ Response Zone::respond(BytesView query, Transport transport, bool slip) const {
                        question.name.end());
   out.flags = responseFlags(flags, Rcode::kNoError) | wire::kFlagAuthoritative;
   answerIn(q, out);
-  return render(q, out, limit, Outcome::kAnswered);
+  return render(q, std::move(out), limit, Outcome::kAnswered);
 }
 
 }  // namespace pc::dns
