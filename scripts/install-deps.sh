@@ -10,7 +10,7 @@ PKGS=(
   libssl-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libtomlplusplus-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  curl ca-certificates iproute2 procps python3 openssl
+  curl ca-certificates iproute2 procps python3 openssl dnsutils
   pebble
 )
 

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "config/binder.hpp"
+#include "dns/server.hpp"
 #include "gateway/acme.hpp"
 
 namespace pc::gateway {
@@ -47,9 +48,30 @@ Result<void> GatewayConfig::validate() const {
       relayCircuitDurationLimit.count() > std::numeric_limits<std::uint32_t>::max()) {
     return fail(Errc::kInvalidArgument, "relay_circuit_duration_limit is out of range");
   }
+  if (auto r = validateDns(); !r) return r;
   if (clientWriteTimeout.count() <= 0 || idleTimeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "idle_timeout and client_write_timeout must be positive");
   }
+  return {};
+}
+
+Result<void> GatewayConfig::validateDns() const {
+  if (dnsListen.empty()) {
+    if (!publicIps.empty() || !dnsNs.empty()) {
+      return fail(Errc::kInvalidArgument, "public_ip and dns_ns need dns_listen (--dns-listen)");
+    }
+    return {};
+  }
+  if (auto r = dns::parseListen(dnsListen); !r) return r.error().context("dns_listen");
+  if (publicIps.empty()) {
+    return fail(Errc::kInvalidArgument,
+                "dns_listen needs the gateway's public addresses (--public-ip, repeatable)");
+  }
+  if (auto r = dns::parseAddresses(publicIps); !r) return r.error().context("public_ip");
+  if (dnsTtl.count() < 0 || dnsTtl.count() > 86400) {
+    return fail(Errc::kInvalidArgument, "dns_ttl must be 0 to 86400 seconds");
+  }
+  if (auto z = dns::Zone::create(dns::ZoneSettings{domain, dnsNs, 0, 1}); !z) return z.error();
   return {};
 }
 
@@ -92,6 +114,32 @@ void bindRelaySettings(config::Binder& b, GatewayConfig& cfg) {
           "Libp2p connections at once from one IP of peers that are not providers (default 8; "
           "0 = unlimited)",
           integer(cfg.relayMaxConnectionsPerIp, 0, 1000000));
+}
+
+void bindDnsSettings(config::Binder& b, GatewayConfig& cfg) {
+  using config::integer;
+  using config::number;
+  b.text("dns_listen", "--dns-listen",
+         "Serve authoritative DNS for --domain on ADDR:PORT, UDP and TCP (default off)",
+         cfg.dnsListen);
+  b.list("public_ip", "--public-ip",
+         "A public address of this gateway, IPv4 or IPv6 (repeatable): the A/AAAA answers for "
+         "the domain and every name under it",
+         cfg.publicIps);
+  b.list("dns_ns", "--dns-ns", "NS names of the zone (repeatable; default ns1.<domain>)",
+         cfg.dnsNs);
+  b.value("dns_ttl", "--dns-ttl", "TTL of the A/AAAA/TXT answers (default 60s)",
+          config::seconds(cfg.dnsTtl));
+  b.value("dns_responses_per_second", "--dns-responses-per-second",
+          "UDP responses a second to one source block, IPv4 /24 or IPv6 /56 (default 50)",
+          number(cfg.dnsResponsesPerSecond, 0.001));
+  b.value("dns_response_burst", "--dns-response-burst",
+          "Burst of UDP responses to one source block (default 100)",
+          number(cfg.dnsResponseBurst, 1));
+  b.value("dns_response_slip", "--dns-response-slip",
+          "Over the budget, 1 in this many responses is sent truncated so real clients retry "
+          "over TCP (default 2; 0 = drop all)",
+          integer(cfg.dnsResponseSlip, 0, 100));
 }
 
 }  // namespace
@@ -174,6 +222,7 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
           "Deployments one provider may have served at once (default 256)",
           integer(cfg.maxRoutesPerProvider, 1, 1000000));
   bindRelaySettings(b, cfg);
+  bindDnsSettings(b, cfg);
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -62,8 +63,22 @@ struct GatewayConfig {
   /// Libp2p connections at once from one IP of peers that are not providers (developers
   /// dialling through the relay); 0 = unlimited.
   std::size_t relayMaxConnectionsPerIp = 8;
+  /// Authoritative DNS for `domain` (src/dns): "ADDR:PORT" for UDP and TCP; empty = off.
+  std::string dnsListen;
+  /// The gateway's public addresses, IPv4 and IPv6: the A/AAAA answers for every name in the
+  /// zone. Needed with dns_listen.
+  std::vector<std::string> publicIps;
+  /// NS names of the zone (default: ns1.<domain>).
+  std::vector<std::string> dnsNs;
+  std::chrono::seconds dnsTtl{60};  ///< A/AAAA/TXT TTL: short, so a changed address set spreads
+  /// The response budget per source block (IPv4 /24, IPv6 /56) over UDP: responses a second,
+  /// the burst, and 1 in `dnsResponseSlip` responses over it sent truncated (0: all dropped).
+  double dnsResponsesPerSecond = 50;
+  double dnsResponseBurst = 100;
+  std::size_t dnsResponseSlip = 2;
 
   [[nodiscard]] Result<void> validate() const;
+  [[nodiscard]] Result<void> validateDns() const;
   /// "http://<id>.<domain>:<port>/" (no port when it is the scheme's default).
   [[nodiscard]] std::string urlFor(const std::string& deploymentId) const;
 };
@@ -76,7 +91,9 @@ struct GatewayConfig {
 /// max_connections_per_ip, max_routes_per_provider, relay_max_reservations,
 /// relay_reservation_ttl, relay_max_circuits_per_reservation, relay_max_circuits_per_source,
 /// relay_new_circuits_per_second, relay_circuit_duration_limit, relay_circuit_data_limit,
-/// relay_max_connections_per_ip), most with a flag of the same name.
+/// relay_max_connections_per_ip, dns_listen, public_ip, dns_ns, dns_ttl,
+/// dns_responses_per_second, dns_response_burst, dns_response_slip), most with a flag of the
+/// same name.
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

@@ -44,6 +44,45 @@ relay_max_connections_per_ip = 0
   EXPECT_FALSE(c.validate());
 }
 
+TEST(GatewayConfig, DnsSettings) {
+  GatewayConfig c;
+  EXPECT_TRUE(c.dnsListen.empty());  // off unless given
+  auto r = applyToml(R"(
+domain = "example.org"
+dns_listen = "[::]:53"
+public_ip = ["192.0.2.1", "2001:db8::1"]
+dns_ns = ["ns1.example.org", "ns2.example.net"]
+dns_ttl = "30s"
+dns_responses_per_second = 20
+dns_response_burst = 40
+dns_response_slip = 0
+)",
+                     "gw.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(c.validate());
+  EXPECT_EQ(c.publicIps.size(), 2U);
+  EXPECT_EQ(c.dnsNs.size(), 2U);
+  EXPECT_EQ(c.dnsTtl.count(), 30);
+  EXPECT_DOUBLE_EQ(c.dnsResponsesPerSecond, 20);
+  EXPECT_EQ(c.dnsResponseSlip, 0U);
+
+  GatewayConfig noIp;
+  noIp.dnsListen = "127.0.0.1:5353";
+  auto v = noIp.validate();
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message().find("--public-ip"), std::string::npos);
+  GatewayConfig badIp = noIp;
+  badIp.publicIps = {"192.0.2.300"};
+  EXPECT_FALSE(badIp.validate());
+  GatewayConfig badListen = noIp;
+  badListen.publicIps = {"192.0.2.3"};
+  badListen.dnsListen = "localhost:53";
+  EXPECT_FALSE(badListen.validate());
+  GatewayConfig ipWithoutDns;
+  ipWithoutDns.publicIps = {"192.0.2.3"};
+  EXPECT_FALSE(ipWithoutDns.validate());
+}
+
 TEST(GatewayConfig, TomlOverridesKeyByKey) {
   GatewayConfig c;
   auto r = applyToml(R"(

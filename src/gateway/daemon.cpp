@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 
+#include "dns/server.hpp"
 #include "gateway/node.hpp"
 #include "net/run_until_signal.hpp"
 
@@ -23,6 +24,12 @@ void printBanner(const GatewayNode& node, const std::string& version) {
   if (node.httpsAddr()) {
     std::cout << "HTTPS listening on " << node.httpsAddr()->toString()
               << " (HTTP redirects to it)\n";
+  }
+  if (const auto& dns = node.dns()) {
+    const auto ep = dns->endpoint();
+    std::cout << "DNS listening on " << ep.address().to_string() << ":" << ep.port()
+              << " (UDP, TCP), authoritative for " << cfg.domain << " with "
+              << dns->zone().addresses().size() << " public address(es)\n";
   }
   std::cout << "Allowed providers: " << node.allowedProviders()
             << " (manage with: peergateway providers add <peer-id> --data-dir "

@@ -4,6 +4,7 @@
 
 #include "core/fs.hpp"
 #include "crypto/identity.hpp"
+#include "dns/server.hpp"
 #include "gateway/allowlist_enforcer.hpp"
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
@@ -38,6 +39,7 @@ struct GatewayNode::Parts {
   std::shared_ptr<HttpFront> front;
   net::Multiaddr httpAddr;
   std::optional<net::Multiaddr> httpsAddr;
+  std::shared_ptr<dns::DnsServer> dns;
 };
 
 namespace {
@@ -217,8 +219,33 @@ Result<void> listenAll(Parts& p) {
   return {};
 }
 
+/// The authoritative DNS for the domain, when dns_listen is set (validate() checked the values).
+Result<void> startDns(Parts& p) {
+  if (p.cfg.dnsListen.empty()) return {};
+  const auto serial =
+      static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  auto zone = dns::Zone::create(dns::ZoneSettings{
+      p.cfg.domain, p.cfg.dnsNs, static_cast<std::uint32_t>(p.cfg.dnsTtl.count()), serial});
+  if (!zone) return zone.error();
+  auto addrs = dns::parseAddresses(p.cfg.publicIps);
+  if (!addrs) return addrs.error().context("public_ip");
+  if (auto r = zone->setAddresses(std::move(*addrs)); !r) return r.error().context("public_ip");
+  auto listen = dns::parseListen(p.cfg.dnsListen);
+  if (!listen) return listen.error().context("dns_listen");
+  const dns::BudgetLimits budget{p.cfg.dnsResponsesPerSecond, p.cfg.dnsResponseBurst,
+                                 static_cast<unsigned>(p.cfg.dnsResponseSlip)};
+  auto server =
+      dns::DnsServer::start(p.ex, *listen, std::make_shared<dns::Zone>(std::move(*zone)), budget);
+  if (!server) return server.error();
+  p.dns = std::move(*server);
+  return {};
+}
+
 /// Closes the parts that exist (after a failed start, some do not).
 void closeParts(Parts& p) {
+  if (p.dns) p.dns->close();
   if (p.front) p.front->close();
   if (p.host) p.host->close();
   if (p.certs) p.certs->stop();
@@ -254,7 +281,8 @@ Result<void> startParts(Parts& p, const std::string& version) {
   p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);
   p.tunnels->install(*p.host);
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
-  return listenAll(p);
+  if (auto r = listenAll(p); !r) return r;
+  return startDns(p);
 }
 
 }  // namespace
@@ -295,12 +323,15 @@ tunnel::RouteTable& GatewayNode::routeTable() const { return p_->routes; }
 
 net::relay::HopService& GatewayNode::hop() const { return *p_->hop; }
 
+const std::shared_ptr<dns::DnsServer>& GatewayNode::dns() const { return p_->dns; }
+
 void GatewayNode::close() { closeParts(*p_); }
 
 asio::awaitable<void> GatewayNode::shutdown() {
   close();
   // Connections in progress get a moment to finish; then they are cut.
   co_await p_->front->shutdown(std::chrono::milliseconds(500));
+  if (p_->dns) co_await p_->dns->shutdown(std::chrono::milliseconds(100));
 }
 
 }  // namespace pc::gateway

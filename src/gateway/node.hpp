@@ -25,6 +25,10 @@ class HopService;
 namespace pc::tunnel {
 class RouteTable;
 }
+namespace pc::dns {
+class DnsServer;
+class Zone;
+}  // namespace pc::dns
 
 namespace pc::gateway {
 
@@ -54,6 +58,10 @@ class GatewayNode {
   [[nodiscard]] tunnel::RouteTable& routeTable() const;
   /// The Circuit Relay v2 hop service (reservations for allowlisted providers).
   [[nodiscard]] net::relay::HopService& hop() const;
+
+  /// The authoritative DNS server (nullptr unless dns_listen is set). Its zone() is where the
+  /// ACME DNS-01 code sets TXT values and the address set is replaced.
+  [[nodiscard]] const std::shared_ptr<dns::DnsServer>& dns() const;
 
   /// Closes the listeners, the tunnels and ACME at once (no wait).
   void close();

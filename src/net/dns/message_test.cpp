@@ -1,9 +1,9 @@
-#include "net/mdns/dns.hpp"
+#include "net/dns/message.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-namespace pc::net::mdns {
+namespace pc::net::dns {
 namespace {
 
 // What js-libp2p 3 (@libp2p/mdns 12 over dns-packet 5.6) puts on the wire: its query, and its
@@ -226,4 +226,4 @@ RC_GTEST_PROP(DnsProperty, RoundTrip, ()) {
 }
 
 }  // namespace
-}  // namespace pc::net::mdns
+}  // namespace pc::net::dns

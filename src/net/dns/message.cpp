@@ -1,8 +1,8 @@
-#include "net/mdns/dns.hpp"
+#include "net/dns/message.hpp"
 
 #include <algorithm>
 
-namespace pc::net::mdns {
+namespace pc::net::dns {
 namespace {
 
 Error bad(std::string what) { return fail(Errc::kProtocolError, "DNS message: " + what); }
@@ -172,16 +172,15 @@ class Writer {
     if (auto r = validateName(n); !r) return r.error();
     for (std::size_t i = 0; i < n.size(); ++i) {
       // Exact (case-preserving) suffix match, so decoding gives back the very same labels.
-      for (const auto& [suffix, offset] : suffixes_) {
-        if (std::equal(n.begin() + static_cast<std::ptrdiff_t>(i), n.end(), suffix.begin(),
-                       suffix.end())) {
-          u16(static_cast<std::uint16_t>(0xC000 | offset));
+      for (const auto& s : suffixes_) {
+        if (std::equal(n.begin() + static_cast<std::ptrdiff_t>(i), n.end(),
+                       s.name->begin() + static_cast<std::ptrdiff_t>(s.from), s.name->end())) {
+          u16(static_cast<std::uint16_t>(0xC000 | s.offset));
           return {};
         }
       }
       if (out.size() < 0x3FFF) {
-        suffixes_.emplace_back(Name(n.begin() + static_cast<std::ptrdiff_t>(i), n.end()),
-                               static_cast<std::uint16_t>(out.size()));
+        suffixes_.push_back(Suffix{&n, i, static_cast<std::uint16_t>(out.size())});
       }
       out.push_back(static_cast<std::uint8_t>(n[i].size()));
       append(out, asBytes(n[i]));
@@ -227,7 +226,14 @@ class Writer {
   }
 
  private:
-  std::vector<std::pair<Name, std::uint16_t>> suffixes_;
+  /// A name written in place: labels [from, end) of *name start at offset. The names belong to
+  /// the message being encoded, which outlives the Writer (no copies on the hot path).
+  struct Suffix {
+    const Name* name;
+    std::size_t from;
+    std::uint16_t offset;
+  };
+  std::vector<Suffix> suffixes_;
 };
 
 bool asciiEqualNoCase(std::string_view a, std::string_view b) {
@@ -279,6 +285,17 @@ std::string toString(const Name& name) {
 
 bool sameName(const Name& a, const Name& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), asciiEqualNoCase);
+}
+
+Result<Bytes> nameToWire(const Name& name) {
+  if (auto r = validateName(name); !r) return r.error();
+  Bytes out;
+  for (const auto& l : name) {
+    out.push_back(static_cast<std::uint8_t>(l.size()));
+    append(out, asBytes(l));
+  }
+  out.push_back(0);
+  return out;
 }
 
 Result<Message> decode(BytesView packet) {
@@ -361,4 +378,4 @@ Result<Bytes> encode(const Message& m) {
   return std::move(w.out);
 }
 
-}  // namespace pc::net::mdns
+}  // namespace pc::net::dns
