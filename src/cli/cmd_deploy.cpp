@@ -24,6 +24,7 @@ struct DeployArgs {
   std::vector<std::string> env;
   std::string timeout = "5m";
   std::string pull = "missing";
+  std::string network = "internet";
   std::string output = "table";
 };
 
@@ -226,6 +227,8 @@ Result<protocol::DeployRequest> requestFrom(const DeployArgs& a) {
   if (!req.pull) {
     return fail(Errc::kBadArgument, "--pull " + a.pull + ": expected missing, always or never");
   }
+  // Sent only when it narrows: the default is what every provider applies anyway.
+  if (a.network == "none") req.network = protocol::DeployNetwork::kNone;
   return req;
 }
 
@@ -264,6 +267,11 @@ void addDeployCommand(CLI::App& app, Globals& g) {
                   "Pull the image: missing (only when the provider lacks it), always, or never "
                   "(use the provider's copy); the provider may insist on always")
       ->check(CLI::IsMember({"missing", "always", "never"}))
+      ->capture_default_str();
+  cmd->add_option("--network", a->network,
+                  "What the container may open: internet (public addresses, as the provider's "
+                  "egress policy allows) or none (nothing; its exposed port still works)")
+      ->check(CLI::IsMember({"internet", "none"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", a->output, "Output format")
       ->check(CLI::IsMember({"table", "json"}))

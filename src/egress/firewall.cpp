@@ -42,23 +42,28 @@ class IptablesFirewall final : public Firewall {
     std::error_code ec;
     return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
   }
+  // (GCC 12: each job is bound to a local before the co_await, never a temporary in it.)
   awaitable<Result<void>> admit(Confinement c) override {
-    co_return co_await offload<void>([this, c] { return change({c}, {}); });
+    std::function<Result<void>()> job = [this, c] { return change({c}, {}); };
+    co_return co_await offload(std::move(job));
   }
   awaitable<Result<void>> release(std::string id) override {
-    co_return co_await offload<void>([this, id] { return change({}, {id}); });
+    std::function<Result<void>()> job = [this, id] { return change({}, {id}); };
+    co_return co_await offload(std::move(job));
   }
   awaitable<Result<std::vector<std::string>>> repair(std::vector<Confinement> running) override {
-    co_return co_await offload<std::vector<std::string>>(
-        [this, running] { return repairNow(running); });
+    std::function<Result<std::vector<std::string>>()> job = [this, running] {
+      return repairNow(running);
+    };
+    co_return co_await offload(std::move(job));
   }
 
  private:
   template <class T>
   awaitable<Result<T>> offload(std::function<Result<T>()> work) {
     // The coroutine runs on the worker; the caller resumes on its own executor.
-    co_return co_await asio::co_spawn(
-        pool_, [work]() -> awaitable<Result<T>> { co_return work(); }, asio::use_awaitable);
+    auto onWorker = [work]() -> awaitable<Result<T>> { co_return work(); };
+    co_return co_await asio::co_spawn(pool_, std::move(onWorker), asio::use_awaitable);
   }
 
   Result<Table> read(const FamilyTools& f) {

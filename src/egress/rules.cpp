@@ -16,7 +16,6 @@ const char* toString(Family f) { return f == Family::kV4 ? "IPv4" : "IPv6"; }
 namespace {
 
 constexpr std::string_view kCommentPrefix = "--comment \"pc:";
-constexpr std::string_view kPolicyPlaceholder = "@CHAIN@";
 
 std::string reject(Family f) {
   return f == Family::kV4 ? "-j REJECT --reject-with icmp-admin-prohibited"

@@ -27,7 +27,8 @@ egress::Confinement ConfinedRuntime::confinementOf(const std::string& deployment
 }
 
 awaitable<Result<void>> ConfinedRuntime::admit(const std::string& deploymentId) {
-  auto r = co_await firewall_.admit(confinementOf(deploymentId));
+  const egress::Confinement c = confinementOf(deploymentId);
+  auto r = co_await firewall_.admit(c);
   if (!r) {
     spdlog::error("{}: egress rules not in place, container not started: {}", deploymentId,
                   r.error().message());
