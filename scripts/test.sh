@@ -38,9 +38,9 @@ run_preset() {
 
 if [ "${PC_SKIP_ASAN:-0}" != 1 ]; then
   # The fault, hostile-input and load suites (minutes of daemons killed, floods and 10,000
-  # connections) run once, in the sanitizer build, where they also prove memory safety; every
-  # other test runs in both builds.
-  run_preset dev -LE 'faults|hostile|load'
+  # connections) and the gVisor runs run once, in the sanitizer build, where they also prove
+  # memory safety; every other test runs in both builds.
+  run_preset dev -LE 'faults|hostile|load|gvisor'
   run_preset asan
 else
   run_preset dev

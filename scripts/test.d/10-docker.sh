@@ -28,7 +28,7 @@ die() { echo "10-docker: error: $*" >&2; exit 1; }
 
 # -- packages ---------------------------------------------------------------------------------
 need=()
-for p in docker.io busybox-static docker-registry; do
+for p in docker.io busybox-static docker-registry runsc; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -44,6 +44,30 @@ fi
 DOCKER=$(command -v docker) || die "no docker client found after installing docker.io"
 
 answers() { curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
+
+# -- gVisor -----------------------------------------------------------------------------------
+# runsc registered as an OCI runtime (the egress and runtime tests run deployments under it).
+# --network=host: gVisor uses the network namespace Docker made for the container (its own
+# sandbox network does not run here); the provider's egress rules then see its traffic.
+DAEMON_JSON=/etc/docker/daemon.json
+RUNSC_RUNTIME='{"path":"/usr/bin/runsc","runtimeArgs":["--network=host"]}'
+registered_now=0
+if ! python3 -c 'import json,sys; sys.exit(0 if "runsc" in json.load(open(sys.argv[1])).get("runtimes",{}) else 1)' \
+    "$DAEMON_JSON" 2>/dev/null; then
+  $SUDO mkdir -p /etc/docker
+  python3 - "$DAEMON_JSON" "$RUNSC_RUNTIME" <<'PY' | $SUDO tee "$DAEMON_JSON.new" >/dev/null
+import json, sys
+try:
+    cfg = json.load(open(sys.argv[1]))
+except FileNotFoundError:
+    cfg = {}
+cfg.setdefault("runtimes", {})["runsc"] = json.loads(sys.argv[2])
+print(json.dumps(cfg, indent=2))
+PY
+  $SUDO mv "$DAEMON_JSON.new" "$DAEMON_JSON"
+  say "registered runsc in $DAEMON_JSON"
+  registered_now=1
+fi
 
 # -- daemon -----------------------------------------------------------------------------------
 if answers; then
@@ -76,6 +100,16 @@ else
     sleep 0.2
   done
   say "dockerd is ready"
+fi
+if [ $registered_now -eq 1 ] || ! "$DOCKER" info --format '{{json .Runtimes}}' | grep -q runsc; then
+  # "runtimes" is reloadable: SIGHUP makes a running dockerd read it (no restart).
+  $SUDO pkill -HUP -x dockerd
+  for _ in $(seq 1 50); do
+    "$DOCKER" info --format '{{json .Runtimes}}' | grep -q runsc && break
+    sleep 0.1
+  done
+  "$DOCKER" info --format '{{json .Runtimes}}' | grep -q runsc || die "dockerd did not load runsc"
+  say "dockerd knows runsc"
 fi
 
 # -- test images ------------------------------------------------------------------------------

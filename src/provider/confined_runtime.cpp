@@ -28,8 +28,10 @@ egress::Confinement ConfinedRuntime::confinementOf(const std::string& deployment
 
 awaitable<Result<void>> ConfinedRuntime::admit(const std::string& deploymentId) {
   const egress::Confinement c = confinementOf(deploymentId);
+  confined_.insert(deploymentId);
   auto r = co_await firewall_.admit(c);
   if (!r) {
+    confined_.erase(deploymentId);
     spdlog::error("{}: egress rules not in place, container not started: {}", deploymentId,
                   r.error().message());
     co_return r.error().context("the provider could not confine the container (not started)");
@@ -37,12 +39,19 @@ awaitable<Result<void>> ConfinedRuntime::admit(const std::string& deploymentId) 
   co_return Result<void>{};
 }
 
+awaitable<void> ConfinedRuntime::release(const std::string& deploymentId) {
+  confined_.erase(deploymentId);
+  if (auto r = co_await firewall_.release(deploymentId); !r) {
+    spdlog::warn("{}: its egress rules were not removed: {}", deploymentId, r.error().message());
+  }
+}
+
 awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::ContainerSpec spec) {
   const std::string id = spec.deploymentId;
   if (auto a = co_await admit(id); !a) co_return a.error();
   auto started = co_await inner_.createAndStart(std::move(spec));
   if (!started) {
-    (void)co_await firewall_.release(id);
+    co_await release(id);
     co_return started.error();
   }
   // The rules confine the bridge by name. A network on another bridge (one left by an older
@@ -51,7 +60,7 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::Con
   if (!firewall_.hasInterface(iface)) {
     const std::string cid = started->id;
     (void)co_await inner_.remove(cid);
-    (void)co_await firewall_.release(id);
+    co_await release(id);
     co_return egress::fail(egress::Errc::kWrongNetwork,
                            "the deployment's network is not on bridge " + iface +
                                " (a network left by an older provider?); the container was "
@@ -72,10 +81,7 @@ awaitable<Result<void>> ConfinedRuntime::remove(std::string id) {
   auto r = co_await inner_.remove(std::move(id));
   const bool gone = r || r.error() == runtime::Errc::kNoSuchContainer;
   if (gone && info && !info->deploymentId.empty()) {
-    if (auto rel = co_await firewall_.release(info->deploymentId); !rel) {
-      spdlog::warn("{}: its egress rules were not removed: {}", info->deploymentId,
-                   rel.error().message());
-    }
+    co_await release(info->deploymentId);
   }
   co_return r;
 }
@@ -91,8 +97,11 @@ awaitable<void> ConfinedRuntime::watch(std::chrono::seconds every,
       timer.expires_after(every);
       co_await timer.async_wait(asio::use_awaitable);
     }
+    if (first) {
+      for (const auto& id : running()) confined_.insert(id);
+    }
     std::vector<egress::Confinement> cs;
-    for (const auto& id : running()) cs.push_back(confinementOf(id));
+    for (const auto& id : confined_) cs.push_back(confinementOf(id));
     auto r = co_await firewall_.repair(std::move(cs));
     if (!r) {
       // Said once per cause: every deploy is refused meanwhile, with this reason.

@@ -7,6 +7,7 @@
 /// Threading: one executor, like the Runtime it wraps.
 #include <chrono>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,9 @@ class ConfinedRuntime final : public runtime::Runtime {
   /// How `deploymentId` is confined: its bridge and the narrower of the two modes.
   [[nodiscard]] egress::Confinement confinementOf(const std::string& deploymentId) const;
 
-  /// Checks the rules of `running` every `every` and puts back whatever is missing (a dockerd
+  /// Checks the rules of the confined deployments every `every` (`running` names them at the
+  /// first check, when this process has admitted none yet: they were admitted by the one before
+  /// it) and puts back whatever is missing (a dockerd
   /// restart, an `iptables -F`, a firewall reload), logging what it found; the first check is
   /// at once. Runs until cancelled (cancelling is safe).
   boost::asio::awaitable<void> watch(std::chrono::seconds every,
@@ -55,11 +58,16 @@ class ConfinedRuntime final : public runtime::Runtime {
  private:
   /// Installs and checks `deploymentId`'s rules; the error says the container was not started.
   boost::asio::awaitable<Result<void>> admit(const std::string& deploymentId);
+  boost::asio::awaitable<void> release(const std::string& deploymentId);
 
   runtime::Runtime& inner_;
   egress::Firewall& firewall_;
   egress::Mode providerMode_;
   NetworkOf networkOf_;
+  /// Deployments whose rules are kept in place. Changed only on the executor, right before the
+  /// firewall job is queued: the firewall runs jobs in order, so a check that read this set
+  /// never puts back the rules of a deployment released after it.
+  std::set<std::string> confined_;
 };
 
 }  // namespace pc::provider

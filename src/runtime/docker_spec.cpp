@@ -149,7 +149,8 @@ std::string buildCreateBody(const ContainerSpec& spec, const ImageRef& image,
       {"ReadonlyRootfs", true},
       {"Tmpfs", std::move(tmpfs)},
       // Bounded process count stops fork bombs; CPU and memory limits stop starving the host.
-      {"PidsLimit", static_cast<std::int64_t>(spec.pidsLimit)},
+      {"PidsLimit", static_cast<std::int64_t>(spec.pidsLimit) +
+                        (options.ociRuntime == "runsc" ? kGvisorSandboxPids : 0)},
       {"NanoCpus", static_cast<std::int64_t>(spec.cpuMillis) * 1'000'000},
       {"Memory", static_cast<std::int64_t>(spec.memoryBytes)},
       // Memory = MemorySwap: no swap, so the memory limit is a real limit and the OOM killer acts.

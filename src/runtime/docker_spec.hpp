@@ -16,6 +16,12 @@ struct ProfileOptions {
   std::string ociRuntime;  ///< "" = the engine's default (runc); e.g. "runsc" for gVisor
 };
 
+/// Under gVisor (runsc) the host's pids limit also counts the sandbox's own threads (the Sentry
+/// and, on the ptrace platform, a host thread per guest thread): with only the deployment's
+/// limit the sandbox dies (exit 2) as soon as the guest forks a little. The limit the engine
+/// gets is the deployment's plus this allowance; the memory limit still bounds a fork bomb.
+inline constexpr std::uint32_t kGvisorSandboxPids = 512;
+
 /// Bounds on spec fields (they end up in engine requests and labels).
 inline constexpr std::size_t kMaxEnvVars = 128;
 inline constexpr std::size_t kMaxEnvBytes = 64 * 1024;

@@ -49,8 +49,11 @@ HTTP_PORT=$(sed -n 's|.*HTTP listening on /ip4/[^/]*/tcp/\([0-9]*\);.*|\1|p' "$W
 TUN_PORT=$(sed -n 's|.*/tcp/\([0-9]*\)/p2p/.*|\1|p' <<<"$GWADDR")
 [ -n "$HTTP_PORT" ] && [ -n "$TUN_PORT" ] && ok "gateway up (http $HTTP_PORT, tunnel $TUN_PORT)" || { ko "gateway: $(cat "$W/gw.log")"; exit 1; }
 
+# PC_E2E_RUNTIME=runsc runs the deployments under gVisor (ctest gateway_e2e_runsc).
+RT_FLAGS=()
+[ -n "${PC_E2E_RUNTIME:-}" ] && RT_FLAGS=(--runtime "$PC_E2E_RUNTIME")
 "$DAEMON" --data-dir "$W/prov" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 \
-  --gateway "$GWADDR" >"$W/prov.log" 2>&1 &
+  --gateway "$GWADDR" "${RT_FLAGS[@]}" >"$W/prov.log" 2>&1 &
 PIDS+=($!)
 wait_for "$W/prov.log" "tunnel: connected" && ok "provider dialled the gateway (no inbound port)" || ko "no tunnel: $(cat "$W/prov.log")"
 ADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
@@ -75,7 +78,8 @@ got=$(curl -s --max-time 120 --data-binary @"$W/up.bin" "${URL}cgi-bin/sha256")
 [ "$got" = "$want" ] && ok "100 MiB POST upload hashed in the container" || ko "upload hash '$got' != '$want'"
 want=$(head -c $((100 << 20)) /dev/zero | sha256sum | cut -c1-64)
 got=$(curl -s --max-time 120 "${URL}cgi-bin/zero?$((100 << 20))" | sha256sum | cut -c1-64)
-[ "$got" = "$want" ] && ok "100 MiB download checked by hash" || ko "download hash differs"
+[ "$got" = "$want" ] && ok "100 MiB download checked by hash" ||
+  ko "download hash differs: container $(docker inspect -f '{{.State.Status}} oom={{.State.OOMKilled}} exit={{.State.ExitCode}} restarts={{.RestartCount}}' "pc-$(grep -o 'dep-[a-z2-7]\{16\}' "$W/deploy.out" 2>/dev/null | head -1)" 2>&1); $(tail -3 "$W/prov.log")"
 
 # The provider reaches the container at its own address (no userland proxy in between).
 CIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
@@ -99,6 +103,13 @@ for _ in $(seq 1 100); do
 done
 [ -n "$back" ] && [ "$back" -le 2000 ] && ok "route back ${back} ms after a gateway restart" || ko "route not back within 2 s (${back:-never})"
 
+# The container's own log (busybox httpd logs each request on stderr) comes back through peerctl.
+dev logs "$DEP" 2>&1 | grep -q "response:200" && ok "logs show the requests served" ||
+  ko "logs: $(dev logs "$DEP" 2>&1 | tail -3)"
+if [ -n "${PC_E2E_RUNTIME:-}" ]; then
+  rt=$(docker inspect -f '{{.HostConfig.Runtime}}' "pc-$DEP")
+  [ "$rt" = "$PC_E2E_RUNTIME" ] && ok "the deployment ran under $rt" || ko "runtime: '$rt'"
+fi
 dev stop "$DEP" --force >/dev/null
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL")
 [ "$code" = 404 ] && ok "stopped deployment: 404 at once" || ko "after stop: HTTP $code"

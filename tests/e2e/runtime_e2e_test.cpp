@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include <string>
 
 #include "runtime/docker.hpp"
+#include "runtime/docker_spec.hpp"
 #include "runtime/error.hpp"
 
 namespace pc::runtime {
@@ -37,6 +39,14 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr const char* kLocalImage = "peercompute/busybox:test";
+
+/// The OCI runtime the tests run containers under: PC_TEST_OCI_RUNTIME (e.g. "runsc" for
+/// gVisor), else the engine's default.
+std::string ociRuntime() {
+  const char* r = std::getenv("PC_TEST_OCI_RUNTIME");
+  return r != nullptr ? r : "";
+}
+bool underGvisor() { return ociRuntime() == "runsc"; }
 constexpr const char* kRegistryImage = "127.0.0.1:5055/peercompute/busybox:test";
 const char* gSelf = nullptr;
 
@@ -89,6 +99,7 @@ class RuntimeE2E : public ::testing::Test {
   void SetUp() override {
     auto opts = DockerOptions::fromEnvironment();
     ASSERT_TRUE(opts) << opts.error().message();
+    opts->ociRuntime = ociRuntime();
     rt = std::make_unique<DockerRuntime>(*opts);
     auto info = sync(rt->ping());
     ASSERT_TRUE(info) << "no Docker engine for the e2e tests: " << info.error().message()
@@ -303,18 +314,22 @@ TEST_F(RuntimeE2E, ProfileIsWhatTheEngineApplied) {
       "{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.PidsLimit}}|{{.HostConfig.NanoCpus}}|"
       "{{.HostConfig.Memory}}|{{.HostConfig.MemorySwap}}|{{len .HostConfig.Binds}}|"
       "{{len .Mounts}}|{{.HostConfig.NetworkMode}}|{{.HostConfig.PidMode}}|{{.HostConfig.IpcMode}}|"
-      "{{json .HostConfig.PortBindings}}";
+      "{{json .HostConfig.PortBindings}}|{{.HostConfig.Runtime}}";
   const std::string got = sh("docker inspect --format '" + f + "' " + s.id);
   EXPECT_EQ(got,
-            "false|[ALL]|[no-new-privileges:true]|true|50|500000000|67108864|67108864|0|0|pc-" +
+            "false|[ALL]|[no-new-privileges:true]|true|" +
+                std::to_string(50 + (underGvisor() ? kGvisorSandboxPids : 0)) +
+                "|500000000|67108864|67108864|0|0|pc-" +
                 spec.deploymentId +
-                "||private|{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}\n");
+                "||private|{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}|" +
+                (underGvisor() ? "runsc" : "runc") + "\n");
 }
 
 TEST_F(RuntimeE2E, AbuseProbesHoldInsideTheContainer) {
   const auto since = std::chrono::system_clock::now() - 1s;
   auto spec = baseSpec("probe", {"sh", "-c", R"(
 grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\t ' 
+if dmesg 2>/dev/null | grep -q gVisor; then echo KERNEL=gvisor; else echo KERNEL=host; fi
 if mount -t tmpfs none /tmp 2>/dev/null; then echo MOUNT=allowed; else echo MOUNT=denied; fi
 if touch /probe 2>/dev/null; then echo ROOTFS=writable; else echo ROOTFS=readonly; fi
 if echo x >/tmp/probe; then echo TMP=writable; fi
@@ -327,8 +342,15 @@ if ls /dev/sda /dev/mem >/dev/null 2>&1; then echo HOSTDEV=visible; else echo HO
   waitForDeath(s.id, since);
   const std::string out = allLogs(s.id, LogStream::kStdout);
   EXPECT_NE(out.find("CapEff:0000000000000000"), std::string::npos) << out;
-  EXPECT_NE(out.find("NoNewPrivs:1"), std::string::npos) << out;
-  EXPECT_NE(out.find("Seccomp:2"), std::string::npos) << out;
+  if (underGvisor()) {
+    // gVisor is the sandbox: its /proc reports no seccomp filter and an empty NoNewPrivs, and
+    // the container's system calls reach its own kernel, never the host's.
+    EXPECT_NE(out.find("KERNEL=gvisor"), std::string::npos) << out;
+  } else {
+    EXPECT_NE(out.find("KERNEL=host"), std::string::npos) << out;
+    EXPECT_NE(out.find("NoNewPrivs:1"), std::string::npos) << out;
+    EXPECT_NE(out.find("Seccomp:2"), std::string::npos) << out;
+  }
   EXPECT_NE(out.find("MOUNT=denied"), std::string::npos) << out;
   EXPECT_NE(out.find("ROOTFS=readonly"), std::string::npos) << out;
   EXPECT_NE(out.find("TMP=writable"), std::string::npos) << out;
