@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "core/fs.hpp"
 #include "core/time.hpp"
 #include "net/watchdog.hpp"

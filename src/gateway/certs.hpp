@@ -49,7 +49,7 @@ struct CertManagerOptions {
   std::filesystem::path dir;  ///< <data-dir>/acme
   acme::AcmeOptions acme;
   acme::ChallengeType challenge = acme::ChallengeType::kHttp01;
-  std::chrono::hours renewBefore{24 * 30};
+  std::chrono::seconds renewBefore{30L * 24 * 3600};
   std::chrono::seconds renewCheckEvery{3600};
   std::size_t maxOrdersPerHour = 20;
   std::size_t maxConcurrentOrders = 2;

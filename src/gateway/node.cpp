@@ -173,7 +173,7 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
   co.acme.email = p.cfg.acmeEmail;
   co.acme.caFile = p.cfg.acmeCa;
   co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
-  co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(p.cfg.acmeRenewBefore);
+  co.renewBefore = p.cfg.acmeRenewBefore;
   co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;
   co.mayIssue = [&p](const std::string& name) {
     const std::string dep = deploymentFromHost(name, p.cfg.domain);

@@ -5,8 +5,9 @@
 # `_acme-challenge.pc.test`. Then: the TXT values are gone, the key is 0600, two deployments are
 # served with the same certificate (curl verifies it with pebble's root; the SAN is checked), the
 # gateway placed ONE order and none per host, a restart reuses the stored certificate with no
-# order, a renewal window longer than the certificate's life renews it (a new serial is served),
-# and dns-01 without --dns-listen is a configuration error naming both settings.
+# order, the running gateway renews it when its renewal window opens (a new serial is served), a
+# window longer than the certificate's life renews once (no loop), and dns-01 without
+# --dns-listen is a configuration error naming both settings.
 #
 #   acme_dns01_e2e.sh <peerctl> <peercomputed> <peergateway>
 set -uo pipefail
@@ -160,14 +161,27 @@ fetch 1 | grep -q "Hello from Peer Compute" && [ "$(served "${HOSTS[1]}")" = "$s
   ! grep -q "ordering" "$W/gw.log" && ok "same certificate after restart, no new order" ||
   ko "after restart: $(served "${HOSTS[1]}") vs $s1; $(grep -i acme "$W/gw.log")"
 
-# Renewal: a window longer than the certificate's life makes it due at once.
+# Renewal while running: a window that makes the certificate due a few seconds from now; the
+# running gateway renews it on its own (its loop sleeps until the due time).
+end=$(openssl x509 -noout -enddate -in "$W/gw/acme/wildcard/$DOMAIN.crt" | cut -d= -f2)
+rb=$(($(date -d "$end" +%s) - $(date +%s) - 3))
 kill "$GPID"; wait "$GPID" 2>/dev/null
-start_gateway --config <(echo 'acme_renew_before = "36500d"')
-wait_for "$W/gw.log" "renewing the $WILD" 50 && wait_for "$W/gw.log" "$WILD issued" 300 &&
-  ok "renewed when due" || ko "no renewal: $(cat "$W/gw.log")"
+start_gateway --config <(echo "acme_renew_before = \"${rb}s\"")
+wait_for "$W/gw.log" "renewing the $WILD" 150 && wait_for "$W/gw.log" "$WILD issued" 300 &&
+  ok "renewed before expiry by the running gateway (window: due ~3 s after start)" ||
+  ko "no renewal: $(cat "$W/gw.log")"
 s3=$(served "${HOSTS[0]}")
 [ -n "$s3" ] && [ "$s3" != "$s1" ] && [ "$(served "${HOSTS[1]}")" = "$s3" ] &&
   ok "the renewed certificate is served for both ($s3)" || ko "serial after renewal: $s3 (was $s1)"
+
+# A window longer than the certificate's life: due at once and again right after the order —
+# renewed once, not in a loop.
+kill "$GPID"; wait "$GPID" 2>/dev/null
+start_gateway --config <(echo 'acme_renew_before = "36500d"')
+wait_for "$W/gw.log" "renewing the $WILD" 50 && wait_for "$W/gw.log" "$WILD issued" 300 &&
+  ok "renewed when due at start" || ko "no renewal: $(cat "$W/gw.log")"
+s4=$(served "${HOSTS[0]}")
+[ -n "$s4" ] && [ "$s4" != "$s3" ] && ok "a new certificate served ($s4)" || ko "serial: $s4 (was $s3)"
 for _ in $(seq 1 100); do fetch 0 >/dev/null && break; sleep 0.1; done
 fetch 0 | grep -q "Hello from Peer Compute" && ok "the renewed certificate verifies with pebble's root" ||
   ko "HTTPS after renewal: $(tail -5 "$W/gw.log")"
