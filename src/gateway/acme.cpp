@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <map>
+
 #include "core/fs.hpp"
 #include "http/exchange.hpp"
 #include "net/watchdog.hpp"
@@ -24,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 std::optional<ChallengeType> parseChallengeType(std::string_view s) {
   if (s == "http-01") return ChallengeType::kHttp01;
   if (s == "tls-alpn-01") return ChallengeType::kTlsAlpn01;
+  if (s == "dns-01") return ChallengeType::kDns01;
   return std::nullopt;
 }
 
@@ -81,6 +84,69 @@ std::chrono::milliseconds pollDelay(const Response& r) {
     s = std::clamp(std::stoi(r.retryAfter), 1, 10);
   }
   return std::chrono::seconds(s);
+}
+
+/// The authorization's identifier as ordered ("*.<name>" for the wildcard's), checked against
+/// `names`: a hostile server cannot make us publish an answer for a name we did not order.
+Result<std::string> identifierOf(const json::object& authz, const std::vector<std::string>& names) {
+  std::string value;
+  if (const auto* id = authz.if_contains("identifier"); id != nullptr && id->is_object()) {
+    value = stringField(id->as_object(), "value");
+  }
+  const auto* w = authz.if_contains("wildcard");
+  const std::string name = (w != nullptr && w->is_bool() && w->as_bool()) ? "*." + value : value;
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    return acmeError("the server sent an authorization for '" + name + "', which was not ordered");
+  }
+  return name;
+}
+
+struct Challenge {
+  std::string url;
+  std::string token;
+};
+
+/// The challenge of type `wanted` in `authz`. The token becomes part of a URL path we serve
+/// (HTTP-01) and of a digest: base64url characters only (RFC 8555 §8.1), so a hostile server
+/// cannot plant path tricks or header bytes.
+std::optional<Challenge> challengeOf(const json::object& authz, std::string_view wanted) {
+  Challenge ch;
+  if (const auto* chs = authz.if_contains("challenges"); chs != nullptr && chs->is_array()) {
+    for (const auto& c : chs->as_array()) {
+      if (c.is_object() && stringField(c.as_object(), "type") == wanted) {
+        ch.url = stringField(c.as_object(), "url");
+        ch.token = stringField(c.as_object(), "token");
+      }
+    }
+  }
+  if (ch.url.empty() || ch.token.empty() || ch.token.size() > 256 ||
+      ch.token.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+          std::string::npos) {
+    return std::nullopt;
+  }
+  return ch;
+}
+
+/// Withdraws the DNS-01 TXT names it holds when the order ends, however it ends (error,
+/// cancellation): a stale answer must not stay in the zone.
+struct Dns01Withdrawal {
+  explicit Dns01Withdrawal(const ChallengeSink* s) : sink(s) {}
+  const ChallengeSink* sink;
+  std::vector<std::string> names;
+  Dns01Withdrawal(const Dns01Withdrawal&) = delete;
+  Dns01Withdrawal& operator=(const Dns01Withdrawal&) = delete;
+  ~Dns01Withdrawal() {
+    for (const auto& n : names) {
+      if (sink->withdrawDns01) sink->withdrawDns01(n);
+    }
+  }
+};
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " and ") + n;
+  return out;
 }
 
 }  // namespace
@@ -277,46 +343,71 @@ struct AcmeClient::Impl {
     }
   }
 
-  net::Task<void> authorize(std::string authzUrl, std::string host, ChallengeType type,
-                            Clock::time_point deadline) {
+  /// One HTTP-01 or TLS-ALPN-01 authorization: publish, respond, wait, withdraw.
+  net::Task<void> authorize(std::string authzUrl, std::vector<std::string> names,
+                            ChallengeType type, Clock::time_point deadline) {
     auto r = co_await post(authzUrl, kAsGet, false);
     if (!r) co_return r.error();
     if (r->status != 200) co_return acmeError("authorization: " + problemOf(*r));
     auto authz = objectOf(*r, "authorization");
     if (!authz) co_return authz.error();
     if (stringField(*authz, "status") == "valid") co_return Result<void>{};
+    auto host = identifierOf(*authz, names);
+    if (!host) co_return host.error();
     const std::string wanted = type == ChallengeType::kHttp01 ? "http-01" : "tls-alpn-01";
-    std::string chUrl, token;
-    if (const auto* chs = authz->if_contains("challenges"); chs != nullptr && chs->is_array()) {
-      for (const auto& c : chs->as_array()) {
-        if (!c.is_object()) continue;
-        if (stringField(c.as_object(), "type") == wanted) {
-          chUrl = stringField(c.as_object(), "url");
-          token = stringField(c.as_object(), "token");
-        }
-      }
-    }
-    // The token becomes part of a URL path we serve: base64url characters only (RFC 8555
-    // §8.1), so a hostile server cannot plant path tricks or header bytes.
-    if (chUrl.empty() || token.empty() || token.size() > 256 ||
-        token.find_first_not_of(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-            std::string::npos) {
-      co_return acmeError("the server offers no usable " + wanted + " challenge for " + host);
-    }
-    const std::string keyAuth = token + "." + accountKey.thumbprint();
+    const auto ch = challengeOf(*authz, wanted);
+    if (!ch)
+      co_return acmeError("the server offers no usable " + wanted + " challenge for " + *host);
+    const std::string keyAuth = ch->token + "." + accountKey.thumbprint();
     if (type == ChallengeType::kHttp01) {
-      sink.publishHttp01(token, keyAuth);
+      sink.publishHttp01(ch->token, keyAuth);
     } else {
-      sink.publishTlsAlpn01(host, keyAuth);
+      sink.publishTlsAlpn01(*host, keyAuth);
     }
-    auto result = co_await respondAndWait(authzUrl, chUrl, deadline);
+    auto result = co_await respondAndWait(authzUrl, ch->url, deadline);
     if (type == ChallengeType::kHttp01) {
-      sink.withdrawHttp01(token);
+      sink.withdrawHttp01(ch->token);
     } else {
-      sink.withdrawTlsAlpn01(host);
+      sink.withdrawTlsAlpn01(*host);
     }
     if (!result) co_return result.error();
+    co_return Result<void>{};
+  }
+
+  /// Every DNS-01 authorization of an order: all TXT values are published first (the wildcard
+  /// and the apex share one name, and a CA may look up both values at once), then each
+  /// challenge is answered; the names are withdrawn when this ends.
+  net::Task<void> authorizeDns01(std::vector<std::string> authzUrls, std::vector<std::string> names,
+                                 Clock::time_point deadline) {
+    std::vector<std::pair<std::string, std::string>> todo;  // authorization URL, challenge URL
+    std::map<std::string, std::vector<std::string>> txt;    // record name → values
+    for (const auto& url : authzUrls) {
+      auto r = co_await post(url, kAsGet, false);
+      if (!r) co_return r.error();
+      if (r->status != 200) co_return acmeError("authorization: " + problemOf(*r));
+      auto authz = objectOf(*r, "authorization");
+      if (!authz) co_return authz.error();
+      if (stringField(*authz, "status") == "valid") continue;
+      auto name = identifierOf(*authz, names);
+      if (!name) co_return name.error();
+      const auto ch = challengeOf(*authz, "dns-01");
+      if (!ch) co_return acmeError("the server offers no usable dns-01 challenge for " + *name);
+      txt[dns01RecordName(*name)].push_back(
+          dns01TxtValue(ch->token + "." + accountKey.thumbprint()));
+      todo.emplace_back(url, ch->url);
+    }
+    Dns01Withdrawal withdrawal(&sink);
+    for (const auto& entry : txt) {
+      if (!sink.publishDns01) co_return acmeError("no DNS zone to publish dns-01 answers in");
+      withdrawal.names.push_back(entry.first);
+      if (auto p = sink.publishDns01(entry.first, entry.second); !p) {
+        co_return acmeError("publishing TXT " + entry.first + ": " + p.error().message());
+      }
+    }
+    for (const auto& t : todo) {
+      auto result = co_await respondAndWait(t.first, t.second, deadline);
+      if (!result) co_return result.error();
+    }
     co_return Result<void>{};
   }
 
@@ -346,20 +437,27 @@ struct AcmeClient::Impl {
     co_return Result<void>{};
   }
 
-  net::Task<std::string> issue(std::string host, ChallengeType type, EcKey certKey) {
+  net::Task<std::string> issue(std::vector<std::string> names, ChallengeType type, EcKey certKey) {
     const auto deadline = Clock::now() + options.orderTimeout;
+    const std::string what = joined(names);
+    for (const auto& n : names) {
+      // A wildcard can only be validated over DNS (RFC 8555 §7.1.3).
+      if (!isValidCertName(n) || (n.front() == '*' && type != ChallengeType::kDns01)) {
+        co_return fail(Errc::kInvalidArgument, "cannot order a certificate for '" + n + "'");
+      }
+    }
+    if (names.empty()) co_return fail(Errc::kInvalidArgument, "an order needs a name");
     if (auto r = co_await loadDirectory(); !r) co_return r.error();
     if (auto r = co_await ensureAccount(); !r) co_return r.error();
-    json::object id;
-    id["type"] = "dns";
-    id["value"] = host;
+    json::array ids;
+    for (const auto& n : names) ids.push_back(json::object{{"type", "dns"}, {"value", n}});
     json::object orderReq;
-    orderReq["identifiers"] = json::array{id};
+    orderReq["identifiers"] = std::move(ids);
     const std::string orderBody = json::serialize(orderReq);
     auto r = co_await post(newOrderUrl, orderBody, false);
     if (!r) co_return r.error();
     if (r->status != 201 || r->location.empty()) {
-      co_return acmeError("new order for " + host + ": " + problemOf(*r));
+      co_return acmeError("new order for " + what + ": " + problemOf(*r));
     }
     const std::string orderUrl = r->location;
     auto order = objectOf(*r, "order");
@@ -371,26 +469,39 @@ struct AcmeClient::Impl {
         if (u.is_string()) authzs.emplace_back(u.as_string());
       }
     }
-    // We ordered one name: one authorization (a server asking for more is not followed).
-    if (finalizeUrl.empty() || authzs.empty() || authzs.size() > 1) {
-      co_return acmeError("order for " + host + " has no finalize URL or not one authorization");
+    // At most one authorization per name we ordered (a server asking for more is not followed).
+    if (finalizeUrl.empty() || authzs.empty() || authzs.size() > names.size()) {
+      co_return acmeError("order for " + what + " has no finalize URL or not one authorization " +
+                          "per name");
     }
-    if (auto a = co_await authorize(authzs.front(), host, type, deadline); !a) co_return a.error();
-    auto csr = makeCsr(host, certKey);
+    if (type == ChallengeType::kDns01) {
+      if (auto a = co_await authorizeDns01(authzs, names, deadline); !a) co_return a.error();
+    } else {
+      for (const auto& url : authzs) {
+        if (auto a = co_await authorize(url, names, type, deadline); !a) co_return a.error();
+      }
+    }
+    auto csr = makeCsr(names, certKey);
     if (!csr) co_return csr.error();
+    co_return co_await finalize(finalizeUrl, orderUrl, *csr, what, deadline);
+  }
+
+  /// Finalize with the CSR, wait for the order to be valid, download the chain.
+  net::Task<std::string> finalize(std::string finalizeUrl, std::string orderUrl, Bytes csr,
+                                  std::string what, Clock::time_point deadline) {
     json::object fin;
-    fin["csr"] = pc::base64url::encode(*csr);
+    fin["csr"] = pc::base64url::encode(csr);
     const std::string finBody = json::serialize(fin);
     auto f = co_await post(finalizeUrl, finBody, false);
     if (!f) co_return f.error();
     if (f->status != 200) co_return acmeError("finalize: " + problemOf(*f));
     std::vector<std::string> waiting{"pending", "ready", "processing"};
-    const std::string what = "order";
-    auto done = co_await poll(orderUrl, std::move(waiting), deadline, what);
+    const std::string orderWhat = "order";
+    auto done = co_await poll(orderUrl, std::move(waiting), deadline, orderWhat);
     if (!done) co_return done.error();
     const std::string certUrl = stringField(*done, "certificate");
     if (stringField(*done, "status") != "valid" || certUrl.empty()) {
-      co_return acmeError("order for " + host + " ended '" + stringField(*done, "status") + "'");
+      co_return acmeError("order for " + what + " ended '" + stringField(*done, "status") + "'");
     }
     auto c = co_await post(certUrl, kAsGet, false);
     if (!c) co_return c.error();
@@ -429,7 +540,12 @@ AcmeClient::~AcmeClient() = default;
 const std::string& AcmeClient::accountUrl() const { return impl_->kid; }
 
 net::Task<std::string> AcmeClient::issue(std::string host, ChallengeType type, EcKey certKey) {
-  return impl_->issue(std::move(host), type, std::move(certKey));
+  return impl_->issue(std::vector<std::string>{std::move(host)}, type, std::move(certKey));
+}
+
+net::Task<std::string> AcmeClient::issue(std::vector<std::string> names, ChallengeType type,
+                                         EcKey certKey) {
+  return impl_->issue(std::move(names), type, std::move(certKey));
 }
 
 }  // namespace pc::gateway::acme

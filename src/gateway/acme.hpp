@@ -1,6 +1,6 @@
 #pragma once
-/// An ACME client (RFC 8555) for the gateway's per-deployment certificates: account (ES256 JWS,
-/// registered or found again by its key), order, HTTP-01 or TLS-ALPN-01 (RFC 8737) challenge,
+/// An ACME client (RFC 8555) for the gateway's certificates: account (ES256 JWS, registered or
+/// found again by its key), order, HTTP-01, TLS-ALPN-01 (RFC 8737) or DNS-01 challenge,
 /// finalize with a CSR, polling with Retry-After, chain download. `badNonce` answers are retried
 /// with the fresh nonce, as the RFC asks (§6.5). Talks HTTPS over OpenSSL (Asio's ssl::stream)
 /// with the shared HTTP exchange (src/http), verifying the server's certificate (the system
@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/acme_crypto.hpp"
 #include "net/asio.hpp"
@@ -33,18 +34,24 @@ struct AcmeOptions {
   std::chrono::seconds orderTimeout{120};
 };
 
-enum class ChallengeType { kHttp01, kTlsAlpn01 };
-/// "http-01" | "tls-alpn-01"; nullopt otherwise.
+enum class ChallengeType { kHttp01, kTlsAlpn01, kDns01 };
+/// "http-01" | "tls-alpn-01" | "dns-01"; nullopt otherwise.
 std::optional<ChallengeType> parseChallengeType(std::string_view s);
 
 /// Where challenge answers are published while the CA validates them (the gateway serves them:
-/// HTTP-01 on its HTTP port, TLS-ALPN-01 on its HTTPS port).
+/// HTTP-01 on its HTTP port, TLS-ALPN-01 on its HTTPS port, DNS-01 in its own zone).
 struct ChallengeSink {
   std::function<void(const std::string& token, const std::string& keyAuthorization)> publishHttp01;
   std::function<void(const std::string& token)> withdrawHttp01;
   std::function<void(const std::string& host, const std::string& keyAuthorization)>
       publishTlsAlpn01;
   std::function<void(const std::string& host)> withdrawTlsAlpn01;
+  /// DNS-01: every value of TXT `name` at once (the wildcard and the apex of one order share
+  /// `_acme-challenge.<domain>`, so one name carries two values). An error ends the order.
+  std::function<Result<void>(const std::string& name, const std::vector<std::string>& values)>
+      publishDns01;
+  /// Removed after the order, whether it succeeded or not.
+  std::function<void(const std::string& name)> withdrawDns01;
 };
 
 class AcmeClient {
@@ -60,6 +67,11 @@ class AcmeClient {
   /// first). One issuance at a time per client is not required: calls may overlap.
   /// Errors: kIo naming the step and the server's problem document (type and detail).
   net::Task<std::string> issue(std::string host, ChallengeType type, EcKey certKey);
+  /// The same for one certificate naming all of `names` (isValidCertName each, e.g.
+  /// {"*.example.org", "example.org"}; a wildcard needs kDns01): one order, one authorization
+  /// per name. DNS-01 answers are all published before the first is submitted and withdrawn
+  /// when the order ends (also on error or cancellation).
+  net::Task<std::string> issue(std::vector<std::string> names, ChallengeType type, EcKey certKey);
 
   /// The account URL once registered ("" before).
   [[nodiscard]] const std::string& accountUrl() const;

@@ -66,32 +66,43 @@ void freeExtensions(STACK_OF(X509_EXTENSION) * exts) {
 using ExtsPtr =
     std::unique_ptr<STACK_OF(X509_EXTENSION), Free<STACK_OF(X509_EXTENSION), freeExtensions>>;
 
-/// The subject (CN = host) and extensions (a single DNS subjectAltName) of a CSR or challenge
-/// certificate for `host`.
+/// The subject (CN = the first name) and extensions (one DNS subjectAltName per name) of a CSR
+/// or challenge certificate.
 struct Subject {
   NamePtr name;
   ExtsPtr exts;
 };
 
-Result<Subject> subjectFor(std::string_view host) {
-  if (!isValidHostName(host)) {
-    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
+Result<Subject> subjectFor(const std::vector<std::string>& names) {
+  if (names.empty()) return fail(Errc::kInvalidArgument, "a certificate needs a name");
+  std::string san;
+  for (const auto& n : names) {
+    if (!isValidCertName(n)) {
+      return fail(Errc::kInvalidArgument, "'" + n + "' is not a DNS host name");
+    }
+    // Every name passed isValidCertName: no ',' can add another SAN through this string.
+    san += (san.empty() ? "DNS:" : ",DNS:") + n;
   }
   Subject sub{NamePtr(X509_NAME_new()), ExtsPtr(sk_X509_EXTENSION_new_null())};
   if (!sub.name || !sub.exts) return sslError("certificate subject");
-  const std::string h(host);
+  const std::string& cn = names.front();
   if (X509_NAME_add_entry_by_txt(sub.name.get(), "CN", MBSTRING_ASC,
-                                 reinterpret_cast<const unsigned char*>(h.c_str()), -1, -1,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                                  0) != 1) {
     return sslError("certificate subject");
   }
-  // `host` passed isValidHostName: no ',' can add a second SAN through this string.
-  const std::string san = "DNS:" + h;
   ExtPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san.c_str()));
   if (!ext) return sslError("subjectAltName");
   if (sk_X509_EXTENSION_push(sub.exts.get(), ext.get()) == 0) return sslError("subjectAltName");
   (void)ext.release();
   return sub;
+}
+
+Result<Subject> subjectFor(std::string_view host) {
+  if (!isValidHostName(host)) {
+    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
+  }
+  return subjectFor(std::vector<std::string>{std::string(host)});
 }
 
 }  // namespace
@@ -115,6 +126,21 @@ bool isValidHostName(std::string_view host) {
     start = end + 1;
   }
   return labels >= 2;
+}
+
+bool isValidCertName(std::string_view name) {
+  if (name.rfind("*.", 0) == 0) return isValidHostName(name.substr(2));
+  return isValidHostName(name);
+}
+
+std::string dns01TxtValue(std::string_view keyAuthorization) {
+  const auto d = crypto::sha256(asBytes(keyAuthorization));
+  return pc::base64url::encode(BytesView(d.data(), d.size()));
+}
+
+std::string dns01RecordName(std::string_view identifier) {
+  if (identifier.rfind("*.", 0) == 0) identifier.remove_prefix(2);
+  return "_acme-challenge." + std::string(identifier);
 }
 
 Result<EcKey> EcKey::generate() {
@@ -186,7 +212,14 @@ Result<Bytes> EcKey::signEs256(std::string_view data) const {
 }
 
 Result<Bytes> makeCsr(std::string_view host, const EcKey& key) {
-  auto sub = subjectFor(host);
+  if (!isValidHostName(host)) {
+    return fail(Errc::kInvalidArgument, "'" + std::string(host) + "' is not a DNS host name");
+  }
+  return makeCsr(std::vector<std::string>{std::string(host)}, key);
+}
+
+Result<Bytes> makeCsr(const std::vector<std::string>& names, const EcKey& key) {
+  auto sub = subjectFor(names);
   if (!sub) return sub.error();
   ReqPtr req(X509_REQ_new());
   if (!req) return sslError("CSR");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/bytes.hpp"
 
@@ -17,6 +18,15 @@ namespace pc::gateway::acme {
 /// least two labels, ≤ 253 characters. Stops a name carrying `,` or `=` from smuggling extra
 /// subjectAltName entries into the OpenSSL extension string, and requests for IPs or wildcards.
 bool isValidHostName(std::string_view host);
+/// A name we put in an order or CSR: a valid host name, or `*.` followed by one (a wildcard of
+/// one label, RFC 8555 §7.1.3). Stops the same smuggling as isValidHostName.
+bool isValidCertName(std::string_view name);
+
+/// DNS-01 (RFC 8555 §8.4): the TXT value for a key authorization, base64url(SHA-256(keyAuth)).
+std::string dns01TxtValue(std::string_view keyAuthorization);
+/// DNS-01: where the TXT record goes for `identifier` ("_acme-challenge.<name>"; a wildcard
+/// identifier `*.<name>` uses its base name, so the wildcard and the apex share one name).
+std::string dns01RecordName(std::string_view identifier);
 
 /// An ECDSA P-256 private key (accounts and certificates both use one).
 class EcKey {
@@ -42,6 +52,9 @@ class EcKey {
 
 /// DER PKCS#10 request for `host` (CN and the only subjectAltName), signed by `key`.
 Result<Bytes> makeCsr(std::string_view host, const EcKey& key);
+/// DER PKCS#10 request for `names` (each isValidCertName; CN = the first, every one a
+/// subjectAltName), signed by `key`. Errors: kInvalidArgument for an empty list or a bad name.
+Result<Bytes> makeCsr(const std::vector<std::string>& names, const EcKey& key);
 
 /// RFC 8737 §3: a self-signed certificate for `host` carrying the critical id-pe-acmeIdentifier
 /// extension = SHA-256(keyAuthorization). Returns the certificate PEM (its key is `key`).

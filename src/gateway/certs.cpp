@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "core/fs.hpp"
 #include "core/time.hpp"
 #include "net/watchdog.hpp"
@@ -27,6 +29,14 @@ Result<std::string> readPrivateFile(const std::filesystem::path& p) {
                 p.string() + " is readable by other users; run: chmod 600 " + p.string());
   }
   return fs::readFile(p, kMaxPemBytes);
+}
+
+/// True when the leaf names every one of `names` exactly (a wildcard as "*.<domain>").
+bool namesAll(const CertifiedKey& cert, const std::vector<std::string>& names) {
+  const auto have = cert.dnsNames();
+  return std::all_of(names.begin(), names.end(), [&have](const std::string& n) {
+    return std::find(have.begin(), have.end(), n) != have.end();
+  });
 }
 
 }  // namespace
@@ -76,10 +86,21 @@ Result<std::shared_ptr<CertManager>> CertManager::open(const asio::any_io_execut
     if (ck) raw->alpn_[host] = *ck;
   };
   sink.withdrawTlsAlpn01 = [raw](const std::string& host) { raw->alpn_.erase(host); };
+  sink.publishDns01 = [raw](const std::string& name, const std::vector<std::string>& values) {
+    if (!raw->options_.publishTxt) return Result<void>(fail(Errc::kInvalidArgument, "no DNS zone"));
+    return raw->options_.publishTxt(name, values);
+  };
+  sink.withdrawDns01 = [raw](const std::string& name) {
+    if (raw->options_.withdrawTxt) raw->options_.withdrawTxt(name);
+  };
   auto client = acme::AcmeClient::create(m->options_.acme, std::move(*account), std::move(sink));
   if (!client) return client.error();
   m->client_ = std::move(*client);
-  m->loadStored();
+  if (m->wildcardMode()) {
+    m->loadWildcard();
+  } else {
+    m->loadStored();
+  }
   return m;
 }
 
@@ -108,7 +129,8 @@ void CertManager::loadStored() {
 }
 
 std::shared_ptr<const CertifiedKey> CertManager::certificate(const std::string& host) const {
-  auto it = certs_.find(host);
+  if (wildcardMode() && !underWildcard(host)) return nullptr;
+  auto it = certs_.find(wildcardMode() ? wildcardNames().front() : host);
   return it == certs_.end() ? nullptr : it->second;
 }
 
@@ -130,6 +152,7 @@ CertChoice CertManager::choose(const std::string& sni, bool offersAcmeAlpn) {
     }
     return c;
   }
+  if (wildcardMode()) return chooseWildcard(sni);
   // A stored certificate is served only while its name is a live route: a stopped deployment's
   // host must not keep answering TLS as if it were served.
   if (!options_.mayIssue || !options_.mayIssue(sni)) return c;
@@ -144,6 +167,7 @@ CertChoice CertManager::choose(const std::string& sni, bool offersAcmeAlpn) {
 }
 
 asio::awaitable<bool> CertManager::waitFor(std::string host) {
+  if (wildcardMode()) host = wildcardNames().front();  // every name waits for the one order
   const auto deadline = SteadyClock::now() + options_.handshakeWait;
   for (;;) {
     if (auto c = certs_.find(host);
@@ -165,12 +189,14 @@ bool CertManager::isDue(const CertifiedKey& cert) const {
 }
 
 bool CertManager::renewIfDue(const std::string& host) {
+  if (wildcardMode()) return false;  // the wildcard loop renews; no per-host orders
   auto c = certs_.find(host);
   if (c == certs_.end() || !isDue(*c->second)) return false;
   return startIssue(host, true);
 }
 
 bool CertManager::ensure(const std::string& host) {
+  if (wildcardMode()) return certificate(host) != nullptr;  // never a per-host order
   if (auto c = certs_.find(host); c != certs_.end() && !isDue(*c->second)) return true;
   return startIssue(host, false);
 }
@@ -247,29 +273,16 @@ asio::awaitable<void> CertManager::issue(std::string host) {
     ck = fail(Errc::kMalformed, "the issued certificate does not cover " + host);
   }
   if (ck) {
-    const auto base = options_.dir / "certs" / host;
-    auto keyPath = base;
-    keyPath += ".key";
-    auto crtPath = base;
-    crtPath += ".crt";
-    // Key first: a crash in between leaves a key without a certificate (ignored at start),
-    // never a certificate with the wrong key.
-    auto w = fs::writeFileAtomic(keyPath, key->toPem(), 0600);
-    if (w) w = fs::writeFileAtomic(crtPath, *chain, 0600);
-    if (!w) spdlog::warn("acme: certificate for {} not saved: {}", host, w.error().message());
+    if (auto w = store(options_.dir / "certs" / host, *key, *chain); !w) {
+      spdlog::warn("acme: certificate for {} not saved: {}", host, w.error().message());
+    }
     certs_[host] = *ck;
     failures_.erase(host);
     const std::string when = time::formatRfc3339((*ck)->notAfter());
     spdlog::info("acme: certificate for {} issued (serial {}, valid until {})", host,
                  (*ck)->serialHex(), when);
   } else {
-    auto& f = failures_[host];
-    f.backoff = f.backoff.count() == 0
-                    ? options_.retryAfterFailure
-                    : std::min<std::chrono::seconds>(f.backoff * 2, kMaxFailureBackoff);
-    f.until = SteadyClock::now() + f.backoff;
-    spdlog::warn("acme: no certificate for {}: {} (next attempt in {} s at the earliest)", host,
-                 ck.error().message(), f.backoff.count());
+    noteFailure(host, ck.error());
   }
   if (auto it = pending_.find(host); it != pending_.end()) {
     auto sig = it->second;
@@ -278,7 +291,34 @@ asio::awaitable<void> CertManager::issue(std::string host) {
   }
 }
 
+Result<void> CertManager::store(const std::filesystem::path& base, const acme::EcKey& key,
+                                const std::string& chain) {
+  auto keyPath = base;
+  keyPath += ".key";
+  auto crtPath = base;
+  crtPath += ".crt";
+  // Key first: a crash in between leaves a key without a certificate (ignored at start), never
+  // a certificate with the wrong key.
+  auto w = fs::writeFileAtomic(keyPath, key.toPem(), 0600);
+  if (w) w = fs::writeFileAtomic(crtPath, chain, 0600);
+  return w;
+}
+
+void CertManager::noteFailure(const std::string& key, const Error& why) {
+  auto& f = failures_[key];
+  f.backoff = f.backoff.count() == 0
+                  ? options_.retryAfterFailure
+                  : std::min<std::chrono::seconds>(f.backoff * 2, kMaxFailureBackoff);
+  f.until = SteadyClock::now() + f.backoff;
+  spdlog::warn("acme: no certificate for {}: {} (next attempt in {} s at the earliest)", key,
+               why.message(), f.backoff.count());
+}
+
 void CertManager::start() {
+  if (wildcardMode()) {
+    startWildcardLoop();
+    return;
+  }
   // A weak share: the loop must not keep the manager alive; stop() cancels it.
   std::weak_ptr<CertManager> weak = shared_from_this();
   const auto every =
@@ -297,6 +337,159 @@ void CertManager::start() {
         for (const auto& h : due) self->startIssue(h, true);
       }
       timer.expires_after(every);
+      co_await timer.async_wait(net::kNoThrow);
+    }
+  });
+}
+
+std::vector<std::string> CertManager::wildcardNames() const {
+  return {"*." + options_.wildcardDomain, options_.wildcardDomain};
+}
+
+bool CertManager::underWildcard(std::string_view host) const {
+  const std::string_view d = options_.wildcardDomain;
+  if (host == d) return true;
+  if (host.size() <= d.size() + 1 || host.substr(host.size() - d.size()) != d ||
+      host[host.size() - d.size() - 1] != '.') {
+    return false;
+  }
+  // A wildcard stands for exactly one label (RFC 6125 §6.4.3).
+  return host.substr(0, host.size() - d.size() - 1).find('.') == std::string_view::npos;
+}
+
+std::filesystem::path CertManager::wildcardBase() const {
+  return options_.dir / "wildcard" / options_.wildcardDomain;
+}
+
+CertChoice CertManager::chooseWildcard(const std::string& sni) {
+  CertChoice c;
+  // Names outside the zone get nothing. Names inside all get the one certificate: whatever a
+  // client sends, no order follows (orders depend on the clock only), so there is no flood to
+  // guard against here.
+  if (!underWildcard(sni)) return c;
+  const std::string key = wildcardNames().front();
+  if (auto it = certs_.find(key);
+      it != certs_.end() && it->second->notAfter() > SystemClock::now()) {
+    c.kind = CertChoice::Kind::kUse;
+    c.cert = it->second;
+  } else if (pending_.count(key) != 0) {
+    c.kind = CertChoice::Kind::kWait;  // the first order (or the renewal of an expired one)
+  }
+  return c;
+}
+
+void CertManager::loadWildcard() {
+  const auto base = wildcardBase();
+  auto crtPath = base;
+  crtPath += ".crt";
+  auto keyPath = base;
+  keyPath += ".key";
+  if (!std::filesystem::exists(crtPath)) return;
+  auto chain = fs::readFile(crtPath, kMaxPemBytes);
+  auto key = readPrivateFile(keyPath);
+  Result<std::shared_ptr<const CertifiedKey>> ck =
+      chain && key
+          ? CertifiedKey::fromPem(*chain, *key)
+          : Result<std::shared_ptr<const CertifiedKey>>(chain ? key.error() : chain.error());
+  const auto names = wildcardNames();
+  // A certificate for other names (the domain changed) or a damaged pair is not served; a new
+  // one is ordered at start.
+  if (ck && !namesAll(**ck, names))
+    ck = fail(Errc::kMalformed, "it does not name " + names[0] + " and " + names[1]);
+  if (!ck) {
+    spdlog::warn("acme: ignoring stored certificate {}: {}", crtPath.string(),
+                 ck.error().message());
+    return;
+  }
+  certs_[names.front()] = *ck;
+  const std::string when = time::formatRfc3339((*ck)->notAfter());
+  spdlog::info("acme: stored certificate for {} and {} loaded (serial {}, valid until {})",
+               names[0], names[1], (*ck)->serialHex(), when);
+}
+
+asio::awaitable<void> CertManager::orderWildcard(bool renewal) {
+  const auto names = wildcardNames();
+  const std::string key = names.front();
+  pending_[key] = std::make_shared<net::Signal>(ex_);
+  spdlog::info("acme: {} the certificate for {} and {} (dns-01)", renewal ? "renewing" : "ordering",
+               names[0], names[1]);
+  auto certKey = acme::EcKey::generate();
+  Result<std::string> chain = certKey.error();
+  if (certKey) {
+    std::vector<std::string> order = names;
+    const auto type = acme::ChallengeType::kDns01;
+    chain = co_await client_->issue(std::move(order), type, *certKey);
+  }
+  Result<std::shared_ptr<const CertifiedKey>> ck =
+      chain ? CertifiedKey::fromPem(*chain, certKey->toPem())
+            : Result<std::shared_ptr<const CertifiedKey>>(chain.error());
+  if (ck && !namesAll(**ck, names)) {
+    ck = fail(Errc::kMalformed, "the issued certificate does not name " + key + " and " + names[1]);
+  }
+  if (ck) {
+    auto w = fs::ensurePrivateDir(options_.dir / "wildcard");
+    if (w) w = store(wildcardBase(), *certKey, *chain);
+    if (!w) spdlog::warn("acme: certificate for {} not saved: {}", key, w.error().message());
+    certs_[key] = *ck;
+    failures_.erase(key);
+    const std::string when = time::formatRfc3339((*ck)->notAfter());
+    spdlog::info("acme: certificate for {} and {} issued (serial {}, valid until {})", names[0],
+                 names[1], (*ck)->serialHex(), when);
+    if (isDue(**ck)) {
+      spdlog::warn(
+          "acme: acme_renew_before is not shorter than the certificate's life: it is renewed "
+          "every {} s",
+          options_.renewCheckEvery.count());
+    }
+  } else {
+    noteFailure(key, ck.error());
+  }
+  if (auto it = pending_.find(key); it != pending_.end()) {
+    auto sig = it->second;
+    pending_.erase(it);
+    sig->notify();
+  }
+}
+
+std::chrono::milliseconds CertManager::wildcardWait() const {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const auto most = duration_cast<milliseconds>(options_.renewCheckEvery);
+  const std::string key = wildcardNames().front();
+  if (auto f = failures_.find(key); f != failures_.end() && SteadyClock::now() < f->second.until) {
+    return std::min(most, duration_cast<milliseconds>(f->second.until - SteadyClock::now()));
+  }
+  if (auto c = certs_.find(key); c != certs_.end() && !isDue(*c->second)) {
+    const auto due = c->second->notAfter() - options_.renewBefore;
+    // A second past the due time; re-checked at least every renewCheckEvery (clock changes).
+    return std::min(most,
+                    duration_cast<milliseconds>(due - SystemClock::now()) + milliseconds(1000));
+  }
+  return most;  // due right after an order: renew_before is not shorter than the life
+}
+
+void CertManager::startWildcardLoop() {
+  // A weak share: the loop must not keep the manager alive; stop() cancels it.
+  std::weak_ptr<CertManager> weak = shared_from_this();
+  tasks_.spawn([weak, ex = ex_]() -> asio::awaitable<void> {
+    asio::steady_timer timer(ex);
+    for (;;) {
+      std::chrono::milliseconds wait{0};
+      {
+        auto self = weak.lock();
+        if (!self || self->stopped_) co_return;
+        const std::string key = self->wildcardNames().front();
+        const auto c = self->certs_.find(key);
+        const auto f = self->failures_.find(key);
+        const bool backingOff = f != self->failures_.end() && SteadyClock::now() < f->second.until;
+        if ((c == self->certs_.end() || self->isDue(*c->second)) && !backingOff) {
+          const bool renewal = c != self->certs_.end();
+          co_await self->orderWildcard(renewal);
+        }
+        if (self->stopped_) co_return;
+        wait = self->wildcardWait();
+      }
+      timer.expires_after(wait);
       co_await timer.async_wait(net::kNoThrow);
     }
   });

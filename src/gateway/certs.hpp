@@ -16,6 +16,14 @@
 /// waits `retryAfterFailure` (doubling, up to a day) before it is tried again — so a hostile client
 /// cannot exhaust the CA's rate limits (which would lock out real deployments) or make the gateway
 /// spin.
+///
+/// With `wildcardDomain` set (acme_challenge = dns-01) there are no per-host orders at all: ONE
+/// certificate for `*.<domain>` and `<domain>`, validated over DNS-01 in the gateway's own zone,
+/// is ordered at start (unless a stored one is still good for both names), renewed
+/// `renew_before` its expiry, kept in `<data-dir>/acme/wildcard/<domain>.{crt,key}` (key 0600)
+/// and presented for the apex and every `<label>.<domain>`. No client can make it order
+/// anything (orders depend on the clock only), so the per-provider and per-developer shares do
+/// not apply to it; a failed order is retried after `retryAfterFailure`, doubling up to a day.
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -41,7 +49,7 @@ struct CertManagerOptions {
   std::filesystem::path dir;  ///< <data-dir>/acme
   acme::AcmeOptions acme;
   acme::ChallengeType challenge = acme::ChallengeType::kHttp01;
-  std::chrono::hours renewBefore{24 * 30};
+  std::chrono::seconds renewBefore{30L * 24 * 3600};
   std::chrono::seconds renewCheckEvery{3600};
   std::size_t maxOrdersPerHour = 20;
   std::size_t maxConcurrentOrders = 2;
@@ -54,6 +62,12 @@ struct CertManagerOptions {
   /// who deployed it), so no one provider or developer can spend the whole budget; none: only the
   /// gateway-wide budget.
   std::function<std::vector<OrderShare>(const std::string& host)> sharesOf;
+  /// dns-01 mode: the domain of the one wildcard certificate ("" = per-host orders).
+  std::string wildcardDomain;
+  /// dns-01 mode: sets / clears the TXT values of a name in the gateway's zone.
+  std::function<Result<void>(const std::string& name, const std::vector<std::string>& values)>
+      publishTxt;
+  std::function<void(const std::string& name)> withdrawTxt;
 };
 
 class CertManager final : public CertResolver, public std::enable_shared_from_this<CertManager> {
@@ -76,7 +90,7 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   /// order for a name without one. Returns whether an order is in progress.
   bool renewIfDue(const std::string& host);
   [[nodiscard]] std::optional<std::string> http01(std::string_view token) const;
-  /// Starts the renewal loop.
+  /// Starts the renewal loop (dns-01 mode: the wildcard's order and renewal loop).
   void start();
   /// Ends the renewal loop and cancels orders in progress; returns at once.
   void stop();
@@ -90,6 +104,24 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   net::asio::awaitable<void> issue(std::string host);
   net::asio::awaitable<void> renewLoop();
   void loadStored();
+  // dns-01 mode.
+  [[nodiscard]] bool wildcardMode() const { return !options_.wildcardDomain.empty(); }
+  /// The names of the wildcard certificate: {"*.<domain>", "<domain>"}.
+  [[nodiscard]] std::vector<std::string> wildcardNames() const;
+  /// True for the apex and `<label>.<domain>`: the names the wildcard certificate is valid for.
+  [[nodiscard]] bool underWildcard(std::string_view host) const;
+  [[nodiscard]] std::filesystem::path wildcardBase() const;
+  CertChoice chooseWildcard(const std::string& sni);
+  void loadWildcard();
+  net::asio::awaitable<void> orderWildcard(bool renewal);
+  /// How long the wildcard loop sleeps after a round: until the certificate is due, the failure
+  /// back-off ends, or at most renewCheckEvery.
+  [[nodiscard]] std::chrono::milliseconds wildcardWait() const;
+  void startWildcardLoop();
+  /// Saves a new certificate (key first, 0600) at `base`.{key,crt}. Errors: the write.
+  static Result<void> store(const std::filesystem::path& base, const acme::EcKey& key,
+                            const std::string& chain);
+  void noteFailure(const std::string& key, const Error& why);
 
   net::asio::any_io_executor ex_;
   CertManagerOptions options_;

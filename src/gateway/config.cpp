@@ -25,8 +25,16 @@ Result<void> GatewayConfig::validate() const {
                   "tls = acme needs acme_directory (--acme-directory https://…/directory)");
     }
     if (!acme::parseChallengeType(acmeChallenge)) {
+      return fail(Errc::kInvalidArgument, "acme_challenge = " + acmeChallenge +
+                                              ": expected http-01, tls-alpn-01 or dns-01");
+    }
+    // dns-01: the certificate for *.<domain> and <domain> is validated through this gateway's
+    // own zone, so the zone must be served and the domain be a real one.
+    if (acmeChallenge == "dns-01" && (dnsListen.empty() || !acme::isValidHostName(domain))) {
       return fail(Errc::kInvalidArgument,
-                  "acme_challenge = " + acmeChallenge + ": expected http-01 or tls-alpn-01");
+                  "acme_challenge = dns-01 needs dns_listen (--dns-listen ADDR:PORT) and domain "
+                  "(--domain, the zone this gateway's DNS serves; '" +
+                      domain + "' is not one)");
     }
     if (acmeMaxOrdersPerHour == 0) {
       return fail(Errc::kInvalidArgument, "acme_max_orders_per_hour must be at least 1");
@@ -165,8 +173,8 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
   b.text("tunnel_listen", "--tunnel-listen",
          "Multiaddr providers dial (default /ip4/0.0.0.0/tcp/8443)", cfg.tunnelListen);
   b.text("tls", "--tls",
-         "off | static (one certificate, e.g. a wildcard) | acme (a certificate per deployment "
-         "host, issued on demand)",
+         "off | static (one certificate, e.g. a wildcard) | acme (from an ACME CA: a certificate "
+         "per deployment host issued on demand, or one wildcard with --acme-challenge dns-01)",
          cfg.tls);
   b.text("cert", "--cert", "Certificate chain (PEM) for --tls static", cfg.certFile);
   b.text("key", "--key", "Private key (PEM) for --tls static", cfg.keyFile);
@@ -180,7 +188,9 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
          "system store)",
          cfg.acmeCa);
   b.text("acme_challenge", "--acme-challenge",
-         "http-01 (validated on the HTTP port, default) | tls-alpn-01 (on the HTTPS port)",
+         "http-01 (validated on the HTTP port, default) | tls-alpn-01 (on the HTTPS port), both "
+         "a certificate per host | dns-01 (one certificate for *.<domain> and <domain>, "
+         "validated in this gateway's DNS; needs --dns-listen)",
          cfg.acmeChallenge);
   b.value("acme_renew_before", "", "", seconds(cfg.acmeRenewBefore));
   b.value("acme_max_orders_per_hour", "", "", integer(cfg.acmeMaxOrdersPerHour, 1, 100000));

@@ -28,8 +28,9 @@ struct GatewayConfig {
   std::string keyFile;
   std::string acmeDirectory;
   std::string acmeEmail;
-  std::string acmeCa;                     ///< CA (PEM) trusted for the ACME server (test CAs)
-  std::string acmeChallenge = "http-01";  ///< http-01 | tls-alpn-01
+  std::string acmeCa;  ///< CA (PEM) trusted for the ACME server (test CAs)
+  /// http-01 | tls-alpn-01 (a certificate per host) | dns-01 (one wildcard; needs dns_listen)
+  std::string acmeChallenge = "http-01";
   std::chrono::seconds acmeRenewBefore{30 * 24 * 3600};
   std::size_t acmeMaxOrdersPerHour = 20;
   /// One provider's share of the order budget (its deployments' names count against it).

@@ -161,5 +161,31 @@ TEST(GatewayConfig, ValidateRejectsNonsense) {
   EXPECT_FALSE(c.validate());
 }
 
+TEST(GatewayConfig, Dns01NeedsTheGatewaysDnsAndADomain) {
+  GatewayConfig c;
+  c.tls = "acme";
+  c.httpsPort = 8443;
+  c.acmeDirectory = "https://ca.example/dir";
+  c.acmeChallenge = "dns-01";
+  auto r = c.validate();  // neither dns_listen nor a domain
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("dns_listen"), std::string::npos);
+  EXPECT_NE(r.error().message().find("--domain"), std::string::npos);
+  c.dnsListen = "127.0.0.1:5353";
+  c.publicIps = {"192.0.2.1"};
+  EXPECT_FALSE(c.validate());  // the domain is still "localhost"
+  c.domain = "pc.example.org";
+  EXPECT_TRUE(c.validate()) << c.validate().error().message();
+  c.dnsListen.clear();
+  c.publicIps.clear();
+  r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("dns_listen"), std::string::npos);
+  c.acmeChallenge = "dns-02";
+  r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("dns-01"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pc::gateway

@@ -202,7 +202,7 @@ class GatewayTest : public ::testing::Test {
   crypto::Identity devId = crypto::Identity::generate().value();
   crypto::Identity otherProvId = crypto::Identity::generate().value();
   test::FakeRuntime rt{io.get_executor()};  ///< declared before the provider: it outlives it
-  test::FakeFirewall firewall;             ///< likewise
+  test::FakeFirewall firewall;              ///< likewise
   std::shared_ptr<net::Host> gw, dev;
   std::unique_ptr<GatewayNode> gwNode;               ///< the gateway, wired as peergateway wires it
   std::unique_ptr<provider::ProviderNode> provNode;  ///< the provider, wired as peercomputed

@@ -147,7 +147,25 @@ FrontOptions frontOptions(const GatewayConfig& cfg) {
   return front;
 }
 
-/// ACME: a certificate per deployment host, ordered only for hosts that have a route.
+/// dns-01: one wildcard certificate, its challenge answered in the gateway's own zone (the DNS
+/// server is started before this). The publisher holds the server weakly: an order still
+/// unwinding at shutdown must not reach a server that is gone.
+void wireDns01(Parts& p, CertManagerOptions& co) {
+  co.wildcardDomain = p.cfg.domain;
+  std::weak_ptr<dns::DnsServer> weak = p.dns;
+  co.publishTxt = [weak](const std::string& name,
+                         const std::vector<std::string>& values) -> Result<void> {
+    auto d = weak.lock();
+    if (!d) return fail(Errc::kInvalidArgument, "the gateway's DNS is not running");
+    return d->zone().setChallenge(name, values);
+  };
+  co.withdrawTxt = [weak](const std::string& name) {
+    if (auto d = weak.lock()) d->zone().clearChallenge(name);
+  };
+}
+
+/// ACME: a certificate per deployment host, ordered only for hosts that have a route — or, with
+/// dns-01, one wildcard certificate for every host.
 Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptions& tunnelOpts) {
   CertManagerOptions co;
   co.dir = p.cfg.dataDir / "acme";
@@ -155,7 +173,7 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
   co.acme.email = p.cfg.acmeEmail;
   co.acme.caFile = p.cfg.acmeCa;
   co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
-  co.renewBefore = std::chrono::duration_cast<std::chrono::hours>(p.cfg.acmeRenewBefore);
+  co.renewBefore = p.cfg.acmeRenewBefore;
   co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;
   co.mayIssue = [&p](const std::string& name) {
     const std::string dep = deploymentFromHost(name, p.cfg.domain);
@@ -174,6 +192,7 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
     }
     return shares;
   };
+  if (co.challenge == acme::ChallengeType::kDns01) wireDns01(p, co);
   auto m = CertManager::open(p.ex, co);
   if (!m) return m.error();
   p.certs = *m;
@@ -270,6 +289,8 @@ Result<void> startParts(Parts& p, const std::string& version) {
   };
   p.enforcer = std::make_shared<AllowlistEnforcer>(p.ex, *p.allow, *p.host, p.routes, p.hop.get());
   p.enforcer->start();
+  // DNS before ACME: with dns-01 the certificate's challenge is answered in this zone.
+  if (auto r = startDns(p); !r) return r;
   if (p.cfg.tls == "static") {
     auto t = TlsContext::fromFiles(p.cfg.certFile, p.cfg.keyFile);
     if (!t) return t.error();
@@ -281,8 +302,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);
   p.tunnels->install(*p.host);
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
-  if (auto r = listenAll(p); !r) return r;
-  return startDns(p);
+  return listenAll(p);
 }
 
 }  // namespace

@@ -240,6 +240,22 @@ bool CertifiedKey::covers(std::string_view host) const {
   return X509_check_host(leaf_, host.data(), host.size(), 0, nullptr) == 1;
 }
 
+std::vector<std::string> CertifiedKey::dnsNames() const {
+  std::vector<std::string> out;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf_, NID_subject_alt_name, nullptr, nullptr));
+  if (sans == nullptr) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type != GEN_DNS) continue;
+    const auto* data = ASN1_STRING_get0_data(gn->d.dNSName);
+    out.emplace_back(reinterpret_cast<const char*>(data),
+                     static_cast<std::size_t>(ASN1_STRING_length(gn->d.dNSName)));
+  }
+  GENERAL_NAMES_free(sans);
+  return out;
+}
+
 std::string CertifiedKey::serialHex() const {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf_), nullptr);
   if (bn == nullptr) return {};

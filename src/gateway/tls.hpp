@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "net/stream.hpp"
 
@@ -32,6 +34,8 @@ class CertifiedKey {
   [[nodiscard]] std::chrono::system_clock::time_point notAfter() const { return notAfter_; }
   /// True when the leaf is valid for `host` (subjectAltName match, wildcards as RFC 6125).
   [[nodiscard]] bool covers(std::string_view host) const;
+  /// The leaf's DNS subjectAltNames, as written (a wildcard stays "*.<domain>").
+  [[nodiscard]] std::vector<std::string> dnsNames() const;
   [[nodiscard]] std::string serialHex() const;
   [[nodiscard]] X509* leaf() const { return leaf_; }
   [[nodiscard]] EVP_PKEY* key() const { return key_; }

@@ -135,6 +135,52 @@ TEST(AcmeCrypto, CsrNamesOnlyTheHost) {
   X509_REQ_free(req);
 }
 
+TEST(AcmeCrypto, Dns01TxtValueAndName) {
+  // Computed independently: printf 'tok.thumb' | openssl dgst -sha256 -binary | basenc --base64url
+  EXPECT_EQ(acme::dns01TxtValue("tok.thumb"), "sYAwVrqDtVOuJZvAHurSAYPoEt5fFV_C4bdSOOW-o5Y");
+  // The wildcard and the apex of one order share the record name (RFC 8555 §8.4).
+  EXPECT_EQ(acme::dns01RecordName("*.example.org"), "_acme-challenge.example.org");
+  EXPECT_EQ(acme::dns01RecordName("example.org"), "_acme-challenge.example.org");
+  EXPECT_EQ(acme::dns01RecordName("dep-x.example.org"), "_acme-challenge.dep-x.example.org");
+}
+
+TEST(AcmeCrypto, CertNames) {
+  EXPECT_TRUE(acme::isValidCertName("*.example.net"));
+  EXPECT_TRUE(acme::isValidCertName("example.net"));
+  EXPECT_FALSE(acme::isValidCertName("*.net"));  // a wildcard over a top-level domain
+  EXPECT_FALSE(acme::isValidCertName("*.*.example.net"));
+  EXPECT_FALSE(acme::isValidCertName("a*.example.net"));
+  EXPECT_FALSE(acme::isValidCertName("*.a,DNS:evil.com"));
+}
+
+TEST(AcmeCrypto, CsrForTheWildcardOrder) {
+  auto k = acme::EcKey::generate();
+  ASSERT_TRUE(k);
+  EXPECT_FALSE(acme::makeCsr(std::vector<std::string>{}, *k));
+  EXPECT_FALSE(acme::makeCsr(std::vector<std::string>{"*.example.net", "a.b,DNS:evil.com"}, *k));
+  auto der = acme::makeCsr(std::vector<std::string>{"*.example.net", "example.net"}, *k);
+  ASSERT_TRUE(der);
+  const unsigned char* p = der->data();
+  X509_REQ* req = d2i_X509_REQ(nullptr, &p, static_cast<long>(der->size()));
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(X509_REQ_verify(req, k->native()), 1);
+  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
+  ASSERT_NE(exts, nullptr);
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, nullptr, nullptr));
+  ASSERT_NE(sans, nullptr);
+  std::vector<std::string> names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+    ASSERT_EQ(gn->type, GEN_DNS);
+    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"*.example.net", "example.net"}));
+  GENERAL_NAMES_free(sans);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  X509_REQ_free(req);
+}
+
 TEST(AcmeCrypto, AlpnChallengeCertificate) {
   auto k = acme::EcKey::generate();
   ASSERT_TRUE(k);
@@ -258,7 +304,8 @@ TEST(TlsResolver, RefusedAndFailedNamesEndTheHandshake) {
 TEST(AcmeOptions, ChallengeTypes) {
   EXPECT_EQ(acme::parseChallengeType("http-01"), acme::ChallengeType::kHttp01);
   EXPECT_EQ(acme::parseChallengeType("tls-alpn-01"), acme::ChallengeType::kTlsAlpn01);
-  EXPECT_FALSE(acme::parseChallengeType("dns-01"));
+  EXPECT_EQ(acme::parseChallengeType("dns-01"), acme::ChallengeType::kDns01);
+  EXPECT_FALSE(acme::parseChallengeType("dns-02"));
   EXPECT_FALSE(acme::AcmeClient::create({"http://plain.example/dir", "", {}, {}},
                                         *acme::EcKey::generate(), {}));
 }
