@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "egress/policy.hpp"
 #include "core/error.hpp"
+#include "egress/policy.hpp"
 #include "protocol/messages.hpp"
 
 struct sqlite3;
