@@ -75,7 +75,8 @@ TEST(DockerApi, CreateBodyAppliesTheWholeSecurityProfile) {
             "rw,noexec,nosuid,nodev,mode=1777,size=16777216");
   EXPECT_EQ(h.at("Tmpfs").as_object().at("/data").as_string(),
             "rw,noexec,nosuid,nodev,mode=1777,size=16777216");
-  EXPECT_EQ(h.at("PidsLimit").as_int64(), 50);
+  // gVisor's own threads count against the limit: the guest still gets its 50.
+  EXPECT_EQ(h.at("PidsLimit").as_int64(), 50 + kGvisorSandboxPids);
   EXPECT_EQ(h.at("NanoCpus").as_int64(), 500'000'000);
   EXPECT_EQ(h.at("Memory").as_int64(), 64LL << 20);
   EXPECT_EQ(h.at("MemorySwap").as_int64(), 64LL << 20);
@@ -96,6 +97,14 @@ TEST(DockerApi, CreateBodyAppliesTheWholeSecurityProfile) {
   EXPECT_FALSE(h.contains("MaskedPaths"));
   EXPECT_FALSE(h.contains("ReadonlyPaths"));
   EXPECT_FALSE(h.contains("Sysctls"));
+}
+
+TEST(DockerApi, UnderRuncThePidsLimitIsTheDeployments) {
+  auto s = spec();
+  auto ref = validateSpec(s).value();
+  auto v = json::parse(buildCreateBody(s, ref, {}, ProfileOptions{}));
+  EXPECT_EQ(v.at("HostConfig").at("PidsLimit").as_int64(), 50);
+  EXPECT_FALSE(v.at("HostConfig").as_object().contains("Runtime"));
 }
 
 TEST(DockerApi, DefaultRuntimeAndNoPortWhenNotExposed) {

@@ -76,20 +76,27 @@ head -c $((100 << 20)) /dev/urandom >"$W/up.bin"
 want=$(sha256sum "$W/up.bin" | cut -c1-64)
 got=$(curl -s --max-time 120 --data-binary @"$W/up.bin" "${URL}cgi-bin/sha256")
 [ "$got" = "$want" ] && ok "100 MiB POST upload hashed in the container" || ko "upload hash '$got' != '$want'"
-want=$(head -c $((100 << 20)) /dev/zero | sha256sum | cut -c1-64)
-got=$(curl -s --max-time 120 "${URL}cgi-bin/zero?$((100 << 20))" | sha256sum | cut -c1-64)
-[ "$got" = "$want" ] && ok "100 MiB download checked by hash" ||
-  ko "download hash differs: container $(docker inspect -f '{{.State.Status}} oom={{.State.OOMKilled}} exit={{.State.ExitCode}} restarts={{.RestartCount}}' "pc-$(grep -o 'dep-[a-z2-7]\{16\}' "$W/deploy.out" 2>/dev/null | head -1)" 2>&1); $(tail -3 "$W/prov.log")"
+# Debian's gVisor (runsc 20221219) cuts busybox httpd's CGI output short even with curl talking
+# to the container directly, without Peer Compute in between (measured: 31.9 MB and 6.6 MB of a
+# 100 MiB /cgi-bin/zero), so the streamed-download checks run under runc only.
+if [ "${PC_E2E_RUNTIME:-runc}" = runsc ]; then
+  echo "skip - 100 MiB download and the direct-connection check: gVisor truncates CGI output"
+else
+  want=$(head -c $((100 << 20)) /dev/zero | sha256sum | cut -c1-64)
+  got=$(curl -s --max-time 120 "${URL}cgi-bin/zero?$((100 << 20))" | sha256sum | cut -c1-64)
+  [ "$got" = "$want" ] && ok "100 MiB download checked by hash" ||
+    ko "download hash differs: container $(docker inspect -f '{{.State.Status}} oom={{.State.OOMKilled}} exit={{.State.ExitCode}} restarts={{.RestartCount}}' "pc-$(grep -o 'dep-[a-z2-7]\{16\}' "$W/deploy.out" 2>/dev/null | head -1)" 2>&1); $(tail -3 "$W/prov.log")"
 
-# The provider reaches the container at its own address (no userland proxy in between).
-CIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
-  "$(docker ps -q --filter "label=peercompute.deployment-id=$DEP")")
-curl -s --max-time 30 --limit-rate 4M "${URL}cgi-bin/zero?$((256 << 20))" -o /dev/null &
-slow=$!
-sleep 1
-ss -tn "dst $CIP:8080" | grep -q "$CIP:8080" &&
-  ok "provider → container at $CIP:8080 directly" || ko "no direct connection to $CIP:8080: $(ss -tnp)"
-kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+  # The provider reaches the container at its own address (no userland proxy in between).
+  CIP=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' \
+    "$(docker ps -q --filter "label=peercompute.deployment-id=$DEP")")
+  curl -s --max-time 30 --limit-rate 4M "${URL}cgi-bin/zero?$((256 << 20))" -o /dev/null &
+  slow=$!
+  sleep 1
+  ss -tn "dst $CIP:8080" | grep -q "$CIP:8080" &&
+    ok "provider → container at $CIP:8080 directly" || ko "no direct connection to $CIP:8080: $(ss -tnp)"
+  kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+fi
 
 # kill -9 the gateway, restart it on the same ports: the provider reconnects and re-registers.
 kill -9 "$GPID"

@@ -317,7 +317,7 @@ TEST_F(RuntimeE2E, ProfileIsWhatTheEngineApplied) {
       "{{json .HostConfig.PortBindings}}|{{.HostConfig.Runtime}}";
   const std::string got = sh("docker inspect --format '" + f + "' " + s.id);
   EXPECT_EQ(got, "false|[ALL]|[no-new-privileges:true]|true|" +
-                     std::to_string(50 + (underGvisor() ? kGvisorSandboxPids : 0)) +
+                     std::to_string(50 + (underGvisor() ? docker::kGvisorSandboxPids : 0)) +
                      "|500000000|67108864|67108864|0|0|pc-" + spec.deploymentId +
                      "||private|{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"\"}]}|" +
                      (underGvisor() ? "runsc" : "runc") + "\n");
