@@ -154,6 +154,10 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   b.list("egress_deny", "--egress-deny", "Public CIDR deployments may not open, repeatable",
          cfg.egressDeny);
   b.value("egress_check_interval", "", "", config::seconds(cfg.egressCheckInterval));
+  b.text("engine_netns", "--engine-netns",
+         "Network namespace of the engine's bridges (e.g. /proc/1/ns/net) when this provider "
+         "runs in another one; the egress rules are kept there",
+         cfg.engineNetns);
   b.boolean("mdns", "--no-mdns",
             "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
 }

@@ -94,6 +94,9 @@ struct ProviderConfig {
   std::vector<std::string> egressDeny;
   /// How often the firewall rules are checked (and put back when something removed them).
   std::chrono::seconds egressCheckInterval{5};
+  /// The engine's network namespace (e.g. /proc/1/ns/net) when this provider runs in another
+  /// one: the egress rules must live where the deployment bridges are. Empty: ours.
+  std::string engineNetns;
   /// The egress policy these settings describe (without the host's resolvers, which the node
   /// reads when it starts). Errors: kConfig naming the entry.
   [[nodiscard]] Result<egress::Policy> egressPolicy() const;

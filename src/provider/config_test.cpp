@@ -109,6 +109,31 @@ TEST(ProviderConfig, PullPolicy) {
       << r.error().message();
 }
 
+TEST(ProviderConfig, Egress) {
+  ProviderConfig c;
+  EXPECT_EQ(c.egressPolicy().value().mode, egress::Mode::kInternet);
+  auto r = applyToml(R"(
+egress = "none"
+egress_allow = ["10.77.2.0/24:7002"]
+egress_deny = ["198.18.0.0/15"]
+egress_check_interval = "2s"
+engine_netns = "/proc/1/ns/net"
+)",
+                     "test.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  auto p = c.egressPolicy();
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_EQ(p->mode, egress::Mode::kNone);
+  EXPECT_EQ(p->allow.size(), 1U);
+  EXPECT_EQ(p->deny.size(), 1U);
+  EXPECT_EQ(c.egressCheckInterval, std::chrono::seconds(2));
+  EXPECT_EQ(c.engineNetns, "/proc/1/ns/net");
+  ProviderConfig bad;
+  // Refused when read or when turned into a policy, never taken as "internet".
+  const bool read = static_cast<bool>(applyToml("egress = \"lan\"\n", "test.toml", bad));
+  EXPECT_FALSE(read && bad.egressPolicy());
+}
+
 TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
   // The same forms as `peerctl deploy --cpu`: a bare number is cores.
   for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},

@@ -110,6 +110,7 @@ Result<void> confine(Parts& p, runtime::Runtime& engine) {
     policy->resolvers = egress::hostResolvers();
     egress::IptablesOptions o;
     o.policy = *policy;
+    o.netns = p.cfg.engineNetns;
     p.iptables = egress::makeIptablesFirewall(std::move(o));
     fw = p.iptables.get();
   }
