@@ -182,8 +182,9 @@ struct StatusRequest {
 /// One StatusResponse entry: `deployment_id`, `image`, `state`, optional `started_at` (unix
 /// ms), optional `url`, optional `cpu_usage_millicores` (current use, 1000 = one core busy;
 /// absent when not running), optional `memory_bytes` (current use), `memory_limit` (bytes),
-/// optional `exit_code` (−2^31..2^31−1, for stopped/failed containers), optional `error` (why
-/// it failed, ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
+/// optional `net_rx_bytes` / `net_tx_bytes` (received and sent since the container started;
+/// absent when not running), optional `exit_code` (−2^31..2^31−1, for stopped/failed containers),
+/// optional `error` (why it failed, ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
 struct DeploymentStatus {
   std::string deploymentId;
   std::string image;
@@ -193,6 +194,8 @@ struct DeploymentStatus {
   std::optional<std::int64_t> cpuUsageMillicores;
   std::optional<std::int64_t> memoryBytes;
   std::int64_t memoryLimit = 0;
+  std::optional<std::int64_t> netRxBytes;
+  std::optional<std::int64_t> netTxBytes;
   std::optional<std::int64_t> exitCode;
   std::optional<std::string> error;
   friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;

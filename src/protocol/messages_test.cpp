@@ -165,18 +165,15 @@ TEST(Messages, EveryTypeRoundTrips) {
                       250,
                       1 << 20,
                       64 << 20,
+                      123456,
+                      7890,
                       std::nullopt,
                       std::nullopt};
-  DeploymentStatus failed{dep,
-                          "nginx:1",
-                          DeploymentState::kFailed,
-                          std::nullopt,
-                          std::nullopt,
-                          std::nullopt,
-                          std::nullopt,
-                          64 << 20,
-                          137,
-                          "the container was killed: out of memory (limit 64 MiB)"};
+  DeploymentStatus failed{
+      dep,          "nginx:1",    DeploymentState::kFailed,
+      std::nullopt, std::nullopt, std::nullopt,
+      std::nullopt, 64 << 20,     std::nullopt,
+      std::nullopt, 137,          "the container was killed: out of memory (limit 64 MiB)"};
   const std::vector<Message> all_msgs = {
       deployRequest(),
       DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000, std::nullopt},

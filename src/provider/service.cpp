@@ -382,6 +382,10 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     if (auto it = stats.find(d.id); it != stats.end()) {
       st.cpuUsageMillicores = static_cast<std::int64_t>(it->second.cpuPercent * 10.0 + 0.5);
       st.memoryBytes = static_cast<std::int64_t>(it->second.memoryBytes);
+      // Counters of the engine; clamped to the wire's safe-integer range.
+      constexpr std::uint64_t kMax = (std::uint64_t{1} << 53) - 1;
+      st.netRxBytes = static_cast<std::int64_t>(std::min(it->second.netRxBytes, kMax));
+      st.netTxBytes = static_cast<std::int64_t>(std::min(it->second.netTxBytes, kMax));
     }
     resp.deployments.push_back(std::move(st));
   }

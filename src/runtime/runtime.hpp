@@ -121,6 +121,8 @@ struct Stats {
   std::uint64_t memoryBytes = 0;  ///< usage minus page cache
   std::uint64_t memoryLimitBytes = 0;
   std::uint64_t pids = 0;
+  std::uint64_t netRxBytes = 0;  ///< received on all its networks since it started
+  std::uint64_t netTxBytes = 0;  ///< sent on all its networks since it started
 };
 
 enum class EventKind { kCreate, kStart, kDie, kOom, kStop, kKill, kDestroy, kOther };
