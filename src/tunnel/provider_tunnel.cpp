@@ -70,6 +70,11 @@ void ProviderTunnel::install() {
                     });
 }
 
+awaitable<void> ProviderTunnel::serveProxy(std::shared_ptr<net::yamux::Stream> s,
+                                           std::shared_ptr<net::Connection> conn) {
+  return proxy(std::move(s), std::move(conn));
+}
+
 void ProviderTunnel::start() { tasks_.spawn(runLoop()); }
 
 void ProviderTunnel::stop() {
@@ -155,18 +160,20 @@ awaitable<void> ProviderTunnel::runLoop() {
         spdlog::info("tunnel: connected to gateway {}", gatewayId_.toBase58());
         co_await runSession(*s);
         if (stopped_) co_return;
-        spdlog::warn("tunnel: lost the gateway; reconnecting");
+        spdlog::warn("tunnel: lost gateway {}; reconnecting", gatewayId_.toBase58());
       } else if (s.error() == net::make_error_code(net::Errc::kNegotiationFailed)) {
         // The gateway lets any peer in for its relay, but opens the tunnel to providers only.
         spdlog::warn(
-            "tunnel: the gateway does not accept us as a provider; its operator can add us with "
+            "tunnel: gateway {} does not accept us as a provider; its operator can add us with "
             "`peergateway providers add {}`",
-            host_->peerId().toBase58());
+            gatewayId_.toBase58(), host_->peerId().toBase58());
       } else {
-        spdlog::warn("tunnel: cannot open the tunnel to the gateway: {}", s.error().message());
+        spdlog::warn("tunnel: cannot open the tunnel to gateway {}: {}", gatewayId_.toBase58(),
+                     s.error().message());
       }
     } else {
-      spdlog::warn("tunnel: cannot reach gateway: {}", conn.error().message());
+      spdlog::warn("tunnel: cannot reach gateway {}: {}", gatewayId_.toBase58(),
+                   conn.error().message());
     }
     // A tunnel that stayed up a while starts the next attempt from the minimum again.
     if (std::chrono::steady_clock::now() - began > std::chrono::seconds(10)) {
@@ -188,7 +195,8 @@ awaitable<void> ProviderTunnel::heartbeats(std::shared_ptr<Session> s) {
     co_await net::sleepFor(hb);
     if (s->closed) break;
     if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
-      spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
+      spdlog::warn("tunnel: no word from gateway {} for {} s", gatewayId_.toBase58(),
+                   dead.count() / 1000);
       s->stream->reset();
       break;
     }
