@@ -26,6 +26,7 @@
 #include "support/fake_runtime.hpp"
 #include "support/temp_dir.hpp"
 #include "trust/trust_store.hpp"
+#include "tunnel/proxy_header.hpp"
 #include "tunnel/route_table.hpp"
 
 namespace pc::provider {
@@ -289,6 +290,25 @@ TEST_F(GatewaysTest, EveryRouteOnEveryGatewayAndOneUrlForOneDomain) {
               1)
         << id;
   }
+
+  // Proxy streams come from the gateways only: a trusted developer opening one is refused
+  // (it would reach the provider's loopback ports), and the deployment sees nothing of it.
+  const auto proxied = await([this, dep]() -> asio::awaitable<std::string> {
+    auto conn = co_await dev->connect(provAddr);
+    const std::vector<std::string> protos{std::string(protocol::kProxyProtocol)};
+    auto s = co_await dev->newStream(*conn, protos);
+    if (!s) co_return "refused at negotiation";
+    const auto header = tunnel::encodeProxyHeader({dep, "127.0.0.1:1"});
+    (void)co_await (*s)->write(header);
+    const std::string req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    (void)co_await (*s)->write(
+        BytesView(reinterpret_cast<const std::uint8_t*>(req.data()), req.size()));
+    std::array<std::uint8_t, 256> buf{};
+    auto n = co_await (*s)->readSome(buf);
+    co_return n&&* n > 0 ? std::string(reinterpret_cast<const char*>(buf.data()), *n)
+                         : std::string("refused");
+  }());
+  EXPECT_TRUE(proxied == "refused" || proxied == "refused at negotiation") << proxied;
 
   // Stopping withdraws the route from both.
   EXPECT_EQ(stop(dep), "stopped");
