@@ -51,29 +51,7 @@ namespace {
 constexpr std::size_t kMaxQueuedControl = 4096;
 /// A container on a bridge answers at once or not at all (then the published port is used).
 constexpr std::chrono::milliseconds kDirectDialTimeout{1000};
-
-awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
-  s->reset();
-  co_return;
-}
 }  // namespace
-
-void ProviderTunnel::install() {
-  // A weak reference: the host owns its handlers, and the tunnel owns (a share of) the host.
-  std::weak_ptr<ProviderTunnel> weak = shared_from_this();
-  host_->setHandler(std::string(protocol::kProxyProtocol),
-                    [weak](std::shared_ptr<net::yamux::Stream> s,
-                           std::shared_ptr<net::Connection> c) -> awaitable<void> {
-                      auto self = weak.lock();
-                      return self ? self->proxy(std::move(s), std::move(c))
-                                  : refuseStream(std::move(s));
-                    });
-}
-
-awaitable<void> ProviderTunnel::serveProxy(std::shared_ptr<net::yamux::Stream> s,
-                                           std::shared_ptr<net::Connection> conn) {
-  return proxy(std::move(s), std::move(conn));
-}
 
 void ProviderTunnel::start() { tasks_.spawn(runLoop()); }
 
@@ -245,8 +223,8 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
   if (session_ == s) session_.reset();
 }
 
-awaitable<void> ProviderTunnel::proxy(std::shared_ptr<net::yamux::Stream> s,
-                                      std::shared_ptr<net::Connection> conn) {
+awaitable<void> ProviderTunnel::serveProxy(std::shared_ptr<net::yamux::Stream> s,
+                                           std::shared_ptr<net::Connection> conn) {
   auto self = shared_from_this();
   // Only the configured gateway may open proxy streams: a trusted developer peer must not use
   // the provider as a relay into its loopback ports.

@@ -63,12 +63,9 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
 
   /// The gateway's PeerId (from the multiaddr). The host's gater must admit it.
   const crypto::PeerId& gatewayId() const { return gatewayId_; }
-  /// Serves `/peercompute/proxy/1.0.0` on the host (streams from the gateway only), when this is
-  /// the host's only tunnel.
-  void install();
   /// Serves one `/peercompute/proxy/1.0.0` stream that arrived on `conn`: refused unless it
-  /// comes from this tunnel's gateway. For an owner that installs one handler for several
-  /// tunnels. Ends when the proxied connection does.
+  /// comes from this tunnel's gateway. The owner installs the host's handler, one for all its
+  /// tunnels (the host has one handler per protocol). Ends when the proxied connection does.
   net::asio::awaitable<void> serveProxy(std::shared_ptr<net::yamux::Stream> s,
                                         std::shared_ptr<net::Connection> conn);
   /// Starts the connect / register / reconnect loop (a task of this tunnel's group).
@@ -95,8 +92,6 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   net::asio::awaitable<void> runLoop();
   net::asio::awaitable<void> runSession(std::shared_ptr<net::yamux::Stream> s);
   net::asio::awaitable<void> heartbeats(std::shared_ptr<Session> s);
-  net::asio::awaitable<void> proxy(std::shared_ptr<net::yamux::Stream> s,
-                                   std::shared_ptr<net::Connection> conn);
   void sendRegister(Session& s, const Route& r);
   static void send(Session& s, protocol::Message m);
 
