@@ -48,7 +48,8 @@ std::vector<std::string> tableRow(const Node& node, const PeerStatus& row) {
           st.url.value_or("-")};
 }
 
-/// The table, then why each failed deployment failed; `-q`: the deployment ids alone.
+/// The table, then each deployment's other URLs (gateways of other domains) and why each failed
+/// deployment failed; `-q`: the deployment ids alone.
 std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bool quiet) {
   std::string text;
   if (quiet) {
@@ -62,6 +63,11 @@ std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bo
     t.addRow(tableRow(node, row));
   }
   text = t.render();
+  for (const auto& row : rows) {
+    for (std::size_t i = 1; i < row.status.urls.size(); ++i) {
+      text += row.status.deploymentId + ": also at " + row.status.urls[i] + "\n";
+    }
+  }
   for (const auto& row : rows) {
     if (row.status.error) {
       text += row.status.deploymentId + ": " + *row.status.error + "\n";

@@ -41,6 +41,9 @@ inline constexpr std::size_t kMaxCommandBytes = 32 * 1024;  ///< sum of argument
 inline constexpr std::int64_t kMinTimeoutSeconds = 1;
 inline constexpr std::int64_t kMaxTimeoutSeconds = 24 * 3600;
 inline constexpr std::size_t kMaxUrlLength = 2048;
+/// Public URLs of one deployment (one per gateway domain: a provider serves through at most
+/// this many gateways).
+inline constexpr std::size_t kMaxUrls = 8;
 inline constexpr std::size_t kMaxErrorTextLength = 4096;
 inline constexpr std::size_t kMaxErrorCodeLength = 64;
 inline constexpr std::size_t kMaxLogLineBytes = 256 * 1024;
@@ -51,6 +54,8 @@ inline constexpr std::size_t kMaxStatusEntries = 1024;
 inline constexpr std::size_t kMaxStatusErrorLength = 256;
 static_assert(kMaxEnvVars * 2 <= kMaxEnvTotalBytes, "every env entry needs at least 2 bytes");
 static_assert(kMaxLogLineBytes * 2 < kDefaultMaxFrameBody, "an escaped log line fits a frame");
+static_assert(kMaxUrls * kMaxUrlLength * 6 < kDefaultMaxFrameBody,
+              "a deploy response with every URL escaped fits a frame");
 static_assert((kMaxEnvTotalBytes + kMaxCommandBytes) * 6 + kMaxImageRefLength * 6 <
                   kDefaultMaxFrameBody,
               "a maximal deploy request fits a frame even with every byte escaped");
@@ -143,14 +148,21 @@ struct DeployProgress {
   friend bool operator==(const DeployProgress&, const DeployProgress&) = default;
 };
 
-/// DeployResponse: `deployment_id`, `state`, optional `url` (≤ kMaxUrlLength), optional
-/// `error` (human sentence, ≤ kMaxErrorTextLength; set when state is "failed").
+/// DeployResponse: `deployment_id`, `state`, optional `url` (≤ kMaxUrlLength), optional `urls`
+/// (see below), optional `error` (human sentence, ≤ kMaxErrorTextLength; set when state is
+/// "failed").
+///
+/// `urls`: every public URL, when the provider's gateways answered different ones (gateways of
+/// different domains): 2 to kMaxUrls distinct URLs, the first equal to `url`. Absent (empty)
+/// otherwise, so a deployment with one URL travels exactly as before and an older peerctl
+/// reads it; an older peerctl refuses a message that carries `urls` (unknown field).
 struct DeployResponse {
   static constexpr MessageType kType = MessageType::kDeployResponse;
   std::string deploymentId;
   DeploymentState state = DeploymentState::kPending;
   std::optional<std::string> url;
   std::optional<std::string> error;
+  std::vector<std::string> urls;  ///< on the wire after `url` (the table sets the order)
   friend bool operator==(const DeployResponse&, const DeployResponse&) = default;
 };
 
@@ -180,11 +192,12 @@ struct StatusRequest {
 };
 
 /// One StatusResponse entry: `deployment_id`, `image`, `state`, optional `started_at` (unix
-/// ms), optional `url`, optional `cpu_usage_millicores` (current use, 1000 = one core busy;
-/// absent when not running), optional `memory_bytes` (current use), `memory_limit` (bytes),
-/// optional `net_rx_bytes` / `net_tx_bytes` (received and sent since the container started;
-/// absent when not running), optional `exit_code` (−2^31..2^31−1, for stopped/failed containers),
-/// optional `error` (why it failed, ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
+/// ms), optional `url`, optional `urls` (as in DeployResponse), optional `cpu_usage_millicores`
+/// (current use, 1000 = one core busy; absent when not running), optional `memory_bytes` (current
+/// use), `memory_limit` (bytes), optional `net_rx_bytes` / `net_tx_bytes` (received and sent
+/// since the container started; absent when not running), optional `exit_code`
+/// (−2^31..2^31−1, for stopped/failed containers), optional `error` (why it failed,
+/// ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
 struct DeploymentStatus {
   std::string deploymentId;
   std::string image;
@@ -198,6 +211,7 @@ struct DeploymentStatus {
   std::optional<std::int64_t> netTxBytes;
   std::optional<std::int64_t> exitCode;
   std::optional<std::string> error;
+  std::vector<std::string> urls;  ///< on the wire after `url` (the table sets the order)
   friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;
 };
 

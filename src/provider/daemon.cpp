@@ -33,8 +33,9 @@ void printBanner(const ProviderNode& node, const ProviderConfig& cfg, const std:
             << " per peer); registries:";
   for (const auto& r : cfg.allowedRegistries) std::cout << " " << r;
   std::cout << "\n";
-  if (!cfg.gateway.empty()) {
-    std::cout << "Gateway: " << cfg.gateway << " (tunnel dialled out; no inbound port needed)\n";
+  // Validated before the node started.
+  for (const auto& gw : cfg.gatewayAddrs().value()) {
+    std::cout << "Gateway: " << gw.toString() << " (tunnel dialled out; no inbound port needed)\n";
   }
   std::cout << std::flush;
 }

@@ -244,6 +244,9 @@ protocol::DeployResponse deployResponse(const Deployment& final) {
   resp.deploymentId = final.id;
   resp.state = final.state;
   resp.url = final.url;
+  // The list travels only when the gateways answered different URLs: one URL is `url` alone,
+  // the bytes an older peerctl reads.
+  if (!final.moreUrls.empty()) resp.urls = final.urls();
   if (!final.error.empty()) {
     resp.error = final.error;
   }
@@ -375,6 +378,7 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     st.state = d.state;
     st.startedAtMs = d.startedAtMs;
     st.url = d.url;
+    if (!d.moreUrls.empty()) st.urls = d.urls();
     st.memoryLimit = static_cast<std::int64_t>(d.memoryBytes);
     st.exitCode = d.exitCode;
     if (!d.error.empty())
