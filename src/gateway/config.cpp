@@ -97,6 +97,14 @@ Result<void> GatewayConfig::validatePeers() const {
                 "peer_gateways needs dns_listen (--dns-listen ADDR:PORT) and public_ip: the "
                 "gateways of a domain share its DNS answers");
   }
+  // The domain's DNS sends a CA's validation to any of the gateways: only DNS-01 answers are
+  // shared among them (an HTTP-01 or TLS-ALPN-01 answer sits at the gateway that ordered).
+  if (tls == "acme" && acmeChallenge != "dns-01") {
+    return fail(Errc::kInvalidArgument,
+                "peer_gateways with tls = acme needs acme_challenge = dns-01 (--acme-challenge "
+                "dns-01): the CA may reach any gateway of the domain, and only DNS-01 answers are "
+                "shared");
+  }
   if (peerGateways.size() > peer::kMaxPeerGateways) {
     return fail(Errc::kInvalidArgument,
                 "peer_gateways: at most " + std::to_string(peer::kMaxPeerGateways) + " peers");

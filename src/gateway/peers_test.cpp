@@ -161,6 +161,15 @@ TEST(GatewayPeers, ConfigurationErrorsNameTheSetting) {
   EXPECT_FALSE(c.validate()) << "over kMaxAddressesPerGateway";
   c.publicIps = {"192.0.2.1"};
   EXPECT_TRUE(c.validate());
+  c.tls = "acme";
+  c.httpsPort = 8443;
+  c.acmeDirectory = "https://ca.example/dir";
+  r = c.validate();
+  ASSERT_FALSE(r) << "http-01 answers are not shared between gateways";
+  EXPECT_NE(r.error().message().find("dns-01"), std::string::npos);
+  c.acmeChallenge = "dns-01";
+  EXPECT_TRUE(c.validate()) << c.validate().error().message();
+  c.tls = "off";
   EXPECT_EQ(c.effectiveDnsTtl(), 5s) << "peer_dns_ttl, shorter than dns_ttl";
   // Its own id in the list is refused at start (the id is known only then).
   asio::io_context io(1);
