@@ -24,6 +24,8 @@
 /// and presented for the apex and every `<label>.<domain>`. No client can make it order
 /// anything (orders depend on the clock only), so the per-provider and per-developer shares do
 /// not apply to it; a failed order is retried after `retryAfterFailure`, doubling up to a day.
+/// With peer gateways (peers.hpp) one gateway of the domain orders it for all: `deferOrder` holds
+/// the others back, `onWildcardIssued` shares a new one and `installShared` takes a peer's.
 #include <deque>
 #include <filesystem>
 #include <map>
