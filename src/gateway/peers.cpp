@@ -32,6 +32,7 @@ struct GatewayPeers::Link {
   std::shared_ptr<net::yamux::Stream> in;   ///< the peer's stream to us (the newest one)
   bool redialSoon = false;                  ///< set with `redial` (a notify nobody waited for)
   std::string lastFailure;                  ///< last dial failure logged (logged on change)
+  std::string refusedDomain;                ///< the other domain last logged (logged on change)
   std::uint32_t sentSeq = 0;                ///< the latest challenge sent on `out`
   std::uint32_t ackedSeq = 0;               ///< the latest challenge it confirmed
   std::set<std::string> challenges;         ///< TXT names it set in our zone
@@ -350,12 +351,16 @@ bool GatewayPeers::onHeartbeat(Link& link, const peer::Heartbeat& h) {
   // Gateways of one domain only: a peer serving another would put its addresses in our answers
   // and could be handed a certificate it must not hold.
   if (h.domain != domain_) {
-    spdlog::warn(
-        "peers: refused peer gateway {}: it serves domain {}, this gateway serves {} (only "
-        "gateways of one domain are peers)",
-        shortId(link.id), h.domain, domain_);
+    if (h.domain != link.refusedDomain) {  // it redials: one line per domain, not per attempt
+      spdlog::warn(
+          "peers: refused peer gateway {}: it serves domain {}, this gateway serves {} (only "
+          "gateways of one domain are peers)",
+          shortId(link.id), h.domain, domain_);
+      link.refusedDomain = h.domain;
+    }
     return false;
   }
+  link.refusedDomain.clear();
   const auto* before = liveness_.status(link.id);
   const bool addressesChanged = before == nullptr || !sameAddresses(before->addresses, h.addresses);
   peer::PeerStatus status{h.addresses, (h.flags & peer::kFlagOrdersWildcard) != 0, h.certNotAfter};
