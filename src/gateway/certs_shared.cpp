@@ -11,6 +11,11 @@ namespace pc::gateway {
 
 using SystemClock = std::chrono::system_clock;
 
+namespace {
+/// How far a peer's clock (or the CA's) may be ahead of ours.
+constexpr std::chrono::minutes kMaxClockSkew{5};
+}  // namespace
+
 std::uint64_t CertManager::wildcardNotAfter() const {
   if (!wildcardMode()) return 0;
   auto it = certs_.find(wildcardNames().front());
@@ -37,8 +42,9 @@ Result<bool> CertManager::installShared(const std::string& chainPem, const std::
   if (!namesAll(**ck, names)) {
     return fail(Errc::kMalformed, "it does not name " + names[0] + " and " + names[1]);
   }
+  // Not yet valid is allowed within a clock difference between the gateways (and the CA).
   const auto now = SystemClock::now();
-  if ((*ck)->notAfter() <= now || (*ck)->notBefore() > now) {
+  if ((*ck)->notAfter() <= now || (*ck)->notBefore() > now + kMaxClockSkew) {
     return fail(Errc::kMalformed, "it is not valid now");
   }
   // Never backwards: a peer holding an older certificate (or replaying one) does not replace a
