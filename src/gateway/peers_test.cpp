@@ -145,6 +145,24 @@ TEST(GatewayPeers, LiveGatewaysInEachOthersDnsDeadOnesLeaveAndComeBack) {
   for (auto* n : {&d, &c, &b, &a}) stopNode(io, *n);
 }
 
+TEST(GatewayPeers, SettingsFromToml) {
+  GatewayConfig c;
+  ASSERT_TRUE(applyToml(R"(peer_gateways = ["/ip4/192.0.2.9/tcp/8443/p2p/12D3KooWAbc"]
+peer_heartbeat_interval = "250ms"
+peer_missed_heartbeats = 4
+peer_dns_ttl = "10s"
+)",
+                        "gateway.toml", c));
+  EXPECT_EQ(c.peerGateways, std::vector<std::string>{"/ip4/192.0.2.9/tcp/8443/p2p/12D3KooWAbc"});
+  EXPECT_EQ(c.peerHeartbeatInterval, 250ms);
+  EXPECT_EQ(c.peerMissedHeartbeats, 4u);
+  EXPECT_EQ(c.peerDnsTtl, 10s);
+  GatewayConfig bad;
+  auto r = applyToml("peer_missed_heartbeats = 1\n", "gateway.toml", bad);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("peer_missed_heartbeats"), std::string::npos);
+}
+
 TEST(GatewayPeers, ConfigurationErrorsNameTheSetting) {
   test::TempDir tmp;
   auto c = configFor(tmp.path(), "pc.test", "192.0.2.1", {"/ip4/127.0.0.1/tcp/1"});
