@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -48,10 +49,12 @@ Pem makeCert(const std::string& sans, long days) {
 const std::string kBoth = "DNS:*.example.net,DNS:example.net";
 
 std::shared_ptr<CertManager> manager(boost::asio::io_context& io, const std::filesystem::path& dir,
-                                     std::function<std::optional<std::string>()> defer = {}) {
+                                     std::function<std::optional<std::string>()> defer = {},
+                                     std::uint16_t caPort = 1) {
   CertManagerOptions o;
   o.dir = dir;
-  o.acme.directoryUrl = "https://127.0.0.1:1/directory";  // unreachable: an order fails
+  // Port 1: an order fails at once; a silent listener: an order stays in progress.
+  o.acme.directoryUrl = "https://127.0.0.1:" + std::to_string(caPort) + "/directory";
   o.challenge = acme::ChallengeType::kDns01;
   o.wildcardDomain = "example.net";
   o.retryAfterFailure = std::chrono::seconds(3600);
@@ -106,7 +109,10 @@ TEST(CertManager, Dns01LeavesTheOrderToAPeerWhileToldTo) {
   boost::asio::io_context io;
   test::TempDir dir;
   std::optional<std::string> why = "peer gateway X orders it";
-  auto m = manager(io, dir.path(), [&why] { return why; });
+  // A CA that accepts the connection and never answers: an order, once placed, stays pending.
+  boost::asio::ip::tcp::acceptor silent(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  auto m = manager(
+      io, dir.path(), [&why] { return why; }, silent.local_endpoint().port());
   m->start();
   for (int i = 0; i < 5; ++i) io.run_for(std::chrono::milliseconds(20));  // several rechecks
   EXPECT_EQ(m->choose("dep-a.example.net", false).kind, CertChoice::Kind::kRefuse)
