@@ -8,11 +8,15 @@
 # survivor's answers within seconds; restarted without its stored certificate it fetches the
 # peer's instead of ordering, and both are named again; a renewal window opening on both renews
 # once, at the orderer, and the peer serves the new serial.
+# A provider with --gateway for each serves a deployment through both over HTTPS with the
+# shared certificate; with the orderer killed the survivor keeps serving it, and once the
+# orderer is back the provider registers there again and it serves again.
 #
-#   gateway_peers_e2e.sh <peerctl> <peergateway>
+#   gateway_peers_e2e.sh <peerctl> <peergateway> <peercomputed>
 set -uo pipefail
 PEERCTL=${1:?usage}
 GATEWAY=${2:?usage}
+DAEMON=${3:?usage}
 DOMAIN=pc.test
 for t in pebble dig openssl curl python3; do
   command -v $t >/dev/null || { echo "$t not installed (apt-get install pebble dnsutils openssl curl)" >&2; exit 1; }
@@ -20,6 +24,8 @@ done
 W=$(mktemp -d /tmp/pc-gw-peers-e2e.XXXXXX)
 PIDS=()
 cleanup() {
+  [ -n "${DEP:-}" ] && docker ps -aq --filter "label=peercompute.deployment-id=$DEP" | xargs -r docker rm -f >/dev/null 2>&1
+  [ -n "${DEP:-}" ] && docker network rm "pc-$DEP" >/dev/null 2>&1
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/pc-gw-peers-kept
@@ -130,6 +136,33 @@ both="127.0.0.1 127.0.0.2 "
 ttl=$(dig +noall +answer @127.0.0.1 -p "${DNS[a]}" A "dep-x.$DOMAIN" | awk '{print $2; exit}')
 [ "$ttl" = 5 ] && ok "A records carry a TTL of $ttl s (peer_dns_ttl)" || ko "TTL: $ttl"
 
+# ---- a provider on both gateways -------------------------------------------------------------
+dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
+dev init >/dev/null
+PEERCOMPUTE_HOME=$W/prov "$PEERCTL" init >/dev/null
+PROV=$(PEERCOMPUTE_HOME=$W/prov "$PEERCTL" id)
+PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(dev id)" --name dev >/dev/null
+for g in a b; do "$GATEWAY" --data-dir "$W/gw-$g" providers add "$PROV" --name prov >/dev/null; done
+"$DAEMON" --data-dir "$W/prov" --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 --no-mdns \
+  --gateway "/ip4/127.0.0.1/tcp/${TUN[a]}/p2p/${ID[a]}" \
+  --gateway "/ip4/127.0.0.1/tcp/${TUN[b]}/p2p/${ID[b]}" >"$W/prov.log" 2>&1 &
+PIDS+=($!)
+wait_for "$W/prov.log" "Listening on" 100
+PADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
+dev peers add "$PROV" --name prov --addr "${PADDR%/p2p/*}" >/dev/null
+tunnels() { grep -c "tunnel: connected to gateway" "$W/prov.log"; }
+for _ in $(seq 1 100); do [ "$(tunnels)" -ge 2 ] && break; sleep 0.1; done
+dev deploy 127.0.0.1:5055/peercompute/demo-web:2 --peer prov --expose 8080 >"$W/deploy.out" 2>&1
+DEP=$(awk '/^Deployment/ {print $2}' "$W/deploy.out")
+HOST=$DEP.$DOMAIN
+page() {  # a|b → 0 when that gateway serves the deployment's page over HTTPS, chain verified
+  curl -sf --max-time 5 --cacert "$W/root.pem" --resolve "$HOST:${HTTPS[$1]}:127.0.0.1" \
+    "https://$HOST:${HTTPS[$1]}/" | grep -q "Hello from Peer Compute"
+}
+[ -n "$DEP" ] && page a && page b &&
+  ok "a provider with --gateway for each: $DEP served by both over HTTPS (the shared certificate)" ||
+  ko "served by both: $(cat "$W/deploy.out"); $(tail -5 "$W/prov.log")"
+
 # ---- the orderer dies ------------------------------------------------------------------------
 {
   kill -9 "${GPID[$ORD]}"
@@ -142,6 +175,7 @@ for _ in $(seq 1 200); do [ "$(answers "$FOL")" = "${IP[$FOL]} " ] && { left=1; 
   ko "survivor still answers: $(answers "$FOL")"
 [ "$(served "$FOL" "x.$DOMAIN")" = "$sa" ] && ok "the survivor keeps serving the certificate" ||
   ko "survivor serves: $(served "$FOL" "x.$DOMAIN")"
+page "$FOL" && ok "the survivor keeps serving the deployment" || ko "survivor does not serve $HOST"
 
 # ---- it restarts without its certificate: it fetches the peer's, it does not order -----------
 rm -rf "$W/gw-$ORD/acme/wildcard"
@@ -154,6 +188,11 @@ back=0
 for _ in $(seq 1 200); do [ "$(answers "$FOL")" = "$both" ] && { back=1; break; }; sleep 0.05; done
 [ $back = 1 ] && [ "$(answers "$ORD")" = "$both" ] && ok "both named again" ||
   ko "answers: $ORD '$(answers "$ORD")' $FOL '$(answers "$FOL")'"
+served_again=0
+for _ in $(seq 1 100); do page "$ORD" && { served_again=1; break; }; sleep 0.1; done
+[ $served_again = 1 ] && ok "the provider registered on the restarted gateway: it serves $HOST again" ||
+  ko "restarted gateway does not serve $HOST: $(grep tunnel "$W/prov.log" | tail -3)"
+dev stop "$DEP" >/dev/null 2>&1 && ok "deployment stopped" || ko "stop $DEP"
 
 # ---- renewal: a window that opens on both; the orderer renews once, the peer gets it ----------
 end=$(openssl x509 -noout -enddate -in "$W/gw-$FOL/acme/wildcard/$DOMAIN.crt" | cut -d= -f2)
