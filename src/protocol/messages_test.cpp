@@ -260,6 +260,27 @@ TEST(Messages, EveryTypeRoundTrips) {
   }
 }
 
+// What a peer asks of us refuses fields it does not know; the answers we read skip them, so a
+// newer provider can add an informational field without breaking an older peerctl.
+TEST(Messages, AnswersSkipUnknownFieldsRequestsRefuseThem) {
+  const std::string status =
+      R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"x","state":"running",)"
+      R"("memory_limit":1,"gpu_seconds":12}],"next_page":"later"})";
+  auto r = fromJson(MessageType::kStatusResponse, status);
+  ASSERT_TRUE(r) << r.error().message();
+  const auto& st = std::get<StatusResponse>(*r);
+  ASSERT_EQ(st.deployments.size(), 1U);
+  EXPECT_EQ(st.deployments[0].image, "x");
+  // A known field is still checked.
+  EXPECT_FALSE(fromJson(MessageType::kStatusResponse,
+                        R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"x",)"
+                        R"("state":"running","memory_limit":-1,"gpu_seconds":12}]})"));
+  EXPECT_TRUE(fromJson(MessageType::kDeployResponse,
+                       R"({"deployment_id":"dep-abcdefghijklmnop","state":"running","x":[1]})"));
+  EXPECT_EQ(decodeError(MessageType::kHeartbeat, R"({"timestamp":1,"x":1})"), Errc::kUnknownField);
+  expectRejected(StopRequest{}, "surprise", "1", Errc::kUnknownField, "surprise");
+}
+
 TEST(Messages, StrictValidationNamesTheField) {
   const Message d = deployRequest();
   expectRejected(d, "surprise", "1", Errc::kUnknownField, "deploy_request.surprise");
