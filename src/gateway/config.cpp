@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "admin/listen.hpp"
 #include "config/binder.hpp"
 #include "dns/server.hpp"
 #include "gateway/acme.hpp"
@@ -57,6 +58,13 @@ Result<void> GatewayConfig::validate() const {
     return fail(Errc::kInvalidArgument, "relay_circuit_duration_limit is out of range");
   }
   if (auto r = validateDns(); !r) return r;
+  if (auto r = admin.validate(); !r) return r;
+  // The admin pages are never served on a public listener (admin/access.hpp).
+  if (auto ep = admin::parseListen(admin.listen);
+      ep && ep->port() != 0 && (ep->port() == httpPort || ep->port() == httpsPort)) {
+    return fail(Errc::kInvalidArgument,
+                "admin_listen must not use the public HTTP(S) port " + std::to_string(ep->port()));
+  }
   if (clientWriteTimeout.count() <= 0 || idleTimeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "idle_timeout and client_write_timeout must be positive");
   }
@@ -233,6 +241,7 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
           integer(cfg.maxRoutesPerProvider, 1, 1000000));
   bindRelaySettings(b, cfg);
   bindDnsSettings(b, cfg);
+  admin::bindAdminSettings(b, cfg.admin);
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {

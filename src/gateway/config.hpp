@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/settings.hpp"
 #include "core/error.hpp"
 
 namespace pc::config {
@@ -77,6 +78,8 @@ struct GatewayConfig {
   double dnsResponsesPerSecond = 50;
   double dnsResponseBurst = 100;
   std::size_t dnsResponseSlip = 2;
+  /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
+  admin::AdminSettings admin;
 
   [[nodiscard]] Result<void> validate() const;
   [[nodiscard]] Result<void> validateDns() const;
@@ -93,8 +96,8 @@ struct GatewayConfig {
 /// relay_reservation_ttl, relay_max_circuits_per_reservation, relay_max_circuits_per_source,
 /// relay_new_circuits_per_second, relay_circuit_duration_limit, relay_circuit_data_limit,
 /// relay_max_connections_per_ip, dns_listen, public_ip, dns_ns, dns_ttl,
-/// dns_responses_per_second, dns_response_burst, dns_response_slip), most with a flag of the
-/// same name.
+/// dns_responses_per_second, dns_response_burst, dns_response_slip, admin_listen,
+/// admin_token_file, log_format), most with a flag of the same name.
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

@@ -9,6 +9,7 @@
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/names.hpp"
+#include "gateway/observer.hpp"
 #include "gateway/tls.hpp"
 #include "net/host.hpp"
 #include "net/identify/identify.hpp"
@@ -40,6 +41,8 @@ struct GatewayNode::Parts {
   net::Multiaddr httpAddr;
   std::optional<net::Multiaddr> httpsAddr;
   std::shared_ptr<dns::DnsServer> dns;
+  std::shared_ptr<GatewayMetrics> metrics;    ///< with admin_listen only
+  std::shared_ptr<GatewayObserver> observer;  ///< the admin listener
 };
 
 namespace {
@@ -262,8 +265,20 @@ Result<void> startDns(Parts& p) {
   return {};
 }
 
+/// The admin listener (observer.hpp), when admin_listen is set.
+Result<void> startObserver(Parts& p, const std::string& version) {
+  if (!p.metrics) return {};
+  ObservedGateway seen{version,   p.identity->peerId(), &p.routes,     p.host.get(), p.hop.get(),
+                       &*p.allow, p.front.get(),        p.certs.get(), p.dns.get()};
+  auto o = GatewayObserver::start(p.ex, p.cfg.admin, p.metrics, std::move(seen));
+  if (!o) return o.error();
+  p.observer = std::move(*o);
+  return {};
+}
+
 /// Closes the parts that exist (after a failed start, some do not).
 void closeParts(Parts& p) {
+  if (p.observer) p.observer->close();
   if (p.dns) p.dns->close();
   if (p.front) p.front->close();
   if (p.host) p.host->close();
@@ -301,8 +316,10 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
   p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);
   p.tunnels->install(*p.host);
+  if (!p.cfg.admin.listen.empty()) front.metrics = p.metrics = makeGatewayMetrics();
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
-  return listenAll(p);
+  if (auto r = listenAll(p); !r) return r;
+  return startObserver(p, version);
 }
 
 }  // namespace
@@ -345,12 +362,17 @@ net::relay::HopService& GatewayNode::hop() const { return *p_->hop; }
 
 const std::shared_ptr<dns::DnsServer>& GatewayNode::dns() const { return p_->dns; }
 
+const admin::AdminServer* GatewayNode::adminServer() const {
+  return p_->observer ? &p_->observer->server() : nullptr;
+}
+
 void GatewayNode::close() { closeParts(*p_); }
 
 asio::awaitable<void> GatewayNode::shutdown() {
   close();
   // Connections in progress get a moment to finish; then they are cut.
   co_await p_->front->shutdown(std::chrono::milliseconds(500));
+  if (p_->observer) co_await p_->observer->shutdown();
   if (p_->dns) co_await p_->dns->shutdown(std::chrono::milliseconds(100));
 }
 

@@ -29,6 +29,9 @@ namespace pc::dns {
 class DnsServer;
 class Zone;
 }  // namespace pc::dns
+namespace pc::admin {
+class AdminServer;
+}
 
 namespace pc::gateway {
 
@@ -62,6 +65,8 @@ class GatewayNode {
   /// The authoritative DNS server (nullptr unless dns_listen is set). Its zone() is where the
   /// ACME DNS-01 code sets TXT values and the address set is replaced.
   [[nodiscard]] const std::shared_ptr<dns::DnsServer>& dns() const;
+  /// The admin listener (null unless admin_listen is set).
+  [[nodiscard]] const admin::AdminServer* adminServer() const;
 
   /// Closes the listeners, the tunnels and ACME at once (no wait).
   void close();
