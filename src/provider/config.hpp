@@ -25,6 +25,9 @@
 ///   egress_deny = ["198.18.0.0/15"]         # public destinations refused as well
 ///   egress_check_interval = "5s"            # how often the firewall rules are checked
 ///   pull_policy = "as-requested"            # or "always": every deploy pulls its image
+///   admin_listen = "127.0.0.1:9101"         # /metrics and the dashboard (default: off)
+///   admin_token_file = ""                   # token (file 0600) for non-loopback admin clients
+///   log_format = "text"                     # or "json": one JSON object a line
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -32,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/settings.hpp"
 #include "core/error.hpp"
 #include "egress/policy.hpp"
 #include "protocol/checks.hpp"
@@ -94,6 +98,8 @@ struct ProviderConfig {
   std::vector<std::string> egressDeny;
   /// How often the firewall rules are checked (and put back when something removed them).
   std::chrono::seconds egressCheckInterval{5};
+  /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
+  admin::AdminSettings admin;
   /// The egress policy these settings describe (without the host's resolvers, which the node
   /// reads when it starts). Errors: kConfig naming the entry.
   [[nodiscard]] Result<egress::Policy> egressPolicy() const;

@@ -24,6 +24,9 @@ class Runtime;
 namespace pc::egress {
 class Firewall;
 }
+namespace pc::admin {
+class AdminServer;
+}
 
 namespace pc::provider {
 
@@ -70,6 +73,8 @@ class ProviderNode {
   [[nodiscard]] std::vector<net::Multiaddr> relayedAddrs() const;
   /// The tunnel to the gateway has a session now (false without a gateway configured).
   [[nodiscard]] bool tunnelConnected() const;
+  /// The admin listener (null unless admin_listen is set).
+  [[nodiscard]] const admin::AdminServer* adminServer() const;
 
   /// Stops serving: deployments keep running (they are re-adopted at the next start) unless
   /// stop_on_exit, the tunnel and mDNS stop, connections close with GoAway. Run it to

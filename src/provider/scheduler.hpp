@@ -122,7 +122,8 @@ class Scheduler {
   void setPublisher(Publisher p) { publisher_ = std::move(p); }
   /// Records a (new) public URL for a running deployment (after a tunnel reconnect).
   void setUrl(const std::string& id, const std::string& url) { records_.setUrl(id, url); }
-  /// Told about every committed change of a record (the tunnel registers routes from it).
+  /// Adds a listener told about every committed change of a record (the tunnel registers routes
+  /// from it; the metrics time pulls and starts).
   void onChange(std::function<void(const Deployment&)> listener) {
     records_.onChange(std::move(listener));
   }
