@@ -24,21 +24,29 @@ namespace json = boost::json;
 
 namespace {
 
-/// A tunnel as the metrics and the dashboard see it: an open, direct connection of a provider
-/// on the allowlist (its control stream and proxy streams ride on it).
+/// A provider's tunnel as the metrics and the dashboard see it: the open, direct connections of
+/// a provider on the allowlist (its control stream and proxy streams ride on one of them; its
+/// relay reservation may hold another).
 struct TunnelView {
   crypto::PeerId provider;
-  std::string address;
+  std::string address;  ///< of its first connection
+  std::size_t connections = 0;
   std::size_t streams = 0;
 };
 
-std::vector<TunnelView> tunnelsOf(const ObservedGateway& p) {
-  std::vector<TunnelView> out;
+/// By provider (base58).
+std::map<std::string, TunnelView> tunnelsOf(const ObservedGateway& p) {
+  std::map<std::string, TunnelView> out;
   for (const auto& c : p.host->connections()) {
     if (!c->isOpen() || c->isRelayed() || !p.allow->isTrustedAsLoaded(c->peer)) {
       continue;
     }
-    out.push_back({c->peer, c->remoteAddr.toString(), c->session ? c->session->streamCount() : 0});
+    auto [it, fresh] = out.try_emplace(c->peer.toBase58(), TunnelView{c->peer, "", 0, 0});
+    if (fresh) {
+      it->second.address = c->remoteAddr.toString();
+    }
+    ++it->second.connections;
+    it->second.streams += c->session ? c->session->streamCount() : 0;
   }
   return out;
 }
@@ -170,20 +178,26 @@ void GatewayObserver::addStateFamilies(admin::Exposition& e) const {
   for (const auto& [dep, r] : parts_.routes->all()) {
     ++routesBy[r.provider.toBase58()];
   }
-  std::map<std::string, std::size_t> tunnelsBy;
+  const auto tunnels = tunnelsOf(parts_);
   std::size_t streams = 0;
-  for (const auto& t : tunnelsOf(parts_)) {
-    ++tunnelsBy[t.provider.toBase58()];
+  for (const auto& [p, t] : tunnels) {
     streams += t.streams;
   }
   e.declare("peergateway_routes", "Deployments served, by provider", prometheus::MetricType::Gauge);
   for (const auto& [p, n] : routesBy) {
     e.gauge("peergateway_routes", "", static_cast<double>(n), {{"provider", p}});
   }
-  e.declare("peergateway_tunnels_up", "Tunnels (connections) of allowlisted providers, by provider",
+  e.declare("peergateway_tunnels_up",
+            "1 for each allowlisted provider connected now (its tunnel is up), by provider",
             prometheus::MetricType::Gauge);
-  for (const auto& [p, n] : tunnelsBy) {
-    e.gauge("peergateway_tunnels_up", "", static_cast<double>(n), {{"provider", p}});
+  e.declare("peergateway_provider_connections",
+            "Libp2p connections of allowlisted providers (the tunnel's, and e.g. a relay "
+            "reservation's), by provider",
+            prometheus::MetricType::Gauge);
+  for (const auto& [p, t] : tunnels) {
+    e.gauge("peergateway_tunnels_up", "", 1, {{"provider", p}});
+    e.gauge("peergateway_provider_connections", "", static_cast<double>(t.connections),
+            {{"provider", p}});
   }
   e.gauge("peergateway_tunnel_streams", "Streams open on provider tunnels",
           static_cast<double>(streams));
@@ -279,11 +293,11 @@ std::string GatewayObserver::summaryJson() const {
   }
   o["routes"] = std::move(routes);
   json::array tunnels;
-  for (const auto& t : tunnelsOf(parts_)) {
-    const std::string id = t.provider.toBase58();
+  for (const auto& [id, t] : tunnelsOf(parts_)) {
     tunnels.push_back({{"provider", id},
                        {"name", nameOf(t.provider)},
                        {"address", t.address},
+                       {"connections", t.connections},
                        {"streams", t.streams},
                        {"routes", routesBy[id]}});
   }

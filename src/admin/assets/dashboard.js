@@ -76,7 +76,7 @@ const PC = {
 
   // Draws series of per-second values (oldest first) as lines in the <svg id="chart">.
   chart(svg, series) {
-    const w = 600, h = 180, pad = 24;
+    const w = Math.max(300, svg.clientWidth || 600), h = 180, pad = 24;
     const n = Math.max(2, ...series.map((s) => s.values.length));
     const max = Math.max(1, ...series.flatMap((s) => s.values));
     const x = (i) => pad + (i * (w - 2 * pad)) / (n - 1);

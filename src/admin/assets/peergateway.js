@@ -37,6 +37,7 @@ PC.poll((s) => {
     PC.el("code", {}, t.provider),
     PC.el("code", {}, t.address),
     { text: t.routes, class: "num" },
+    { text: t.connections, class: "num" },
     { text: t.streams, class: "num" },
   ]), "no provider tunnel is up");
   PC.fill(document.querySelector("#refusals tbody"), s.refusals.slice().reverse().map((r) => [
