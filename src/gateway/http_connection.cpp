@@ -110,19 +110,20 @@ awaitable<void> HttpConnection::run() {
       co_return;
     }
     first = false;
-    const auto began = std::chrono::steady_clock::now();
+    began_ = std::chrono::steady_clock::now();
     status_ = 0;
+    counted_ = false;
     const Arrival from{who_.scheme, clientBlock_, who_.sni};
     const Classified decision =
         classify(parser->get(), from, front_.options_, front_.routes_, take);
     const auto* route = std::get_if<Route>(&decision);
     if (route == nullptr) {
       co_await answer(decision);
-      countRequest(nullptr, began);
+      countRequest(nullptr);
       co_return;
     }
     const bool more = co_await forward(parser, *route);
-    countRequest(&route->deploymentId, began);
+    countRequest(&route->deploymentId);
     if (!more) {
       co_return;
     }
@@ -361,6 +362,7 @@ awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& p
     co_return false;
   }
   if (end.kind == ResponseEnd::kSwitched) {
+    countRequest(&dep);  // its duration ends at the 101, not when the upgraded pipe does
     co_await relayUpgrade(*pump);
     co_return false;
   }
@@ -438,11 +440,11 @@ void HttpConnection::watchExchange() {
   watch_ = std::move(watch);
 }
 
-void HttpConnection::countRequest(const std::string* deploymentId,
-                                  std::chrono::steady_clock::time_point began) {
-  if (metrics_ == nullptr) {
+void HttpConnection::countRequest(const std::string* deploymentId) {
+  if (metrics_ == nullptr || counted_) {
     return;
   }
+  counted_ = true;
   DeploymentCounters* counters = &metrics_->unrouted();
   if (deploymentId != nullptr) {
     if (!series_ || seriesFor_ != *deploymentId) {
@@ -451,7 +453,7 @@ void HttpConnection::countRequest(const std::string* deploymentId,
     }
     counters = series_.get();
   }
-  metrics_->requestDone(*counters, status_, std::chrono::steady_clock::now() - began);
+  metrics_->requestDone(*counters, status_, std::chrono::steady_clock::now() - began_);
 }
 
 void HttpConnection::endWatch() {

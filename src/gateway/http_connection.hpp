@@ -82,8 +82,8 @@ class HttpConnection {
   /// writes through upIo_ and clientIo_ from here until endWatch().
   void watchExchange();
   void endWatch();
-  /// Counts the request that just ended (metrics.hpp) with the status it was answered with.
-  void countRequest(const std::string* deploymentId, std::chrono::steady_clock::time_point began);
+  /// Counts the current request (metrics.hpp) with the status it was answered with, once.
+  void countRequest(const std::string* deploymentId);
 
   HttpFront& front_;
   net::asio::any_io_executor ex_;
@@ -113,6 +113,8 @@ class HttpConnection {
   std::shared_ptr<DeploymentCounters> series_;
   std::string seriesFor_;
   int status_ = 0;
+  std::chrono::steady_clock::time_point began_;  ///< the current request's head was complete
+  bool counted_ = false;
 };
 
 }  // namespace pc::gateway

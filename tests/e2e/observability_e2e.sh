@@ -201,7 +201,18 @@ else
   [ "$code" = 000 ] && ok "the provider's loopback listener is not reachable on $OWN" || ko "provider admin on $OWN: HTTP $code"
 fi
 
+# peerctl top (one table) and status -w (a line for each change of state) against the provider.
+dev top --no-stream >"$W/top.out" 2>&1
+grep "$DEP" "$W/top.out" | grep -q "running.*%.* / 256 MiB" &&
+  ok "peerctl top: $(grep "$DEP" "$W/top.out" | tr -s ' ')" || ko "top: $(cat "$W/top.out")"
+dev status -w >"$W/watch.out" 2>&1 &
+WPID=$!
+PIDS+=($WPID)
+wait_for "$W/watch.out" "$DEP" || ko "status -w printed no table: $(cat "$W/watch.out")"
 dev stop "$DEP" --force >/dev/null
+wait_for "$W/watch.out" "$DEP .* → stopped" && ok "status -w: $(grep -- '→ stopped' "$W/watch.out" | tr -s ' ')" ||
+  ko "status -w saw no stop: $(cat "$W/watch.out")"
+kill "$WPID" 2>/dev/null
 v=$(until_sample 'peercomputed_deployments{state="stopped"} == 1') && ok "the stop shows in Prometheus (stopped = $v)" || ko "stop not seen"
 
 [ $fails -eq 0 ] && echo "all observability e2e checks passed" || echo "$fails observability e2e checks failed"
