@@ -45,7 +45,10 @@ PEERCOMPUTE_HOME=$W/prov "$B/peerctl" peers add "$(dev id)" >/dev/null
 GPID=""
 # start_gateway on|off HTTP_PORT TUNNEL_PORT
 start_gateway() {
-  [ -n "$GPID" ] && { kill "$GPID"; wait "$GPID" 2>/dev/null || true; }
+  if [ -n "$GPID" ]; then
+    kill "$GPID" 2>/dev/null || true
+    wait "$GPID" 2>/dev/null || true
+  fi
   : >"$W/gw.log"
   local admin=()
   [ "$1" = on ] && admin=(--admin-listen 127.0.0.1:0)
@@ -69,7 +72,8 @@ dev deploy "$IMG" --peer prov --expose 8080 --cpu 1 --memory 256M >"$W/deploy.ou
 DEP=$(awk '/^Deployment/ {print $2}' "$W/deploy.out")
 URL="http://127.0.0.1:$GW_PORT/"
 
-# round on|off: restarts the gateway, waits for the route, warms up, measures; prints req/s.
+# round on|off: restarts the gateway, waits for the route, warms up, measures; sets RESULT (req/s).
+# (Not run in a command substitution: the gateway it starts must stay this shell's.)
 round() {
   start_gateway "$1" "$GW_PORT" "$TUN_PORT"
   for _ in $(seq 1 200); do
@@ -84,14 +88,19 @@ round() {
     scraper=$!
   fi
   wrk -t2 -c64 -d2s -H "Host: $DEP.localhost" "$URL" >/dev/null
-  wrk -t2 -c64 -d"${SECS}s" -H "Host: $DEP.localhost" "$URL" | awk '/Requests\/sec/ {print $2}'
-  [ -n "$scraper" ] && { kill "$scraper"; wait "$scraper" 2>/dev/null || true; }
+  RESULT=$(wrk -t2 -c64 -d"${SECS}s" -H "Host: $DEP.localhost" "$URL" | awk '/Requests\/sec/ {print $2}')
+  if [ -n "$scraper" ]; then
+    kill "$scraper" 2>/dev/null || true
+    wait "$scraper" 2>/dev/null || true
+  fi
 }
 off=()
 on=()
 for r in $(seq 1 "$ROUNDS"); do
-  off+=("$(round off)")
-  on+=("$(round on)")
+  round off
+  off+=("$RESULT")
+  round on
+  on+=("$RESULT")
   echo "round $r: metrics off ${off[-1]} req/s, on ${on[-1]} req/s"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
