@@ -1,11 +1,13 @@
 #include <CLI/CLI.hpp>
+#include <set>
 
 #include "cli/client.hpp"
+#include "cli/deployments.hpp"
 #include "cli/error.hpp"
 #include "cli/json_output.hpp"
-#include "cli/status_query.hpp"
 #include "cli/table.hpp"
 #include "core/units.hpp"
+#include "protocol/stream_protocols.hpp"
 
 namespace pc::cli {
 namespace {
@@ -15,7 +17,6 @@ struct StatusArgs {
   std::string peer;
   std::string output = "table";
   bool quiet = false;
-  bool watch = false;
 };
 
 std::string ago(std::int64_t ms) {
@@ -33,6 +34,64 @@ std::string ago(std::int64_t ms) {
     return std::to_string(s / 3600) + "h ago";
   }
   return std::to_string(s / 86400) + "d ago";
+}
+
+/// The providers to ask: the one holding `a.id`, `--peer`, or every provider deployed to from
+/// here (empty when there is none).
+Result<std::vector<std::string>> targetsFor(const Globals& g, const StatusArgs& a) {
+  if (!a.id.empty()) {
+    auto t = peerFor(g, a.id, a.peer);
+    if (!t) {
+      return t.error();
+    }
+    return std::vector<std::string>{*t};
+  }
+  if (!a.peer.empty()) {
+    return std::vector<std::string>{a.peer};
+  }
+  auto book = DeploymentBook::load(g.home / DeploymentBook::kFileName);
+  if (!book) {
+    return book.error();
+  }
+  std::vector<std::string> targets;
+  std::set<std::string> seen;
+  for (const auto& e : book->entries()) {
+    if (seen.insert(e.peerId).second) {
+      targets.push_back(e.peerId);
+    }
+  }
+  return targets;
+}
+
+/// Asks each of `targets` for `id` (or all of ours); a provider that fails adds an error to
+/// `report` and the others are still asked.
+net::asio::awaitable<std::vector<PeerStatus>> collect(Node& node,
+                                                      const std::vector<std::string>& targets,
+                                                      const std::string& id, Report& report) {
+  std::vector<PeerStatus> rows;
+  for (const auto& target : targets) {
+    protocol::StatusRequest req;
+    req.header = protocol::newRequestHeader(protocol::unixMillisNow());
+    if (!id.empty()) {
+      req.deploymentId = id;
+    }
+    const std::string proto(protocol::kStatusProtocol);
+    auto m = co_await requestOnce(node, target, proto, req);
+    if (!m) {
+      report.errors.push_back(m.error().context("status from " + target));
+      continue;
+    }
+    auto* r = std::get_if<protocol::StatusResponse>(&m->message);
+    if (r == nullptr) {
+      report.errors.push_back(
+          fail(Errc::kUnexpectedAnswer, "unexpected answer to status from " + target));
+      continue;
+    }
+    for (auto& st : r->deployments) {
+      rows.push_back({m->peerId, std::move(st)});
+    }
+  }
+  co_return rows;
 }
 
 std::vector<std::string> tableRow(const Node& node, const PeerStatus& row) {
@@ -79,10 +138,7 @@ std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bo
 }
 
 Report runStatus(const Globals& g, const StatusArgs& a, Printer& out) {
-  if (a.watch) {
-    return runStatusWatch(g, a.id, a.peer, out);
-  }
-  auto targets = statusTargets(g, a.id, a.peer);
+  auto targets = targetsFor(g, a);
   if (!targets) {
     return Report::failure(targets.error());
   }
@@ -96,7 +152,7 @@ Report runStatus(const Globals& g, const StatusArgs& a, Printer& out) {
   constexpr std::chrono::milliseconds kDeadline{60'000};
   return runWithNode(g, out, kDeadline, [&](Node& node) -> net::asio::awaitable<Report> {
     Report r;
-    const auto rows = co_await collectStatus(node, *targets, a.id, r);
+    const auto rows = co_await collect(node, *targets, a.id, r);
     r.exitCode = r.errors.empty() ? 0 : 1;
     if (!a.quiet) {
       r.json = statusJson(rows);
@@ -122,9 +178,6 @@ void addStatusCommand(CLI::App& app, Globals& g) {
                      ->capture_default_str();
   cmd->add_flag("-q,--quiet", a->quiet, "Print only deployment ids, one a line (as docker ps -q)")
       ->excludes(output);
-  cmd->add_flag("-w,--watch", a->watch,
-                "Print the table, then a line for each change of state (-o json: one JSON object "
-                "a change) until interrupted");
   cmd->callback([&g, a] {
     g.exitCode =
         runPrinted(outputFormat(a->output), [&](Printer& out) { return runStatus(g, *a, out); });
