@@ -75,6 +75,8 @@ say "curl $URL   (public URL: gateway → tunnel → container)"
 curl -sS --max-time 10 "$URL"
 say "peerctl status"
 dev status
+say "peerctl top --no-stream   (CPU, memory and network of your deployments)"
+dev top --no-stream
 say "peerctl logs $DEP"
 dev logs "$DEP"
 

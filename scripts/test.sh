@@ -13,7 +13,7 @@ ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 
-stage() { printf '\n=== %s ===\n' "$*"; }
+stage() { printf '\n=== %s (%s, %ss in) ===\n' "$*" "$(date +%T)" "$SECONDS"; }
 
 stage "dependencies"
 ./scripts/install-deps.sh

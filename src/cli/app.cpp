@@ -25,6 +25,7 @@ int runPeerctl(int argc, char** argv) {
   addPingCommand(app, g);
   addDeployCommand(app, g);
   addStatusCommand(app, g);
+  addTopCommand(app, g);
   addLogsCommand(app, g);
   addStopCommand(app, g);
   try {

@@ -116,6 +116,10 @@ Report deployReport(const Node& node, const protocol::DeployResponse& r, const s
   if (r.url) {
     report.text += "  url:   " + *r.url + "\n";
   }
+  // The provider's gateways answered different URLs (different domains): each one serves it.
+  for (std::size_t i = 1; i < r.urls.size(); ++i) {
+    report.text += "         " + r.urls[i] + "\n";
+  }
   if (r.error) {
     report.text += "  error: " + *r.error + "\n";
   }

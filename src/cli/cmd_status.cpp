@@ -1,13 +1,17 @@
 #include <CLI/CLI.hpp>
-#include <set>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <ctime>
 
 #include "cli/client.hpp"
-#include "cli/deployments.hpp"
 #include "cli/error.hpp"
 #include "cli/json_output.hpp"
+#include "cli/live_view.hpp"
+#include "cli/status_query.hpp"
 #include "cli/table.hpp"
 #include "core/units.hpp"
-#include "protocol/stream_protocols.hpp"
 
 namespace pc::cli {
 namespace {
@@ -17,82 +21,11 @@ struct StatusArgs {
   std::string peer;
   std::string output = "table";
   bool quiet = false;
+  bool watch = false;
 };
 
-std::string ago(std::int64_t ms) {
-  const std::int64_t s = (protocol::unixMillisNow() - ms) / 1000;
-  if (s < 0) {
-    return "just now";
-  }
-  if (s < 120) {
-    return std::to_string(s) + "s ago";
-  }
-  if (s < 7200) {
-    return std::to_string(s / 60) + "m ago";
-  }
-  if (s < 172800) {
-    return std::to_string(s / 3600) + "h ago";
-  }
-  return std::to_string(s / 86400) + "d ago";
-}
-
-/// The providers to ask: the one holding `a.id`, `--peer`, or every provider deployed to from
-/// here (empty when there is none).
-Result<std::vector<std::string>> targetsFor(const Globals& g, const StatusArgs& a) {
-  if (!a.id.empty()) {
-    auto t = peerFor(g, a.id, a.peer);
-    if (!t) {
-      return t.error();
-    }
-    return std::vector<std::string>{*t};
-  }
-  if (!a.peer.empty()) {
-    return std::vector<std::string>{a.peer};
-  }
-  auto book = DeploymentBook::load(g.home / DeploymentBook::kFileName);
-  if (!book) {
-    return book.error();
-  }
-  std::vector<std::string> targets;
-  std::set<std::string> seen;
-  for (const auto& e : book->entries()) {
-    if (seen.insert(e.peerId).second) {
-      targets.push_back(e.peerId);
-    }
-  }
-  return targets;
-}
-
-/// Asks each of `targets` for `id` (or all of ours); a provider that fails adds an error to
-/// `report` and the others are still asked.
-net::asio::awaitable<std::vector<PeerStatus>> collect(Node& node,
-                                                      const std::vector<std::string>& targets,
-                                                      const std::string& id, Report& report) {
-  std::vector<PeerStatus> rows;
-  for (const auto& target : targets) {
-    protocol::StatusRequest req;
-    req.header = protocol::newRequestHeader(protocol::unixMillisNow());
-    if (!id.empty()) {
-      req.deploymentId = id;
-    }
-    const std::string proto(protocol::kStatusProtocol);
-    auto m = co_await requestOnce(node, target, proto, req);
-    if (!m) {
-      report.errors.push_back(m.error().context("status from " + target));
-      continue;
-    }
-    auto* r = std::get_if<protocol::StatusResponse>(&m->message);
-    if (r == nullptr) {
-      report.errors.push_back(
-          fail(Errc::kUnexpectedAnswer, "unexpected answer to status from " + target));
-      continue;
-    }
-    for (auto& st : r->deployments) {
-      rows.push_back({m->peerId, std::move(st)});
-    }
-  }
-  co_return rows;
-}
+/// How often `status -w` asks again.
+constexpr std::chrono::seconds kWatchEvery{1};
 
 std::vector<std::string> tableRow(const Node& node, const PeerStatus& row) {
   const auto& st = row.status;
@@ -115,7 +48,8 @@ std::vector<std::string> tableRow(const Node& node, const PeerStatus& row) {
           st.url.value_or("-")};
 }
 
-/// The table, then why each failed deployment failed; `-q`: the deployment ids alone.
+/// The table, then each deployment's other URLs (gateways of other domains) and why each failed
+/// deployment failed; `-q`: the deployment ids alone.
 std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bool quiet) {
   std::string text;
   if (quiet) {
@@ -130,6 +64,11 @@ std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bo
   }
   text = t.render();
   for (const auto& row : rows) {
+    for (std::size_t i = 1; i < row.status.urls.size(); ++i) {
+      text += row.status.deploymentId + ": also at " + row.status.urls[i] + "\n";
+    }
+  }
+  for (const auto& row : rows) {
     if (row.status.error) {
       text += row.status.deploymentId + ": " + *row.status.error + "\n";
     }
@@ -137,8 +76,55 @@ std::string statusText(const Node& node, const std::vector<PeerStatus>& rows, bo
   return text;
 }
 
+std::string localClock() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
+
+void printChanges(Printer& out, const std::vector<StatusChange>& changes, const PeerLabel& label) {
+  for (const auto& c : changes) {
+    out.stream(out.format() == OutputFormat::kJson ? changeJson(protocol::unixMillisNow(), c)
+                                                   : changeLine(localClock(), c, label));
+  }
+}
+
+/// `status -w`: the table (JSON: every deployment as a change from nothing), then a line per
+/// change of state, asking again every kWatchEvery until interrupted. A round in which a
+/// provider did not answer is skipped (its deployments are not "gone"); its error is printed
+/// once per change of cause.
+net::asio::awaitable<Report> watchStatus(Node& node, const std::vector<std::string>& targets,
+                                         const StatusArgs& a, Printer& out) {
+  const PeerLabel label = [&node](const std::string& id) { return peerLabel(node, id); };
+  std::vector<PeerStatus> prev;
+  std::string lastError;
+  const auto ex = co_await net::asio::this_coro::executor;
+  net::asio::steady_timer timer(ex);
+  for (bool first = true;; first = false) {
+    if (!first) {
+      timer.expires_after(kWatchEvery);
+      co_await timer.async_wait(net::asio::use_awaitable);
+    }
+    Report r;
+    auto cur = co_await collectStatus(node, targets, a.id, r);
+    const std::string error = r.errors.empty() ? "" : r.errors.front().message();
+    if (error != lastError && !error.empty()) out.streamErr("error: " + error + "\n");
+    lastError = error;
+    if (!r.errors.empty()) continue;
+    if (first && out.format() == OutputFormat::kTable) {
+      out.stream(cur.empty() ? "no deployments\n" : statusText(node, cur, false));
+    } else {
+      printChanges(out, statusChanges(prev, cur), label);
+    }
+    prev = std::move(cur);
+  }
+}
+
 Report runStatus(const Globals& g, const StatusArgs& a, Printer& out) {
-  auto targets = targetsFor(g, a);
+  auto targets = statusTargets(g, a.id, a.peer);
   if (!targets) {
     return Report::failure(targets.error());
   }
@@ -149,10 +135,14 @@ Report runStatus(const Globals& g, const StatusArgs& a, Printer& out) {
         "directly\n";
     return r;
   }
+  if (a.watch) {
+    return runWithNode(g, out, std::chrono::milliseconds{0},
+                       [&](Node& node) { return watchStatus(node, *targets, a, out); });
+  }
   constexpr std::chrono::milliseconds kDeadline{60'000};
   return runWithNode(g, out, kDeadline, [&](Node& node) -> net::asio::awaitable<Report> {
     Report r;
-    const auto rows = co_await collect(node, *targets, a.id, r);
+    const auto rows = co_await collectStatus(node, *targets, a.id, r);
     r.exitCode = r.errors.empty() ? 0 : 1;
     if (!a.quiet) {
       r.json = statusJson(rows);
@@ -176,8 +166,13 @@ void addStatusCommand(CLI::App& app, Globals& g) {
   auto* output = cmd->add_option("-o,--output", a->output, "Output format")
                      ->check(CLI::IsMember({"table", "json"}))
                      ->capture_default_str();
-  cmd->add_flag("-q,--quiet", a->quiet, "Print only deployment ids, one a line (as docker ps -q)")
-      ->excludes(output);
+  auto* quiet = cmd->add_flag("-q,--quiet", a->quiet,
+                              "Print only deployment ids, one a line (as docker ps -q)")
+                    ->excludes(output);
+  cmd->add_flag("-w,--watch", a->watch,
+                "Keep watching: print a line each time a deployment changes state (JSON: one "
+                "object a change), until interrupted")
+      ->excludes(quiet);
   cmd->callback([&g, a] {
     g.exitCode =
         runPrinted(outputFormat(a->output), [&](Printer& out) { return runStatus(g, *a, out); });

@@ -26,6 +26,7 @@ void addPeersDiscoverCommand(CLI::App& peers, Globals& g);
 void addPingCommand(CLI::App& app, Globals& g);
 void addDeployCommand(CLI::App& app, Globals& g);
 void addStatusCommand(CLI::App& app, Globals& g);
+void addTopCommand(CLI::App& app, Globals& g);
 void addLogsCommand(CLI::App& app, Globals& g);
 void addStopCommand(CLI::App& app, Globals& g);
 

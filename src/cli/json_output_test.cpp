@@ -71,6 +71,22 @@ TEST(DeployJson, IsTheWireAnswerWithThePeer) {
   EXPECT_EQ(local.at("image_source"), json::value("local"));
 }
 
+// Gateways of different domains: `-o json` carries every URL as the provider sent them.
+TEST(DeployJson, EveryUrlOfGatewaysOfDifferentDomains) {
+  protocol::DeployResponse r;
+  r.deploymentId = "dep-abcdefghijklmnop";
+  r.state = protocol::DeploymentState::kRunning;
+  r.url = "https://dep-abcdefghijklmnop.a.example/";
+  r.urls = {*r.url, "https://dep-abcdefghijklmnop.b.example/"};
+  const auto o = json::parse(deployJson(r, "12D3KooWpeer")).as_object();
+  EXPECT_EQ(o.at("url"), json::value(*r.url));
+  EXPECT_EQ(o.at("urls"), (json::array{json::value(r.urls[0]), json::value(r.urls[1])}));
+  auto st = fullStatus();
+  st.urls = {*st.url, "https://dep-abcdefghijklmnop.b.example/"};
+  auto entry = json::parse(statusJson({{"p", st}})).as_array().at(0).as_object();
+  EXPECT_EQ(entry.at("urls").as_array().size(), 2U);
+}
+
 TEST(FoundPeersJson, NameIsNullWhenNotTrusted) {
   const auto doc =
       json::parse(foundPeersJson({{"A", {"/ip4/1.2.3.4/tcp/1"}, "alice"}, {"B", {}, std::nullopt}}))

@@ -94,12 +94,27 @@ Result<std::shared_ptr<DnsServer>> DnsServer::start(const asio::any_io_executor&
 }
 
 Result<void> DnsServer::bind(const udp::endpoint& listen) {
+  // Port 0: the kernel picks a free UDP port, which may be taken for TCP; then another is tried
+  // (tests start several servers side by side).
+  constexpr int kEphemeralAttempts = 16;
+  Result<void> r = bindOnce(listen);
+  for (int i = 1; i < kEphemeralAttempts && !r && listen.port() == 0 && tcpPortTaken_; ++i) {
+    r = bindOnce(listen);
+  }
+  return r;
+}
+
+Result<void> DnsServer::bindOnce(const udp::endpoint& listen) {
   boost::system::error_code ec;
   const auto where = [&](std::string_view what) {
     return fail(Errc::kIo, "dns_listen " + listen.address().to_string() + ":" +
                                std::to_string(listen.port()) + ": " + std::string(what) + ": " +
                                ec.message());
   };
+  boost::system::error_code ignored;
+  udp_.close(ignored);
+  tcp_.close(ignored);
+  tcpPortTaken_ = false;
   udp_.open(listen.protocol(), ec);
   if (!ec) udp_.bind(listen, ec);
   if (ec) return where("UDP");
@@ -112,6 +127,7 @@ Result<void> DnsServer::bind(const udp::endpoint& listen) {
   tcp_.open(tcpEp.protocol(), ec);
   if (!ec) tcp_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) tcp_.bind(tcpEp, ec);
+  tcpPortTaken_ = ec == boost::asio::error::address_in_use;
   if (!ec) tcp_.listen(tcp::socket::max_listen_connections, ec);
   if (ec) return where("TCP");
   return {};

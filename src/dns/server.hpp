@@ -73,6 +73,7 @@ class DnsServer : public std::enable_shared_from_this<DnsServer> {
  private:
   class SourceSlot;
   Result<void> bind(const boost::asio::ip::udp::endpoint& listen);
+  Result<void> bindOnce(const boost::asio::ip::udp::endpoint& listen);
   net::asio::awaitable<void> udpLoop();
   /// The response to one datagram (empty: send nothing), charged to its source's budget.
   Bytes answerDatagram(BytesView query, const boost::asio::ip::udp::endpoint& from);
@@ -87,6 +88,7 @@ class DnsServer : public std::enable_shared_from_this<DnsServer> {
   boost::asio::ip::udp::socket udp_;
   net::tcp::acceptor tcp_;
   boost::asio::ip::udp::endpoint endpoint_;
+  bool tcpPortTaken_ = false;  ///< the last bind found the UDP port taken for TCP
   std::map<boost::asio::ip::address, std::size_t> tcpPerSource_;
   std::size_t tcpOpen_ = 0;
   ServerStats stats_{};

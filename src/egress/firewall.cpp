@@ -39,8 +39,14 @@ class IptablesFirewall final : public Firewall {
   Result<void> install() override { return change({}, {}); }
   [[nodiscard]] bool hasInterface(const std::string& iface) const override {
     // The name is ours (pcd-<base32>), never a path component an attacker controls.
-    std::error_code ec;
-    return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
+    if (options_.netns.empty()) {
+      std::error_code ec;
+      return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
+    }
+    // Our /sys shows our own namespace: ask `ip` inside the engine's.
+    auto r = runCommand(inNetns({"ip", "-o", "link", "show", "dev", iface}), "",
+                        options_.commandTimeout);
+    return r && r->exitCode == 0;
   }
   // (GCC 12: each job is bound to a local before the co_await, never a temporary in it.)
   awaitable<Result<void>> admit(Confinement c) override {
@@ -66,8 +72,16 @@ class IptablesFirewall final : public Firewall {
     co_return co_await asio::co_spawn(pool_, std::move(onWorker), asio::use_awaitable);
   }
 
+  /// `argv`, run in the engine's network namespace when it is not ours.
+  [[nodiscard]] std::vector<std::string> inNetns(std::vector<std::string> argv) const {
+    if (options_.netns.empty()) return argv;
+    std::vector<std::string> v{"nsenter", "--net=" + options_.netns, "--"};
+    v.insert(v.end(), argv.begin(), argv.end());
+    return v;
+  }
+
   Result<Table> read(const FamilyTools& f) {
-    auto r = runCommand({f.save, "-t", "filter"}, "", options_.commandTimeout);
+    auto r = runCommand(inNetns({f.save, "-t", "filter"}), "", options_.commandTimeout);
     if (!r) return r.error();
     if (r->exitCode != 0) {
       return fail(Errc::kCommandFailed, f.save + " failed (exit " + std::to_string(r->exitCode) +
@@ -77,7 +91,8 @@ class IptablesFirewall final : public Firewall {
   }
 
   Result<void> write(const FamilyTools& f, const std::string& payload) {
-    auto r = runCommand({f.restore, "-w", "5", "--noflush"}, payload, options_.commandTimeout);
+    auto r =
+        runCommand(inNetns({f.restore, "-w", "5", "--noflush"}), payload, options_.commandTimeout);
     if (!r) return r.error();
     if (r->exitCode != 0) {
       return fail(Errc::kCommandFailed, f.restore + " refused the egress rules (exit " +

@@ -49,6 +49,10 @@ struct IptablesOptions {
   std::string ip6tablesRestore = "ip6tables-restore";
   /// IPv6 rules are kept unless the kernel has no IPv6 at all (no /proc/net/if_inet6).
   std::string ipv6Probe = "/proc/net/if_inet6";
+  /// The network namespace of the engine's bridges (a file such as /proc/1/ns/net), when the
+  /// provider runs in another one (in a container with the engine's socket, in a test lab):
+  /// every command then runs there through nsenter. Empty: the provider's own namespace.
+  std::string netns;
   /// Each command's deadline (iptables-restore waits up to 5 s for the xtables lock).
   std::chrono::milliseconds commandTimeout{10000};
 };

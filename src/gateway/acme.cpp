@@ -404,6 +404,12 @@ struct AcmeClient::Impl {
         co_return acmeError("publishing TXT " + entry.first + ": " + p.error().message());
       }
     }
+    if (sink.awaitDns01) {
+      auto everywhere = sink.awaitDns01();
+      if (auto w = co_await std::move(everywhere); !w) {
+        co_return acmeError("publishing the TXT values: " + w.error().message());
+      }
+    }
     for (const auto& t : todo) {
       auto result = co_await respondAndWait(t.first, t.second, deadline);
       if (!result) co_return result.error();

@@ -52,6 +52,10 @@ struct ChallengeSink {
       publishDns01;
   /// Removed after the order, whether it succeeded or not.
   std::function<void(const std::string& name)> withdrawDns01;
+  /// DNS-01, optional: awaited after every value is published and before the first challenge
+  /// is answered — until the values can be looked up at every name server of the zone (peer
+  /// gateways). An error ends the order.
+  std::function<net::Task<void>()> awaitDns01;
 };
 
 class AcmeClient {

@@ -31,15 +31,14 @@ Result<std::string> readPrivateFile(const std::filesystem::path& p) {
   return fs::readFile(p, kMaxPemBytes);
 }
 
-/// True when the leaf names every one of `names` exactly (a wildcard as "*.<domain>").
+}  // namespace
+
 bool namesAll(const CertifiedKey& cert, const std::vector<std::string>& names) {
   const auto have = cert.dnsNames();
   return std::all_of(names.begin(), names.end(), [&have](const std::string& n) {
     return std::find(have.begin(), have.end(), n) != have.end();
   });
 }
-
-}  // namespace
 
 CertManager::CertManager(const asio::any_io_executor& ex, CertManagerOptions options)
     : ex_(ex), options_(std::move(options)), tasks_(ex) {}
@@ -93,6 +92,7 @@ Result<std::shared_ptr<CertManager>> CertManager::open(const asio::any_io_execut
   sink.withdrawDns01 = [raw](const std::string& name) {
     if (raw->options_.withdrawTxt) raw->options_.withdrawTxt(name);
   };
+  sink.awaitDns01 = m->options_.awaitTxt;
   auto client = acme::AcmeClient::create(m->options_.acme, std::move(*account), std::move(sink));
   if (!client) return client.error();
   m->client_ = std::move(*client);
@@ -404,6 +404,8 @@ void CertManager::loadWildcard() {
     return;
   }
   certs_[names.front()] = *ck;
+  wildcardChain_ = std::move(*chain);
+  wildcardKey_ = std::move(*key);
   const std::string when = time::formatRfc3339((*ck)->notAfter());
   spdlog::info("acme: stored certificate for {} and {} loaded (serial {}, valid until {})",
                names[0], names[1], (*ck)->serialHex(), when);
@@ -433,11 +435,14 @@ asio::awaitable<void> CertManager::orderWildcard(bool renewal) {
     if (w) w = store(wildcardBase(), *certKey, *chain);
     if (!w) spdlog::warn("acme: certificate for {} not saved: {}", key, w.error().message());
     certs_[key] = *ck;
+    wildcardChain_ = *chain;
+    wildcardKey_ = certKey->toPem();
     failures_.erase(key);
     ++orderCounts_.issued;
     const std::string when = time::formatRfc3339((*ck)->notAfter());
     spdlog::info("acme: certificate for {} and {} issued (serial {}, valid until {})", names[0],
                  names[1], (*ck)->serialHex(), when);
+    if (options_.onWildcardIssued) options_.onWildcardIssued();
     if (isDue(**ck)) {
       spdlog::warn(
           "acme: acme_renew_before is not shorter than the certificate's life: it is renewed "
@@ -485,12 +490,14 @@ void CertManager::startWildcardLoop() {
         const auto c = self->certs_.find(key);
         const auto f = self->failures_.find(key);
         const bool backingOff = f != self->failures_.end() && SteadyClock::now() < f->second.until;
+        bool deferred = false;
         if ((c == self->certs_.end() || self->isDue(*c->second)) && !backingOff) {
+          deferred = self->deferToPeer(key);
           const bool renewal = c != self->certs_.end();
-          co_await self->orderWildcard(renewal);
+          if (!deferred) co_await self->orderWildcard(renewal);
         }
         if (self->stopped_) co_return;
-        wait = self->wildcardWait();
+        wait = deferred ? self->options_.deferRecheck : self->wildcardWait();
       }
       timer.expires_after(wait);
       co_await timer.async_wait(net::kNoThrow);

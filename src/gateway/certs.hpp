@@ -24,6 +24,8 @@
 /// and presented for the apex and every `<label>.<domain>`. No client can make it order
 /// anything (orders depend on the clock only), so the per-provider and per-developer shares do
 /// not apply to it; a failed order is retried after `retryAfterFailure`, doubling up to a day.
+/// With peer gateways (peers.hpp) one gateway of the domain orders it for all: `deferOrder` holds
+/// the others back, `onWildcardIssued` shares a new one and `installShared` takes a peer's.
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -68,7 +70,19 @@ struct CertManagerOptions {
   std::function<Result<void>(const std::string& name, const std::vector<std::string>& values)>
       publishTxt;
   std::function<void(const std::string& name)> withdrawTxt;
+  /// dns-01 with peer gateways (peers.hpp): waits until the TXT values just published can be
+  /// answered by every gateway of the domain (unset: at once).
+  std::function<net::Task<void>()> awaitTxt;
+  /// dns-01 with peer gateways: why this gateway must not order the wildcard now (another one
+  /// orders it, or holds a newer one), nullopt when it may; asked again every `deferRecheck`.
+  std::function<std::optional<std::string>()> deferOrder;
+  std::chrono::milliseconds deferRecheck{1000};
+  /// dns-01: told after this gateway obtained a new wildcard certificate (to share it).
+  std::function<void()> onWildcardIssued;
 };
+
+/// True when the leaf names every one of `names` exactly (a wildcard as "*.<domain>").
+bool namesAll(const CertifiedKey& cert, const std::vector<std::string>& names);
 
 class CertManager final : public CertResolver, public std::enable_shared_from_this<CertManager> {
  public:
@@ -107,6 +121,18 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
     return certs_;
   }
 
+  // ---- dns-01: the wildcard shared with peer gateways (certs_shared.cpp) ----
+  /// The wildcard certificate's expiry in unix seconds (0: none).
+  [[nodiscard]] std::uint64_t wildcardNotAfter() const;
+  /// The wildcard chain and its private key as PEM (nullopt: none, or not dns-01 mode).
+  [[nodiscard]] std::optional<std::pair<std::string, std::string>> wildcardPem() const;
+  /// A wildcard certificate from a peer gateway (`from` names it in logs). Taken only when it
+  /// names both *.<domain> and <domain>, its key is the leaf's, it is valid now, and it expires
+  /// later than the one served (a peer cannot roll us back); then stored 0600 like our own and
+  /// served. Returns whether it was taken. Errors: not dns-01 mode, what is wrong with it.
+  Result<bool> installShared(const std::string& chainPem, const std::string& keyPem,
+                             const std::string& from);
+
  private:
   CertManager(const net::asio::any_io_executor& ex, CertManagerOptions options);
   bool startIssue(const std::string& host, bool renewal);
@@ -129,6 +155,9 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   /// back-off ends, or at most renewCheckEvery.
   [[nodiscard]] std::chrono::milliseconds wildcardWait() const;
   void startWildcardLoop();
+  /// True when a peer gateway orders the wildcard (or holds a newer one) instead of us: logged
+  /// once per reason.
+  bool deferToPeer(const std::string& key);
   /// Saves a new certificate (key first, 0600) at `base`.{key,crt}. Errors: the write.
   static Result<void> store(const std::filesystem::path& base, const acme::EcKey& key,
                             const std::string& chain);
@@ -148,6 +177,9 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> ordersByShare_;
   bool withinBudget(const std::string& host, std::chrono::steady_clock::time_point now);
   std::map<std::string, std::string, std::less<>> http01_;  // token → key auth
+  std::string wildcardChain_;  ///< the wildcard as PEM (what peers are sent)
+  std::string wildcardKey_;
+  std::string deferredWhy_;  ///< the last reason logged for leaving the order to a peer
   std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert
   bool stopped_ = false;
   OrderCounts orderCounts_;

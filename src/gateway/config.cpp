@@ -1,11 +1,15 @@
 #include "gateway/config.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "admin/listen.hpp"
 #include "config/binder.hpp"
+#include "core/units.hpp"
 #include "dns/server.hpp"
 #include "gateway/acme.hpp"
+#include "gateway/peer_codec.hpp"
+#include "net/multiaddr.hpp"
 
 namespace pc::gateway {
 
@@ -58,6 +62,7 @@ Result<void> GatewayConfig::validate() const {
     return fail(Errc::kInvalidArgument, "relay_circuit_duration_limit is out of range");
   }
   if (auto r = validateDns(); !r) return r;
+  if (auto r = validatePeers(); !r) return r;
   if (auto r = admin.validate(); !r) return r;
   // The admin pages are never served on a public listener (admin/access.hpp).
   if (auto ep = admin::parseListen(admin.listen);
@@ -89,6 +94,61 @@ Result<void> GatewayConfig::validateDns() const {
   }
   if (auto z = dns::Zone::create(dns::ZoneSettings{domain, dnsNs, 0, 1}); !z) return z.error();
   return {};
+}
+
+Result<void> GatewayConfig::validatePeers() const {
+  if (peerGateways.empty()) return {};
+  // The gateways of a domain find each other's liveness through their DNS answers: without
+  // the DNS there is nothing to share.
+  if (dnsListen.empty()) {
+    return fail(Errc::kInvalidArgument,
+                "peer_gateways needs dns_listen (--dns-listen ADDR:PORT) and public_ip: the "
+                "gateways of a domain share its DNS answers");
+  }
+  // The domain's DNS sends a CA's validation to any of the gateways: only DNS-01 answers are
+  // shared among them (an HTTP-01 or TLS-ALPN-01 answer sits at the gateway that ordered).
+  if (tls == "acme" && acmeChallenge != "dns-01") {
+    return fail(Errc::kInvalidArgument,
+                "peer_gateways with tls = acme needs acme_challenge = dns-01 (--acme-challenge "
+                "dns-01): the CA may reach any gateway of the domain, and only DNS-01 answers are "
+                "shared");
+  }
+  if (peerGateways.size() > peer::kMaxPeerGateways) {
+    return fail(Errc::kInvalidArgument,
+                "peer_gateways: at most " + std::to_string(peer::kMaxPeerGateways) + " peers");
+  }
+  if (publicIps.size() > peer::kMaxAddressesPerGateway) {
+    return fail(Errc::kInvalidArgument, "public_ip: at most " +
+                                            std::to_string(peer::kMaxAddressesPerGateway) +
+                                            " addresses per gateway with peer_gateways");
+  }
+  std::vector<std::string> seen;
+  for (const auto& text : peerGateways) {
+    auto a = net::Multiaddr::parse(text);
+    if (!a) return a.error().context("peer_gateways: " + text);
+    auto id = a->peerId();
+    if (!id || !a->tcpTarget()) {
+      return fail(Errc::kInvalidArgument, "peer_gateways: " + text +
+                                              " must be a peer gateway's tunnel address ending "
+                                              "in /p2p/<peer id>");
+    }
+    if (std::find(seen.begin(), seen.end(), id->toBase58()) != seen.end()) {
+      return fail(Errc::kInvalidArgument, "peer_gateways: " + id->toBase58() + " listed twice");
+    }
+    seen.push_back(id->toBase58());
+  }
+  if (peerHeartbeatInterval < std::chrono::milliseconds(10) ||
+      peerHeartbeatInterval > std::chrono::minutes(1)) {
+    return fail(Errc::kInvalidArgument, "peer_heartbeat_interval must be 10ms to 60s");
+  }
+  if (peerDnsTtl.count() < 0 || peerDnsTtl.count() > 3600) {
+    return fail(Errc::kInvalidArgument, "peer_dns_ttl must be 0 to 3600 seconds");
+  }
+  return {};
+}
+
+std::chrono::seconds GatewayConfig::effectiveDnsTtl() const {
+  return peerGateways.empty() ? dnsTtl : std::min(dnsTtl, peerDnsTtl);
 }
 
 std::string GatewayConfig::urlFor(const std::string& deploymentId) const {
@@ -156,6 +216,29 @@ void bindDnsSettings(config::Binder& b, GatewayConfig& cfg) {
           "Over the budget, 1 in this many responses is sent truncated so real clients retry "
           "over TCP (default 2; 0 = drop all)",
           integer(cfg.dnsResponseSlip, 0, 100));
+}
+
+void bindPeerSettings(config::Binder& b, GatewayConfig& cfg) {
+  b.list("peer_gateways", "--peer-gateway",
+         "Another gateway of this domain, <tunnel multiaddr>/p2p/<peer id> (repeatable; it must "
+         "list this gateway too): their DNS answers name every live one, and with --tls acme "
+         "--acme-challenge dns-01 they share one certificate",
+         cfg.peerGateways);
+  b.value("peer_heartbeat_interval", "--peer-heartbeat-interval",
+          "Heartbeat to each peer gateway this often (default 1s)",
+          [&cfg](std::string_view text) -> Result<void> {
+            auto d = units::parseDuration(text);
+            if (!d) return d.error();
+            cfg.peerHeartbeatInterval = *d;
+            return {};
+          });
+  b.value("peer_missed_heartbeats", "--peer-missed-heartbeats",
+          "A peer gateway that misses this many heartbeats is dead and leaves the DNS answers "
+          "(default 3)",
+          config::integer(cfg.peerMissedHeartbeats, 2, 100));
+  b.value("peer_dns_ttl", "--peer-dns-ttl",
+          "TTL of the A/AAAA answers with peer gateways, if shorter than dns_ttl (default 5s)",
+          config::seconds(cfg.peerDnsTtl));
 }
 
 }  // namespace
@@ -241,6 +324,7 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
           integer(cfg.maxRoutesPerProvider, 1, 1000000));
   bindRelaySettings(b, cfg);
   bindDnsSettings(b, cfg);
+  bindPeerSettings(b, cfg);
   admin::bindAdminSettings(b, cfg.admin);
 }
 

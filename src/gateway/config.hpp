@@ -78,11 +78,24 @@ struct GatewayConfig {
   double dnsResponsesPerSecond = 50;
   double dnsResponseBurst = 100;
   std::size_t dnsResponseSlip = 2;
+  /// The other gateways of this domain, each "<multiaddr>/p2p/<peer id>" of its tunnel
+  /// listener (peers.hpp). Needs dns_listen; each of them must list this gateway too.
+  std::vector<std::string> peerGateways;
+  /// A heartbeat to each peer gateway this often; one that misses `peerMissedHeartbeats` in a
+  /// row is dead and leaves the DNS answers.
+  std::chrono::milliseconds peerHeartbeatInterval{1000};
+  std::uint32_t peerMissedHeartbeats = 3;
+  /// A/AAAA/TXT TTL while peer gateways are set (instead of dns_ttl when shorter): how long a
+  /// resolver may keep naming a gateway that died.
+  std::chrono::seconds peerDnsTtl{5};
   /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
   admin::AdminSettings admin;
 
   [[nodiscard]] Result<void> validate() const;
   [[nodiscard]] Result<void> validateDns() const;
+  [[nodiscard]] Result<void> validatePeers() const;
+  /// The TTL the zone's A/AAAA/TXT answers carry (dns_ttl, or peer_dns_ttl with peers).
+  [[nodiscard]] std::chrono::seconds effectiveDnsTtl() const;
   /// "http://<id>.<domain>:<port>/" (no port when it is the scheme's default).
   [[nodiscard]] std::string urlFor(const std::string& deploymentId) const;
 };
@@ -96,8 +109,9 @@ struct GatewayConfig {
 /// relay_reservation_ttl, relay_max_circuits_per_reservation, relay_max_circuits_per_source,
 /// relay_new_circuits_per_second, relay_circuit_duration_limit, relay_circuit_data_limit,
 /// relay_max_connections_per_ip, dns_listen, public_ip, dns_ns, dns_ttl,
-/// dns_responses_per_second, dns_response_burst, dns_response_slip, admin_listen,
-/// admin_token_file, log_format), most with a flag of the same name.
+/// dns_responses_per_second, dns_response_burst, dns_response_slip, peer_gateways,
+/// peer_heartbeat_interval, peer_missed_heartbeats, peer_dns_ttl, admin_listen, admin_token_file,
+/// log_format), most with a flag of the same name (peer_gateways: --peer-gateway, repeatable).
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

@@ -35,6 +35,12 @@ void printBanner(const GatewayNode& node, const std::string& version) {
   if (const auto* admin = node.adminServer()) {
     std::cout << admin::describe(*admin, !cfg.admin.tokenFile.empty()) << "\n";
   }
+  if (!cfg.peerGateways.empty()) {
+    std::cout << "Peer gateways: " << cfg.peerGateways.size() << " listed for " << cfg.domain
+              << " (heartbeat every " << cfg.peerHeartbeatInterval.count() << " ms, dead after "
+              << cfg.peerMissedHeartbeats << " missed; DNS TTL " << cfg.effectiveDnsTtl().count()
+              << " s)\n";
+  }
   std::cout << "Allowed providers: " << node.allowedProviders()
             << " (manage with: peergateway providers add <peer-id> --data-dir "
             << cfg.dataDir.string() << ")" << std::endl;

@@ -10,6 +10,7 @@
 #include "gateway/http_proxy.hpp"
 #include "gateway/names.hpp"
 #include "gateway/observer.hpp"
+#include "gateway/peers.hpp"
 #include "gateway/tls.hpp"
 #include "net/host.hpp"
 #include "net/identify/identify.hpp"
@@ -41,6 +42,7 @@ struct GatewayNode::Parts {
   net::Multiaddr httpAddr;
   std::optional<net::Multiaddr> httpsAddr;
   std::shared_ptr<dns::DnsServer> dns;
+  std::shared_ptr<GatewayPeers> peers;        ///< with peer_gateways
   std::shared_ptr<GatewayMetrics> metrics;    ///< with admin_listen only
   std::shared_ptr<GatewayObserver> observer;  ///< the admin listener
 };
@@ -74,7 +76,10 @@ bool strangerMayOpen(std::string_view protocol) {
 /// table with relay clients and locking providers out).
 void limitStrangersPerIp(Parts& p, const std::shared_ptr<net::Connection>& conn) {
   const std::size_t max = p.cfg.relayMaxConnectionsPerIp;
-  if (max == 0 || conn->isRelayed() || p.allow->isTrustedAsLoaded(conn->peer)) return;
+  if (max == 0 || conn->isRelayed() || p.allow->isTrustedAsLoaded(conn->peer) ||
+      (p.peers && p.peers->isListed(conn->peer))) {
+    return;
+  }
   const auto target = conn->remoteAddr.tcpTarget();
   if (!target) return;
   const std::string block = clientAddressBlock(target->host);
@@ -103,7 +108,11 @@ void makeHost(Parts& p, const std::string& version) {
   // Every authenticated peer may connect (developers dial providers through the relay); what a
   // connection may open is decided per stream, by the allowlist.
   p.host->setGater([](const crypto::PeerId&) { return true; });
-  p.host->setStreamGate([allow](const net::Connection& c, std::string_view protocol) {
+  p.host->setStreamGate([allow, &p](const net::Connection& c, std::string_view protocol) {
+    // The gateway-peer protocol is for the listed peer gateways only (a stranger must not set
+    // TXT values in our zone or be handed the certificate's key); they open nothing else a
+    // stranger cannot.
+    if (protocol == kGatewayPeerProtocol) return p.peers && p.peers->isListed(c.peer);
     return allow->isTrustedAsLoaded(c.peer) || strangerMayOpen(protocol);
   });
   p.host->onConnected(
@@ -150,6 +159,41 @@ FrontOptions frontOptions(const GatewayConfig& cfg) {
   return front;
 }
 
+net::Task<void> awaitPeersTxt(std::weak_ptr<GatewayPeers> weak) {
+  auto peers = weak.lock();
+  if (!peers) co_return Result<void>{};
+  auto confirmed = peers->awaitChallenge();
+  co_return co_await std::move(confirmed);
+}
+
+/// dns-01 with peer gateways: ONE order per domain. The lowest live peer id orders (the others
+/// defer), its TXT values go to every peer (any of the domain's name servers may be asked) and
+/// are confirmed before the CA is told to look, and the new certificate goes to every peer.
+void wirePeerCertificates(Parts& p, CertManagerOptions& co) {
+  std::weak_ptr<GatewayPeers> weak = p.peers;
+  auto publishOwn = std::move(co.publishTxt);
+  co.publishTxt = [weak, publishOwn](const std::string& name,
+                                     const std::vector<std::string>& values) -> Result<void> {
+    if (auto r = publishOwn(name, values); !r) return r;
+    if (auto peers = weak.lock()) peers->publishChallenge(name, values);
+    return {};
+  };
+  auto withdrawOwn = std::move(co.withdrawTxt);
+  co.withdrawTxt = [weak, withdrawOwn](const std::string& name) {
+    withdrawOwn(name);
+    if (auto peers = weak.lock()) peers->withdrawChallenge(name);
+  };
+  co.awaitTxt = [weak]() { return awaitPeersTxt(weak); };
+  co.deferOrder = [weak]() -> std::optional<std::string> {
+    auto peers = weak.lock();
+    return peers ? peers->deferOrder() : std::nullopt;
+  };
+  co.deferRecheck = p.cfg.peerHeartbeatInterval;
+  co.onWildcardIssued = [weak] {
+    if (auto peers = weak.lock()) peers->shareCertificate();
+  };
+}
+
 /// dns-01: one wildcard certificate, its challenge answered in the gateway's own zone (the DNS
 /// server is started before this). The publisher holds the server weakly: an order still
 /// unwinding at shutdown must not reach a server that is gone.
@@ -165,6 +209,7 @@ void wireDns01(Parts& p, CertManagerOptions& co) {
   co.withdrawTxt = [weak](const std::string& name) {
     if (auto d = weak.lock()) d->zone().clearChallenge(name);
   };
+  if (p.peers) wirePeerCertificates(p, co);
 }
 
 /// ACME: a certificate per deployment host, ordered only for hosts that have a route — or, with
@@ -199,6 +244,7 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
   auto m = CertManager::open(p.ex, co);
   if (!m) return m.error();
   p.certs = *m;
+  if (p.peers) p.peers->attachCertificates(p.certs);
   p.certs->start();
   p.tls = TlsContext::withResolver(p.certs);
   front.acmeHttp01 = [certs = p.certs](std::string_view token) { return certs->http01(token); };
@@ -248,8 +294,9 @@ Result<void> startDns(Parts& p) {
       static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
-  auto zone = dns::Zone::create(dns::ZoneSettings{
-      p.cfg.domain, p.cfg.dnsNs, static_cast<std::uint32_t>(p.cfg.dnsTtl.count()), serial});
+  auto zone = dns::Zone::create(
+      dns::ZoneSettings{p.cfg.domain, p.cfg.dnsNs,
+                        static_cast<std::uint32_t>(p.cfg.effectiveDnsTtl().count()), serial});
   if (!zone) return zone.error();
   auto addrs = dns::parseAddresses(p.cfg.publicIps);
   if (!addrs) return addrs.error().context("public_ip");
@@ -262,6 +309,29 @@ Result<void> startDns(Parts& p) {
       dns::DnsServer::start(p.ex, *listen, std::make_shared<dns::Zone>(std::move(*zone)), budget);
   if (!server) return server.error();
   p.dns = std::move(*server);
+  return {};
+}
+
+/// The other gateways of the domain (peer_gateways): their liveness in our DNS answers, and the
+/// shared wildcard certificate (wired in startAcme). Needs the DNS (validate() checked).
+Result<void> startPeers(Parts& p) {
+  if (p.cfg.peerGateways.empty()) return {};
+  GatewayPeersOptions o;
+  o.domain = p.cfg.domain;
+  for (const auto& text : p.cfg.peerGateways) {
+    auto a = net::Multiaddr::parse(text);
+    if (!a) return a.error().context("peer_gateways");
+    o.peers.push_back(std::move(*a));
+  }
+  auto own = dns::parseAddresses(p.cfg.publicIps);
+  if (!own) return own.error().context("public_ip");
+  o.ownAddresses = std::move(*own);
+  o.liveness = peer::LivenessSettings{p.cfg.peerHeartbeatInterval, p.cfg.peerMissedHeartbeats};
+  o.ordersWildcard = p.cfg.tls == "acme" && p.cfg.acmeChallenge == "dns-01";
+  auto peers = GatewayPeers::create(p.host, p.dns, std::move(o));
+  if (!peers) return peers.error();
+  p.peers = std::move(*peers);
+  p.peers->install();
   return {};
 }
 
@@ -278,6 +348,7 @@ Result<void> startObserver(Parts& p, const std::string& version) {
 
 /// Closes the parts that exist (after a failed start, some do not).
 void closeParts(Parts& p) {
+  if (p.peers) p.peers->stop();
   if (p.observer) p.observer->close();
   if (p.dns) p.dns->close();
   if (p.front) p.front->close();
@@ -306,6 +377,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   p.enforcer->start();
   // DNS before ACME: with dns-01 the certificate's challenge is answered in this zone.
   if (auto r = startDns(p); !r) return r;
+  if (auto r = startPeers(p); !r) return r;
   if (p.cfg.tls == "static") {
     auto t = TlsContext::fromFiles(p.cfg.certFile, p.cfg.keyFile);
     if (!t) return t.error();
@@ -319,6 +391,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (!p.cfg.admin.listen.empty()) front.metrics = p.metrics = makeGatewayMetrics();
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
   if (auto r = listenAll(p); !r) return r;
+  if (p.peers) p.peers->start();
   return startObserver(p, version);
 }
 
@@ -362,6 +435,7 @@ net::relay::HopService& GatewayNode::hop() const { return *p_->hop; }
 
 const std::shared_ptr<dns::DnsServer>& GatewayNode::dns() const { return p_->dns; }
 
+const std::shared_ptr<GatewayPeers>& GatewayNode::peers() const { return p_->peers; }
 const admin::AdminServer* GatewayNode::adminServer() const {
   return p_->observer ? &p_->observer->server() : nullptr;
 }
@@ -372,6 +446,7 @@ asio::awaitable<void> GatewayNode::shutdown() {
   close();
   // Connections in progress get a moment to finish; then they are cut.
   co_await p_->front->shutdown(std::chrono::milliseconds(500));
+  if (p_->peers) co_await p_->peers->shutdown();
   if (p_->observer) co_await p_->observer->shutdown();
   if (p_->dns) co_await p_->dns->shutdown(std::chrono::milliseconds(100));
 }

@@ -35,6 +35,8 @@ class AdminServer;
 
 namespace pc::gateway {
 
+class GatewayPeers;
+
 class GatewayNode {
  public:
   /// Starts a gateway for `cfg` on `ex`. Errors: what failed, naming the file, setting or
@@ -65,6 +67,8 @@ class GatewayNode {
   /// The authoritative DNS server (nullptr unless dns_listen is set). Its zone() is where the
   /// ACME DNS-01 code sets TXT values and the address set is replaced.
   [[nodiscard]] const std::shared_ptr<dns::DnsServer>& dns() const;
+  /// The other gateways of the domain (nullptr unless peer_gateways is set).
+  [[nodiscard]] const std::shared_ptr<GatewayPeers>& peers() const;
   /// The admin listener (null unless admin_listen is set).
   [[nodiscard]] const admin::AdminServer* adminServer() const;
 

@@ -240,6 +240,44 @@ json::value Command::write(const std::vector<std::string>& args) const {
   return json::value(std::move(cmd));
 }
 
+Result<std::vector<std::string>> UrlList::read(const Where& w, const json::value& v) const {
+  if (!v.is_array()) {
+    return wrongType(w.str(), v, "an array of strings");
+  }
+  const auto& arr = v.get_array();
+  // One URL is `url` alone: a list of one would be a second spelling of the same answer.
+  if (arr.size() < 2 || arr.size() > kMaxUrls) {
+    return fail(Errc::kOutOfRange, w.str() + ": needs 2 to " + std::to_string(kMaxUrls) +
+                                       " URLs, got " + std::to_string(arr.size()));
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const std::string at = std::string(w.key) + "[" + std::to_string(i) + "]";
+    auto u = Text{kMaxUrlLength, false, &urlForm}.read(Where{w.context, at}, arr[i]);
+    if (!u) {
+      return u.error();
+    }
+    if (std::find(out.begin(), out.end(), *u) != out.end()) {
+      return fail(Errc::kBadFormat,
+                  Where{w.context, at}.str() + ": " + quoted(*u) + " is listed twice");
+    }
+    out.push_back(std::move(*u));
+  }
+  return out;
+}
+
+json::value UrlList::write(const std::vector<std::string>& urls) const {
+  json::array arr;
+  for (const auto& u : urls) {
+    arr.emplace_back(u);
+  }
+  return json::value(std::move(arr));
+}
+
+bool urlsAgree(const std::optional<std::string>& url, const std::vector<std::string>& urls) {
+  return urls.empty() || (url && urls.front() == *url);
+}
+
 Result<void> requestIdForm(const Where& w, std::string_view s) {
   // One text form per id: lower-case hex of 16..32 bytes. Short ids would make accidental
   // collisions (and so false replay rejections) likely; case variants would let one request

@@ -111,6 +111,18 @@ struct Command {
   [[nodiscard]] boost::json::value write(const std::vector<std::string>& args) const;
 };
 
+/// `urls`: 2..kMaxUrls distinct URLs of urlForm. Written as an absent member when empty, and
+/// an absent member reads as empty: one URL travels in `url` alone (one form per meaning).
+struct UrlList {
+  static constexpr bool kAbsentWhenEmpty = true;
+  [[nodiscard]] Result<std::vector<std::string>> read(const Where& w,
+                                                      const boost::json::value& v) const;
+  [[nodiscard]] boost::json::value write(const std::vector<std::string>& urls) const;
+};
+
+/// The rule tying `urls` to `url`: empty, or `url` set and equal to its first entry.
+bool urlsAgree(const std::optional<std::string>& url, const std::vector<std::string>& urls);
+
 // ---- format rules of Text fields (each names the field and says what the form must be) ----
 
 /// 16 to 32 bytes as lower-case hex.

@@ -192,13 +192,21 @@ inline Result<void> onlyKnownKeys(const json::object& o, std::string_view contex
   return {};
 }
 
-/// Reads a T from `o` through its table: unknown members first, then each member in table
-/// order; the first error (naming "<context>.<key>") wins. With `requireSignature` false a
-/// request's `signature` must be absent (the to-be-signed form).
+/// Reads a T from `o` through its table: unknown members first (refused unless T skips them),
+/// then each member in table order; the first error (naming "<context>.<key>") wins. With
+/// `requireSignature` false a request's `signature` must be absent (the to-be-signed form). Whether
+/// T skips members it does not know (an answer, messages.hpp `kTolerant`) instead of refusing them.
+template <class T>
+constexpr bool kSkipsUnknownFields = requires {
+  requires T::kTolerant;
+};
+
 template <class T>
 Result<T> readObject(const json::object& o, std::string_view context, bool requireSignature) {
-  if (auto known = onlyKnownKeys(o, context, keysOf<T>()); !known) {
-    return known.error();
+  if constexpr (!kSkipsUnknownFields<T>) {
+    if (auto known = onlyKnownKeys(o, context, keysOf<T>()); !known) {
+      return known.error();
+    }
   }
   T m;
   Reader reader(o, context, requireSignature);

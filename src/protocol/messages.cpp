@@ -124,7 +124,9 @@ void fields(V& v, Member<V, DeployResponse>& m) {
   v.field("deployment_id", m.deploymentId, kDeploymentId);
   v.field("state", m.state, kState);
   v.field("url", m.url, kUrl);
+  v.field("urls", m.urls, UrlList{});
   v.field("error", m.error, kErrorText);
+  v.rule(urlsAgree(m.url, m.urls), Errc::kBadFormat, "urls must begin with url");
 }
 
 template <class V>
@@ -153,11 +155,15 @@ void fields(V& v, Member<V, DeploymentStatus>& m) {
   v.field("state", m.state, kState);
   v.field("started_at", m.startedAtMs, kNonNegative);
   v.field("url", m.url, kUrl);
+  v.field("urls", m.urls, UrlList{});
   v.field("cpu_usage_millicores", m.cpuUsageMillicores, kNonNegative);
   v.field("memory_bytes", m.memoryBytes, kNonNegative);
   v.field("memory_limit", m.memoryLimit, kNonNegative);
+  v.field("net_rx_bytes", m.netRxBytes, kNonNegative);
+  v.field("net_tx_bytes", m.netTxBytes, kNonNegative);
   v.field("exit_code", m.exitCode, Int<>{-(std::int64_t{1} << 31), (std::int64_t{1} << 31) - 1});
   v.field("error", m.error, Text{kMaxStatusErrorLength});
+  v.rule(urlsAgree(m.url, m.urls), Errc::kBadFormat, "urls must begin with url");
 }
 
 template <class V>

@@ -6,8 +6,13 @@
 ///    body has no "type" field). Field names are snake_case; see each struct for its fields.
 ///  - Numbers are integers only, within ±(2^53 - 1) (see jcs.hpp); times are unix milliseconds
 ///    (UTC, integer), sizes are bytes, CPU is millicores (1000 = one core).
-///  - Optional fields are omitted when absent; `null` is rejected, as are unknown fields,
-///    duplicate fields, wrong types and out-of-range values. Errors name message and field.
+///  - Optional fields are omitted when absent; `null` is rejected, as are duplicate fields,
+///    wrong types and out-of-range values. Errors name message and field.
+///  - Unknown fields are refused in everything a peer asks of us (requests, heartbeats): a
+///    field we do not understand might carry a meaning the sender relies on, signed and never
+///    enforced. Answers read by the asker (`kTolerant`: progress, responses, status entries,
+///    log entries, errors, RouteRegistered) skip fields they do not know, so a newer provider
+///    may add an informational field (a URL list, a counter) without breaking older clients.
 ///  - Requests (deploy, stop, status, logs, register/unregister route) carry the RequestHeader
 ///    fields and are signed (signing.hpp).
 #include <cstdint>
@@ -41,6 +46,9 @@ inline constexpr std::size_t kMaxCommandBytes = 32 * 1024;  ///< sum of argument
 inline constexpr std::int64_t kMinTimeoutSeconds = 1;
 inline constexpr std::int64_t kMaxTimeoutSeconds = 24 * 3600;
 inline constexpr std::size_t kMaxUrlLength = 2048;
+/// Public URLs of one deployment (one per gateway domain: a provider serves through at most
+/// this many gateways).
+inline constexpr std::size_t kMaxUrls = 8;
 inline constexpr std::size_t kMaxErrorTextLength = 4096;
 inline constexpr std::size_t kMaxErrorCodeLength = 64;
 inline constexpr std::size_t kMaxLogLineBytes = 256 * 1024;
@@ -51,6 +59,8 @@ inline constexpr std::size_t kMaxStatusEntries = 1024;
 inline constexpr std::size_t kMaxStatusErrorLength = 256;
 static_assert(kMaxEnvVars * 2 <= kMaxEnvTotalBytes, "every env entry needs at least 2 bytes");
 static_assert(kMaxLogLineBytes * 2 < kDefaultMaxFrameBody, "an escaped log line fits a frame");
+static_assert(kMaxUrls * kMaxUrlLength * 6 < kDefaultMaxFrameBody,
+              "a deploy response with every URL escaped fits a frame");
 static_assert((kMaxEnvTotalBytes + kMaxCommandBytes) * 6 + kMaxImageRefLength * 6 <
                   kDefaultMaxFrameBody,
               "a maximal deploy request fits a frame even with every byte escaped");
@@ -133,6 +143,7 @@ enum class DeployPhase { kPulling, kStarting };
 /// provider used its own copy of the image, or pulled it. A provider sends it only in answer to
 /// a request that named `pull` (a client older than both fields refuses unknown ones).
 struct DeployProgress {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kDeployProgress;
   std::string deploymentId;
   DeployPhase phase = DeployPhase::kPulling;
@@ -143,14 +154,22 @@ struct DeployProgress {
   friend bool operator==(const DeployProgress&, const DeployProgress&) = default;
 };
 
-/// DeployResponse: `deployment_id`, `state`, optional `url` (≤ kMaxUrlLength), optional
-/// `error` (human sentence, ≤ kMaxErrorTextLength; set when state is "failed").
+/// DeployResponse: `deployment_id`, `state`, optional `url` (≤ kMaxUrlLength), optional `urls`
+/// (see below), optional `error` (human sentence, ≤ kMaxErrorTextLength; set when state is
+/// "failed").
+///
+/// `urls`: every public URL, when the provider's gateways answered different ones (gateways of
+/// different domains): 2 to kMaxUrls distinct URLs, the first equal to `url`. Absent (empty)
+/// otherwise, so a deployment with one URL travels exactly as before and an older peerctl
+/// reads it; a peerctl older than kTolerant answers refuses a message that carries `urls`.
 struct DeployResponse {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kDeployResponse;
   std::string deploymentId;
   DeploymentState state = DeploymentState::kPending;
   std::optional<std::string> url;
   std::optional<std::string> error;
+  std::vector<std::string> urls;  ///< on the wire after `url` (the table sets the order)
   friend bool operator==(const DeployResponse&, const DeployResponse&) = default;
 };
 
@@ -165,6 +184,7 @@ struct StopRequest {
 
 /// StopResponse: `deployment_id`, `state`.
 struct StopResponse {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kStopResponse;
   std::string deploymentId;
   DeploymentState state = DeploymentState::kStopped;
@@ -180,11 +200,14 @@ struct StatusRequest {
 };
 
 /// One StatusResponse entry: `deployment_id`, `image`, `state`, optional `started_at` (unix
-/// ms), optional `url`, optional `cpu_usage_millicores` (current use, 1000 = one core busy;
-/// absent when not running), optional `memory_bytes` (current use), `memory_limit` (bytes),
-/// optional `exit_code` (−2^31..2^31−1, for stopped/failed containers), optional `error` (why
-/// it failed, ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
+/// ms), optional `url`, optional `urls` (as in DeployResponse), optional `cpu_usage_millicores`
+/// (current use, 1000 = one core busy; absent when not running), optional `memory_bytes` (current
+/// use), `memory_limit` (bytes), optional `net_rx_bytes` / `net_tx_bytes` (received and sent
+/// since the container started; absent when not running), optional `exit_code`
+/// (−2^31..2^31−1, for stopped/failed containers), optional `error` (why it failed,
+/// ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
 struct DeploymentStatus {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   std::string deploymentId;
   std::string image;
   DeploymentState state = DeploymentState::kPending;
@@ -193,13 +216,17 @@ struct DeploymentStatus {
   std::optional<std::int64_t> cpuUsageMillicores;
   std::optional<std::int64_t> memoryBytes;
   std::int64_t memoryLimit = 0;
+  std::optional<std::int64_t> netRxBytes;
+  std::optional<std::int64_t> netTxBytes;
   std::optional<std::int64_t> exitCode;
   std::optional<std::string> error;
+  std::vector<std::string> urls;  ///< on the wire after `url` (the table sets the order)
   friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;
 };
 
 /// StatusResponse: `deployments` (array of DeploymentStatus, ≤ kMaxStatusEntries).
 struct StatusResponse {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kStatusResponse;
   std::vector<DeploymentStatus> deployments;
   friend bool operator==(const StatusResponse&, const StatusResponse&) = default;
@@ -222,6 +249,7 @@ enum class LogStream { kStdout, kStderr };
 /// LogEntry: `stream` ("stdout" | "stderr"), `timestamp` (unix ms), `line` (≤ kMaxLogLineBytes;
 /// valid UTF-8 — the sender replaces invalid bytes, see sanitizeUtf8()).
 struct LogEntry {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kLogEntry;
   LogStream stream = LogStream::kStdout;
   std::int64_t timestampMs = 0;
@@ -231,6 +259,7 @@ struct LogEntry {
 
 /// LogsEnd: optional `reason` (≤ kMaxErrorTextLength). Ends a logs stream.
 struct LogsEnd {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kLogsEnd;
   std::optional<std::string> reason;
   friend bool operator==(const LogsEnd&, const LogsEnd&) = default;
@@ -239,6 +268,7 @@ struct LogsEnd {
 /// Error: `code` ([a-z0-9_]{1,64}, machine-readable, e.g. "bad_signature"), `message` (human
 /// sentence: what happened and what to do, ≤ kMaxErrorTextLength).
 struct ErrorMessage {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kError;
   std::string code;
   std::string message;
@@ -262,6 +292,7 @@ struct RegisterRoute {
 
 /// RouteRegistered (gateway → provider): `deployment_id`, `url`.
 struct RouteRegistered {
+  static constexpr bool kTolerant = true;  ///< an answer: unknown fields are skipped
   static constexpr MessageType kType = MessageType::kRouteRegistered;
   std::string deploymentId;
   std::string url;

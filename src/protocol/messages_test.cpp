@@ -96,6 +96,44 @@ TEST(Messages, DeployCommandIsBounded) {
   expectRejected(deployRequest(), "command", many, Errc::kOutOfRange, "command");
 }
 
+// `urls` appears only when the gateways answered different URLs: absent, the answer is the
+// bytes an older peerctl reads; present, it holds 2..kMaxUrls distinct URLs led by `url`.
+TEST(Messages, UrlsListEveryUrlLedByUrl) {
+  DeployResponse r{
+      "dep-abcdefghijklmnop", DeploymentState::kRunning, "https://a.example/", std::nullopt, {}};
+  EXPECT_EQ(toJson(r).find("urls"), std::string::npos);
+  r.urls = {"https://a.example/", "https://b.example/"};
+  EXPECT_EQ(roundTrip(r), Message(r));
+  EXPECT_NE(toJson(r).find(R"("url":"https://a.example/","urls":["https://a.example/",)"),
+            std::string::npos)
+      << toJson(r);
+  DeploymentStatus st;
+  st.deploymentId = "dep-abcdefghijklmnop";
+  st.image = "x";
+  st.url = "https://a.example/";
+  st.urls = r.urls;
+  EXPECT_EQ(roundTrip(StatusResponse{{st}}), Message(StatusResponse{{st}}));
+
+  const Message m = r;
+  expectRejected(m, "urls", R"(["https://a.example/"])", Errc::kOutOfRange, "urls");
+  expectRejected(m, "urls", "[]", Errc::kOutOfRange, "urls");
+  expectRejected(m, "urls", R"("https://a.example/")", Errc::kWrongType, "urls");
+  expectRejected(m, "urls", R"(["https://a.example/","ftp://b"])", Errc::kBadFormat, "urls[1]");
+  expectRejected(m, "urls", R"(["https://a.example/","https://a.example/"])", Errc::kBadFormat,
+                 "twice");
+  expectRejected(m, "urls", R"(["https://b.example/","https://a.example/"])", Errc::kBadFormat,
+                 "urls must begin with url");
+  std::string many = "[";
+  for (std::size_t i = 0; i <= kMaxUrls; ++i) {
+    many += (i ? ",\"" : "\"") + std::string("https://") + std::to_string(i) + ".example/\"";
+  }
+  many += "]";
+  expectRejected(m, "urls", many, Errc::kOutOfRange, "urls");
+  DeployResponse noUrl = r;
+  noUrl.url.reset();
+  EXPECT_FALSE(validate(noUrl));
+}
+
 // `pull` is optional: a request without it (every client before the field) means "missing";
 // an unknown policy is refused, naming the field and the values it may take.
 TEST(Messages, DeployPullPolicy) {
@@ -165,8 +203,11 @@ TEST(Messages, EveryTypeRoundTrips) {
                       250,
                       1 << 20,
                       64 << 20,
+                      123456,
+                      7890,
                       std::nullopt,
-                      std::nullopt};
+                      std::nullopt,
+                      {}};
   DeploymentStatus failed{dep,
                           "nginx:1",
                           DeploymentState::kFailed,
@@ -175,8 +216,11 @@ TEST(Messages, EveryTypeRoundTrips) {
                           std::nullopt,
                           std::nullopt,
                           64 << 20,
+                          std::nullopt,
+                          std::nullopt,
                           137,
-                          "the container was killed: out of memory (limit 64 MiB)"};
+                          "the container was killed: out of memory (limit 64 MiB)",
+                          {}};
   const std::vector<Message> all_msgs = {
       deployRequest(),
       DeployProgress{dep, DeployPhase::kPulling, 42, 1000, 2000, std::nullopt},
@@ -184,8 +228,13 @@ TEST(Messages, EveryTypeRoundTrips) {
                      ImageSource::kRegistry},
       DeployProgress{dep, DeployPhase::kStarting, std::nullopt, std::nullopt, std::nullopt,
                      std::nullopt},
-      DeployResponse{dep, DeploymentState::kRunning, "https://x.example", std::nullopt},
-      DeployResponse{dep, DeploymentState::kFailed, std::nullopt, "image pull failed: 404"},
+      DeployResponse{dep, DeploymentState::kRunning, "https://x.example", std::nullopt, {}},
+      DeployResponse{dep, DeploymentState::kFailed, std::nullopt, "image pull failed: 404", {}},
+      DeployResponse{dep,
+                     DeploymentState::kRunning,
+                     "https://x.example",
+                     std::nullopt,
+                     {"https://x.example", "http://y.example:8080/"}},
       StopRequest{header(), dep, true},
       StopResponse{dep, DeploymentState::kStopped},
       all,
@@ -209,6 +258,27 @@ TEST(Messages, EveryTypeRoundTrips) {
     EXPECT_TRUE(validate(m)) << toJson(m) << ": " << validate(m).error().message();
     EXPECT_EQ(roundTrip(m), m) << toJson(m);
   }
+}
+
+// What a peer asks of us refuses fields it does not know; the answers we read skip them, so a
+// newer provider can add an informational field without breaking an older peerctl.
+TEST(Messages, AnswersSkipUnknownFieldsRequestsRefuseThem) {
+  const std::string status =
+      R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"x","state":"running",)"
+      R"("memory_limit":1,"gpu_seconds":12}],"next_page":"later"})";
+  auto r = fromJson(MessageType::kStatusResponse, status);
+  ASSERT_TRUE(r) << r.error().message();
+  const auto& st = std::get<StatusResponse>(*r);
+  ASSERT_EQ(st.deployments.size(), 1U);
+  EXPECT_EQ(st.deployments[0].image, "x");
+  // A known field is still checked.
+  EXPECT_FALSE(fromJson(MessageType::kStatusResponse,
+                        R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"x",)"
+                        R"("state":"running","memory_limit":-1,"gpu_seconds":12}]})"));
+  EXPECT_TRUE(fromJson(MessageType::kDeployResponse,
+                       R"({"deployment_id":"dep-abcdefghijklmnop","state":"running","x":[1]})"));
+  EXPECT_EQ(decodeError(MessageType::kHeartbeat, R"({"timestamp":1,"x":1})"), Errc::kUnknownField);
+  expectRejected(StopRequest{}, "surprise", "1", Errc::kUnknownField, "surprise");
 }
 
 TEST(Messages, StrictValidationNamesTheField) {
@@ -257,8 +327,8 @@ TEST(Messages, StrictValidationNamesTheField) {
   expectRejected(entry, "stream", "\"stdin\"", Errc::kBadFormat, "stream");
   const Message err = ErrorMessage{"x", "y"};
   expectRejected(err, "code", "\"Bad Code\"", Errc::kBadFormat, "code");
-  const Message resp =
-      DeployResponse{"dep-abcdefghijklmnop", DeploymentState::kRunning, std::nullopt, std::nullopt};
+  const Message resp = DeployResponse{
+      "dep-abcdefghijklmnop", DeploymentState::kRunning, std::nullopt, std::nullopt, {}};
   expectRejected(resp, "url", "\"javascript:alert(1)\"", Errc::kBadFormat, "url");
   expectRejected(resp, "state", "\"exploded\"", Errc::kBadFormat, "state");
 

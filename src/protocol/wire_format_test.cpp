@@ -75,19 +75,52 @@ TEST(WireFormat, Responses) {
                             std::nullopt, ImageSource::kLocal},
              R"({"deployment_id":"dep-abcdefghijklmnop","phase":"starting",)"
              R"("image_source":"local"})");
-  expectWire(DeployResponse{std::string(kDep), DeploymentState::kRunning,
-                            "https://dep-abcdefghijklmnop.example.net", std::nullopt},
+  expectWire(DeployResponse{std::string(kDep),
+                            DeploymentState::kRunning,
+                            "https://dep-abcdefghijklmnop.example.net",
+                            std::nullopt,
+                            {}},
              R"({"deployment_id":"dep-abcdefghijklmnop","state":"running",)"
              R"("url":"https://dep-abcdefghijklmnop.example.net"})");
+  const DeployResponse two{std::string(kDep),
+                           DeploymentState::kRunning,
+                           "https://a.example/",
+                           std::nullopt,
+                           {"https://a.example/", "https://b.example/"}};
+  expectWire(two,
+             R"({"deployment_id":"dep-abcdefghijklmnop","state":"running",)"
+             R"("url":"https://a.example/","urls":["https://a.example/","https://b.example/"]})");
   StatusResponse s;
-  s.deployments.push_back({std::string(kDep), "nginx:1", DeploymentState::kRunning, 1700000000000,
-                           std::nullopt, 250, 1048576, 67108864, std::nullopt, std::nullopt});
-  s.deployments.push_back({std::string(kDep), "x", DeploymentState::kFailed, std::nullopt,
-                           std::nullopt, std::nullopt, std::nullopt, 0, -1,
-                           "pull failed: manifest unknown \xe2\x80\xa6"});
+  s.deployments.push_back({std::string(kDep),
+                           "nginx:1",
+                           DeploymentState::kRunning,
+                           1700000000000,
+                           std::nullopt,
+                           250,
+                           1048576,
+                           67108864,
+                           2048,
+                           1024,
+                           std::nullopt,
+                           std::nullopt,
+                           {}});
+  s.deployments.push_back({std::string(kDep),
+                           "x",
+                           DeploymentState::kFailed,
+                           std::nullopt,
+                           std::nullopt,
+                           std::nullopt,
+                           std::nullopt,
+                           0,
+                           std::nullopt,
+                           std::nullopt,
+                           -1,
+                           "pull failed: manifest unknown \xe2\x80\xa6",
+                           {}});
   expectWire(s, R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"nginx:1",)"
                 R"("state":"running","started_at":1700000000000,"cpu_usage_millicores":250,)"
-                R"("memory_bytes":1048576,"memory_limit":67108864},)"
+                R"("memory_bytes":1048576,"memory_limit":67108864,"net_rx_bytes":2048,)"
+                R"("net_tx_bytes":1024},)"
                 R"({"deployment_id":"dep-abcdefghijklmnop","image":"x","state":"failed",)"
                 R"("memory_limit":0,"exit_code":-1,"error":"pull failed: manifest unknown )"
                 "\xe2\x80\xa6\"}]}");

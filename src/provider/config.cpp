@@ -40,6 +40,35 @@ Result<egress::Policy> ProviderConfig::egressPolicy() const {
   return p;
 }
 
+Result<std::vector<net::Multiaddr>> ProviderConfig::gatewayAddrs() const {
+  std::vector<std::string> texts = gateways;
+  if (!gateway.empty()) texts.push_back(gateway);
+  if (texts.size() > kMaxGateways) {
+    return fail(Errc::kConfig, "gateways: at most " + std::to_string(kMaxGateways) +
+                                   " gateways, got " + std::to_string(texts.size()));
+  }
+  std::vector<net::Multiaddr> out;
+  for (const auto& text : texts) {
+    auto a = net::Multiaddr::parse(text);
+    if (!a) return fail(Errc::kConfig, "gateway " + text + ": " + a.error().message());
+    if (!a->peerId() || a->isCircuit()) {
+      return fail(Errc::kConfig, "gateway " + text +
+                                     ": needs /p2p/<gateway peer id> at the end (peergateway "
+                                     "prints it)");
+    }
+    for (const auto& seen : out) {
+      // Two tunnels to one gateway would register every route twice and split its proxy
+      // streams between two sessions the gateway sees as one provider.
+      if (*seen.peerId() == *a->peerId()) {
+        return fail(Errc::kConfig, "gateway " + a->peerId()->toBase58() + " is listed twice (" +
+                                       seen.toString() + " and " + text + ")");
+      }
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
 Result<void> ProviderConfig::validate() const {
   if (listen.empty()) return fail(Errc::kConfig, "listen: at least one multiaddr is needed");
   if (maxCpuMillis == 0) return fail(Errc::kConfig, "max_cpu must be at least 1m");
@@ -77,6 +106,7 @@ Result<void> ProviderConfig::validate() const {
                     "request_rate or raise replay_quota_per_peer");
   }
   if (auto e = egressPolicy(); !e) return e.error();
+  if (auto g = gatewayAddrs(); !g) return g.error();
   if (egressCheckInterval.count() < 1 || egressCheckInterval.count() > 3600) {
     return fail(Errc::kConfig, "egress_check_interval must be between 1s and 1h");
   }
@@ -119,7 +149,11 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   b.text("runtime", "--runtime", "OCI runtime for deployments, e.g. runsc (default: the engine's)",
          cfg.ociRuntime);
   b.text("network_pool", "", "", cfg.networkPool);
-  b.text("gateway", "--gateway", "Gateway multiaddr with /p2p/<id> (public URLs)", cfg.gateway);
+  b.list("gateways", "--gateway",
+         "Gateway multiaddr with /p2p/<id> to serve public URLs through, repeatable (up to " +
+             std::to_string(kMaxGateways) + "): a tunnel to each",
+         cfg.gateways);
+  b.text("gateway", "", "", cfg.gateway);  // the old spelling of one gateway
   b.list("relays", "--relay",
          "Circuit Relay v2 relay multiaddr with /p2p/<id> to be reachable through, repeatable",
          cfg.relays);
@@ -155,6 +189,10 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   b.list("egress_deny", "--egress-deny", "Public CIDR deployments may not open, repeatable",
          cfg.egressDeny);
   b.value("egress_check_interval", "", "", config::seconds(cfg.egressCheckInterval));
+  b.text("engine_netns", "--engine-netns",
+         "Network namespace of the engine's bridges (e.g. /proc/1/ns/net) when this provider "
+         "runs in another one; the egress rules are kept there",
+         cfg.engineNetns);
   b.boolean("mdns", "--no-mdns",
             "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
   admin::bindAdminSettings(b, cfg.admin);

@@ -12,7 +12,8 @@
 ///   allowed_registries = ["docker.io", "ghcr.io", "quay.io"]
 ///   runtime = ""                            # OCI runtime name, e.g. "runsc"; "" = engine default
 ///   network_pool = ""                       # e.g. "10.213.0.0/16": a /28 per deployment network
-///   gateway = "/dns4/gw.example/tcp/8443/p2p/12D3KooW…"
+///   gateways = ["/dns4/gw.example/tcp/8443/p2p/12D3KooW…"]   # one tunnel each, ≤ kMaxGateways
+///   gateway = "/dns4/gw.example/…"          # the old spelling: one more entry of `gateways`
 ///   stop_on_exit = false                    stop_grace = "10s"
 ///   mdns = true                             # answer and query mDNS on the LAN
 ///   request_rate = 10, request_burst = 40   # signed requests a second of one peer, and burst
@@ -38,6 +39,7 @@
 #include "admin/settings.hpp"
 #include "core/error.hpp"
 #include "egress/policy.hpp"
+#include "net/multiaddr.hpp"
 #include "protocol/checks.hpp"
 #include "provider/image_quota.hpp"
 #include "provider/request_limiter.hpp"
@@ -48,6 +50,11 @@ class Binder;
 }
 
 namespace pc::provider {
+
+/// Gateways one provider serves through (a tunnel and a relay reservation each; every URL they
+/// answer travels in a deploy response, protocol::kMaxUrls at most).
+inline constexpr std::size_t kMaxGateways = 8;
+static_assert(kMaxGateways <= protocol::kMaxUrls, "every gateway's URL fits a response");
 
 struct ProviderConfig {
   std::vector<std::string> listen{"/ip4/0.0.0.0/tcp/9000"};
@@ -66,7 +73,12 @@ struct ProviderConfig {
   /// IPv4 CIDR for the deployments' networks (a /28 each); "" = the engine's default pools,
   /// which hold about 30 networks: set it to run more deployments than that.
   std::string networkPool;
-  std::string gateway;  ///< multiaddr with /p2p/<gateway id>; empty = no public URLs
+  /// Gateways to serve through, each a multiaddr with /p2p/<gateway id>: one tunnel and one
+  /// relay reservation per gateway, every route registered on each. Empty (and no `gateway`):
+  /// no public URLs.
+  std::vector<std::string> gateways;
+  /// `gateway = "…"`, the old spelling of one gateway: served as one more entry of `gateways`.
+  std::string gateway;
   /// Circuit Relay v2 relays to hold a reservation on (besides the gateway), each ending in
   /// /p2p/<relay id>: peers reach us through them without an inbound port.
   std::vector<std::string> relays;
@@ -100,6 +112,9 @@ struct ProviderConfig {
   std::chrono::seconds egressCheckInterval{5};
   /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
   admin::AdminSettings admin;
+  /// The engine's network namespace (e.g. /proc/1/ns/net) when this provider runs in another
+  /// one: the egress rules must live where the deployment bridges are. Empty: ours.
+  std::string engineNetns;
   /// The egress policy these settings describe (without the host's resolvers, which the node
   /// reads when it starts). Errors: kConfig naming the entry.
   [[nodiscard]] Result<egress::Policy> egressPolicy() const;
@@ -113,6 +128,10 @@ struct ProviderConfig {
   [[nodiscard]] protocol::ReplayLimits replayLimits() const {
     return {replayCacheCapacity, replayQuotaPerPeer};
   }
+  /// The gateways to serve through: `gateways`, then the old `gateway` key. Errors: kConfig
+  /// naming the entry that does not parse, lacks /p2p/<id> or repeats a gateway's peer id,
+  /// or more than kMaxGateways.
+  [[nodiscard]] Result<std::vector<net::Multiaddr>> gatewayAddrs() const;
   /// Checks ranges and the allowlist. Errors: kConfig naming the key.
   [[nodiscard]] Result<void> validate() const;
 };

@@ -2,8 +2,33 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+
+#include "config/binder.hpp"
+#include "crypto/identity.hpp"
+
 namespace pc::provider {
 namespace {
+
+/// A gateway address with a fresh peer id on `port`.
+std::string gatewayAt(int port) {
+  return "/ip4/127.0.0.1/tcp/" + std::to_string(port) + "/p2p/" +
+         crypto::Identity::generate().value().peerId().toBase58();
+}
+
+/// Applies `toml`, then the command line `args`, as peercomputed does.
+Result<void> fileThenFlags(ProviderConfig& c, const std::string& toml,
+                           std::vector<std::string> args) {
+  config::Binder b;
+  bindSettings(b, c);
+  if (auto r = b.applyToml(toml, "p.toml"); !r) return r;
+  CLI::App app;
+  b.addFlags(app);
+  std::vector<const char*> argv{"peercomputed"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  return b.applyFlags();
+}
 
 TEST(ProviderConfig, DefaultsAreValid) {
   ProviderConfig c;
@@ -109,6 +134,31 @@ TEST(ProviderConfig, PullPolicy) {
       << r.error().message();
 }
 
+TEST(ProviderConfig, Egress) {
+  ProviderConfig c;
+  EXPECT_EQ(c.egressPolicy().value().mode, egress::Mode::kInternet);
+  auto r = applyToml(R"(
+egress = "none"
+egress_allow = ["10.77.2.0/24:7002"]
+egress_deny = ["198.18.0.0/15"]
+egress_check_interval = "2s"
+engine_netns = "/proc/1/ns/net"
+)",
+                     "test.toml", c);
+  ASSERT_TRUE(r) << r.error().message();
+  auto p = c.egressPolicy();
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_EQ(p->mode, egress::Mode::kNone);
+  EXPECT_EQ(p->allow.size(), 1U);
+  EXPECT_EQ(p->deny.size(), 1U);
+  EXPECT_EQ(c.egressCheckInterval, std::chrono::seconds(2));
+  EXPECT_EQ(c.engineNetns, "/proc/1/ns/net");
+  ProviderConfig bad;
+  // Refused when read or when turned into a policy, never taken as "internet".
+  const bool read = static_cast<bool>(applyToml("egress = \"lan\"\n", "test.toml", bad));
+  EXPECT_FALSE(read && bad.egressPolicy());
+}
+
 TEST(ProviderConfig, CpuReadsTheFormsOfDeploy) {
   // The same forms as `peerctl deploy --cpu`: a bare number is cores.
   for (const auto& [text, millis] : {std::pair{"4", 4000U}, std::pair{"\"500m\"", 500U},
@@ -136,6 +186,75 @@ TEST(ProviderConfig, ErrorsNameFileLineAndKey) {
   r = applyToml("listen = [\n", "p.toml", c);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message().find("p.toml:"), std::string::npos);
+}
+
+TEST(ProviderConfig, GatewayIsRepeatable) {
+  const std::string a = gatewayAt(1), b = gatewayAt(2), old = gatewayAt(3);
+  ProviderConfig c;
+  ASSERT_TRUE(fileThenFlags(c, "", {"--gateway", a, "--gateway", b}));
+  EXPECT_EQ(c.gateways, (std::vector<std::string>{a, b}));
+  auto addrs = c.gatewayAddrs();
+  ASSERT_TRUE(addrs) << addrs.error().message();
+  ASSERT_EQ(addrs->size(), 2U);
+  EXPECT_EQ(addrs->at(1).toString(), b);
+  EXPECT_TRUE(c.validate());
+
+  // The file's `gateways`, with the old single `gateway` key as one more entry (last).
+  c = ProviderConfig{};
+  ASSERT_TRUE(applyToml("gateway = \"" + old + "\"\ngateways = [\"" + a + "\", \"" + b + "\"]\n",
+                        "p.toml", c));
+  addrs = c.gatewayAddrs();
+  ASSERT_TRUE(addrs) << addrs.error().message();
+  ASSERT_EQ(addrs->size(), 3U);
+  EXPECT_EQ(addrs->at(0).toString(), a);
+  EXPECT_EQ(addrs->at(2).toString(), old);
+
+  // The old key alone still works; no gateway at all is valid (no public URLs).
+  c = ProviderConfig{};
+  ASSERT_TRUE(applyToml("gateway = \"" + old + "\"\n", "p.toml", c));
+  ASSERT_EQ(c.gatewayAddrs().value().size(), 1U);
+  EXPECT_TRUE(ProviderConfig{}.gatewayAddrs().value().empty());
+
+  // The flag replaces the file's list, key by key (the old key is another key).
+  c = ProviderConfig{};
+  ASSERT_TRUE(fileThenFlags(c, "gateways = [\"" + a + "\"]\n", {"--gateway", b}));
+  EXPECT_EQ(c.gateways, std::vector<std::string>{b});
+}
+
+TEST(ProviderConfig, GatewayErrorsNameTheEntry) {
+  const std::string a = gatewayAt(1);
+  const auto id = a.substr(a.rfind('/') + 1);
+  ProviderConfig c;
+  // The same gateway twice (another address of it, or through the old key): refused by id.
+  c.gateways = {a, "/ip4/10.0.0.1/tcp/9/p2p/" + id};
+  auto r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("gateway " + id + " is listed twice"), std::string::npos)
+      << r.error().message();
+  c.gateways = {a};
+  c.gateway = a;
+  EXPECT_FALSE(c.validate());
+
+  c = ProviderConfig{};
+  c.gateways = {"/ip4/127.0.0.1/tcp/1"};
+  r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("needs /p2p/<gateway peer id>"), std::string::npos)
+      << r.error().message();
+  c.gateways = {"not-a-multiaddr"};
+  r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("gateway not-a-multiaddr"), std::string::npos)
+      << r.error().message();
+
+  c = ProviderConfig{};
+  for (std::size_t i = 0; i <= kMaxGateways; ++i) c.gateways.push_back(gatewayAt(int(i) + 1));
+  r = c.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("at most " + std::to_string(kMaxGateways)), std::string::npos)
+      << r.error().message();
+  c.gateways.pop_back();
+  EXPECT_TRUE(c.validate());
 }
 
 TEST(ProviderConfig, ValidateRejectsNonsense) {

@@ -36,8 +36,9 @@ void printBanner(const ProviderNode& node, const ProviderConfig& cfg, const std:
   if (const auto* admin = node.adminServer()) {
     std::cout << admin::describe(*admin, !cfg.admin.tokenFile.empty()) << "\n";
   }
-  if (!cfg.gateway.empty()) {
-    std::cout << "Gateway: " << cfg.gateway << " (tunnel dialled out; no inbound port needed)\n";
+  // Validated before the node started.
+  for (const auto& gw : cfg.gatewayAddrs().value()) {
+    std::cout << "Gateway: " << gw.toString() << " (tunnel dialled out; no inbound port needed)\n";
   }
   std::cout << std::flush;
 }

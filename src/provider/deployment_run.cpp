@@ -286,10 +286,8 @@ awaitable<std::optional<Deployment>> DeploymentRun::publish() {
   }
   // Awaited before the deploy answers, so the answer carries the public URL.
   const Deployment toPublish = d_;
-  auto url = co_await publisher_(toPublish);
-  if (url) {
-    d_.url = *url;
-  }
+  const auto urls = co_await publisher_(toPublish);
+  d_.setUrls(urls);
   if (control_->stopRequested) {
     co_return co_await stoppedWhileStarting();
   }
@@ -309,7 +307,7 @@ awaitable<Deployment> DeploymentRun::stoppedWhileStarting() {
   (void)co_await rt_.remove(cid);
   d_.state = DeploymentState::kStopped;
   d_.finishedAtMs = protocol::unixMillisNow();
-  d_.url.reset();
+  d_.clearUrls();
   d_.error = "stopped while it was starting";
   co_return finish(d_);
 }
@@ -342,7 +340,7 @@ awaitable<void> finishStop(Records& records, runtime::Runtime& rt, std::string i
   if (last) {
     d.exitCode = last->exitCode;
   }
-  d.url.reset();
+  d.clearUrls();
   (void)records.save(d);
   records.endStop(id);
   spdlog::info("{} stopped", id);

@@ -17,6 +17,7 @@
 #include "provider/audit.hpp"
 #include "provider/confined_runtime.hpp"
 #include "provider/error.hpp"
+#include "provider/gateways.hpp"
 #include "provider/observer.hpp"
 #include "provider/relays.hpp"
 #include "provider/scheduler.hpp"
@@ -24,7 +25,6 @@
 #include "provider/store.hpp"
 #include "runtime/docker.hpp"
 #include "trust/trust_store.hpp"
-#include "tunnel/provider_tunnel.hpp"
 
 namespace pc::provider {
 
@@ -50,7 +50,7 @@ struct ProviderNode::Parts {
   std::unique_ptr<Scheduler> scheduler;
   std::shared_ptr<net::Host> host;
   std::shared_ptr<Service> service;
-  std::shared_ptr<tunnel::ProviderTunnel> tunnel;
+  std::shared_ptr<GatewayTunnels> gateways;  ///< null without a gateway configured
   std::shared_ptr<net::mdns::Service> mdns;
   std::unique_ptr<RelayPresence> relays;
   std::shared_ptr<ProviderObserver> observer;  ///< the admin listener (admin_listen)
@@ -112,6 +112,7 @@ Result<void> confine(Parts& p, runtime::Runtime& engine) {
     policy->resolvers = egress::hostResolvers();
     egress::IptablesOptions o;
     o.policy = *policy;
+    o.netns = p.cfg.engineNetns;
     p.iptables = egress::makeIptablesFirewall(std::move(o));
     fw = p.iptables.get();
   }
@@ -170,22 +171,11 @@ Result<void> openScheduler(Parts& p, const crypto::PeerId& self) {
   return p.scheduler->load();
 }
 
-/// The gateway's multiaddr, which must end in /p2p/<id>.
-Result<std::optional<net::Multiaddr>> gatewayAddress(const ProviderConfig& cfg) {
-  if (cfg.gateway.empty()) return std::optional<net::Multiaddr>{};
-  auto a = net::Multiaddr::parse(cfg.gateway);
-  if (!a) return a.error().context("--gateway");
-  if (!a->peerId()) {
-    return Error(a.error().code(), "--gateway " + cfg.gateway +
-                                       ": needs /p2p/<gateway peer id> at the end "
-                                       "(peergateway prints it)");
-  }
-  return std::optional<net::Multiaddr>(*a);
-}
-
-/// The --relay addresses, each with /p2p/<relay id> (we must know whom we reserve on).
-Result<std::vector<net::Multiaddr>> relayAddresses(const ProviderConfig& cfg) {
-  std::vector<net::Multiaddr> out;
+/// The relays to reserve on: every gateway (in order), then each --relay that is not one of
+/// them, each with /p2p/<relay id> (we must know whom we reserve on).
+Result<std::vector<net::Multiaddr>> relayAddresses(const ProviderConfig& cfg,
+                                                   const std::vector<net::Multiaddr>& gateways) {
+  std::vector<net::Multiaddr> out = gateways;
   for (const auto& text : cfg.relays) {
     auto a = net::Multiaddr::parse(text);
     if (!a) return a.error().context("--relay " + text);
@@ -193,15 +183,18 @@ Result<std::vector<net::Multiaddr>> relayAddresses(const ProviderConfig& cfg) {
       return Error(make_error_code(provider::Errc::kConfig),
                    "--relay " + text + ": needs a relay's address ending in /p2p/<relay peer id>");
     }
-    out.push_back(*a);
+    // A gateway is a relay already: a second reservation on it would add nothing.
+    const bool known = std::any_of(
+        out.begin(), out.end(), [&](const net::Multiaddr& r) { return r.peerId() == a->peerId(); });
+    if (!known) out.push_back(*a);
   }
   return out;
 }
 
 /// The libp2p host and the request service. Gating happens right after the Noise handshake,
-/// before any muxer byte: an untrusted peer never reaches a protocol handler. The gateway (when
-/// configured) is admitted too — but only for the tunnel: the request handlers check the trust
-/// list themselves.
+/// before any muxer byte: an untrusted peer never reaches a protocol handler. The gateways (when
+/// configured) are admitted too — but only for their tunnels: the request handlers check the
+/// trust list themselves.
 void makeHost(Parts& p, const std::string& version, std::vector<crypto::PeerId> relayIds) {
   net::HostConfig hostCfg;
   hostCfg.maxConnections = p.cfg.maxConnections;
@@ -235,16 +228,15 @@ void makeHost(Parts& p, const std::string& version, std::vector<crypto::PeerId> 
   p.service->install(*p.host);
 }
 
-/// The tunnel to the gateway: routes of running deployments are registered, and withdrawn once
-/// when a deployment leaves `running`.
-void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
+/// A tunnel to each gateway: routes of running deployments are registered on every one, and
+/// withdrawn from every one once when a deployment leaves `running`.
+void makeTunnels(Parts& p, const std::vector<net::Multiaddr>& gateways) {
   tunnel::ProviderTunnelOptions topts;
-  topts.gateway = gateway;
   topts.minBackoff = p.deps.tunnelMinBackoff.value_or(topts.minBackoff);
   topts.maxBackoff = p.deps.tunnelMaxBackoff.value_or(topts.maxBackoff);
   auto* scheduler = p.scheduler.get();
-  p.tunnel = std::make_shared<tunnel::ProviderTunnel>(
-      p.host, topts,
+  p.gateways = std::make_shared<GatewayTunnels>(
+      p.host, gateways, topts,
       [scheduler]() {
         std::vector<tunnel::Route> routes;
         for (const auto& d : scheduler->running()) {
@@ -258,21 +250,22 @@ void makeTunnel(Parts& p, const net::Multiaddr& gateway) {
         if (!e) return std::nullopt;
         return tunnel::Target{e->hostPort, e->address, e->containerPort};
       });
-  p.tunnel->install();
-  p.tunnel->onUrl(
-      [scheduler](const std::string& id, const std::string& url) { scheduler->setUrl(id, url); });
+  p.gateways->install();
+  p.gateways->onUrls([scheduler](const std::string& id, const std::vector<std::string>& urls) {
+    scheduler->setUrls(id, urls);
+  });
   scheduler->setPublisher(
-      [tun = p.tunnel](Deployment d) -> asio::awaitable<std::optional<std::string>> {
-        if (!d.hostPort || d.idSalt.empty()) co_return std::nullopt;
+      [gws = p.gateways](Deployment d) -> asio::awaitable<std::vector<std::string>> {
+        if (!d.hostPort || d.idSalt.empty()) co_return std::vector<std::string>{};
         const tunnel::Route r{d.id, d.idSalt, *d.hostPort, d.requester};
-        co_return co_await tun->publish(r);
+        co_return co_await gws->publish(r);
       });
   // Stopping, then stopped, are two saves of one departure; a terminal state forgets the id.
   scheduler->onChange(
-      [tun = p.tunnel, withdrawn = std::set<std::string>()](const Deployment& d) mutable {
+      [gws = p.gateways, withdrawn = std::set<std::string>()](const Deployment& d) mutable {
         using S = protocol::DeploymentState;
         if (d.state == S::kStopping || d.state == S::kStopped || d.state == S::kFailed) {
-          if (withdrawn.insert(d.id).second) tun->withdraw(d.id);
+          if (withdrawn.insert(d.id).second) gws->withdraw(d.id);
           if (d.state != S::kStopping) withdrawn.erase(d.id);
         } else {
           withdrawn.erase(d.id);
@@ -324,9 +317,19 @@ asio::awaitable<void> greetEngine(runtime::Runtime& engine) {
 /// The admin listener (observer.hpp), when admin_listen is set.
 Result<void> startObserver(Parts& p, const std::string& version) {
   if (p.cfg.admin.listen.empty()) return {};
-  ObservedProvider seen{version,      p.identity->peerId(), &p.cfg,        p.scheduler.get(),
-                        p.host.get(), p.service.get(),      p.audit.get(), {}};
-  if (p.tunnel) seen.tunnelConnected = [tun = p.tunnel] { return tun->connected(); };
+  ObservedProvider seen{version,
+                        p.identity->peerId(),
+                        &p.cfg,
+                        p.scheduler.get(),
+                        p.host.get(),
+                        p.service.get(),
+                        p.audit.get(),
+                        0,
+                        {}};
+  if (p.gateways) {
+    seen.gateways = p.gateways->size();
+    seen.tunnelsConnected = [g = p.gateways] { return g->connected(); };
+  }
   auto o = ProviderObserver::start(p.ex, p.cfg.admin, std::move(seen));
   if (!o) return o.error();
   p.observer = std::move(*o);
@@ -337,15 +340,14 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = p.cfg.validate(); !r) return r;
   if (auto r = openDataDir(p); !r) return r;
   if (auto r = openScheduler(p, p.identity->peerId()); !r) return r;
-  auto gateway = gatewayAddress(p.cfg);
-  if (!gateway) return gateway.error();
-  auto relays = relayAddresses(p.cfg);
+  auto gateways = p.cfg.gatewayAddrs();
+  if (!gateways) return gateways.error();
+  auto relays = relayAddresses(p.cfg, *gateways);
   if (!relays) return relays.error();
-  if (*gateway) relays->insert(relays->begin(), **gateway);
   std::vector<crypto::PeerId> relayIds;
   for (const auto& r : *relays) relayIds.push_back(*r.peerId());
   makeHost(p, version, relayIds);
-  if (*gateway) makeTunnel(p, **gateway);
+  if (!gateways->empty()) makeTunnels(p, *gateways);
   if (auto r = startObserver(p, version); !r) return r;
   p.relays = std::make_unique<RelayPresence>(p.host, *relays);
   for (const auto& text : p.cfg.listen) {
@@ -359,7 +361,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   p.tasks.spawn(p.confined->watch(p.cfg.egressCheckInterval,
                                   [&p] { return confinedDeployments(*p.scheduler); }));
   p.scheduler->start();
-  if (p.tunnel) p.tunnel->start();
+  if (p.gateways) p.gateways->start();
   p.relays->start();
   return {};
 }
@@ -399,7 +401,13 @@ void ProviderNode::onRelayedAddrs(std::function<void(const std::vector<net::Mult
 
 std::vector<net::Multiaddr> ProviderNode::relayedAddrs() const { return p_->relays->addrs(); }
 
-bool ProviderNode::tunnelConnected() const { return p_->tunnel && p_->tunnel->connected(); }
+bool ProviderNode::tunnelConnected() const {
+  return p_->gateways && p_->gateways->connected() == p_->gateways->size();
+}
+
+std::size_t ProviderNode::tunnelsConnected() const {
+  return p_->gateways ? p_->gateways->connected() : 0;
+}
 
 const admin::AdminServer* ProviderNode::adminServer() const {
   return p_->observer ? &p_->observer->server() : nullptr;
@@ -412,7 +420,7 @@ asio::awaitable<void> ProviderNode::shutdown() {
   // Containers keep running across a provider restart (they are re-adopted) unless the operator
   // asked otherwise.
   if (p.cfg.stopOnExit) co_await p.scheduler->stopAll();
-  if (p.tunnel) co_await p.tunnel->shutdown();
+  if (p.gateways) co_await p.gateways->shutdown();
   p.relays->stop();
   if (p.mdns) p.mdns->stop();
   p.host->close();

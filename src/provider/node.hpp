@@ -1,9 +1,10 @@
 #pragma once
 /// ProviderNode: peercomputed's running parts, wired. start() opens the data dir (identity, trust
 /// list, SQLite state, replay cache, audit log), checks the policy, connects the scheduler to the
-/// Docker engine, starts the libp2p host (trusted peers and the gateway only) on the configured
-/// listen addresses, LAN discovery and the tunnel to the gateway. `peercomputed` and the tests
-/// start a provider the same way; a test puts its own runtime in through `NodeDeps`.
+/// Docker engine, starts the libp2p host (trusted peers, gateways and relays only) on the
+/// configured listen addresses, LAN discovery, and a tunnel and a relay reservation per gateway.
+/// `peercomputed` and the tests start a provider the same way; a test puts its own runtime in
+/// through `NodeDeps`.
 ///
 /// Threading: everything runs on the executor given to start() (one io_context thread).
 #include <chrono>
@@ -71,8 +72,10 @@ class ProviderNode {
   /// Told the relayed addresses held (`<relay>/p2p-circuit/p2p/<our id>`) each time they change.
   void onRelayedAddrs(std::function<void(const std::vector<net::Multiaddr>&)> listener);
   [[nodiscard]] std::vector<net::Multiaddr> relayedAddrs() const;
-  /// The tunnel to the gateway has a session now (false without a gateway configured).
+  /// Every gateway's tunnel has a session now (false without a gateway configured).
   [[nodiscard]] bool tunnelConnected() const;
+  /// How many gateways' tunnels have a session now.
+  [[nodiscard]] std::size_t tunnelsConnected() const;
   /// The admin listener (null unless admin_listen is set).
   [[nodiscard]] const admin::AdminServer* adminServer() const;
 

@@ -46,8 +46,8 @@ struct Usage {
     cpuSeconds += s.cpuSeconds;
     memoryBytes += static_cast<double>(s.memoryBytes);
     memoryLimitBytes += static_cast<double>(s.memoryLimitBytes);
-    rxBytes += static_cast<double>(s.networkRxBytes);
-    txBytes += static_cast<double>(s.networkTxBytes);
+    rxBytes += static_cast<double>(s.netRxBytes);
+    txBytes += static_cast<double>(s.netTxBytes);
   }
 };
 
@@ -236,9 +236,11 @@ std::string ProviderObserver::metricsText() const {
           static_cast<double>(conns.size()));
   e.gauge("peercomputed_p2p_streams", "Streams open on those connections",
           static_cast<double>(streams));
-  if (parts_.tunnelConnected) {
-    e.gauge("peercomputed_tunnel_up", "1 while the tunnel to the gateway has a session",
-            parts_.tunnelConnected() ? 1 : 0);
+  if (parts_.gateways > 0 && parts_.tunnelsConnected) {
+    e.gauge("peercomputed_gateways", "Gateways configured (--gateway)",
+            static_cast<double>(parts_.gateways));
+    e.gauge("peercomputed_tunnels_up", "Tunnels to those gateways with a session now",
+            static_cast<double>(parts_.tunnelsConnected()));
   }
   e.counter("peercomputed_admin_refusals_total",
             "Requests the admin listener refused (not loopback and no token, bad Host)",
@@ -253,8 +255,8 @@ std::string ProviderObserver::summaryJson() const {
   o["peer_id"] = parts_.peerId.toBase58();
   o["uptime_seconds"] =
       std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - started_).count();
-  o["gateway"] = static_cast<bool>(parts_.tunnelConnected);
-  o["tunnel_connected"] = parts_.tunnelConnected && parts_.tunnelConnected();
+  o["gateways"] = parts_.gateways;
+  o["tunnels_connected"] = parts_.tunnelsConnected ? parts_.tunnelsConnected() : 0;
   const auto conns = parts_.host->connections();
   std::size_t streams = 0;
   for (const auto& c : conns) {

@@ -55,7 +55,8 @@ struct ObservedProvider {
   const net::Host* host = nullptr;
   const Service* service = nullptr;
   AuditLog* audit = nullptr;
-  std::function<bool()> tunnelConnected;  ///< empty: no gateway configured
+  std::size_t gateways = 0;                       ///< configured (0: none)
+  std::function<std::size_t()> tunnelsConnected;  ///< tunnels with a session now
 };
 
 class ProviderObserver : public std::enable_shared_from_this<ProviderObserver> {

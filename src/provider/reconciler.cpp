@@ -83,7 +83,7 @@ awaitable<void> Reconciler::onContainerEvent(std::string id) {
   } else {
     d = failedWith(d, "its container disappeared (" + info.error().message() + ")");
   }
-  d.url.reset();
+  d.clearUrls();
   spdlog::warn("{} failed: {}", d.id, d.error);
   (void)records_.save(d);
 }
@@ -182,7 +182,7 @@ awaitable<void> Reconciler::settleRunning(Deployment d,
   }
   if (c == nullptr) {
     d = failedWith(d, "its container disappeared (removed outside Peer Compute)");
-    d.url.reset();
+    d.clearUrls();
     spdlog::warn("{}: {}", d.id, d.error);
     (void)records_.save(d);
   } else if (c->state == runtime::ContainerState::kRunning) {
@@ -191,6 +191,7 @@ awaitable<void> Reconciler::settleRunning(Deployment d,
     }
     if (c->hostPort && c->hostPort != d.hostPort) {
       d.hostPort = c->hostPort;
+      d.clearUrls();
       d.url = loopbackUrl(*d.hostPort);
       (void)records_.save(d);
     }
@@ -238,7 +239,7 @@ awaitable<bool> Reconciler::reviveAfterEngineRestart(std::string id, std::string
   d.error.clear();
   d.startedAtMs = protocol::unixMillisNow();
   d.hostPort = started->hostPort;
-  d.url.reset();
+  d.clearUrls();
   if (d.hostPort) {
     d.url = loopbackUrl(*d.hostPort);
   }
@@ -252,10 +253,8 @@ awaitable<bool> Reconciler::reviveAfterEngineRestart(std::string id, std::string
                id);
   if (publisher_ && d.hostPort) {
     const Deployment toPublish = d;
-    auto url = co_await publisher_(toPublish);
-    if (url) {
-      records_.setUrl(id, *url);
-    }
+    const auto urls = co_await publisher_(toPublish);
+    records_.setUrls(id, urls);
   }
   co_return true;
 }

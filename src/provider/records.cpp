@@ -70,13 +70,13 @@ Result<void> Records::save(Deployment d) {
   return {};
 }
 
-void Records::setUrl(const std::string& id, const std::string& url) {
+void Records::setUrls(const std::string& id, const std::vector<std::string>& urls) {
   const Deployment* d = find(id);
-  if (d == nullptr || d->state != DeploymentState::kRunning || d->url == url) {
+  if (d == nullptr || d->state != DeploymentState::kRunning || urls.empty() || d->urls() == urls) {
     return;
   }
   Deployment changed = *d;
-  changed.url = url;
+  changed.setUrls(urls);
   (void)save(std::move(changed));
 }
 

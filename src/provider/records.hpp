@@ -28,9 +28,10 @@ struct DeployControl {
   bool done = false;
 };
 
-/// Publishes a deployment that just started with an exposed port (the tunnel registers it at the
-/// gateway) and returns its public URL, if any.
-using Publisher = std::function<net::asio::awaitable<std::optional<std::string>>(Deployment)>;
+/// Publishes a deployment that just started with an exposed port (the tunnels register it at
+/// the gateways) and returns its public URLs: distinct, the first gateway's first; empty when
+/// no gateway answered.
+using Publisher = std::function<net::asio::awaitable<std::vector<std::string>>(Deployment)>;
 
 /// `d` turned failed with `why` (its finish time kept if known, else now).
 Deployment failedWith(Deployment d, std::string why);
@@ -49,8 +50,8 @@ class Records {
   /// Keeps `d` in memory only (after a save failed, so callers still see the outcome; the next
   /// start reconciles the record on disk).
   void keep(Deployment d) { records_[d.id] = std::move(d); }
-  /// Records a (new) public URL for a running deployment.
-  void setUrl(const std::string& id, const std::string& url);
+  /// Records (new) public URLs for a running deployment (Deployment::setUrls).
+  void setUrls(const std::string& id, const std::vector<std::string>& urls);
 
   [[nodiscard]] const Deployment* find(const std::string& id) const;
   [[nodiscard]] bool contains(const std::string& id) const { return records_.contains(id); }

@@ -120,9 +120,12 @@ class Scheduler {
   /// answer carries the public URL.
   using Publisher = provider::Publisher;
   void setPublisher(Publisher p) { publisher_ = std::move(p); }
-  /// Records a (new) public URL for a running deployment (after a tunnel reconnect).
-  void setUrl(const std::string& id, const std::string& url) { records_.setUrl(id, url); }
-  /// Adds a listener told about every committed change of a record (the tunnel registers routes
+  /// Records (new) public URLs for a running deployment (after a tunnel reconnect, or a late
+  /// gateway's answer).
+  void setUrls(const std::string& id, const std::vector<std::string>& urls) {
+    records_.setUrls(id, urls);
+  }
+  /// Adds a listener told about every committed change of a record (the tunnels register routes
   /// from it; the metrics time pulls and starts).
   void onChange(std::function<void(const Deployment&)> listener) {
     records_.onChange(std::move(listener));

@@ -255,6 +255,9 @@ protocol::DeployResponse deployResponse(const Deployment& final) {
   resp.deploymentId = final.id;
   resp.state = final.state;
   resp.url = final.url;
+  // The list travels only when the gateways answered different URLs: one URL is `url` alone,
+  // the bytes an older peerctl reads.
+  if (!final.moreUrls.empty()) resp.urls = final.urls();
   if (!final.error.empty()) {
     resp.error = final.error;
   }
@@ -389,6 +392,7 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     st.state = d.state;
     st.startedAtMs = d.startedAtMs;
     st.url = d.url;
+    if (!d.moreUrls.empty()) st.urls = d.urls();
     st.memoryLimit = static_cast<std::int64_t>(d.memoryBytes);
     st.exitCode = d.exitCode;
     if (!d.error.empty())
@@ -396,6 +400,10 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     if (auto it = stats.find(d.id); it != stats.end()) {
       st.cpuUsageMillicores = static_cast<std::int64_t>(it->second.cpuPercent * 10.0 + 0.5);
       st.memoryBytes = static_cast<std::int64_t>(it->second.memoryBytes);
+      // Counters of the engine; clamped to the wire's safe-integer range.
+      constexpr std::uint64_t kMax = (std::uint64_t{1} << 53) - 1;
+      st.netRxBytes = static_cast<std::int64_t>(std::min(it->second.netRxBytes, kMax));
+      st.netTxBytes = static_cast<std::int64_t>(std::min(it->second.netTxBytes, kMax));
     }
     resp.deployments.push_back(std::move(st));
   }

@@ -46,6 +46,8 @@ TEST_F(ProviderTest, DeployStatusLogsStop) {
   EXPECT_EQ(st->deployments[0].state, DeploymentState::kRunning);
   EXPECT_EQ(st->deployments[0].cpuUsageMillicores, 125);
   EXPECT_EQ(st->deployments[0].memoryBytes, 3 << 20);
+  EXPECT_EQ(st->deployments[0].netRxBytes, 4096);
+  EXPECT_EQ(st->deployments[0].netTxBytes, 512);
   EXPECT_EQ(st->deployments[0].memoryLimit, 64 << 20);
 
   rt.emit(id, "hello stdout");

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <system_error>
 
 #include "core/sqlite_stmt.hpp"
@@ -22,7 +23,7 @@ using sqlite::Stmt;
 constexpr const char* kColumns =
     "id, requester, image, cpu_millis, memory_bytes, expose_port, state, container_id, host_port,"
     " url, created_at_ms, started_at_ms, finished_at_ms, exit_code, oom_killed, error, id_salt,"
-    " network";
+    " network, more_urls";
 
 Result<Deployment> readRow(Stmt& s) {
   Deployment d;
@@ -56,6 +57,13 @@ Result<Deployment> readRow(Stmt& s) {
                                     s.columnText(17) + "'");
   }
   d.network = *network;
+  // Space-separated: a URL has no spaces (the gateway's answer passed protocol::urlForm).
+  std::string more = s.columnText(18);
+  for (std::size_t at = 0; at < more.size();) {
+    const auto end = std::min(more.find(' ', at), more.size());
+    if (end > at) d.moreUrls.push_back(more.substr(at, end - at));
+    at = end + 1;
+  }
   return d;
 }
 
@@ -65,6 +73,21 @@ bool Deployment::active() const {
   using S = protocol::DeploymentState;
   return state == S::kPending || state == S::kPulling || state == S::kStarting ||
          state == S::kRunning || state == S::kStopping;
+}
+
+std::vector<std::string> Deployment::urls() const {
+  std::vector<std::string> out;
+  if (url) {
+    out.push_back(*url);
+    out.insert(out.end(), moreUrls.begin(), moreUrls.end());
+  }
+  return out;
+}
+
+void Deployment::setUrls(const std::vector<std::string>& urls) {
+  if (urls.empty()) return;
+  url = urls.front();
+  moreUrls.assign(urls.begin() + 1, urls.end());
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
@@ -140,7 +163,8 @@ Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path
         " state TEXT NOT NULL, container_id TEXT NOT NULL, host_port INTEGER, url TEXT,"
         " created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER,"
         " exit_code INTEGER, oom_killed INTEGER NOT NULL, error TEXT NOT NULL,"
-        " id_salt TEXT NOT NULL DEFAULT '', network TEXT NOT NULL DEFAULT 'internet')",
+        " id_salt TEXT NOT NULL DEFAULT '', network TEXT NOT NULL DEFAULT 'internet',"
+        " more_urls TEXT NOT NULL DEFAULT '')",
         "CREATE INDEX IF NOT EXISTS deployments_by_requester ON deployments (requester)",
         "CREATE TABLE IF NOT EXISTS pulled_images ("
         " image TEXT PRIMARY KEY, bytes INTEGER NOT NULL, pulled_at_ms INTEGER NOT NULL)"}) {
@@ -149,6 +173,9 @@ Result<std::unique_ptr<Store>> Store::openFile(const std::filesystem::path& path
     }
   }
   if (auto r = store->addColumnIfMissing("network", "TEXT NOT NULL DEFAULT 'internet'"); !r) {
+    return Error(r.error().code(), r.error().message() + recover);
+  }
+  if (auto r = store->addColumnIfMissing("more_urls", "TEXT NOT NULL DEFAULT ''"); !r) {
     return Error(r.error().code(), r.error().message() + recover);
   }
   return store;
@@ -182,7 +209,7 @@ Result<void> Store::exec(const char* sql) {
 Result<void> Store::put(const Deployment& d) {
   std::lock_guard lock(mutex_);
   const std::string sql = std::string("INSERT OR REPLACE INTO deployments (") + kColumns +
-                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                          ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return storageError(db_, "prepare");
   s.bindText(1, d.id);
@@ -203,6 +230,9 @@ Result<void> Store::put(const Deployment& d) {
   s.bindText(16, d.error);
   s.bindText(17, d.idSalt);
   s.bindText(18, egress::toString(d.network));
+  std::string more;
+  for (const auto& u : d.moreUrls) more += (more.empty() ? "" : " ") + u;
+  s.bindText(19, more);
   if (sqlite3_step(s.get()) != SQLITE_DONE) {
     return storageError(db_, "saving deployment " + d.id);
   }

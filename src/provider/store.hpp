@@ -33,7 +33,10 @@ struct Deployment {
   protocol::DeploymentState state = protocol::DeploymentState::kPending;
   std::string containerId;
   std::optional<std::uint16_t> hostPort;  ///< 127.0.0.1 port of the exposed container port
-  std::optional<std::string> url;
+  std::optional<std::string> url;         ///< the first public URL (else the loopback one)
+  /// The other public URLs, when the gateways answered different ones (gateways of different
+  /// domains); empty otherwise.
+  std::vector<std::string> moreUrls;
   std::int64_t createdAtMs = 0;
   std::optional<std::int64_t> startedAtMs;
   std::optional<std::int64_t> finishedAtMs;
@@ -45,6 +48,16 @@ struct Deployment {
 
   /// True while it holds (or may soon hold) capacity: pending … stopping.
   [[nodiscard]] bool active() const;
+  /// `url`, then `moreUrls` (empty without a URL).
+  [[nodiscard]] std::vector<std::string> urls() const;
+  /// Sets `url` to the first of `urls` and `moreUrls` to the rest; an empty list changes
+  /// nothing (no gateway answered: the URL it had stands).
+  void setUrls(const std::vector<std::string>& urls);
+  /// Forgets every URL (it no longer runs, or runs on another port).
+  void clearUrls() {
+    url.reset();
+    moreUrls.clear();
+  }
 };
 
 class Store {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <fstream>
 
 #include "support/temp_dir.hpp"
@@ -58,6 +60,50 @@ TEST(Store, RoundTripSurvivesReopen) {
   EXPECT_EQ((*a)->url, "http://127.0.0.1:32768/");
   EXPECT_EQ((*a)->state, protocol::DeploymentState::kRunning);
   EXPECT_FALSE(*(*s)->get("dep-cccccccccccccccc"));
+}
+
+TEST(Store, EveryGatewaysUrlSurvivesReopen) {
+  test::TempDir dir;
+  const auto path = dir.path() / Store::kFileName;
+  auto d = sample("dep-aaaaaaaaaaaaaaaa", 1);
+  d.setUrls({"https://dep-aaaaaaaaaaaaaaaa.a.example/", "https://dep-aaaaaaaaaaaaaaaa.b.example/",
+             "http://dep-aaaaaaaaaaaaaaaa.c.example:8080/"});
+  ASSERT_TRUE(Store::open(path).value()->put(d));
+  auto back = Store::open(path).value()->get(d.id).value();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->url, "https://dep-aaaaaaaaaaaaaaaa.a.example/");
+  EXPECT_EQ(back->urls(), d.urls());
+  back->clearUrls();
+  EXPECT_TRUE(back->urls().empty());
+}
+
+// A provider.db written before the gateways' URLs were kept (no more_urls column, nor network)
+// opens with the columns added; its deployments keep their one URL.
+TEST(Store, OlderDatabaseGainsTheNewColumns) {
+  test::TempDir dir;
+  const auto path = dir.path() / Store::kFileName;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE deployments (id TEXT PRIMARY KEY, requester TEXT NOT NULL,"
+                         " image TEXT NOT NULL, cpu_millis INTEGER NOT NULL, memory_bytes INTEGER"
+                         " NOT NULL, expose_port INTEGER, state TEXT NOT NULL, container_id TEXT"
+                         " NOT NULL, host_port INTEGER, url TEXT, created_at_ms INTEGER NOT NULL,"
+                         " started_at_ms INTEGER, finished_at_ms INTEGER, exit_code INTEGER,"
+                         " oom_killed INTEGER NOT NULL, error TEXT NOT NULL, id_salt TEXT NOT NULL"
+                         " DEFAULT '');"
+                         "INSERT INTO deployments VALUES ('dep-aaaaaaaaaaaaaaaa', 'r', 'i', 1, 2,"
+                         " 80, 'running', 'c', 3, 'https://one.example/', 4, 5, NULL, NULL, 0, '',"
+                         " '')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = Store::open(path);
+  ASSERT_TRUE(s) << s.error().message();
+  auto d = (*s)->get("dep-aaaaaaaaaaaaaaaa").value();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->urls(), std::vector<std::string>{"https://one.example/"});
+  EXPECT_EQ(d->network, egress::Mode::kInternet);
 }
 
 TEST(Store, CorruptFileIsRefusedWithRecoveryAdvice) {

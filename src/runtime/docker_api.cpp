@@ -329,9 +329,9 @@ Result<Stats> parseStats(std::string_view text) {
   s.pids = u64(at(obj(at(root, "pids_stats")), "current"));
   s.cpuSeconds = static_cast<double>(total) / 1e9;  // total_usage is in nanoseconds
   if (const auto* nets = obj(at(root, "networks"))) {
-    for (const auto& [name, n] : *nets) {
-      s.networkRxBytes += u64(at(n.if_object(), "rx_bytes"));
-      s.networkTxBytes += u64(at(n.if_object(), "tx_bytes"));
+    for (const auto& kv : *nets) {
+      s.netRxBytes += u64(at(kv.value().if_object(), "rx_bytes"));
+      s.netTxBytes += u64(at(kv.value().if_object(), "tx_bytes"));
     }
   }
   return s;

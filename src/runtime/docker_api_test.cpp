@@ -241,15 +241,15 @@ TEST(DockerApi, ParseStats) {
       "precpu_stats":{"cpu_usage":{"total_usage":100000000},"system_cpu_usage":2000000000},
       "memory_stats":{"usage":50000000,"limit":67108864,"stats":{"total_inactive_file":10000000}},
       "pids_stats":{"current":7},
-      "networks":{"eth0":{"rx_bytes":1000,"tx_bytes":20},"eth1":{"rx_bytes":5,"tx_bytes":1}}})")
+      "networks":{"eth0":{"rx_bytes":1000,"tx_bytes":20},"eth1":{"rx_bytes":5,"tx_bytes":2}}})")
           .value();
   EXPECT_DOUBLE_EQ(s.cpuPercent, 20.0);
   EXPECT_EQ(s.memoryBytes, 40000000U);
   EXPECT_EQ(s.memoryLimitBytes, 67108864U);
   EXPECT_EQ(s.pids, 7U);
   EXPECT_DOUBLE_EQ(s.cpuSeconds, 0.3);
-  EXPECT_EQ(s.networkRxBytes, 1005U);
-  EXPECT_EQ(s.networkTxBytes, 21U);
+  EXPECT_EQ(s.netRxBytes, 1005U);  // summed over its networks
+  EXPECT_EQ(s.netTxBytes, 22U);
   // A stopped container's stats are all zero: no division by zero.
   auto z = parseStats(R"({"cpu_stats":{},"precpu_stats":{},"memory_stats":{}})").value();
   EXPECT_EQ(z.cpuPercent, 0.0);

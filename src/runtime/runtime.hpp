@@ -121,9 +121,9 @@ struct Stats {
   std::uint64_t memoryBytes = 0;  ///< usage minus page cache
   std::uint64_t memoryLimitBytes = 0;
   std::uint64_t pids = 0;
-  double cpuSeconds = 0;             ///< CPU time used since the container started
-  std::uint64_t networkRxBytes = 0;  ///< received on all its interfaces since it started
-  std::uint64_t networkTxBytes = 0;  ///< sent
+  std::uint64_t netRxBytes = 0;  ///< received on all its networks since it started
+  std::uint64_t netTxBytes = 0;  ///< sent on all its networks since it started
+  double cpuSeconds = 0;         ///< CPU time used since the container started
 };
 
 enum class EventKind { kCreate, kStart, kDie, kOom, kStop, kKill, kDestroy, kOther };

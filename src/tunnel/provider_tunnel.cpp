@@ -51,24 +51,7 @@ namespace {
 constexpr std::size_t kMaxQueuedControl = 4096;
 /// A container on a bridge answers at once or not at all (then the published port is used).
 constexpr std::chrono::milliseconds kDirectDialTimeout{1000};
-
-awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
-  s->reset();
-  co_return;
-}
 }  // namespace
-
-void ProviderTunnel::install() {
-  // A weak reference: the host owns its handlers, and the tunnel owns (a share of) the host.
-  std::weak_ptr<ProviderTunnel> weak = shared_from_this();
-  host_->setHandler(std::string(protocol::kProxyProtocol),
-                    [weak](std::shared_ptr<net::yamux::Stream> s,
-                           std::shared_ptr<net::Connection> c) -> awaitable<void> {
-                      auto self = weak.lock();
-                      return self ? self->proxy(std::move(s), std::move(c))
-                                  : refuseStream(std::move(s));
-                    });
-}
 
 void ProviderTunnel::start() { tasks_.spawn(runLoop()); }
 
@@ -155,18 +138,20 @@ awaitable<void> ProviderTunnel::runLoop() {
         spdlog::info("tunnel: connected to gateway {}", gatewayId_.toBase58());
         co_await runSession(*s);
         if (stopped_) co_return;
-        spdlog::warn("tunnel: lost the gateway; reconnecting");
+        spdlog::warn("tunnel: lost gateway {}; reconnecting", gatewayId_.toBase58());
       } else if (s.error() == net::make_error_code(net::Errc::kNegotiationFailed)) {
         // The gateway lets any peer in for its relay, but opens the tunnel to providers only.
         spdlog::warn(
-            "tunnel: the gateway does not accept us as a provider; its operator can add us with "
+            "tunnel: gateway {} does not accept us as a provider; its operator can add us with "
             "`peergateway providers add {}`",
-            host_->peerId().toBase58());
+            gatewayId_.toBase58(), host_->peerId().toBase58());
       } else {
-        spdlog::warn("tunnel: cannot open the tunnel to the gateway: {}", s.error().message());
+        spdlog::warn("tunnel: cannot open the tunnel to gateway {}: {}", gatewayId_.toBase58(),
+                     s.error().message());
       }
     } else {
-      spdlog::warn("tunnel: cannot reach gateway: {}", conn.error().message());
+      spdlog::warn("tunnel: cannot reach gateway {}: {}", gatewayId_.toBase58(),
+                   conn.error().message());
     }
     // A tunnel that stayed up a while starts the next attempt from the minimum again.
     if (std::chrono::steady_clock::now() - began > std::chrono::seconds(10)) {
@@ -188,7 +173,8 @@ awaitable<void> ProviderTunnel::heartbeats(std::shared_ptr<Session> s) {
     co_await net::sleepFor(hb);
     if (s->closed) break;
     if (std::chrono::steady_clock::now() - s->lastHeard > dead) {
-      spdlog::warn("tunnel: no word from the gateway for {} s", dead.count() / 1000);
+      spdlog::warn("tunnel: no word from gateway {} for {} s", gatewayId_.toBase58(),
+                   dead.count() / 1000);
       s->stream->reset();
       break;
     }
@@ -237,8 +223,8 @@ awaitable<void> ProviderTunnel::runSession(std::shared_ptr<net::yamux::Stream> s
   if (session_ == s) session_.reset();
 }
 
-awaitable<void> ProviderTunnel::proxy(std::shared_ptr<net::yamux::Stream> s,
-                                      std::shared_ptr<net::Connection> conn) {
+awaitable<void> ProviderTunnel::serveProxy(std::shared_ptr<net::yamux::Stream> s,
+                                           std::shared_ptr<net::Connection> conn) {
   auto self = shared_from_this();
   // Only the configured gateway may open proxy streams: a trusted developer peer must not use
   // the provider as a relay into its loopback ports.

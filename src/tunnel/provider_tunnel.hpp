@@ -9,7 +9,9 @@
 ///  - `/peercompute/proxy/1.0.0` streams that the gateway opens, one per public connection: a
 ///    ProxyHeader, then raw bytes that the provider pipes to the deployment's 127.0.0.1 port.
 /// After any disconnect it reconnects with jittered exponential backoff (capped) and registers
-/// everything again. Runs on the host's executor; not thread-safe.
+/// everything again. One tunnel serves one gateway: a provider with several gateways runs one
+/// each (provider::GatewayTunnels), every one connecting on its own, and installs the proxy
+/// handler once for all of them. Runs on the host's executor; not thread-safe.
 #include <functional>
 #include <map>
 #include <memory>
@@ -61,8 +63,11 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
 
   /// The gateway's PeerId (from the multiaddr). The host's gater must admit it.
   const crypto::PeerId& gatewayId() const { return gatewayId_; }
-  /// Serves `/peercompute/proxy/1.0.0` on the host (streams from the gateway only).
-  void install();
+  /// Serves one `/peercompute/proxy/1.0.0` stream that arrived on `conn`: refused unless it
+  /// comes from this tunnel's gateway. The owner installs the host's handler, one for all its
+  /// tunnels (the host has one handler per protocol). Ends when the proxied connection does.
+  net::asio::awaitable<void> serveProxy(std::shared_ptr<net::yamux::Stream> s,
+                                        std::shared_ptr<net::Connection> conn);
   /// Starts the connect / register / reconnect loop (a task of this tunnel's group).
   void start();
   /// Ends the session and cancels the tunnel's tasks; returns at once.
@@ -87,8 +92,6 @@ class ProviderTunnel : public std::enable_shared_from_this<ProviderTunnel> {
   net::asio::awaitable<void> runLoop();
   net::asio::awaitable<void> runSession(std::shared_ptr<net::yamux::Stream> s);
   net::asio::awaitable<void> heartbeats(std::shared_ptr<Session> s);
-  net::asio::awaitable<void> proxy(std::shared_ptr<net::yamux::Stream> s,
-                                   std::shared_ptr<net::Connection> conn);
   void sendRegister(Session& s, const Route& r);
   static void send(Session& s, protocol::Message m);
 

@@ -122,7 +122,7 @@ for series in \
   "peercomputed_deployment_network_receive_bytes_total{deployment=\"$DEP\"}" \
   'peercomputed_image_pull_duration_seconds_count' 'peercomputed_deployment_start_duration_seconds_count' \
   'peercomputed_audit_events_total{event="deploy_accepted"}' 'peercomputed_p2p_connections' \
-  'peercomputed_p2p_streams' 'peercomputed_tunnel_up'; do
+  'peercomputed_p2p_streams' 'peercomputed_tunnels_up' 'peercomputed_gateways'; do
   v=$(until_sample "$series") && ok "series $series = $v" || ko "no series $series"
 done
 [ "$(query 'peercomputed_deployments{state="running"}')" = 1 ] && ok "one deployment running" || ko "running: $(query 'peercomputed_deployments{state="running"}')"
@@ -203,7 +203,7 @@ fi
 
 # peerctl top (one table) and status -w (a line for each change of state) against the provider.
 dev top --no-stream >"$W/top.out" 2>&1
-grep "$DEP" "$W/top.out" | grep -q "running.*%.* / 256 MiB" &&
+grep "$DEP" "$W/top.out" | grep -q " / 256 MiB .* / " &&
   ok "peerctl top: $(grep "$DEP" "$W/top.out" | tr -s ' ')" || ko "top: $(cat "$W/top.out")"
 dev status -w >"$W/watch.out" 2>&1 &
 WPID=$!

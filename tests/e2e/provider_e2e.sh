@@ -33,6 +33,7 @@ fails=0
 ok() { echo "ok   - $*"; }
 ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
 as() { local who=$1; shift; PEERCOMPUTE_HOME=$W/$who "$PEERCTL" "$@"; }
+wait_for() { for _ in $(seq 1 "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 for who in alice bob carol mallory; do as $who init >/dev/null; done
 # Not cached locally, so the first deploy really pulls it from the registry (with progress).
@@ -94,7 +95,18 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert len(d) == 1 and d[0]["deployment_id"] == sys.argv[2] and d[0]["state"] == "running"
 assert d[0]["memory_bytes"] > 0 and d[0]["memory_limit"] == 256 << 20 and "cpu_usage_millicores" in d[0]
+assert d[0]["net_rx_bytes"] > 0 and d[0]["net_tx_bytes"] > 0
 PY
+# top: use now, and traffic between two refreshes shown as a rate.
+as alice top --no-stream >"$W/top1.out" 2>&1
+grep -q "^$DEP .*iB / 256 MiB" "$W/top1.out" && ok "top --no-stream: CPU, memory, network" ||
+  ko "top --no-stream: $(cat "$W/top1.out")"
+as alice top --interval 1s -n 2 >"$W/top2.out" 2>&1 &
+topp=$!
+for _ in $(seq 10); do curl -s --max-time 2 "$URL" >/dev/null; sleep 0.15; done
+wait "$topp"
+[ "$(grep -c "^$DEP " "$W/top2.out")" = 2 ] && grep "^$DEP " "$W/top2.out" | tail -1 | grep -Eq "B/s +[0-9.]+ (B|KiB)/s$" &&
+  ok "top -n 2: the requests show as network rates" || ko "top: $(cat "$W/top2.out")"
 as alice logs "$DEP" >"$W/logs.out" 2>&1
 grep -q "response:200" "$W/logs.out" && ok "logs show the request" || ko "logs: $(cat "$W/logs.out")"
 as alice logs "$DEP" --tail 0 >"$W/tail0.out" 2>&1
@@ -147,9 +159,15 @@ out=$(as alice status "$DEP" 2>&1)
 grep -q "$DEP.*running" <<<"$out" && ok "after kill -9 and restart: still listed and running" || ko "after restart: $out; provider log: $(cat "$W/prov.log")"
 grep -q "$DEP adopted" "$W/prov.log" && ok "provider re-adopted the container" || ko "no adoption log"
 curl -sf --max-time 5 "$URL" | grep -q "Hello" && ok "still reachable after restart" || ko "not reachable after restart"
+as alice status -w >"$W/watch.out" 2>&1 &
+watchp=$!
+wait_for "$W/watch.out" "$DEP" 50 || true
 t0=$(date +%s%N)
 out=$(as alice stop "$DEP" 2>&1)
 t1=$(date +%s%N)
+wait_for "$W/watch.out" "$DEP .* → stopped" 50 && ok "status -w printed the change: $(grep -o "$DEP .* → stopped" "$W/watch.out" | tail -1)" ||
+  ko "status -w: $(cat "$W/watch.out")"
+kill "$watchp" 2>/dev/null; wait "$watchp" 2>/dev/null
 grep -q "$DEP stopped" <<<"$out" && ok "stoppable after restart (graceful stop took $(((t1 - t0) / 1000000)) ms)" || ko "stop: $out"
 [ -z "$(docker ps -aq --filter "label=peercompute.deployment-id=$DEP")" ] && ok "container removed" || ko "container left behind"
 curl -s --max-time 2 "$URL" >/dev/null && ko "stopped deployment still answers" || ok "stopped deployment no longer answers"

@@ -95,8 +95,10 @@ GWADDR=$(awk '/Tunnel listening on/ {print $4; exit}' "$W/gw1.log")
 GWID=${GWADDR##*/p2p/}
 ok "gateway up in gw at $GWADDR"
 # A fixed listen port: the provider dials the gateway from it, so the gateway sees its mapping.
+# The engine and the deployments' bridges are in this script's namespace: the egress rules go there.
 lab_spawn home env SPDLOG_LEVEL=debug "$DAEMON" --data-dir "$W/prov" \
   --listen /ip4/0.0.0.0/tcp/4001 --gateway "$GWADDR" --allow-registry 127.0.0.1:5055 \
+  --engine-netns "/proc/$$/ns/net" \
   --no-mdns >"$W/prov.log" 2>&1
 PRPID=$LAB_PID
 RELADDR="$GWADDR/p2p-circuit/p2p/$PROV"

@@ -228,7 +228,7 @@ awaitable<Result<runtime::Stats>> FakeRuntime::stats(std::string id) {
   if (engineDown) co_return down();
   auto it = containers.find(id);
   if (it == containers.end()) co_return noSuch(id);
-  co_return runtime::Stats{12.5, 3u << 20, it->second.spec.memoryBytes, 2};
+  co_return runtime::Stats{12.5, 3u << 20, it->second.spec.memoryBytes, 2, 4096, 512};
 }
 
 awaitable<Result<std::vector<runtime::ContainerInfo>>> FakeRuntime::listOwned() {

@@ -12,8 +12,10 @@ PC.poll((s) => {
   PC.set("cpu", PC.num(cpu, 1) + " %");
   PC.set("memory", PC.bytes(mem));
   const tunnel = document.getElementById("tunnel");
-  tunnel.textContent = s.gateway ? (s.tunnel_connected ? "connected" : "down") : "none configured";
-  tunnel.className = "value " + (s.gateway ? (s.tunnel_connected ? "yes" : "no") : "");
+  const allUp = s.tunnels_connected === s.gateways;
+  tunnel.textContent = s.gateways
+    ? s.tunnels_connected + " of " + s.gateways + " up" : "no gateway configured";
+  tunnel.className = "value " + (s.gateways ? (allUp ? "yes" : "no") : "");
   PC.set("p2p", s.p2p.connections + " / " + s.p2p.streams);
   PC.set("refusal-count", s.refusals_total);
 
