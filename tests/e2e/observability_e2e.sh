@@ -131,7 +131,10 @@ done
 # Traffic: 40 requests through the gateway; the scraped counters must grow by at least that.
 before=$(query "sum(peergateway_http_requests_total{deployment=\"$DEP\"})")
 sent_before=$(query 'peergateway_http_sent_bytes_total')
-for _ in $(seq 1 40); do curl -sf --max-time 5 "$URL" >/dev/null || ko "request failed"; done
+codes=""
+for _ in $(seq 1 40); do codes+="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL") "; done
+[ "$(tr ' ' '\n' <<<"$codes" | grep -c '^200$')" = 40 ] && ok "40 requests through the gateway: 200 each" ||
+  ko "40 requests: $(tr ' ' '\n' <<<"$codes" | sort | uniq -c | tr '\n' ' '); gateway: $(grep -v '^\[' "$W/gw.log" | tail -3); refusals: $(curl -s "http://127.0.0.1:$GADMIN/metrics" | grep -E '^peergateway_refusals_total.* [1-9]')"
 grew=""
 for _ in $(seq 1 50); do
   now=$(query "sum(peergateway_http_requests_total{deployment=\"$DEP\"})")
