@@ -208,7 +208,8 @@ fi
 dev top --no-stream >"$W/top.out" 2>&1
 grep "$DEP" "$W/top.out" | grep -q " / 256 MiB .* / " &&
   ok "peerctl top: $(grep "$DEP" "$W/top.out" | tr -s ' ')" || ko "top: $(cat "$W/top.out")"
-dev status -w >"$W/watch.out" 2>&1 &
+# peerctl itself in the background (not the dev function: its subshell would outlive a kill).
+PEERCOMPUTE_HOME=$W/dev "$PEERCTL" status -w >"$W/watch.out" 2>&1 &
 WPID=$!
 PIDS+=($WPID)
 wait_for "$W/watch.out" "$DEP" || ko "status -w printed no table: $(cat "$W/watch.out")"
