@@ -8,10 +8,11 @@ PKGS=(
   clang-14 libclang-rt-14-dev clang-format-14
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libsqlite3-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libtomlplusplus-dev
+  libtomlplusplus-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   curl ca-certificates iproute2 procps python3 openssl dnsutils
   pebble
+  prometheus chromium
 )
 
 missing=()

@@ -179,6 +179,7 @@ Bytes DnsServer::answerDatagram(BytesView query, const udp::endpoint& from) {
   }
   const bool slip = verdict == ResponseBudget::Verdict::kSlip;
   auto r = zone_->respond(query, Transport::kUdp, slip);
+  ++stats_.udpOutcomes[static_cast<std::size_t>(r.outcome)];
   if (!r.bytes.empty()) ++(slip ? stats_.udpSlipped : stats_.udpAnswered);
   return std::move(r.bytes);
 }
@@ -251,6 +252,7 @@ asio::awaitable<void> DnsServer::serveTcp(std::shared_ptr<tcp::socket> socket,
     if (ec2) co_return;
     ++stats_.tcpQueries;
     const auto r = zone_->respond(BytesView(buf.data(), size), Transport::kTcp);
+    ++stats_.tcpOutcomes[static_cast<std::size_t>(r.outcome)];
     if (r.bytes.empty()) co_return;  // a response or junk: nothing to say, close
     Bytes out{static_cast<std::uint8_t>(r.bytes.size() >> 8),
               static_cast<std::uint8_t>(r.bytes.size())};

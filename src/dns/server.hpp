@@ -41,6 +41,8 @@ struct ServerStats {
   std::uint64_t tcpConnections = 0;
   std::uint64_t tcpRefused = 0;  ///< over a connection bound
   std::uint64_t tcpQueries = 0;
+  std::array<std::uint64_t, kOutcomeCount> udpOutcomes{};  ///< by Outcome (zone.hpp)
+  std::array<std::uint64_t, kOutcomeCount> tcpOutcomes{};
 };
 
 /// "127.0.0.1:53", "[::1]:5353" → an endpoint. Errors name the text.

@@ -75,6 +75,13 @@ bool inZone(const Name& name, const Name& apex) {
   return std::equal(name.begin() + offset, name.end(), apex.begin(), apex.end(), sameLabel);
 }
 
+const char* outcomeName(Outcome o) {
+  static constexpr std::array<const char*, kOutcomeCount> kNames{
+      "dropped", "answered", "truncated", "refused", "formerr", "notimp", "badvers"};
+  static_assert(static_cast<std::size_t>(Outcome::kBadVersion) + 1 == kOutcomeCount);
+  return kNames.at(static_cast<std::size_t>(o));
+}
+
 Result<Zone> Zone::create(const ZoneSettings& settings) {
   Zone z;
   auto apex = wire::parseName(settings.domain);

@@ -84,6 +84,9 @@ enum class Outcome {
   kNotImp,      ///< an opcode other than QUERY
   kBadVersion,  ///< EDNS version other than 0
 };
+inline constexpr std::size_t kOutcomeCount = 7;
+/// "dropped", "answered", "truncated", "refused", "formerr", "notimp", "badvers".
+const char* outcomeName(Outcome o);
 
 struct Response {
   Bytes bytes;  ///< empty when dropped

@@ -278,6 +278,7 @@ asio::awaitable<void> CertManager::issue(std::string host) {
     }
     certs_[host] = *ck;
     failures_.erase(host);
+    ++orderCounts_.issued;
     const std::string when = time::formatRfc3339((*ck)->notAfter());
     spdlog::info("acme: certificate for {} issued (serial {}, valid until {})", host,
                  (*ck)->serialHex(), when);
@@ -305,6 +306,7 @@ Result<void> CertManager::store(const std::filesystem::path& base, const acme::E
 }
 
 void CertManager::noteFailure(const std::string& key, const Error& why) {
+  ++orderCounts_.failed;
   auto& f = failures_[key];
   f.backoff = f.backoff.count() == 0
                   ? options_.retryAfterFailure
@@ -436,6 +438,7 @@ asio::awaitable<void> CertManager::orderWildcard(bool renewal) {
     wildcardChain_ = *chain;
     wildcardKey_ = certKey->toPem();
     failures_.erase(key);
+    ++orderCounts_.issued;
     const std::string when = time::formatRfc3339((*ck)->notAfter());
     spdlog::info("acme: certificate for {} and {} issued (serial {}, valid until {})", names[0],
                  names[1], (*ck)->serialHex(), when);

@@ -109,6 +109,17 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   /// Ends the renewal loop and cancels orders in progress; returns at once.
   void stop();
   [[nodiscard]] std::shared_ptr<const CertifiedKey> certificate(const std::string& host) const;
+  /// Orders that ended since start (metrics).
+  struct OrderCounts {
+    std::uint64_t issued = 0;
+    std::uint64_t failed = 0;
+  };
+  [[nodiscard]] const OrderCounts& orderCounts() const { return orderCounts_; }
+  /// Every certificate held (name → certificate), for the expiry metric.
+  [[nodiscard]] const std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>>&
+  certificates() const {
+    return certs_;
+  }
 
   // ---- dns-01: the wildcard shared with peer gateways (certs_shared.cpp) ----
   /// The wildcard certificate's expiry in unix seconds (0: none).
@@ -171,6 +182,7 @@ class CertManager final : public CertResolver, public std::enable_shared_from_th
   std::string deferredWhy_;  ///< the last reason logged for leaving the order to a peer
   std::map<std::string, std::shared_ptr<const CertifiedKey>, std::less<>> alpn_;  // host → cert
   bool stopped_ = false;
+  OrderCounts orderCounts_;
   net::TaskGroup tasks_;  ///< orders in progress and the renewal loop
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "admin/listen.hpp"
 #include "config/binder.hpp"
 #include "core/units.hpp"
 #include "dns/server.hpp"
@@ -62,6 +63,13 @@ Result<void> GatewayConfig::validate() const {
   }
   if (auto r = validateDns(); !r) return r;
   if (auto r = validatePeers(); !r) return r;
+  if (auto r = admin.validate(); !r) return r;
+  // The admin pages are never served on a public listener (admin/access.hpp).
+  if (auto ep = admin::parseListen(admin.listen);
+      ep && ep->port() != 0 && (ep->port() == httpPort || ep->port() == httpsPort)) {
+    return fail(Errc::kInvalidArgument,
+                "admin_listen must not use the public HTTP(S) port " + std::to_string(ep->port()));
+  }
   if (clientWriteTimeout.count() <= 0 || idleTimeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "idle_timeout and client_write_timeout must be positive");
   }
@@ -317,6 +325,7 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
   bindRelaySettings(b, cfg);
   bindDnsSettings(b, cfg);
   bindPeerSettings(b, cfg);
+  admin::bindAdminSettings(b, cfg.admin);
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, GatewayConfig& cfg) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/settings.hpp"
 #include "core/error.hpp"
 
 namespace pc::config {
@@ -87,6 +88,8 @@ struct GatewayConfig {
   /// A/AAAA/TXT TTL while peer gateways are set (instead of dns_ttl when shorter): how long a
   /// resolver may keep naming a gateway that died.
   std::chrono::seconds peerDnsTtl{5};
+  /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
+  admin::AdminSettings admin;
 
   [[nodiscard]] Result<void> validate() const;
   [[nodiscard]] Result<void> validateDns() const;
@@ -107,8 +110,8 @@ struct GatewayConfig {
 /// relay_new_circuits_per_second, relay_circuit_duration_limit, relay_circuit_data_limit,
 /// relay_max_connections_per_ip, dns_listen, public_ip, dns_ns, dns_ttl,
 /// dns_responses_per_second, dns_response_burst, dns_response_slip, peer_gateways,
-/// peer_heartbeat_interval, peer_missed_heartbeats, peer_dns_ttl), most with a flag of the same
-/// name (peer_gateways: --peer-gateway, repeatable).
+/// peer_heartbeat_interval, peer_missed_heartbeats, peer_dns_ttl, admin_listen, admin_token_file,
+/// log_format), most with a flag of the same name (peer_gateways: --peer-gateway, repeatable).
 void bindSettings(config::Binder& b, GatewayConfig& cfg);
 
 /// Applies TOML text over `cfg` (tests). Errors name the file, line and key.

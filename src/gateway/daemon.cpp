@@ -1,11 +1,12 @@
 #include "gateway/daemon.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 
+#include "admin/log_format.hpp"
+#include "admin/site.hpp"
 #include "dns/server.hpp"
 #include "gateway/node.hpp"
 #include "net/run_until_signal.hpp"
@@ -31,6 +32,9 @@ void printBanner(const GatewayNode& node, const std::string& version) {
               << " (UDP, TCP), authoritative for " << cfg.domain << " with "
               << dns->zone().addresses().size() << " public address(es)\n";
   }
+  if (const auto* admin = node.adminServer()) {
+    std::cout << admin::describe(*admin, !cfg.admin.tokenFile.empty()) << "\n";
+  }
   if (!cfg.peerGateways.empty()) {
     std::cout << "Peer gateways: " << cfg.peerGateways.size() << " listed for " << cfg.domain
               << " (heartbeat every " << cfg.peerHeartbeatInterval.count() << " ms, dead after "
@@ -45,8 +49,7 @@ void printBanner(const GatewayNode& node, const std::string& version) {
 }  // namespace
 
 int runGateway(const GatewayConfig& cfg, const std::string& version) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("peergateway"));
-  spdlog::flush_on(spdlog::level::info);
+  admin::installLogger("peergateway", cfg.admin.logFormat);
   net::asio::io_context io(1);
   auto node = GatewayNode::start(io.get_executor(), cfg, version);
   if (!node) {

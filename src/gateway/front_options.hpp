@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "crypto/peer_id.hpp"
 
 namespace pc::gateway {
+
+class GatewayMetrics;
 
 struct FrontOptions {
   std::string domain = "localhost";  ///< routes `<dep-id>.<domain>`
@@ -50,6 +53,8 @@ struct FrontOptions {
   std::function<std::optional<std::string>(std::string_view token)> acmeHttp01;
   /// Whether a provider is still on the allowlist (a lookup without I/O); empty allows all.
   std::function<bool(const crypto::PeerId&)> providerAllowed;
+  /// Where the front counts requests, bytes and refusals (metrics.hpp); null counts nothing.
+  std::shared_ptr<GatewayMetrics> metrics;
 };
 
 /// The effective per-client and per-deployment shares of one tunnel's streams (each at least 1).

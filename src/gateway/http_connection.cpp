@@ -83,7 +83,8 @@ HttpConnection::HttpConnection(HttpFront& front, std::shared_ptr<net::ByteStream
       ex_(front.host_->executor()),
       client_(std::move(client)),
       who_(std::move(who)),
-      clientBlock_(clientAddressBlock(who_.ip)) {}
+      clientBlock_(clientAddressBlock(who_.ip)),
+      metrics_(front.options_.metrics.get()) {}
 
 HttpConnection::~HttpConnection() { releaseUpstream(); }
 
@@ -109,15 +110,21 @@ awaitable<void> HttpConnection::run() {
       co_return;
     }
     first = false;
+    began_ = std::chrono::steady_clock::now();
+    status_ = 0;
+    counted_ = false;
     const Arrival from{who_.scheme, clientBlock_, who_.sni};
     const Classified decision =
         classify(parser->get(), from, front_.options_, front_.routes_, take);
     const auto* route = std::get_if<Route>(&decision);
     if (route == nullptr) {
       co_await answer(decision);
+      countRequest(nullptr);
       co_return;
     }
-    if (!co_await forward(parser, *route)) {
+    const bool more = co_await forward(parser, *route);
+    countRequest(&route->deploymentId);
+    if (!more) {
       co_return;
     }
   }
@@ -164,6 +171,9 @@ awaitable<std::shared_ptr<RequestParser>> HttpConnection::readHead(bool first) {
         logSecurityEvent(who_.addr, "request header not complete within " +
                                         std::to_string(options.headerTimeout.count()) +
                                         " ms (slow client cut)");
+        if (metrics_ != nullptr) {
+          metrics_->refused(ConnectionRefusal::kSlowHeader, who_.addr);
+        }
       }
       co_return nullptr;
     }
@@ -220,14 +230,20 @@ awaitable<void> HttpConnection::answer(const Classified& c) {
     co_await refuse(*refusal);
     co_return;
   }
-  const std::string msg = std::holds_alternative<Redirect>(c) ? render(std::get<Redirect>(c))
-                                                              : render(std::get<AcmeAnswer>(c));
+  const bool redirect = std::holds_alternative<Redirect>(c);
+  status_ = redirect ? 308 : 200;
+  const std::string msg =
+      redirect ? render(std::get<Redirect>(c)) : render(std::get<AcmeAnswer>(c));
   co_await sendAndClose(msg);
 }
 
 awaitable<void> HttpConnection::refuse(const Refusal& r) {
   if (!r.logLine.empty()) {
     logSecurityEvent(who_.addr, r.logLine);
+  }
+  status_ = statusOf(r.why);
+  if (metrics_ != nullptr) {
+    metrics_->refused(r.why, who_.addr);
   }
   const std::string msg = render(r);
   co_await sendAndClose(msg);
@@ -346,6 +362,7 @@ awaitable<bool> HttpConnection::exchange(const std::shared_ptr<RequestParser>& p
     co_return false;
   }
   if (end.kind == ResponseEnd::kSwitched) {
+    countRequest(&dep);  // its duration ends at the 101, not when the upgraded pipe does
     co_await relayUpgrade(*pump);
     co_return false;
   }
@@ -404,11 +421,14 @@ void HttpConnection::watchExchange() {
   // tunnel), the client too when it is the one not reading (its write would never end).
   auto watch = std::make_shared<ProgressWatch>(
       ex_, options.idleTimeout, options.clientWriteTimeout,
-      [up = up_.stream, client = client_, addr = who_.addr,
-       limit = options.clientWriteTimeout](ProgressWatch::Stall why) {
+      [up = up_.stream, client = client_, addr = who_.addr, limit = options.clientWriteTimeout,
+       metrics = options.metrics](ProgressWatch::Stall why) {
         up->reset();
         if (why == ProgressWatch::Stall::kClientNotReading) {
           client->reset();
+          if (metrics) {
+            metrics->refused(ConnectionRefusal::kClientNotReading, addr);
+          }
           logSecurityEvent(addr, "client read nothing of its response for " +
                                      std::to_string(limit.count()) +
                                      " ms (client_write_timeout): cut");
@@ -418,6 +438,22 @@ void HttpConnection::watchExchange() {
   upIo_ = std::make_shared<WatchedStream>(up_.stream, watch, false);
   clientIo_ = std::make_shared<WatchedStream>(client_, watch, true);
   watch_ = std::move(watch);
+}
+
+void HttpConnection::countRequest(const std::string* deploymentId) {
+  if (metrics_ == nullptr || counted_) {
+    return;
+  }
+  counted_ = true;
+  DeploymentCounters* counters = &metrics_->unrouted();
+  if (deploymentId != nullptr) {
+    if (!series_ || seriesFor_ != *deploymentId) {
+      series_ = metrics_->deployment(*deploymentId);  // once per deployment, not per request
+      seriesFor_ = *deploymentId;
+    }
+    counters = series_.get();
+  }
+  metrics_->requestDone(*counters, status_, std::chrono::steady_clock::now() - began_);
 }
 
 void HttpConnection::endWatch() {
@@ -452,6 +488,7 @@ awaitable<HttpConnection::ResponseEnd> HttpConnection::relayResponse(bool headRe
       co_await refuse(invalid);
       co_return ResponseEnd{};
     }
+    status_ = static_cast<int>(res.get().result_int());
     Bytes head(plan->head.begin(), plan->head.end());
     if (plan->switched || plan->informational) {
       if (auto w = co_await clientIo_->write(head); !w) {

@@ -11,6 +11,7 @@
 #include "gateway/classify.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/http_relay.hpp"
+#include "gateway/metrics.hpp"
 #include "gateway/progress_watch.hpp"
 
 namespace pc::gateway {
@@ -81,6 +82,8 @@ class HttpConnection {
   /// writes through upIo_ and clientIo_ from here until endWatch().
   void watchExchange();
   void endWatch();
+  /// Counts the current request (metrics.hpp) with the status it was answered with, once.
+  void countRequest(const std::string* deploymentId);
 
   HttpFront& front_;
   net::asio::any_io_executor ex_;
@@ -104,6 +107,14 @@ class HttpConnection {
   std::shared_ptr<ProgressWatch> watch_;
   std::shared_ptr<net::ByteStream> upIo_;
   std::shared_ptr<net::ByteStream> clientIo_;
+  /// Metrics (null when off); the counters of the deployment last routed to, looked up once per
+  /// deployment rather than per request; the status the current request was answered with.
+  GatewayMetrics* metrics_;
+  std::shared_ptr<DeploymentCounters> series_;
+  std::string seriesFor_;
+  int status_ = 0;
+  std::chrono::steady_clock::time_point began_;  ///< the current request's head was complete
+  bool counted_ = false;
 };
 
 }  // namespace pc::gateway

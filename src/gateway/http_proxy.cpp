@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/http_connection.hpp"
+#include "gateway/metrics.hpp"
 #include "net/tcp.hpp"
 
 namespace pc::gateway {
@@ -126,6 +127,9 @@ bool HttpFront::admitAddress(const std::string& block) {
   logSecurityEvent(block, "connection over the per-address limit of " +
                               std::to_string(options_.maxConnectionsPerIp) +
                               " (max_connections_per_ip)");
+  if (options_.metrics) {
+    options_.metrics->refused(ConnectionRefusal::kMaxConnectionsPerIp, block);
+  }
   return false;
 }
 
@@ -147,6 +151,9 @@ awaitable<void> HttpFront::acceptLoop(std::shared_ptr<net::tcp::acceptor> accept
     if (connections_ >= options_.maxConnections) {
       // Over the connection bound: refuse at once rather than queueing without limit.
       sock.close(ignored);
+      if (options_.metrics) {
+        options_.metrics->refused(ConnectionRefusal::kMaxConnections, "");
+      }
       continue;
     }
     const auto ep = sock.remote_endpoint(ignored);
@@ -196,6 +203,9 @@ awaitable<void> HttpFront::serve(std::shared_ptr<net::ByteStream> client, Public
     std::size_t& n;
     ~Count() { --n; }
   } count{connections_};
+  if (options_.metrics) {
+    client = std::make_shared<CountingStream>(std::move(client), *options_.metrics);
+  }
   HttpConnection conn(*this, std::move(client), std::move(who));
   co_await conn.run();
 }

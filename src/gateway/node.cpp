@@ -9,6 +9,7 @@
 #include "gateway/certs.hpp"
 #include "gateway/http_proxy.hpp"
 #include "gateway/names.hpp"
+#include "gateway/observer.hpp"
 #include "gateway/peers.hpp"
 #include "gateway/tls.hpp"
 #include "net/host.hpp"
@@ -41,7 +42,9 @@ struct GatewayNode::Parts {
   net::Multiaddr httpAddr;
   std::optional<net::Multiaddr> httpsAddr;
   std::shared_ptr<dns::DnsServer> dns;
-  std::shared_ptr<GatewayPeers> peers;  ///< with peer_gateways
+  std::shared_ptr<GatewayPeers> peers;        ///< with peer_gateways
+  std::shared_ptr<GatewayMetrics> metrics;    ///< with admin_listen only
+  std::shared_ptr<GatewayObserver> observer;  ///< the admin listener
 };
 
 namespace {
@@ -332,9 +335,21 @@ Result<void> startPeers(Parts& p) {
   return {};
 }
 
+/// The admin listener (observer.hpp), when admin_listen is set.
+Result<void> startObserver(Parts& p, const std::string& version) {
+  if (!p.metrics) return {};
+  ObservedGateway seen{version,   p.identity->peerId(), &p.routes,     p.host.get(), p.hop.get(),
+                       &*p.allow, p.front.get(),        p.certs.get(), p.dns.get()};
+  auto o = GatewayObserver::start(p.ex, p.cfg.admin, p.metrics, std::move(seen));
+  if (!o) return o.error();
+  p.observer = std::move(*o);
+  return {};
+}
+
 /// Closes the parts that exist (after a failed start, some do not).
 void closeParts(Parts& p) {
   if (p.peers) p.peers->stop();
+  if (p.observer) p.observer->close();
   if (p.dns) p.dns->close();
   if (p.front) p.front->close();
   if (p.host) p.host->close();
@@ -373,10 +388,11 @@ Result<void> startParts(Parts& p, const std::string& version) {
   if (p.tls) front.redirectHttpsPort = p.cfg.publicPort != 0 ? p.cfg.publicPort : p.cfg.httpsPort;
   p.tunnels = std::make_shared<tunnel::TunnelService>(p.routes, tunnelOpts);
   p.tunnels->install(*p.host);
+  if (!p.cfg.admin.listen.empty()) front.metrics = p.metrics = makeGatewayMetrics();
   p.front = std::make_shared<HttpFront>(p.host, p.routes, front);
   if (auto r = listenAll(p); !r) return r;
   if (p.peers) p.peers->start();
-  return {};
+  return startObserver(p, version);
 }
 
 }  // namespace
@@ -420,6 +436,9 @@ net::relay::HopService& GatewayNode::hop() const { return *p_->hop; }
 const std::shared_ptr<dns::DnsServer>& GatewayNode::dns() const { return p_->dns; }
 
 const std::shared_ptr<GatewayPeers>& GatewayNode::peers() const { return p_->peers; }
+const admin::AdminServer* GatewayNode::adminServer() const {
+  return p_->observer ? &p_->observer->server() : nullptr;
+}
 
 void GatewayNode::close() { closeParts(*p_); }
 
@@ -428,6 +447,7 @@ asio::awaitable<void> GatewayNode::shutdown() {
   // Connections in progress get a moment to finish; then they are cut.
   co_await p_->front->shutdown(std::chrono::milliseconds(500));
   if (p_->peers) co_await p_->peers->shutdown();
+  if (p_->observer) co_await p_->observer->shutdown();
   if (p_->dns) co_await p_->dns->shutdown(std::chrono::milliseconds(100));
 }
 

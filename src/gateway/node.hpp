@@ -29,6 +29,9 @@ namespace pc::dns {
 class DnsServer;
 class Zone;
 }  // namespace pc::dns
+namespace pc::admin {
+class AdminServer;
+}
 
 namespace pc::gateway {
 
@@ -66,6 +69,8 @@ class GatewayNode {
   [[nodiscard]] const std::shared_ptr<dns::DnsServer>& dns() const;
   /// The other gateways of the domain (nullptr unless peer_gateways is set).
   [[nodiscard]] const std::shared_ptr<GatewayPeers>& peers() const;
+  /// The admin listener (null unless admin_listen is set).
+  [[nodiscard]] const admin::AdminServer* adminServer() const;
 
   /// Closes the listeners, the tunnels and ACME at once (no wait).
   void close();

@@ -44,6 +44,9 @@ Result<void> AuditLog::record(std::string_view event, std::string_view peer,
   for (const auto& [k, v] : fields) o[k] = v;
   // serialize() escapes control characters, so a hostile peer's text cannot forge a second line.
   std::string line = boost::json::serialize(o);
+  if (observer_) {
+    observer_(event, line);
+  }
   line.push_back('\n');
   std::lock_guard lock(mutex_);
   // A write cut short (disk full) would leave half a record, and the next record would be glued

@@ -6,6 +6,7 @@
 /// Records are appended with O_APPEND and flushed to disk (fdatasync) before the call returns, so
 /// a record of a refusal survives a crash right after it. Thread-safe.
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -30,11 +31,16 @@ class AuditLog {
   /// disk is full would hand an attacker an off switch) and returned.
   Result<void> record(std::string_view event, std::string_view peer,
                       const std::vector<std::pair<std::string, std::string>>& fields);
+  /// Told about every record (its event and its JSON line, without the newline), written or
+  /// not: the metrics count audit events by kind and the dashboard lists the recent ones.
+  using Observer = std::function<void(std::string_view event, const std::string& line)>;
+  void onRecord(Observer f) { observer_ = std::move(f); }
 
  private:
   explicit AuditLog(int fd) : fd_(fd) {}
   int fd_;
   std::mutex mutex_;
+  Observer observer_;
 };
 
 }  // namespace pc::provider

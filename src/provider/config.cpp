@@ -113,6 +113,7 @@ Result<void> ProviderConfig::validate() const {
   if (auto p = runtime::Policy::create(policy()); !p) {
     return fail(Errc::kConfig, p.error().message());
   }
+  if (auto r = admin.validate(); !r) return fail(Errc::kConfig, r.error().message());
   return {};
 }
 
@@ -194,6 +195,7 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
          cfg.engineNetns);
   b.boolean("mdns", "--no-mdns",
             "Do not answer or send mDNS queries (LAN discovery, on by default)", cfg.mdns, false);
+  admin::bindAdminSettings(b, cfg.admin);
 }
 
 Result<void> applyToml(std::string_view text, std::string_view source, ProviderConfig& cfg) {

@@ -26,6 +26,9 @@
 ///   egress_deny = ["198.18.0.0/15"]         # public destinations refused as well
 ///   egress_check_interval = "5s"            # how often the firewall rules are checked
 ///   pull_policy = "as-requested"            # or "always": every deploy pulls its image
+///   admin_listen = "127.0.0.1:9101"         # /metrics and the dashboard (default: off)
+///   admin_token_file = ""                   # token (file 0600) for non-loopback admin clients
+///   log_format = "text"                     # or "json": one JSON object a line
 /// Unknown keys are errors (a typo must not silently leave a limit at its default).
 #include <chrono>
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/settings.hpp"
 #include "core/error.hpp"
 #include "egress/policy.hpp"
 #include "net/multiaddr.hpp"
@@ -106,6 +110,8 @@ struct ProviderConfig {
   std::vector<std::string> egressDeny;
   /// How often the firewall rules are checked (and put back when something removed them).
   std::chrono::seconds egressCheckInterval{5};
+  /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
+  admin::AdminSettings admin;
   /// The engine's network namespace (e.g. /proc/1/ns/net) when this provider runs in another
   /// one: the egress rules must live where the deployment bridges are. Empty: ours.
   std::string engineNetns;

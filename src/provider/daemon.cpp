@@ -1,12 +1,12 @@
 #include "provider/daemon.hpp"
 
-#include <spdlog/cfg/env.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 
+#include "admin/log_format.hpp"
+#include "admin/site.hpp"
 #include "net/run_until_signal.hpp"
 #include "provider/node.hpp"
 
@@ -33,6 +33,9 @@ void printBanner(const ProviderNode& node, const ProviderConfig& cfg, const std:
             << " per peer); registries:";
   for (const auto& r : cfg.allowedRegistries) std::cout << " " << r;
   std::cout << "\n";
+  if (const auto* admin = node.adminServer()) {
+    std::cout << admin::describe(*admin, !cfg.admin.tokenFile.empty()) << "\n";
+  }
   // Validated before the node started.
   for (const auto& gw : cfg.gatewayAddrs().value()) {
     std::cout << "Gateway: " << gw.toString() << " (tunnel dialled out; no inbound port needed)\n";
@@ -46,9 +49,7 @@ int runDaemon(const DaemonOptions& options) {
   const ProviderConfig& cfg = options.config;
   // Logs go to stderr and are flushed per line: a daemon's refusals must reach its log at once,
   // not when stdio buffers happen to fill.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("peercomputed"));
-  spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug, e.g. to follow hole punching
-  spdlog::flush_on(spdlog::level::info);
+  admin::installLogger("peercomputed", cfg.admin.logFormat);  // SPDLOG_LEVEL=debug works too
   net::asio::io_context io(1);
   auto node = ProviderNode::start(io.get_executor(), cfg, options.version);
   if (!node) {

@@ -18,6 +18,7 @@
 #include "provider/confined_runtime.hpp"
 #include "provider/error.hpp"
 #include "provider/gateways.hpp"
+#include "provider/observer.hpp"
 #include "provider/relays.hpp"
 #include "provider/scheduler.hpp"
 #include "provider/service.hpp"
@@ -52,6 +53,7 @@ struct ProviderNode::Parts {
   std::shared_ptr<GatewayTunnels> gateways;  ///< null without a gateway configured
   std::shared_ptr<net::mdns::Service> mdns;
   std::unique_ptr<RelayPresence> relays;
+  std::shared_ptr<ProviderObserver> observer;  ///< the admin listener (admin_listen)
   net::TaskGroup tasks;
 };
 
@@ -312,6 +314,28 @@ asio::awaitable<void> greetEngine(runtime::Runtime& engine) {
   }
 }
 
+/// The admin listener (observer.hpp), when admin_listen is set.
+Result<void> startObserver(Parts& p, const std::string& version) {
+  if (p.cfg.admin.listen.empty()) return {};
+  ObservedProvider seen{version,
+                        p.identity->peerId(),
+                        &p.cfg,
+                        p.scheduler.get(),
+                        p.host.get(),
+                        p.service.get(),
+                        p.audit.get(),
+                        0,
+                        {}};
+  if (p.gateways) {
+    seen.gateways = p.gateways->size();
+    seen.tunnelsConnected = [g = p.gateways] { return g->connected(); };
+  }
+  auto o = ProviderObserver::start(p.ex, p.cfg.admin, std::move(seen));
+  if (!o) return o.error();
+  p.observer = std::move(*o);
+  return {};
+}
+
 Result<void> startParts(Parts& p, const std::string& version) {
   if (auto r = p.cfg.validate(); !r) return r;
   if (auto r = openDataDir(p); !r) return r;
@@ -324,6 +348,7 @@ Result<void> startParts(Parts& p, const std::string& version) {
   for (const auto& r : *relays) relayIds.push_back(*r.peerId());
   makeHost(p, version, relayIds);
   if (!gateways->empty()) makeTunnels(p, *gateways);
+  if (auto r = startObserver(p, version); !r) return r;
   p.relays = std::make_unique<RelayPresence>(p.host, *relays);
   for (const auto& text : p.cfg.listen) {
     auto addr = net::Multiaddr::parse(text);
@@ -356,6 +381,7 @@ Result<std::unique_ptr<ProviderNode>> ProviderNode::start(const asio::any_io_exe
   parts->deps = deps;
   if (auto r = startParts(*parts, version); !r) {
     if (parts->host) parts->host->close();
+    if (parts->observer) parts->observer->close();
     return r.error();
   }
   return std::unique_ptr<ProviderNode>(new ProviderNode(std::move(parts)));
@@ -383,8 +409,13 @@ std::size_t ProviderNode::tunnelsConnected() const {
   return p_->gateways ? p_->gateways->connected() : 0;
 }
 
+const admin::AdminServer* ProviderNode::adminServer() const {
+  return p_->observer ? &p_->observer->server() : nullptr;
+}
+
 asio::awaitable<void> ProviderNode::shutdown() {
   auto& p = *p_;
+  if (p.observer) co_await p.observer->shutdown();
   p.scheduler->shutdown();
   // Containers keep running across a provider restart (they are re-adopted) unless the operator
   // asked otherwise.

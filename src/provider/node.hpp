@@ -25,6 +25,9 @@ class Runtime;
 namespace pc::egress {
 class Firewall;
 }
+namespace pc::admin {
+class AdminServer;
+}
 
 namespace pc::provider {
 
@@ -73,6 +76,8 @@ class ProviderNode {
   [[nodiscard]] bool tunnelConnected() const;
   /// How many gateways' tunnels have a session now.
   [[nodiscard]] std::size_t tunnelsConnected() const;
+  /// The admin listener (null unless admin_listen is set).
+  [[nodiscard]] const admin::AdminServer* adminServer() const;
 
   /// Stops serving: deployments keep running (they are re-adopted at the next start) unless
   /// stop_on_exit, the tunnel and mDNS stop, connections close with GoAway. Run it to

@@ -64,8 +64,8 @@ Result<void> Records::save(Deployment d) {
   }
   auto& slot = records_[d.id];
   slot = std::move(d);
-  if (onChange_) {
-    onChange_(slot);
+  for (const auto& listener : onChange_) {
+    listener(slot);
   }
   return {};
 }

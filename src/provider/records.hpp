@@ -56,9 +56,9 @@ class Records {
   [[nodiscard]] const Deployment* find(const std::string& id) const;
   [[nodiscard]] bool contains(const std::string& id) const { return records_.contains(id); }
   [[nodiscard]] const std::map<std::string, Deployment>& all() const { return records_; }
-  /// Told about every committed change.
+  /// Adds a listener told about every committed change (the tunnel, the metrics).
   void onChange(std::function<void(const Deployment&)> listener) {
-    onChange_ = std::move(listener);
+    onChange_.push_back(std::move(listener));
   }
 
   /// The container address of a running deployment (learnt at start or adoption).
@@ -97,7 +97,7 @@ class Records {
   std::map<std::string, std::shared_ptr<DeployControl>> deploying_;
   std::set<std::string> stopping_;
   std::map<std::string, std::uint64_t> pulled_;
-  std::function<void(const Deployment&)> onChange_;
+  std::vector<std::function<void(const Deployment&)>> onChange_;
 };
 
 }  // namespace pc::provider

@@ -125,7 +125,8 @@ class Scheduler {
   void setUrls(const std::string& id, const std::vector<std::string>& urls) {
     records_.setUrls(id, urls);
   }
-  /// Told about every committed change of a record (the tunnel registers routes from it).
+  /// Adds a listener told about every committed change of a record (the tunnels register routes
+  /// from it; the metrics time pulls and starts).
   void onChange(std::function<void(const Deployment&)> listener) {
     records_.onChange(std::move(listener));
   }

@@ -112,6 +112,14 @@ void Service::install(net::Host& host) {
                   [self](StreamPtr s, ConnPtr c) { return self->logs(s, c); });
 }
 
+void Service::noteRefusal(std::string_view reason) {
+  auto it = refusals_.find(reason);
+  if (it == refusals_.end()) {
+    it = refusals_.emplace(std::string(reason), 0).first;
+  }
+  ++it->second;
+}
+
 void Service::audit(std::string_view event, std::string_view peer,
                     std::vector<std::pair<std::string, std::string>> fields) {
   (void)audit_.record(event, peer, fields);
@@ -119,6 +127,7 @@ void Service::audit(std::string_view event, std::string_view peer,
 
 bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
                                 const std::string& remote, const std::string& reason) {
+  noteRefusal("connection_refused");
   // Every record is fsynced on the provider's only thread: without a cap, a flood of TCP
   // connects (or of throw-away identities) would stall the provider on the disk and grow the
   // audit log without bound. The count of what was left out is kept in the next record.
@@ -137,6 +146,7 @@ bool Service::connectionRefused(const std::optional<crypto::PeerId>& peer,
 awaitable<void> Service::refuseRequest(Stream& s, const std::string& code, const std::string& peer,
                                        const std::string& why,
                                        std::vector<std::pair<std::string, std::string>> fields) {
+  noteRefusal(code);
   if (const auto left = requestRefusalBudget_.admit()) {
     fields.emplace_back("reason", why);
     if (*left > 0) {
@@ -156,6 +166,7 @@ awaitable<std::optional<protocol::Message>> Service::readRequest(StreamPtr s, Co
   const std::string proto = s->protocol;
   // Only trusted peers may request anything: the gateway is admitted for the tunnel only.
   if (mayRequest_ && !mayRequest_(conn->peer)) {
+    noteRefusal("access_denied");
     audit("access_denied", peer, {{"protocol", proto}, {"reason", "not a trusted peer"}});
     co_await rpc::writeError(*s, "access_denied", "this peer may not send requests here");
     (void)co_await s->closeWrite();
@@ -267,6 +278,7 @@ awaitable<void> Service::deploy(StreamPtr s, ConnPtr conn) {
   if (!admitted) {
     const std::string code = errorCode(admitted.error());
     const std::string why = admitted.error().message();
+    noteRefusal(code);
     audit("deploy_refused", peer, {{"image", req.image}, {"code", code}, {"reason", why}});
     co_await rpc::writeError(*s, code, why);
     (void)co_await s->closeWrite();
@@ -333,6 +345,7 @@ awaitable<void> Service::stop(StreamPtr s, ConnPtr conn) {
   if (!r) {
     const std::string code = errorCode(r.error());
     const std::string why = r.error().message();
+    noteRefusal(code);
     audit("stop_refused", peer, {{"deployment", id}, {"code", code}, {"reason", why}});
     co_await rpc::writeError(*s, code, why);
     (void)co_await s->closeWrite();
@@ -359,6 +372,7 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
     if (!d) {
       const std::string code = errorCode(d.error());
       const std::string why = d.error().message();
+      noteRefusal(code);
       audit("status_refused", peer, {{"deployment", *req.deploymentId}, {"reason", why}});
       co_await rpc::writeError(*s, code, why);
       (void)co_await s->closeWrite();
@@ -424,6 +438,7 @@ awaitable<void> Service::logs(StreamPtr s, ConnPtr conn) {
     const Error& e = !d ? d.error() : opts.error();
     const std::string code = errorCode(e);
     const std::string why = e.message();
+    noteRefusal(code);
     audit("logs_refused", peer, {{"deployment", req.deploymentId}, {"reason", why}});
     co_await rpc::writeError(*s, code, why);
     (void)co_await s->closeWrite();

@@ -15,6 +15,7 @@
 /// its write side open; closing or resetting it ends the follow (noticed at the next line, or at
 /// the latest when the provider's engine request window ends, kLogFollowWindow).
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "core/event_budget.hpp"
@@ -64,6 +65,11 @@ class Service : public std::enable_shared_from_this<Service> {
   bool connectionRefused(const std::optional<crypto::PeerId>& peer, const std::string& remote,
                          const std::string& reason);
   static constexpr unsigned kMaxRefusalRecordsPerSecond = 100;
+  /// Refusals since start by reason (the wire error code, or connection_refused /
+  /// access_denied), every one counted, audited or not (metrics). The reasons are a fixed set.
+  [[nodiscard]] const std::map<std::string, std::uint64_t, std::less<>>& refusals() const {
+    return refusals_;
+  }
 
  private:
   struct Request;
@@ -97,6 +103,8 @@ class Service : public std::enable_shared_from_this<Service> {
   protocol::ReplayCache& replay_;
   RequestLimiter limiter_;
   std::function<bool(const crypto::PeerId&)> mayRequest_;
+  std::map<std::string, std::uint64_t, std::less<>> refusals_;
+  void noteRefusal(std::string_view reason);
   /// Owns the coroutines a logs stream starts; by pointer, so that a bug (destruction with tasks
   /// running) can leak it instead of freeing it under them.
   std::unique_ptr<net::TaskGroup> tasks_;

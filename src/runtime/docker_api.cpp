@@ -327,6 +327,7 @@ Result<Stats> parseStats(std::string_view text) {
   s.memoryBytes = usage > cache ? usage - cache : usage;
   s.memoryLimitBytes = u64(at(mem, "limit"));
   s.pids = u64(at(obj(at(root, "pids_stats")), "current"));
+  s.cpuSeconds = static_cast<double>(total) / 1e9;  // total_usage is in nanoseconds
   if (const auto* nets = obj(at(root, "networks"))) {
     for (const auto& kv : *nets) {
       s.netRxBytes += u64(at(kv.value().if_object(), "rx_bytes"));

@@ -247,6 +247,7 @@ TEST(DockerApi, ParseStats) {
   EXPECT_EQ(s.memoryBytes, 40000000U);
   EXPECT_EQ(s.memoryLimitBytes, 67108864U);
   EXPECT_EQ(s.pids, 7U);
+  EXPECT_DOUBLE_EQ(s.cpuSeconds, 0.3);
   EXPECT_EQ(s.netRxBytes, 1005U);  // summed over its networks
   EXPECT_EQ(s.netTxBytes, 22U);
   // A stopped container's stats are all zero: no division by zero.

@@ -123,6 +123,7 @@ struct Stats {
   std::uint64_t pids = 0;
   std::uint64_t netRxBytes = 0;  ///< received on all its networks since it started
   std::uint64_t netTxBytes = 0;  ///< sent on all its networks since it started
+  double cpuSeconds = 0;         ///< CPU time used since the container started
 };
 
 enum class EventKind { kCreate, kStart, kDie, kOom, kStop, kKill, kDestroy, kOther };

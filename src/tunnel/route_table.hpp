@@ -75,6 +75,8 @@ class RouteTable {
   /// Removes every route served over `conn` (its tunnel dropped).
   std::size_t removeConnection(const net::Connection* conn);
   [[nodiscard]] std::size_t size() const { return routes_.size(); }
+  /// Every route, by deployment id (metrics, the dashboard).
+  [[nodiscard]] const std::map<std::string, RouteEntry>& all() const { return routes_; }
 
   /// Proxy streams leased now for the keys of `claim` (for the front's bounds).
   [[nodiscard]] StreamUse streamsInUse(const StreamClaim& claim) const;

@@ -49,6 +49,8 @@ class HopService : public std::enable_shared_from_this<HopService> {
   /// Whether `peer` holds a live reservation.
   [[nodiscard]] bool hasReservation(const crypto::PeerId& peer) const;
   [[nodiscard]] std::size_t reservations() const { return table_.size(); }
+  /// Circuits relayed now.
+  [[nodiscard]] std::size_t circuits() const { return table_.circuits(); }
   /// Circuits being spliced now.
   [[nodiscard]] std::size_t openCircuits() const { return circuits_; }
 

@@ -98,6 +98,14 @@ ReservationTable::Admitted ReservationTable::admitCircuit(const crypto::PeerId& 
   return {CircuitTicket(counts_, source, target), std::nullopt};
 }
 
+std::size_t ReservationTable::circuits() const {
+  std::size_t n = 0;
+  for (const auto& [peer, count] : counts_->toTarget) {
+    n += count;
+  }
+  return n;
+}
+
 std::optional<Limit> ReservationTable::circuitLimit() const {
   if (limits_.circuitDurationSeconds == 0 && limits_.circuitDataBytes == 0) {
     return std::nullopt;  // go-libp2p would mark any Limit, even 0/0, as a limited connection

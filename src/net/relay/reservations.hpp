@@ -86,6 +86,8 @@ class ReservationTable {
   /// Whether `peer` holds a reservation that has not expired.
   [[nodiscard]] bool reserved(const crypto::PeerId& peer, SystemClock::time_point now) const;
   [[nodiscard]] std::size_t size() const { return expiry_.size(); }
+  /// Circuits open now (tickets alive).
+  [[nodiscard]] std::size_t circuits() const;
 
   /// What admitCircuit() decided: a ticket, or the refusal.
   struct Admitted {
