@@ -35,18 +35,19 @@ PEERCOMPUTE_HOME=$PROV "$B/peerctl" peers add "$DEV_ID" --name developer
 GW=$DEMO/gateway
 say "peergateway providers add $PROV_ID --name provider --data-dir $GW   (the gateway allows the provider)"
 "$B/peergateway" --data-dir "$GW" providers add "$PROV_ID" --name provider
-say "peergateway --data-dir $GW --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 &"
+say "peergateway --data-dir $GW --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 --admin-listen 127.0.0.1:0 &"
 "$B/peergateway" --data-dir "$GW" --http-port 0 --tunnel-listen /ip4/127.0.0.1/tcp/0 \
-  >"$DEMO/gateway.log" 2>&1 &
+  --admin-listen 127.0.0.1:0 >"$DEMO/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 trap 'kill $GATEWAY_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "HTTP listening" "$DEMO/gateway.log" && break; sleep 0.1; done
 cat "$DEMO/gateway.log"
 GW_ADDR=$(awk '/Tunnel listening on/ {print $4; exit}' "$DEMO/gateway.log")
 
-say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 --gateway $GW_ADDR &"
+say "peercomputed --data-dir $PROV --listen /ip4/127.0.0.1/tcp/0 --allow-registry 127.0.0.1:5055 --gateway $GW_ADDR --admin-listen 127.0.0.1:0 &"
 "$B/peercomputed" --data-dir "$PROV" --listen /ip4/127.0.0.1/tcp/0 \
-  --allow-registry 127.0.0.1:5055 --gateway "$GW_ADDR" >"$DEMO/provider.log" 2>&1 &
+  --allow-registry 127.0.0.1:5055 --gateway "$GW_ADDR" --admin-listen 127.0.0.1:0 \
+  >"$DEMO/provider.log" 2>&1 &
 PROVIDER_PID=$!
 trap 'kill $PROVIDER_PID $GATEWAY_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q "tunnel: connected" "$DEMO/provider.log" && break; sleep 0.1; done
@@ -79,6 +80,11 @@ say "peerctl top --no-stream   (CPU, memory and network of your deployments)"
 dev top --no-stream
 say "peerctl logs $DEP"
 dev logs "$DEP"
+GW_ADMIN=$(grep -o 'Admin listening on http://[0-9.:]*' "$DEMO/gateway.log" | head -1 | cut -d' ' -f4)
+PROV_ADMIN=$(grep -o 'Admin listening on http://[0-9.:]*' "$DEMO/provider.log" | head -1 | cut -d' ' -f4)
+say "curl $GW_ADMIN/metrics | grep requests_total   (the operator's view; dashboards at $GW_ADMIN/ and $PROV_ADMIN/)"
+curl -sS --max-time 5 "$GW_ADMIN/metrics" | grep '^peergateway_http_requests_total' || true
+curl -sS --max-time 5 "$PROV_ADMIN/metrics" | grep '^peercomputed_deployments{' || true
 
 STRANGER=$DEMO/stranger
 PEERCOMPUTE_HOME=$STRANGER "$B/peerctl" init >/dev/null
