@@ -449,6 +449,9 @@ asio::awaitable<void> GatewayNode::shutdown() {
   if (p_->peers) co_await p_->peers->shutdown();
   if (p_->observer) co_await p_->observer->shutdown();
   if (p_->dns) co_await p_->dns->shutdown(std::chrono::milliseconds(100));
+  // The host's per-stream handlers (a tunnel's control stream among them) use the route table
+  // and the services: they end before the node can be destroyed.
+  co_await p_->host->shutdown(std::chrono::milliseconds(100));
 }
 
 }  // namespace pc::gateway

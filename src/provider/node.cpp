@@ -429,6 +429,9 @@ asio::awaitable<void> ProviderNode::shutdown() {
   co_await p.service->shutdown(std::chrono::milliseconds(200));
   co_await p.scheduler->shutdown(std::chrono::milliseconds(2000));
   co_await p.tasks.shutdown(std::chrono::milliseconds(200));
+  // The host's per-stream handlers use the service and the tunnels: they end before the node
+  // can be destroyed.
+  co_await p.host->shutdown(std::chrono::milliseconds(200));
 }
 
 }  // namespace pc::provider
