@@ -51,7 +51,8 @@ std::string topTable(const std::optional<StatusSample>& prev, const StatusSample
   for (const auto& r : cur.rows) {
     const auto& st = r.status;
     if (st.state != protocol::DeploymentState::kRunning) continue;
-    const auto* b = before.contains(key(r)) ? before[key(r)] : nullptr;
+    const auto found = before.find(key(r));
+    const auto* b = found != before.end() ? found->second : nullptr;
     const std::string cpu =
         st.cpuUsageMillicores ? fixed1(static_cast<double>(*st.cpuUsageMillicores) / 10.0) : "-";
     const std::string memPct = st.memoryBytes && st.memoryLimit > 0
