@@ -1,19 +1,14 @@
 // A provider serving through two gateways, over real loopback sockets: the provider
 // (ProviderNode::start, as peercomputed starts it, on the in-memory runtime) and two in-process
-// gateways (GatewayNode::start, as peergateway starts them); the "container" is a tiny HTTP
-// server in this test, and public requests are raw sockets from the test thread while the
-// io_context runs on its own thread.
+// gateways (GatewayNode::start, as peergateway starts them); the "container" is the test HTTP
+// backend (support/http_backend.hpp), and public requests are raw sockets from the test thread
+// while the io_context runs on its own thread.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <future>
-#include <thread>
 
 #include "core/fs.hpp"
 #include "gateway/node.hpp"
@@ -24,6 +19,9 @@
 #include "rpc/message_stream.hpp"
 #include "support/fake_firewall.hpp"
 #include "support/fake_runtime.hpp"
+#include "support/http_backend.hpp"
+#include "support/io_thread_test.hpp"
+#include "support/provider_client.hpp"
 #include "support/temp_dir.hpp"
 #include "trust/trust_store.hpp"
 #include "tunnel/proxy_header.hpp"
@@ -34,32 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace asio = net::asio;
-
-constexpr std::string_view kBody = "served by the deployment";
-
-/// The "container": answers every request with kBody and closes.
-asio::awaitable<void> backendConn(std::shared_ptr<net::TcpStream> s) {
-  std::string in;
-  while (in.find("\r\n\r\n") == std::string::npos) {
-    std::array<std::uint8_t, 4096> buf{};
-    auto n = co_await s->readSome(buf);
-    if (!n || *n == 0) co_return;
-    in.append(reinterpret_cast<const char*>(buf.data()), *n);
-  }
-  const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody.size()) +
-                            "\r\nConnection: close\r\n\r\n" + std::string(kBody);
-  (void)co_await s->write(
-      BytesView(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()));
-}
-
-asio::awaitable<void> backendAccept(std::shared_ptr<net::tcp::acceptor> acc) {
-  while (true) {
-    auto [ec, sock] = co_await acc->async_accept(net::kNoThrow);
-    if (ec) co_return;
-    asio::co_spawn(acc->get_executor(),
-                   backendConn(std::make_shared<net::TcpStream>(std::move(sock))), asio::detached);
-  }
-}
 
 /// GET / with `host` from 127.0.0.1:`port`; the whole answer ("" when nothing answers). The
 /// receive timeout is a safety net for a hung test, not a timing assertion.
@@ -84,10 +56,8 @@ std::string httpGet(std::uint16_t port, const std::string& host) {
   return got;
 }
 
-class GatewaysTest : public ::testing::Test {
+class GatewaysTest : public test::IoThreadTest {
  protected:
-  asio::io_context io{1};
-  std::thread ioThread;
   test::TempDir dir;
   crypto::Identity provId = crypto::Identity::generate().value();
   crypto::Identity devId = crypto::Identity::generate().value();
@@ -98,30 +68,6 @@ class GatewaysTest : public ::testing::Test {
   std::unique_ptr<ProviderNode> prov;
   std::shared_ptr<net::tcp::acceptor> backend;
   net::Multiaddr provAddr;
-
-  template <class F>
-  auto onIo(F f) {
-    std::promise<decltype(f())> p;
-    asio::post(io, [&] { p.set_value(f()); });
-    return p.get_future().get();
-  }
-  template <class T>
-  T await(asio::awaitable<T> a) {
-    std::promise<T> p;
-    asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
-      if (e) std::abort();
-      p.set_value(std::move(v));
-    });
-    return p.get_future().get();
-  }
-  static bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds limit = 10s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return pred();
-  }
 
   /// Gateway `i` as peergateway starts it: the provider on its allowlist, `domain`, URLs on
   /// port 8080 whatever port it binds (so gateways of one domain answer one URL), its tunnel on
@@ -175,22 +121,19 @@ class GatewaysTest : public ::testing::Test {
 
   /// Two gateways (`domainB` for the second), the provider, the developer; both tunnels up.
   void start(const std::string& domainB) {
-    backend = std::make_shared<net::tcp::acceptor>(
-        net::listenTcp(io.get_executor(), net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
-            .value());
+    backend = test::startHttpBackend(io.get_executor());
     rt.publishedPort = backend->local_endpoint().port();
     rt.images = {"127.0.0.1:5055/app:1"};
-    asio::co_spawn(io, backendAccept(backend), asio::detached);
     gws[0] = startGateway(0, "a.test");
     gws[1] = startGateway(1, domainB);
     startProvider();
     dev = net::Host::create(io.get_executor(), devId);
-    ioThread = std::thread([this] { io.run(); });
+    startIoThread();
     ASSERT_TRUE(waitFor([this] { return onIo([this] { return prov->tunnelsConnected() == 2; }); }));
   }
 
   void TearDown() override {
-    if (!ioThread.joinable()) ioThread = std::thread([this] { io.run(); });
+    startIoThread();  // when start() failed before starting it
     if (prov) {
       await([this]() -> asio::awaitable<int> {
         co_await prov->shutdown();
@@ -206,40 +149,17 @@ class GatewaysTest : public ::testing::Test {
       if (dev) dev->close();
       return 0;
     });
-    std::this_thread::sleep_for(50ms);
-    io.stop();
-    ioThread.join();
+    stopIoThread();
   }
 
-  /// Sends `m` (signed by the developer) on `protocol` and reads messages until the stream
-  /// ends; returns the last one of type T.
+  /// Sends `m` (signed by the developer) on `proto`; the last answer of type T.
   template <class T>
   T ask(protocol::Message m, std::string_view proto) {
-    return await([this, m, proto]() mutable -> asio::awaitable<T> {
-      (void)protocol::sign(m, devId);
-      auto conn = co_await dev->connect(provAddr);
-      const std::vector<std::string> protos{std::string(proto)};
-      auto s = co_await dev->newStream(*conn, protos);
-      (void)co_await rpc::writeMessage(**s, m);
-      rpc::MessageReader reader(**s);
-      T out;
-      while (true) {
-        auto msg = co_await reader.next();
-        if (!msg || !*msg) break;
-        if (auto* r = std::get_if<T>(&**msg)) out = *r;
-      }
-      co_return out;
-    }());
+    return test::lastOf<T>(await(test::askProvider(*dev, provAddr, devId, std::move(m), proto)));
   }
   protocol::DeployResponse deploy() {
-    protocol::DeployRequest req;
-    req.header = protocol::newRequestHeader(protocol::unixMillisNow());
-    req.image = "127.0.0.1:5055/app:1";
-    req.cpuMillicores = 100;
-    req.memoryBytes = 32 << 20;
-    req.exposePort = 80;
-    req.timeoutSeconds = 30;
-    return ask<protocol::DeployResponse>(req, protocol::kDeployProtocol);
+    return ask<protocol::DeployResponse>(test::smallDeployRequest("127.0.0.1:5055/app:1"),
+                                         protocol::kDeployProtocol);
   }
   protocol::DeploymentStatus status(const std::string& id) {
     protocol::StatusRequest req{protocol::newRequestHeader(protocol::unixMillisNow()), id};
@@ -259,7 +179,7 @@ class GatewaysTest : public ::testing::Test {
   bool servedThrough(int gw, const std::string& dep, const std::string& domain) {
     const auto port = onIo([&] { return gws[gw]->config().httpPort; });
     const auto got = httpGet(port, dep + "." + domain);
-    return got.rfind("HTTP/1.1 200", 0) == 0 && got.ends_with(kBody);
+    return got.rfind("HTTP/1.1 200", 0) == 0 && got.ends_with(test::kBackendBody);
   }
 };
 
