@@ -7,61 +7,16 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <algorithm>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/json.hpp>
-#include <fstream>
-#include <iostream>
-#include <map>
-#include <random>
 
-#include "crypto/hash.hpp"
-#include "net/error.hpp"
-#include "net/host.hpp"
+#include <boost/asio/signal_set.hpp>
+
+#include "interop/cpp/interop_peer.hpp"
 #include "net/relay/client.hpp"
 #include "net/relay/keeper.hpp"
 
-using namespace pc;
-using namespace pc::net;
-namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
+using namespace interop;
 
 namespace {
-
-constexpr const char* kEcho = "/echo/1.0.0";
-constexpr const char* kSink = "/sink/1.0.0";
-constexpr const char* kReset = "/reset/1.0.0";
-constexpr const char* kHold = "/hold/1.0.0";  // benchmark only: keeps the stream open and idle
-
-void out(const json::object& o) { std::cout << json::serialize(o) << std::endl; }
-
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-json::array addrsJson(const std::vector<Multiaddr>& as) {
-  json::array a;
-  for (const auto& m : as) a.emplace_back(m.toString());
-  return a;
-}
-
-asio::awaitable<void> sleepFor(std::chrono::milliseconds d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(kNoThrow);
-}
-
-Bytes pseudoRandom(std::size_t n, std::uint32_t seed) {
-  Bytes b(n);
-  std::uint32_t x = seed;
-  for (auto& v : b) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    v = static_cast<std::uint8_t>(x);
-  }
-  return b;
-}
 
 // ---------------------------------------------------------------- protocol handlers
 
@@ -110,18 +65,9 @@ asio::awaitable<void> resetHandler(std::shared_ptr<yamux::Stream> s, std::shared
 
 // ---------------------------------------------------------------- dial scenarios
 
-struct Ctx {
-  std::shared_ptr<Host> host;
-  std::shared_ptr<Connection> conn;
-  Multiaddr target;
-  std::map<std::string, std::string> opts;
-  std::int64_t num(const std::string& k, std::int64_t d) const {
-    auto it = opts.find(k);
-    return it == opts.end() ? d : std::stoll(it->second);
-  }
-};
+}  // namespace
 
-asio::awaitable<Result<Bytes>> echoOnce(Ctx& c, Bytes payload) {
+asio::awaitable<Result<Bytes>> interop::echoOnce(Ctx& c, Bytes payload) {
   const std::vector<std::string> protos{kEcho};
   auto s = co_await c.host->newStream(c.conn, protos);
   if (!s) co_return s.error();
@@ -146,6 +92,8 @@ asio::awaitable<Result<Bytes>> echoOnce(Ctx& c, Bytes payload) {
   if (!rr) co_return rr.error();
   co_return got;
 }
+
+namespace {
 
 asio::awaitable<json::object> scPing(Ctx& c) {
   json::array rtts;
@@ -279,162 +227,6 @@ asio::awaitable<json::object> scHold(Ctx& c) {
   co_return json::object{{"ok", alive.has_value()}, {"seconds", seconds}};
 }
 
-asio::awaitable<json::object> scBenchConnect(Ctx& c) {
-  const auto n = c.num("connections", c.num("count", 200));
-  std::vector<double> totals, dialOnly;
-  // One node dialing fresh connections, as js's harness does: the address without /p2p is never
-  // matched to a live connection, so every iteration is a full TCP + Noise + yamux setup.
-  HostConfig cfg;
-  cfg.identifyOnConnect = false;
-  auto h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
-  // A relayed target is dialled cold each time: a fresh host, so the relay connection is new too.
-  const bool relayed = c.target.isCircuit();
-  const auto plain = relayed ? c.target : c.target.withoutPeerId();
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (relayed) {
-      h->close();
-      h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
-      relay::installRelayTransport(*h);
-    }
-    const auto start = Clock::now();
-    auto conn = co_await h->connect(plain);
-    if (!conn) co_return json::object{{"ok", false}, {"error", conn.error().message()}};
-    dialOnly.push_back(ms(Clock::now() - start));
-    auto rtt = co_await h->ping(*conn);
-    if (!rtt) co_return json::object{{"ok", false}, {"error", rtt.error().message()}};
-    totals.push_back(ms(Clock::now() - start));
-    (*conn)->session->close();
-  }
-  h->close();
-  std::sort(totals.begin(), totals.end());
-  std::sort(dialOnly.begin(), dialOnly.end());
-  co_return json::object{{"ok", true},
-                         {"connections", n},
-                         {"medianMs", totals[totals.size() / 2]},
-                         {"p90Ms", totals[totals.size() * 9 / 10]},
-                         {"minMs", totals.front()},
-                         {"dialOnlyMedianMs", dialOnly[dialOnly.size() / 2]}};
-}
-
-asio::awaitable<json::object> scBenchThroughput(Ctx& c) {
-  const auto bytes = static_cast<std::uint64_t>(c.num("bytes", 1ll << 30));
-  const auto streams = static_cast<int>(c.num("streams", 1));
-  const auto per = bytes / static_cast<std::uint64_t>(streams);
-  Bytes chunk = pseudoRandom(256 * 1024, 9);
-  int done = 0;
-  bool ok = true;
-  std::string err;
-  const auto start = Clock::now();
-  for (int i = 0; i < streams; ++i) {
-    asio::co_spawn(
-        co_await asio::this_coro::executor,
-        [&]() -> asio::awaitable<void> {
-          const std::vector<std::string> p{kSink};
-          auto s = co_await c.host->newStream(c.conn, p);
-          if (!s) {
-            ok = false;
-            err = s.error().message();
-            ++done;
-            co_return;
-          }
-          std::uint64_t left = per;
-          while (left > 0) {
-            const auto n = std::min<std::uint64_t>(left, chunk.size());
-            if (auto w = co_await (*s)->write(BytesView(chunk.data(), n)); !w) {
-              ok = false;
-              err = w.error().message();
-              break;
-            }
-            left -= n;
-          }
-          co_await (*s)->closeWrite();
-          std::uint8_t be[8];
-          if (auto r = co_await readExact(**s, be); r) {
-            std::uint64_t got = 0;
-            for (auto v : be) got = got << 8 | v;
-            if (got != per) {
-              ok = false;
-              err = "sink counted " + std::to_string(got);
-            }
-          } else {
-            ok = false;
-            err = r.error().message();
-          }
-          ++done;
-        },
-        asio::detached);
-  }
-  while (done < streams) co_await sleepFor(1ms);
-  const double secs = ms(Clock::now() - start) / 1000.0;
-  json::object o{
-      {"ok", ok},
-      {"bytes", per * static_cast<std::uint64_t>(streams)},
-      {"streams", streams},
-      {"seconds", secs},
-      {"MBps", static_cast<double>(per * static_cast<std::uint64_t>(streams)) / 1e6 / secs}};
-  if (!ok) o["error"] = err;
-  co_return o;
-}
-
-long rssKiB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
-// Opens --connections connections (each a fresh dial) and --streams-per-conn idle /hold streams
-// on each, announcing each phase and pausing --pause-ms so the harness can sample the listener's
-// memory. Also reports this (dialing) process's own memory.
-asio::awaitable<json::object> scBenchMemory(Ctx& c) {
-  const auto conns = c.num("connections", 1000);
-  const auto perConn = c.num("streams-per-conn", 10);
-  const auto pause = std::chrono::milliseconds(c.num("pause-ms", 1500));
-  HostConfig cfg;
-  cfg.identifyOnConnect = false;
-  cfg.maxConnections = static_cast<std::size_t>(conns) + 10;
-  auto h = Host::create(co_await asio::this_coro::executor, c.host->identity(), cfg);
-  const auto base = rssKiB();
-  out({{"phase", "start"}, {"dialerRssKiB", base}});
-  co_await sleepFor(pause);
-  std::vector<std::shared_ptr<Connection>> held;
-  const auto plain = c.target.withoutPeerId();  // no /p2p: every dial is a new connection
-  for (std::int64_t i = 0; i < conns; ++i) {
-    auto conn = co_await h->connect(plain);
-    if (!conn)
-      co_return json::object{
-          {"ok", false},
-          {"error", "connection " + std::to_string(i) + ": " + conn.error().message()}};
-    held.push_back(*conn);
-  }
-  const auto afterConns = rssKiB();
-  out({{"phase", "connections"}, {"connections", conns}, {"dialerRssKiB", afterConns}});
-  co_await sleepFor(pause);
-  std::vector<std::shared_ptr<yamux::Stream>> streams;
-  const std::vector<std::string> hold{kHold};
-  for (auto& conn : held) {
-    for (std::int64_t j = 0; j < perConn; ++j) {
-      auto s = co_await h->newStream(conn, hold);
-      if (!s) co_return json::object{{"ok", false}, {"error", "stream: " + s.error().message()}};
-      streams.push_back(*s);
-    }
-  }
-  const auto afterStreams = rssKiB();
-  out({{"phase", "streams"}, {"streams", streams.size()}, {"dialerRssKiB", afterStreams}});
-  co_await sleepFor(pause);
-  streams.clear();
-  h->close();
-  co_return json::object{{"ok", true},
-                         {"connections", conns},
-                         {"streams", conns * perConn},
-                         {"dialerKiBPerConnection",
-                          static_cast<double>(afterConns - base) / static_cast<double>(conns)},
-                         {"dialerKiBPerStream", static_cast<double>(afterStreams - afterConns) /
-                                                    static_cast<double>(conns * perConn)}};
-}
-
 std::optional<crypto::Identity> identityFrom(const std::map<std::string, std::string>& opts) {
   if (auto it = opts.find("seed"); it != opts.end()) {
     auto seed = fromHex(it->second);
@@ -444,6 +236,172 @@ std::optional<crypto::Identity> identityFrom(const std::map<std::string, std::st
     return *id;
   }
   return crypto::Identity::generate().value();
+}
+
+/// The command line: positional arguments, --key value options, and --scenario a,b,c.
+struct Args {
+  std::string mode;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opts;
+  std::vector<std::string> scenarios;
+};
+
+Args parseArgs(int argc, char** argv) {
+  Args a;
+  a.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!arg.starts_with("--") || i + 1 >= argc) {
+      a.positional.push_back(arg);
+      continue;
+    }
+    const auto key = arg.substr(2);
+    const std::string v = argv[++i];
+    if (key != "scenario") {
+      a.opts[key] = v;
+      continue;
+    }
+    for (std::size_t p = 0; p <= v.size();) {
+      auto q = v.find(',', p);
+      if (q == std::string::npos) q = v.size();
+      a.scenarios.push_back(v.substr(p, q - p));
+      p = q + 1;
+    }
+  }
+  return a;
+}
+
+/// Reports a dialer's connection, then our own identify of it (what it advertises), then its end.
+void reportDialers(asio::io_context& io, const std::shared_ptr<Host>& host) {
+  // A plain pointer: the host holds this handler, and it outlives io.run().
+  host->onConnected([&io, host = host.get()](const std::shared_ptr<Connection>& c) {
+    out({{"event", "connection"}, {"peer", c->peer.toBase58()}});
+    asio::co_spawn(
+        io,
+        [host, c]() -> asio::awaitable<void> {
+          auto info = co_await host->identify(c);
+          if (!info) co_return;
+          json::array protos;
+          for (const auto& p : info->protocols) protos.emplace_back(p);
+          out({{"event", "identify"},
+               {"peer", c->peer.toBase58()},
+               {"protocols", protos},
+               {"agentVersion", info->agentVersion},
+               {"protocolVersion", info->protocolVersion},
+               {"listenAddrs", addrsJson(info->listenAddrs)},
+               {"observedAddr", info->observedAddr ? info->observedAddr->toString() : ""}});
+          co_await c->session->waitClosed();
+          out({{"event", "disconnect"}, {"peer", c->peer.toBase58()}});
+        },
+        asio::detached);
+  });
+}
+
+int runListen(asio::io_context& io, const std::shared_ptr<Host>& host, Args& a) {
+  const auto port = a.opts.count("port") ? a.opts["port"] : "0";
+  auto bound = host->listen(Multiaddr::parse("/ip4/127.0.0.1/tcp/" + port).value());
+  if (!bound) {
+    std::cerr << bound.error().message() << "\n";
+    return 1;
+  }
+  reportDialers(io, host);
+  std::shared_ptr<relay::ReservationKeeper> keeper;
+  if (a.opts.count("relay")) {  // reachable through a relay too: report each reservation
+    relay::KeeperOptions ko;
+    ko.relay = Multiaddr::parse(a.opts["relay"]).value();
+    ko.onChange = [host = host.get()](const std::vector<Multiaddr>& addrs) {
+      json::array arr;
+      for (const auto& m : addrs) arr.emplace_back(m.withPeerId(host->peerId()).toString());
+      out({{"event", "reserved"}, {"addrs", arr}});
+    };
+    keeper = std::make_shared<relay::ReservationKeeper>(host, std::move(ko));
+    keeper->start();
+  }
+  out({{"event", "listening"},
+       {"peerId", host->peerId().toBase58()},
+       {"addrs", addrsJson({bound->withPeerId(host->peerId())})}});
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](auto, auto) { io.stop(); });
+  io.run();
+  return 0;
+}
+
+using Scenario = asio::awaitable<json::object> (*)(Ctx&);
+const std::map<std::string, Scenario>& scenarioTable() {
+  static const std::map<std::string, Scenario> table{
+      {"ping", scPing},
+      {"identify", scIdentify},
+      {"echo", scEcho},
+      {"echo-concurrent", scEchoConcurrent},
+      {"transfer", scTransfer},
+      {"reset", scReset},
+      {"hold", scHold},
+      {"bench-connect", scBenchConnect},
+      {"bench-throughput", scBenchThroughput},
+      {"bench-memory", scBenchMemory},
+  };
+  return table;
+}
+
+/// Dials `target`, then runs each scenario in turn, one JSON line each; the number that failed.
+asio::awaitable<int> dialScenarios(std::shared_ptr<Host> host, Multiaddr target, Args a) {
+  Ctx c{host, nullptr, target, a.opts};
+  auto conn = co_await host->connect(target);
+  if (!conn) {
+    for (const auto& s : a.scenarios) {
+      out({{"scenario", s}, {"ok", false}, {"error", "dial failed: " + conn.error().message()}});
+    }
+    co_return static_cast<int>(a.scenarios.size());
+  }
+  c.conn = *conn;
+  out({{"event", "connected"},
+       {"peer", c.conn->peer.toBase58()},
+       {"security", c.conn->security},
+       {"muxer", c.conn->muxer}});
+  int failures = 0;
+  for (const auto& name : a.scenarios) {
+    json::object r;
+    const auto t0 = Clock::now();
+    const auto it = scenarioTable().find(name);
+    if (it != scenarioTable().end()) {
+      r = co_await it->second(c);
+    } else {
+      r = {{"ok", false}, {"error", "unknown scenario"}};
+    }
+    r["scenario"] = name;
+    r["elapsedMs"] = ms(Clock::now() - t0);
+    if (!r["ok"].as_bool()) ++failures;
+    out(r);
+  }
+  host->close();
+  co_return failures;
+}
+
+int runDial(asio::io_context& io, const std::shared_ptr<Host>& host, const Args& a) {
+  if (a.positional.empty() || a.scenarios.empty()) {
+    std::cerr << "usage: interop_peer dial <multiaddr> --scenario a,b\n";
+    return 2;
+  }
+  auto target = Multiaddr::parse(a.positional[0]);
+  if (!target) {
+    std::cerr << target.error().message() << "\n";
+    return 2;
+  }
+  int failures = 0;
+  asio::co_spawn(io, dialScenarios(host, *target, a), [&](std::exception_ptr e, int n) {
+    failures = n;
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "fatal: " << ex.what() << "\n";
+      }
+      failures = 1;
+    }
+    io.stop();
+  });
+  io.run();
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -456,31 +414,8 @@ int main(int argc, char** argv) {
   // Diagnostics go to stderr (stdout carries JSON lines only); SPDLOG_LEVEL=debug for more.
   spdlog::set_default_logger(spdlog::stderr_color_mt("interop"));
   spdlog::cfg::load_env_levels();
-  const std::string mode = argv[1];
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> opts;
-  std::vector<std::string> scenarios;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0 && i + 1 < argc) {
-      const auto key = a.substr(2);
-      std::string v = argv[++i];
-      if (key == "scenario") {
-        std::size_t p = 0;
-        while (p <= v.size()) {
-          auto q = v.find(',', p);
-          if (q == std::string::npos) q = v.size();
-          scenarios.push_back(v.substr(p, q - p));
-          p = q + 1;
-        }
-      } else {
-        opts[key] = v;
-      }
-    } else {
-      positional.push_back(a);
-    }
-  }
-  auto identity = identityFrom(opts);
+  Args args = parseArgs(argc, argv);
+  auto identity = identityFrom(args.opts);
   if (!identity) {
     std::cerr << "bad --seed\n";
     return 2;
@@ -497,127 +432,8 @@ int main(int argc, char** argv) {
   host->setHandler(kReset, resetHandler);
   host->setHandler(kHold, holdHandler);
   relay::installRelayTransport(*host);
-  std::shared_ptr<relay::ReservationKeeper> keeper;
-
-  if (mode == "listen") {
-    const auto port = opts.count("port") ? opts["port"] : "0";
-    auto bound = host->listen(Multiaddr::parse("/ip4/127.0.0.1/tcp/" + port).value());
-    if (!bound) {
-      std::cerr << bound.error().message() << "\n";
-      return 1;
-    }
-    host->onConnected([&](const std::shared_ptr<Connection>& c) {
-      out({{"event", "connection"}, {"peer", c->peer.toBase58()}});
-      asio::co_spawn(
-          io,
-          [&, c]() -> asio::awaitable<void> {
-            // Our own identify of the dialer, so the test can check what it advertises.
-            auto info = co_await host->identify(c);
-            if (!info) co_return;
-            json::array protos;
-            for (const auto& p : info->protocols) protos.emplace_back(p);
-            out({{"event", "identify"},
-                 {"peer", c->peer.toBase58()},
-                 {"protocols", protos},
-                 {"agentVersion", info->agentVersion},
-                 {"protocolVersion", info->protocolVersion},
-                 {"listenAddrs", addrsJson(info->listenAddrs)},
-                 {"observedAddr", info->observedAddr ? info->observedAddr->toString() : ""}});
-            co_await c->session->waitClosed();
-            out({{"event", "disconnect"}, {"peer", c->peer.toBase58()}});
-          },
-          asio::detached);
-    });
-    if (opts.count("relay")) {  // reachable through a relay too: report each reservation
-      relay::KeeperOptions ko;
-      ko.relay = Multiaddr::parse(opts["relay"]).value();
-      ko.onChange = [&](const std::vector<Multiaddr>& addrs) {
-        json::array a;
-        for (const auto& m : addrs) a.emplace_back(m.withPeerId(host->peerId()).toString());
-        out({{"event", "reserved"}, {"addrs", a}});
-      };
-      keeper = std::make_shared<relay::ReservationKeeper>(host, std::move(ko));
-      keeper->start();
-    }
-    out({{"event", "listening"},
-         {"peerId", host->peerId().toBase58()},
-         {"addrs", addrsJson({bound->withPeerId(host->peerId())})}});
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](auto, auto) { io.stop(); });
-    io.run();
-    return 0;
-  }
-  if (mode != "dial" || positional.empty() || scenarios.empty()) {
-    std::cerr << "usage: interop_peer dial <multiaddr> --scenario a,b\n";
-    return 2;
-  }
-  auto target = Multiaddr::parse(positional[0]);
-  if (!target) {
-    std::cerr << target.error().message() << "\n";
-    return 2;
-  }
-  int failures = 0;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        Ctx c{host, nullptr, *target, opts};
-        auto conn = co_await host->connect(*target);
-        if (!conn) {
-          for (const auto& s : scenarios)
-            out({{"scenario", s},
-                 {"ok", false},
-                 {"error", "dial failed: " + conn.error().message()}});
-          failures = static_cast<int>(scenarios.size());
-          co_return;
-        }
-        c.conn = *conn;
-        out({{"event", "connected"},
-             {"peer", c.conn->peer.toBase58()},
-             {"security", c.conn->security},
-             {"muxer", c.conn->muxer}});
-        for (const auto& name : scenarios) {
-          json::object r;
-          const auto t0 = Clock::now();
-          if (name == "ping")
-            r = co_await scPing(c);
-          else if (name == "identify")
-            r = co_await scIdentify(c);
-          else if (name == "echo")
-            r = co_await scEcho(c);
-          else if (name == "echo-concurrent")
-            r = co_await scEchoConcurrent(c);
-          else if (name == "transfer")
-            r = co_await scTransfer(c);
-          else if (name == "reset")
-            r = co_await scReset(c);
-          else if (name == "hold")
-            r = co_await scHold(c);
-          else if (name == "bench-connect")
-            r = co_await scBenchConnect(c);
-          else if (name == "bench-throughput")
-            r = co_await scBenchThroughput(c);
-          else if (name == "bench-memory")
-            r = co_await scBenchMemory(c);
-          else
-            r = {{"ok", false}, {"error", "unknown scenario"}};
-          r["scenario"] = name;
-          r["elapsedMs"] = ms(Clock::now() - t0);
-          if (!r["ok"].as_bool()) ++failures;
-          out(r);
-        }
-        host->close();
-      },
-      [&](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            std::cerr << "fatal: " << ex.what() << "\n";
-          }
-          failures = 1;
-        }
-        io.stop();
-      });
-  io.run();
-  return failures == 0 ? 0 : 1;
+  if (args.mode == "listen") return runListen(io, host, args);
+  if (args.mode == "dial") return runDial(io, host, args);
+  std::cerr << "usage: interop_peer listen|dial ...\n";
+  return 2;
 }
