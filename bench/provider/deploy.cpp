@@ -50,34 +50,15 @@ struct Sample {
   std::string id;
 };
 
-}  // namespace
+/// The developer's side: deploy and stop over one live connection to the in-process provider,
+/// and the anchor's engine calls alone.
+struct Bench {
+  pc::runtime::DockerRuntime& docker;
+  std::shared_ptr<pc::net::Host> dev;
+  const pc::crypto::Identity& devId;
+  std::shared_ptr<pc::net::Connection> conn;
 
-int main(int argc, char** argv) {
-  const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
-  char tmpl[] = "/tmp/pc-bench-deploy.XXXXXX";
-  const std::filesystem::path dir = ::mkdtemp(tmpl);
-  asio::io_context io(1);
-  auto docker = pc::runtime::DockerRuntime(pc::runtime::DockerOptions::fromEnvironment().value());
-  auto store = pc::provider::Store::open(dir / "provider.db").value();
-  auto replay = pc::protocol::SqliteReplayCache::open(dir / "provider.db").value();
-  auto audit = pc::provider::AuditLog::open(dir / "audit.jsonl").value();
-  pc::provider::ProviderConfig cfg;
-  cfg.allowedRegistries = {"127.0.0.1:5055"};
-  pc::provider::Scheduler sched(io.get_executor(), docker, *store,
-                                pc::runtime::Policy::create(cfg.policy()).value());
-  (void)sched.load();
-  auto svc = std::make_shared<pc::provider::Service>(sched, *audit, *replay);
-  auto provId = pc::crypto::Identity::generate().value();
-  auto devId = pc::crypto::Identity::generate().value();
-  auto prov = pc::net::Host::create(io.get_executor(), provId);
-  svc->install(*prov);
-  const auto addr = prov->listen(pc::net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
-                        .value()
-                        .withPeerId(provId.peerId());
-  auto dev = pc::net::Host::create(io.get_executor(), devId);
-  auto conn = runSync(io, dev->connect(addr)).value();
-
-  auto deployOnce = [&]() -> asio::awaitable<Sample> {
+  asio::awaitable<Sample> deployOnce() {
     pc::protocol::DeployRequest req;
     req.header = pc::protocol::newRequestHeader(pc::protocol::unixMillisNow());
     req.image = kImage;
@@ -113,8 +94,9 @@ int main(int argc, char** argv) {
       }
     }
     co_return out;
-  };
-  auto stopOnce = [&](std::string id) -> asio::awaitable<int> {
+  }
+
+  asio::awaitable<int> stopOnce(std::string id) {
     pc::protocol::Message m = pc::protocol::StopRequest{
         pc::protocol::newRequestHeader(pc::protocol::unixMillisNow()), id, true};
     (void)pc::protocol::sign(m, devId);
@@ -124,8 +106,9 @@ int main(int argc, char** argv) {
     pc::rpc::MessageReader reader(*s);
     (void)co_await reader.next();
     co_return 0;
-  };
-  auto anchorOnce = [&](int i) -> asio::awaitable<double> {
+  }
+
+  asio::awaitable<double> anchorOnce(int i) {
     pc::runtime::ContainerSpec spec;
     spec.deploymentId = "bench-anchor-" + std::to_string(::getpid()) + "-" + std::to_string(i);
     spec.requesterId = "bench";
@@ -143,22 +126,50 @@ int main(int argc, char** argv) {
     const std::string cid = started->id;
     (void)co_await docker.remove(cid);
     co_return t;
-  };
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 20;
+  char tmpl[] = "/tmp/pc-bench-deploy.XXXXXX";
+  const std::filesystem::path dir = ::mkdtemp(tmpl);
+  asio::io_context io(1);
+  auto docker = pc::runtime::DockerRuntime(pc::runtime::DockerOptions::fromEnvironment().value());
+  auto store = pc::provider::Store::open(dir / "provider.db").value();
+  auto replay = pc::protocol::SqliteReplayCache::open(dir / "provider.db").value();
+  auto audit = pc::provider::AuditLog::open(dir / "audit.jsonl").value();
+  pc::provider::ProviderConfig cfg;
+  cfg.allowedRegistries = {"127.0.0.1:5055"};
+  pc::provider::Scheduler sched(io.get_executor(), docker, *store,
+                                pc::runtime::Policy::create(cfg.policy()).value());
+  (void)sched.load();
+  auto svc = std::make_shared<pc::provider::Service>(sched, *audit, *replay);
+  auto provId = pc::crypto::Identity::generate().value();
+  auto devId = pc::crypto::Identity::generate().value();
+  auto prov = pc::net::Host::create(io.get_executor(), provId);
+  svc->install(*prov);
+  const auto addr = prov->listen(pc::net::Multiaddr::parse("/ip4/127.0.0.1/tcp/0").value())
+                        .value()
+                        .withPeerId(provId.peerId());
+  auto dev = pc::net::Host::create(io.get_executor(), devId);
+  Bench b{docker, dev, devId, runSync(io, dev->connect(addr)).value()};
 
   // One warm-up of each (image present, engine caches warm), then interleaved runs.
   {
-    auto w = runSync(io, deployOnce());
-    runSync(io, stopOnce(w.id));
-    runSync(io, anchorOnce(-1));
+    auto w = runSync(io, b.deployOnce());
+    runSync(io, b.stopOnce(w.id));
+    runSync(io, b.anchorOnce(-1));
   }
   std::vector<double> ours, pulls, totals, anchor;
   for (int i = 0; i < runs; ++i) {
-    auto s = runSync(io, deployOnce());
-    runSync(io, stopOnce(s.id));
+    auto s = runSync(io, b.deployOnce());
+    runSync(io, b.stopOnce(s.id));
     ours.push_back(s.total - s.pull);
     pulls.push_back(s.pull);
     totals.push_back(s.total);
-    anchor.push_back(runSync(io, anchorOnce(i)));
+    anchor.push_back(runSync(io, b.anchorOnce(i)));
   }
   const double o = percentile(ours, 0.5), a = percentile(anchor, 0.5);
   std::printf("runs: %d each, interleaved; image %s (present, pull = registry check)\n", runs,
