@@ -53,6 +53,30 @@ Result<std::shared_ptr<AdminServer>> startSite(const net::asio::any_io_executor&
   return AdminServer::start(ex, *at, std::move(o));
 }
 
+Result<void> Site::open(const AdminSettings& settings, SiteOptions site) {
+  auto server = startSite(ex_, settings, std::move(site));
+  if (!server) {
+    return server.error();
+  }
+  server_ = std::move(*server);
+  return {};
+}
+
+void Site::close() {
+  if (server_) {
+    server_->close();
+  }
+  tasks_.cancel();
+}
+
+net::asio::awaitable<void> Site::shutdown() {
+  close();
+  if (server_) {
+    co_await server_->shutdown(std::chrono::milliseconds(100));
+  }
+  co_await tasks_.shutdown(std::chrono::milliseconds(100));
+}
+
 std::string describe(const AdminServer& server, bool withToken) {
   const auto ep = server.endpoint();
   const auto a = ep.address();

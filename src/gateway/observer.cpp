@@ -65,7 +65,7 @@ GatewayObserver::GatewayObserver(const asio::any_io_executor& ex,
       metrics_(std::move(metrics)),
       parts_(std::move(parts)),
       started_(std::chrono::steady_clock::now()),
-      tasks_(ex) {}
+      site_(ex) {}
 
 GatewayObserver::~GatewayObserver() = default;
 
@@ -76,22 +76,10 @@ Result<std::shared_ptr<GatewayObserver>> GatewayObserver::start(
   // The handlers hold the observer weakly: a scrape in flight at shutdown finds it gone and
   // answers nothing rather than reading freed parts.
   std::weak_ptr<GatewayObserver> weak = o;
-  admin::SiteOptions site;
-  site.daemon = "peergateway";
-  site.metrics = [weak] {
-    auto self = weak.lock();
-    return self ? self->metricsText() : std::string();
-  };
-  site.summary = [weak] {
-    auto self = weak.lock();
-    return self ? self->summaryJson() : std::string("{}");
-  };
-  auto server = admin::startSite(ex, settings, std::move(site));
-  if (!server) {
-    return server.error();
+  if (auto opened = o->site_.open(settings, admin::siteReading("peergateway", weak)); !opened) {
+    return opened.error();
   }
-  o->server_ = std::move(*server);
-  o->tasks_.spawn([o] { return o->sampleLoop(); });
+  o->site_.spawnSampler([o] { return o->sampleLoop(); });
   return o;
 }
 
@@ -118,20 +106,11 @@ void GatewayObserver::tick() {
       [routes](const std::string& dep) { return routes->find(dep) != nullptr; });
 }
 
-void GatewayObserver::close() {
-  if (server_) {
-    server_->close();
-  }
-  tasks_.cancel();
-}
+void GatewayObserver::close() { site_.close(); }
 
 asio::awaitable<void> GatewayObserver::shutdown() {
   auto self = shared_from_this();
-  close();
-  if (server_) {
-    co_await server_->shutdown(std::chrono::milliseconds(100));
-  }
-  co_await tasks_.shutdown(std::chrono::milliseconds(100));
+  co_await site_.shutdown();
 }
 
 void GatewayObserver::addRequestFamilies(admin::Exposition& e) const {
@@ -238,7 +217,7 @@ void GatewayObserver::addStateFamilies(admin::Exposition& e) const {
   }
   e.counter("peergateway_admin_refusals_total",
             "Requests the admin listener refused (not loopback and no token, bad Host)",
-            static_cast<double>(server_ ? server_->refused() : 0));
+            static_cast<double>(site_.refused()));
 }
 
 std::string GatewayObserver::metricsText() const {

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "admin/settings.hpp"
+#include "admin/site.hpp"
 #include "crypto/peer_id.hpp"
 #include "net/asio.hpp"
-#include "net/task_group.hpp"
 
 namespace pc::net {
 class Host;
@@ -29,7 +29,6 @@ namespace pc::dns {
 class DnsServer;
 }
 namespace pc::admin {
-class AdminServer;
 class Exposition;
 }  // namespace pc::admin
 
@@ -72,7 +71,7 @@ class GatewayObserver : public std::enable_shared_from_this<GatewayObserver> {
   /// The exposition text and the dashboard JSON (what /metrics and /api/summary serve).
   [[nodiscard]] std::string metricsText() const;
   [[nodiscard]] std::string summaryJson() const;
-  [[nodiscard]] const admin::AdminServer& server() const { return *server_; }
+  [[nodiscard]] const admin::AdminServer& server() const { return site_.server(); }
   /// Once a second: rates, and the series of deployments whose route is gone are dropped.
   void tick();
 
@@ -91,8 +90,7 @@ class GatewayObserver : public std::enable_shared_from_this<GatewayObserver> {
   std::shared_ptr<GatewayMetrics> metrics_;
   ObservedGateway parts_;
   std::chrono::steady_clock::time_point started_;
-  std::shared_ptr<admin::AdminServer> server_;
-  net::TaskGroup tasks_;  ///< the sampler
+  admin::Site site_;  ///< the listener and the sampler
 };
 
 }  // namespace pc::gateway

@@ -59,7 +59,7 @@ ProviderObserver::ProviderObserver(const asio::any_io_executor& ex, ObservedProv
       started_(SteadyClock::now()),
       pulls_(pullBuckets()),
       starts_(admin::latencyBuckets()),
-      tasks_(ex) {}
+      site_(ex) {}
 
 ProviderObserver::~ProviderObserver() = default;
 
@@ -68,21 +68,9 @@ Result<std::shared_ptr<ProviderObserver>> ProviderObserver::start(
   auto o = std::make_shared<ProviderObserver>(ex, std::move(parts));
   // Held weakly by everything that may outlive it (handlers, listeners).
   std::weak_ptr<ProviderObserver> weak = o;
-  admin::SiteOptions site;
-  site.daemon = "peercomputed";
-  site.metrics = [weak] {
-    auto self = weak.lock();
-    return self ? self->metricsText() : std::string();
-  };
-  site.summary = [weak] {
-    auto self = weak.lock();
-    return self ? self->summaryJson() : std::string("{}");
-  };
-  auto server = admin::startSite(ex, settings, std::move(site));
-  if (!server) {
-    return server.error();
+  if (auto opened = o->site_.open(settings, admin::siteReading("peercomputed", weak)); !opened) {
+    return opened.error();
   }
-  o->server_ = std::move(*server);
   o->parts_.scheduler->onChange([weak](const Deployment& d) {
     if (auto self = weak.lock()) {
       self->onDeployment(d);
@@ -93,7 +81,7 @@ Result<std::shared_ptr<ProviderObserver>> ProviderObserver::start(
       self->onAudit(event, line);
     }
   });
-  o->tasks_.spawn([o] { return o->sampleLoop(); });
+  o->site_.spawnSampler([o] { return o->sampleLoop(); });
   return o;
 }
 
@@ -151,20 +139,11 @@ void ProviderObserver::onAudit(std::string_view event, const std::string& line) 
   recentAudit_.push_back(line);
 }
 
-void ProviderObserver::close() {
-  if (server_) {
-    server_->close();
-  }
-  tasks_.cancel();
-}
+void ProviderObserver::close() { site_.close(); }
 
 asio::awaitable<void> ProviderObserver::shutdown() {
   auto self = shared_from_this();
-  close();
-  if (server_) {
-    co_await server_->shutdown(std::chrono::milliseconds(100));
-  }
-  co_await tasks_.shutdown(std::chrono::milliseconds(100));
+  co_await site_.shutdown();
 }
 
 void ProviderObserver::addDeploymentFamilies(admin::Exposition& e) const {
@@ -244,7 +223,7 @@ std::string ProviderObserver::metricsText() const {
   }
   e.counter("peercomputed_admin_refusals_total",
             "Requests the admin listener refused (not loopback and no token, bad Host)",
-            static_cast<double>(server_ ? server_->refused() : 0));
+            static_cast<double>(site_.refused()));
   return e.text();
 }
 

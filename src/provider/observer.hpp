@@ -15,18 +15,14 @@
 
 #include "admin/exposition.hpp"
 #include "admin/settings.hpp"
+#include "admin/site.hpp"
 #include "crypto/peer_id.hpp"
 #include "net/asio.hpp"
-#include "net/task_group.hpp"
 #include "runtime/runtime.hpp"
 
 namespace pc::net {
 class Host;
 }
-namespace pc::admin {
-class AdminServer;
-}
-
 namespace pc::provider {
 
 class Scheduler;
@@ -71,7 +67,7 @@ class ProviderObserver : public std::enable_shared_from_this<ProviderObserver> {
 
   [[nodiscard]] std::string metricsText() const;
   [[nodiscard]] std::string summaryJson() const;
-  [[nodiscard]] const admin::AdminServer& server() const { return *server_; }
+  [[nodiscard]] const admin::AdminServer& server() const { return site_.server(); }
 
   /// A record changed (times pulls and starts).
   void onDeployment(const Deployment& d);
@@ -89,7 +85,6 @@ class ProviderObserver : public std::enable_shared_from_this<ProviderObserver> {
   net::asio::any_io_executor ex_;
   ObservedProvider parts_;
   std::chrono::steady_clock::time_point started_;
-  std::shared_ptr<admin::AdminServer> server_;
   std::map<std::string, runtime::Stats> stats_;  ///< the last sample of each running deployment
   admin::Histogram pulls_;
   admin::Histogram starts_;
@@ -97,7 +92,7 @@ class ProviderObserver : public std::enable_shared_from_this<ProviderObserver> {
   std::map<std::string, std::chrono::steady_clock::time_point> startingSince_;
   std::map<std::string, std::uint64_t, std::less<>> auditEvents_;
   std::deque<std::string> recentAudit_;  ///< JSON lines, oldest first
-  net::TaskGroup tasks_;                 ///< the sampler
+  admin::Site site_;                     ///< the listener and the sampler
 };
 
 }  // namespace pc::provider
