@@ -4,11 +4,10 @@
 # concurrent writers that must not lose entries.
 set -uo pipefail
 PEERCTL=${1:?usage: peerctl_test.sh path/to/peerctl}
-export PEERCOMPUTE_HOME=$(mktemp -d)/home
-trap 'rm -rf "$(dirname "$PEERCOMPUTE_HOME")"' EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=cli-peerctl
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
+export PEERCOMPUTE_HOME=$W/home
 expect_fail() {  # expect_fail "description" "needle in stderr" cmd...
   local what=$1 needle=$2; shift 2
   local out rc

@@ -4,12 +4,14 @@
 set -uo pipefail
 PEERCTL=${1:?usage: ping_test.sh peerctl peercomputed}
 DAEMON=${2:?usage: ping_test.sh peerctl peercomputed}
-W=$(mktemp -d)
+PC_SUITE=cli-ping
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 DPID=
-trap '[ -n "$DPID" ] && kill $DPID 2>/dev/null; rm -rf "$W"' EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+suite_cleanup() {
+  [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+  return 0
+}
 export PEERCOMPUTE_HOME=$W/dev
 "$PEERCTL" init >/dev/null
 DEV=$("$PEERCTL" id)

@@ -9,17 +9,14 @@
 set -uo pipefail
 GATEWAY=${1:?usage: dns_dig_test.sh <peergateway>}
 command -v dig >/dev/null || { echo "FAIL - dig not found (scripts/install-deps.sh installs dnsutils)"; exit 1; }
-W=$(mktemp -d /tmp/pc-dns-dig.XXXXXX)
+PC_SUITE=dns-dig
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 GPID=
-cleanup() {
+suite_cleanup() {
   [ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null
-  rm -rf "$W"
+  return 0
 }
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
-wait_for() { for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # 24 IPv6 addresses: their AAAA answer (24 × 28 bytes) does not fit 512 bytes.
 V6=()

@@ -19,29 +19,10 @@ DOMAIN=pc.test
 for t in pebble dig openssl curl; do
   command -v $t >/dev/null || { echo "$t not installed (apt-get install pebble dnsutils openssl curl)" >&2; exit 1; }
 done
-W=$(mktemp -d /tmp/pc-acme-dns01-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-  [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/pc-acme-dns01-kept
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=acme-dns01-e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
-wait_for() { for _ in $(seq 1 "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-free_ports() { python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
 read -r HTTP_PORT HTTPS_PORT PEBBLE_PORT MGMT_PORT DNS_PORT <<<"$(free_ports 5)"
 served() {  # host → "serial=…" of the certificate the gateway presents for it
   openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$1" </dev/null 2>/dev/null |

@@ -14,29 +14,10 @@ GATEWAY=${3:?usage}
 IMAGE=127.0.0.1:5055/peercompute/demo-web:2
 DOMAIN=pc.test
 command -v pebble >/dev/null || { echo "pebble not installed (apt-get install pebble)" >&2; exit 1; }
-W=$(mktemp -d /tmp/pc-acme-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-  [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/pc-acme-kept
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=acme-e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
-wait_for() { for _ in $(seq 1 "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-free_ports() { python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
 read -r HTTP_PORT HTTPS_PORT PEBBLE_PORT MGMT_PORT DNS_PORT <<<"$(free_ports 5)"
 
 # ---- pebble: its own HTTPS certificate, mock DNS answering 127.0.0.1 for every name ----------

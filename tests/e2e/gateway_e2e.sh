@@ -12,22 +12,10 @@ PEERCTL=${1:?usage}
 DAEMON=${2:?usage}
 GATEWAY=${3:?usage}
 IMAGE=127.0.0.1:5055/peercompute/demo-web:2
-W=$(mktemp -d /tmp/pc-gw-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=gw-e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
-wait_for() { for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 dev init >/dev/null
 for p in prov stranger; do PEERCOMPUTE_HOME=$W/$p "$PEERCTL" init >/dev/null; done

@@ -21,28 +21,16 @@ DOMAIN=pc.test
 for t in pebble dig openssl curl python3; do
   command -v $t >/dev/null || { echo "$t not installed (apt-get install pebble dnsutils openssl curl)" >&2; exit 1; }
 done
-W=$(mktemp -d /tmp/pc-gw-peers-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  [ -n "${DEP:-}" ] && docker ps -aq --filter "label=peercompute.deployment-id=$DEP" | xargs -r docker rm -f >/dev/null 2>&1
-  [ -n "${DEP:-}" ] && docker network rm "pc-$DEP" >/dev/null 2>&1
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] && cp -r "$W" /tmp/pc-gw-peers-kept
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=gw-peers-e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
-wait_for() { for _ in $(seq 1 "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-free_ports() { python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"; }
+suite_cleanup() {
+  [ -n "${DEP:-}" ] && docker ps -aq --filter "label=peercompute.deployment-id=$DEP" | xargs -r docker rm -f >/dev/null 2>&1
+  [ -n "${DEP:-}" ] && docker network rm "pc-$DEP" >/dev/null 2>&1
+  return 0
+}
 
 # ---- two identities, so each gateway can name the other; the lower id orders ----------------
 read -r PEBBLE_PORT MGMT_PORT <<<"$(free_ports 2)"

@@ -14,23 +14,10 @@ DAEMON=${2:?usage}
 GATEWAY=${3:?usage}
 ART=${4:-$(pwd)/artifacts}
 IMAGE=127.0.0.1:5055/peercompute/demo-web:2
-W=$(mktemp -d /tmp/pc-obs-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
+PC_SUITE=obs-e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
-wait_for() { for _ in $(seq 1 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 for tool in prometheus chromium python3; do
   command -v "$tool" >/dev/null || { echo "FAIL - $tool is not installed (scripts/install-deps.sh)"; exit 1; }
 done
@@ -77,7 +64,7 @@ for l in lines:
 EOF
 
 # A real Prometheus scraping both admin listeners each second (loopback: no token needed).
-PROM=$(free_port)
+PROM=$(free_ports 1)
 cat >"$W/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:

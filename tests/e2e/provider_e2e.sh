@@ -12,28 +12,20 @@ PEERCTL=${1:?usage}
 DAEMON=${2:?usage}
 PROBE=${3:?usage}
 IMAGE=127.0.0.1:5055/peercompute/demo-web:2
-W=$(mktemp -d /tmp/pc-e2e.XXXXXX)
+PC_SUITE=e2e
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 DPID=
 # References the engine holds under registries nothing answers on (ports 1 and 2 of loopback).
 DEAD=127.0.0.1:1/peercompute/pull:$$
 DENIED=127.0.0.1:2/peercompute/pull:$$
-cleanup() {
+suite_cleanup() {
   docker rmi "$DEAD" "$DENIED" >/dev/null 2>&1
   [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-  # Containers this test's provider made (found by its deployment ids).
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker rm -f "pc-$id" >/dev/null 2>&1 || true
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-  rm -rf "$W"
+  for id in $(dep_ids); do docker rm -f "pc-$id" >/dev/null 2>&1; done
+  return 0
 }
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
 as() { local who=$1; shift; PEERCOMPUTE_HOME=$W/$who "$PEERCTL" "$@"; }
-wait_for() { for _ in $(seq 1 "${3:-100}"); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 for who in alice bob carol mallory; do as $who init >/dev/null; done
 # Not cached locally, so the first deploy really pulls it from the registry (with progress).

@@ -33,29 +33,26 @@ for net in 10.77.1.0/24 10.77.2.0/24 198.18.77.0/24; do
   fi
 done
 
-W=$(mktemp -d /tmp/pc-egress.XXXXXX)
+PC_SUITE=egress
+# shellcheck source=../lib/common.sh
+source "$(dirname "$0")/../lib/common.sh"
 P=pe$(printf '%x' $$)  # namespace and interface prefix of this run
 DPID=
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
 as() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
 
-cleanup() {
+# The namespaces and links of this run, and the daemons inside them (common.sh then removes the
+# deployments and $W).
+suite_cleanup() {
   [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-  for id in $(grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out 2>/dev/null | sort -u); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
   for n in lan shared inet; do
     pids=$(ip netns pids "$P-$n" 2>/dev/null); [ -n "$pids" ] && kill $pids 2>/dev/null
     ip netns del "$P-$n" 2>/dev/null
     ip link del "$P$n" 2>/dev/null
   done
   kill "${HOSTSVC:-}" 2>/dev/null
-  rm -rf "$W"
+  return 0
 }
-trap cleanup EXIT INT TERM
+trap 'exit 1' INT TERM  # the EXIT trap then tears the topology down
 
 # -- topology ---------------------------------------------------------------------------------
 # host_side NAME HOSTIP NSIP: a namespace $P-NAME whose only link is a veth to the host.

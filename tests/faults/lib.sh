@@ -1,12 +1,9 @@
 # Shared helpers for the fault, hostile-input and load suites (sourced, not run).
 #
-# Conventions (as in tests/e2e): one "ok   - …" or "FAIL - …" line per check, the script exits 1
-# when any check failed; every process a test starts goes into PIDS and is killed on exit; every
-# container and network a test's provider made is removed by its deployment label; logs are
-# truncated by the parent before a daemon (re)starts, so waiting on a log line never sees the
-# previous run's line.
-set -uo pipefail
-W=$(mktemp -d "/tmp/pc-${PC_SUITE:-suite}.XXXXXX")
+# The conventions of tests/lib/common.sh, which this sources; and logs are truncated by the parent
+# before a daemon (re)starts, so waiting on a log line never sees the previous run's line.
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # Under ASan (tests/CMakeLists.txt sets PC_SANITIZED) freed memory sits in a quarantine and
 # every allocation carries redzones: a small quarantine keeps RSS meaningful, and the memory
 # bounds are scaled by MEM_SCALE.
@@ -15,17 +12,6 @@ if [ -n "${PC_SANITIZED:-}" ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
   MEM_SCALE=4
 fi
-PIDS=()
-fails=0
-ok() { echo "ok   - $*"; }
-ko() { echo "FAIL - $*"; fails=$((fails + 1)); }
-info() { echo "info - $*"; }
-# wait_for FILE REGEX [TENTHS]: waits (default 10 s) for a line matching REGEX in FILE.
-wait_for() {
-  local n=${3:-100}
-  for _ in $(seq 1 "$n"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 # until_true TENTHS CMD…: retries CMD every 0.1 s until it succeeds or TENTHS have passed.
 until_true() {
   local n=$1
@@ -37,20 +23,6 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-dep_ids() { grep -ho 'dep-[a-z2-7]\{16\}' "$W"/*.out "$W"/*.log 2>/dev/null | sort -u; }
-remove_deployments() {
-  for id in $(dep_ids); do
-    docker ps -aq --filter "label=peercompute.deployment-id=$id" | xargs -r docker rm -f >/dev/null 2>&1
-    docker network rm "pc-$id" >/dev/null 2>&1 || true
-  done
-}
-lib_cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  remove_deployments
-  if [ -n "${KEEP_W:-}" ]; then echo "kept $W"; else rm -rf "$W"; fi
-}
-trap lib_cleanup EXIT
 # rotate_log FILE: keeps what FILE holds (FILE.all, checked for sanitizer reports at the end)
 # and empties it, so that waiting on a line in FILE only sees the next run's lines.
 rotate_log() {
