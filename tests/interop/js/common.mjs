@@ -1,5 +1,6 @@
-// Process plumbing of peer.mjs and its peer-*.mjs modules. Nothing here touches libp2p beyond
-// making a key and stopping a node.
+// Process plumbing shared by the js interop scripts: peer.mjs (and its peer-*.mjs modules) and
+// the circuit relay scripts (through relay-common.mjs). Nothing here touches libp2p beyond making
+// a key and stopping a node.
 import './polyfill.mjs'
 import process from 'node:process'
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
