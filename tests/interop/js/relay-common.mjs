@@ -5,32 +5,28 @@ import './polyfill.mjs'
 import process from 'node:process'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
+import { diag, errText as errTextLines, setDiagPrefix, UsageError } from './common.mjs'
+
+// The plumbing shared with peer.mjs, re-exported so the relay scripts import from one place.
+export {
+  diag, intOpt, loadKey, setDiagPrefix, sleep, stopOnSignals, UsageError, withTimeout
+} from './common.mjs'
 
 export const ECHO = '/echo/1.0.0'
 
-export class UsageError extends Error {}
+setDiagPrefix('relay-interop') // until the script names itself
 
 export function line (...words) {
   // Synchronous for files and pipes on Linux, so every line is flushed before the next step.
   process.stdout.write(words.join(' ') + '\n')
 }
 
-let diagPrefix = 'relay-interop'
-export function setDiagPrefix (p) { diagPrefix = p }
-export function diag (...parts) {
-  process.stderr.write(`[${diagPrefix} ${new Date().toISOString()}] ${parts.join(' ')}\n`)
-}
-
 export function errText (err) {
-  if (err == null) return 'unknown error'
-  const name = err.name ?? 'Error'
-  const msg = err.message ? `${name}: ${err.message}` : String(name)
   // One line: drop stack frames some messages embed, fold the rest.
-  return msg.split('\n').filter((l) => !/^\s+at /.test(l)).join(' ').replace(/\s+/g, ' ').trim()
+  return errTextLines(err).split('\n').filter((l) => !/^\s+at /.test(l)).join(' ').replace(/\s+/g, ' ').trim()
 }
 
 // spec: { value: [names], multi: [names], bool: [names] }. Multi flags collect into arrays.
@@ -61,21 +57,6 @@ export function parseArgs (argv, spec) {
   return opts
 }
 
-export function intOpt (opts, name, dflt, min = 0) {
-  if (opts[name] === undefined) return dflt
-  const v = Number(opts[name])
-  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}`)
-  return v
-}
-
-// Same identity scheme as peer.mjs: an Ed25519 key from a 32-byte seed (`peer.mjs id --seed`
-// prints the resulting PeerId), or a fresh random key.
-export async function loadKey (seedHex) {
-  if (seedHex === undefined) return generateKeyPair('Ed25519')
-  if (!/^[0-9a-fA-F]{64}$/.test(seedHex)) throw new UsageError('--seed must be 64 hex digits (32 bytes)')
-  return generateKeyPairFromSeed('Ed25519', Uint8Array.from(Buffer.from(seedHex, 'hex')))
-}
-
 // The libp2p options every role shares; callers add transports, listen addresses and services.
 export function baseOptions (privateKey) {
   return {
@@ -95,32 +76,6 @@ export function tcpTransport () { return tcp() }
 
 // A connection is "limited" in js when the relay announced a Limit with a non-zero field.
 export function limitWord (conn) { return conn.limits != null ? 'limited' : 'unlimited' }
-
-// Exits 0 on SIGTERM/SIGINT after stopping the node (forced after 3 s).
-export function stopOnSignals (node) {
-  let stopping = false
-  const stop = async (why) => {
-    if (stopping) return
-    stopping = true
-    diag(`stopping (${why})`)
-    const hard = setTimeout(() => process.exit(0), 3000)
-    hard.unref()
-    try { await node.stop() } catch (err) { diag('stop failed:', errText(err)) }
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
-}
-
-export function withTimeout (promise, ms, what) {
-  let timer
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // /echo/1.0.0 responder: writes back every byte and closes after the remote's EOF.
 // runOnLimitedConnection: a relay that announces a Limit makes the connection "limited", and js
