@@ -17,27 +17,17 @@ command -v pebble >/dev/null || { echo "pebble not installed (apt-get install pe
 PC_SUITE=acme-e2e
 # shellcheck source=../lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/pebble.sh
+source "$(dirname "$0")/../lib/pebble.sh"
 dev() { PEERCOMPUTE_HOME=$W/dev "$PEERCTL" "$@"; }
 read -r HTTP_PORT HTTPS_PORT PEBBLE_PORT MGMT_PORT DNS_PORT <<<"$(free_ports 5)"
 
 # ---- pebble: its own HTTPS certificate, mock DNS answering 127.0.0.1 for every name ----------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$W/pebble.key" -out "$W/pebble.crt" \
-  2>/dev/null
-cat >"$W/pebble.json" <<EOF
-{ "pebble": { "listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$MGMT_PORT",
-  "certificate": "$W/pebble.crt", "privateKey": "$W/pebble.key",
-  "httpPort": $HTTP_PORT, "tlsPort": $HTTPS_PORT, "ocspResponderURL": "",
-  "externalAccountBindingRequired": false } }
-EOF
 pebble-challtestsrv -dns01 "127.0.0.1:$DNS_PORT" -http01 "" -https01 "" -tlsalpn01 "" \
   -management "127.0.0.1:0" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$W/dns.log" 2>&1 &
 PIDS+=($!)
-PEBBLE_VA_NOSLEEP=1 pebble -config "$W/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$W/pebble.log" 2>&1 &
-PIDS+=($!)
-wait_for "$W/pebble.log" "Listening on" 100 && ok "pebble up" || { ko "pebble: $(cat "$W/pebble.log")"; exit 1; }
-curl -sf --cacert "$W/pebble.crt" "https://127.0.0.1:$MGMT_PORT/roots/0" >"$W/root.pem"
-grep -q "BEGIN CERTIFICATE" "$W/root.pem" && ok "pebble's issuing root fetched" || ko "no pebble root"
+start_pebble "$PEBBLE_PORT" "$MGMT_PORT" "$HTTP_PORT" "$HTTPS_PORT" "127.0.0.1:$DNS_PORT" || exit 1
+ok "pebble up, its issuing root fetched"
 
 dev init >/dev/null
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" init >/dev/null

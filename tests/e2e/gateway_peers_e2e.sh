@@ -24,6 +24,8 @@ done
 PC_SUITE=gw-peers-e2e
 # shellcheck source=../lib/common.sh
 source "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/pebble.sh
+source "$(dirname "$0")/../lib/pebble.sh"
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$1" "$(now)"; }
 suite_cleanup() {
@@ -46,21 +48,8 @@ done
 if [[ "${ID[a]}" < "${ID[b]}" ]]; then ORD=a FOL=b; else ORD=b FOL=a; fi
 other() { [ "$1" = a ] && echo b || echo a; }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$W/pebble.key" -out "$W/pebble.crt" \
-  2>/dev/null
-cat >"$W/pebble.json" <<EOF
-{ "pebble": { "listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$MGMT_PORT",
-  "certificate": "$W/pebble.crt", "privateKey": "$W/pebble.key",
-  "httpPort": ${HTTP[a]}, "tlsPort": ${HTTPS[a]}, "ocspResponderURL": "",
-  "externalAccountBindingRequired": false } }
-EOF
-PEBBLE_VA_NOSLEEP=1 pebble -config "$W/pebble.json" -dnsserver "127.0.0.1:${DNS[$FOL]}" >"$W/pebble.log" 2>&1 &
-PIDS+=($!)
-wait_for "$W/pebble.log" "Listening on" 100 &&
-  ok "pebble up, resolving through the DNS of the gateway that does not order ($FOL)" ||
-  { ko "pebble: $(cat "$W/pebble.log")"; exit 1; }
-curl -sf --cacert "$W/pebble.crt" "https://127.0.0.1:$MGMT_PORT/roots/0" >"$W/root.pem"
+start_pebble "$PEBBLE_PORT" "$MGMT_PORT" "${HTTP[a]}" "${HTTPS[a]}" "127.0.0.1:${DNS[$FOL]}" || exit 1
+ok "pebble up, resolving through the DNS of the gateway that does not order ($FOL)"
 
 declare -A GPID
 start_gateway() {  # a|b, extra flags…
