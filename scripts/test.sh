@@ -4,13 +4,13 @@
 # the network, tunnel and gateway tests under ThreadSanitizer, then every libFuzzer target (built
 # by the asan preset) on its committed corpus, two at a time.
 #
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 30; 0 skips the fuzz stage)
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips the fuzz stage)
 #   PC_SKIP_ASAN=1   skip the ASan+UBSan stage (local iteration only; CI never sets it)
 #   PC_SKIP_TSAN=1   skip the TSan stage (local iteration only; CI never sets it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 JOBS=${JOBS:-$(nproc)}
 
 stage() { printf '\n=== %s (%s, %ss in) ===\n' "$*" "$(date +%T)" "$SECONDS"; }
