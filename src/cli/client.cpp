@@ -6,6 +6,7 @@
 
 #include "cli/deployments.hpp"
 #include "net/error.hpp"
+#include "net/watchdog.hpp"
 #include "protocol/signing.hpp"
 #include "rpc/message_stream.hpp"
 
@@ -113,14 +114,23 @@ net::Task<std::shared_ptr<net::yamux::Stream>> sendRequest(Node& node,
 }
 
 net::Task<Answer> requestOnce(Node& node, const std::string& target, std::string_view protocol,
-                              protocol::Message request) {
+                              protocol::Message request, std::chrono::milliseconds answerWithin) {
   auto conn = co_await connectPeer(node, target);
   if (!conn) co_return conn.error();
   auto s = co_await sendRequest(node, *conn, protocol, std::move(request));
   if (!s) co_return s.error();
+  const auto ex = co_await net::asio::this_coro::executor;
+  std::optional<net::Watchdog> dog;
+  if (answerWithin.count() > 0) {
+    dog.emplace(ex, answerWithin, [sp = *s] { sp->reset(); });
+  }
   rpc::MessageReader reader(**s);
   auto m = co_await reader.next();
   (*s)->reset();
+  if (dog && dog->fired()) {
+    co_return fail(Errc::kDeadline, "no answer from " + target + " within " +
+                                        std::to_string(answerWithin.count() / 1000) + " s");
+  }
   if (!m) co_return m.error();
   if (!*m) {
     co_return Error(net::make_error_code(net::Errc::kClosed),

@@ -34,13 +34,17 @@ net::Task<std::shared_ptr<net::yamux::Stream>> sendRequest(Node& node,
                                                            protocol::Message request);
 
 /// Connects to `target`, sends `request` on `protocol` and returns the single answer. An Error
-/// message from the provider becomes an error.
+/// message from the provider becomes an error. With `answerWithin` set, a provider that has not
+/// answered by then (its connection silently dead, or a request it never answers) is an error
+/// rather than a wait as long as the connection's keep-alive.
 struct Answer {
   std::string peerId;  ///< the provider that answered (base58)
   protocol::Message message;
 };
 net::Task<Answer> requestOnce(Node& node, const std::string& target, std::string_view protocol,
-                              protocol::Message request);
+                              protocol::Message request,
+                              std::chrono::milliseconds answerWithin = std::chrono::milliseconds{
+                                  0});
 
 /// Which peer to ask about deployment `id`: `peerFlag` when given, else the peer recorded by
 /// `peerctl deploy`. Errors say to pass --peer.

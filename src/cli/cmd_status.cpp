@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <ctime>
+#include <map>
 
 #include "cli/client.hpp"
 #include "cli/error.hpp"
@@ -93,14 +94,17 @@ void printChanges(Printer& out, const std::vector<StatusChange>& changes, const 
 }
 
 /// `status -w`: the table (JSON: every deployment as a change from nothing), then a line per
-/// change of state, asking again every kWatchEvery until interrupted. A round in which a
-/// provider did not answer is skipped (its deployments are not "gone"); its error is printed
-/// once per change of cause.
+/// change of state, asking again every kWatchEvery until interrupted. A provider that does not
+/// answer a round keeps the rows it last gave (its deployments are not "gone") while the others'
+/// changes are still printed; its error is printed once per change of cause. The table waits
+/// for the first round in which some provider answered.
 net::asio::awaitable<Report> watchStatus(Node& node, const std::vector<std::string>& targets,
                                          const StatusArgs& a, Printer& out) {
   const PeerLabel label = [&node](const std::string& id) { return peerLabel(node, id); };
+  std::map<std::string, std::vector<PeerStatus>> lastRows;  ///< by target, from its last answer
   std::vector<PeerStatus> prev;
   std::string lastError;
+  bool shown = false;
   const auto ex = co_await net::asio::this_coro::executor;
   net::asio::steady_timer timer(ex);
   for (bool first = true;; first = false) {
@@ -108,17 +112,27 @@ net::asio::awaitable<Report> watchStatus(Node& node, const std::vector<std::stri
       timer.expires_after(kWatchEvery);
       co_await timer.async_wait(net::asio::use_awaitable);
     }
-    Report r;
-    auto cur = co_await collectStatus(node, targets, a.id, r);
-    const std::string error = r.errors.empty() ? "" : r.errors.front().message();
+    auto each = co_await askEachTarget(node, targets, a.id);
+    std::string error;
+    std::vector<PeerStatus> cur;
+    for (auto& t : each) {
+      if (t.error) {
+        if (error.empty()) error = t.error->message();
+      } else {
+        lastRows[t.target] = std::move(t.rows);
+      }
+      const auto& rows = lastRows[t.target];
+      cur.insert(cur.end(), rows.begin(), rows.end());
+    }
     if (error != lastError && !error.empty()) out.streamErr("error: " + error + "\n");
     lastError = error;
-    if (!r.errors.empty()) continue;
-    if (first && out.format() == OutputFormat::kTable) {
+    if (!shown && lastRows.empty()) continue;  // nobody has answered yet
+    if (!shown && out.format() == OutputFormat::kTable) {
       out.stream(cur.empty() ? "no deployments\n" : statusText(node, cur, false));
     } else {
       printChanges(out, statusChanges(prev, cur), label);
     }
+    shown = true;
     prev = std::move(cur);
   }
 }

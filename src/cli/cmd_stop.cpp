@@ -26,7 +26,8 @@ Report runStop(const Globals& g, const StopArgs& a, Printer& out) {
   constexpr std::chrono::milliseconds kDeadline{120'000};
   return runWithNode(g, out, kDeadline, [&](Node& node) -> net::asio::awaitable<Report> {
     const std::string proto(protocol::kStopProtocol);
-    auto m = co_await requestOnce(node, *target, proto, req);
+    const protocol::Message msg = req;  // a named local, not converted inside the co_await (GCC 12)
+    auto m = co_await requestOnce(node, *target, proto, msg);
     if (!m) {
       co_return Report::failure(m.error().context("stop " + a.id));
     }

@@ -31,7 +31,8 @@ net::asio::awaitable<Report> refreshLoop(Node& node, const std::vector<std::stri
   const PeerLabel label = [&node](const std::string& id) { return peerLabel(node, id); };
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   const int rounds = a.noStream ? 1 : a.iterations;
-  std::optional<StatusSample> prev;
+  TopView view;
+  bool lastFailed = false;
   const auto ex = co_await net::asio::this_coro::executor;
   net::asio::steady_timer timer(ex);
   for (int i = 0; rounds == 0 || i < rounds; ++i) {
@@ -42,15 +43,19 @@ net::asio::awaitable<Report> refreshLoop(Node& node, const std::vector<std::stri
     Report r;
     // (GCC 12: the awaited vector is bound to a local, never built inside the initializer.)
     auto rows = co_await collectStatus(node, targets, a.id, r);
-    StatusSample cur{std::chrono::steady_clock::now(), std::move(rows)};
+    const StatusSample cur{std::chrono::steady_clock::now(), std::move(rows)};
     std::string screen = tty && rounds != 1 ? std::string(kClearScreen) : std::string();
-    for (const auto& e : r.errors) screen += "error: " + e.message() + "\n";
-    screen += topTable(prev, cur, label);
+    screen += view.update(cur, label);
     if (!tty && rounds != 1) screen += "\n";
     out.stream(screen);
-    prev = std::move(cur);
+    // After the table, so a refreshing screen does not wipe them; a script sees them on stderr.
+    for (const auto& e : r.errors) out.streamErr("error: " + e.message() + "\n");
+    lastFailed = !r.errors.empty();
   }
-  co_return Report{};
+  // A provider that did not answer the last round fails the command (as `status` does).
+  Report done;
+  done.exitCode = lastFailed ? 1 : 0;
+  co_return done;
 }
 
 Report runTop(const Globals& g, const TopArgs& a, Printer& out) {

@@ -39,20 +39,29 @@ std::string perSecond(std::optional<double> r) {
 
 }  // namespace
 
-std::string topTable(const std::optional<StatusSample>& prev, const StatusSample& cur,
-                     const PeerLabel& label) {
-  std::map<std::string, const protocol::DeploymentStatus*> before;
-  if (prev) {
-    for (const auto& r : prev->rows) before[key(r)] = &r.status;
-  }
-  const double seconds = prev ? std::chrono::duration<double>(cur.at - prev->at).count() : 0.0;
+std::string TopView::update(const StatusSample& cur, const PeerLabel& label) {
+  std::map<std::string, Seen> next;
   Table t({"DEPLOYMENT", "PEER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "NET RX/s",
            "NET TX/s"});
   for (const auto& r : cur.rows) {
     const auto& st = r.status;
     if (st.state != protocol::DeploymentState::kRunning) continue;
-    const auto found = before.find(key(r));
-    const auto* b = found != before.end() ? found->second : nullptr;
+    Seen seen{{st, cur.at}, std::nullopt};
+    if (auto it = seen_.find(key(r)); it != seen_.end()) {
+      const bool sameSample = st.statsAtMs && st.statsAtMs == it->second.latest.status.statsAtMs;
+      seen = sameSample ? it->second : Seen{{st, cur.at}, it->second.latest};
+    }
+    next[key(r)] = seen;
+    std::optional<double> rx, tx;
+    if (const auto& b = seen.before) {
+      const auto& was = b->status;
+      const auto& now = seen.latest.status;
+      const double seconds = was.statsAtMs && now.statsAtMs
+                                 ? static_cast<double>(*now.statsAtMs - *was.statsAtMs) / 1000.0
+                                 : std::chrono::duration<double>(seen.latest.at - b->at).count();
+      rx = rate(was.netRxBytes, now.netRxBytes, seconds);
+      tx = rate(was.netTxBytes, now.netTxBytes, seconds);
+    }
     const std::string cpu =
         st.cpuUsageMillicores ? fixed1(static_cast<double>(*st.cpuUsageMillicores) / 10.0) : "-";
     const std::string memPct = st.memoryBytes && st.memoryLimit > 0
@@ -62,10 +71,10 @@ std::string topTable(const std::optional<StatusSample>& prev, const StatusSample
     t.addRow({st.deploymentId, label(r.peerId), cpu,
               bytesOr(st.memoryBytes) + " / " +
                   units::formatBytes(static_cast<std::uint64_t>(st.memoryLimit)),
-              memPct, bytesOr(st.netRxBytes) + " / " + bytesOr(st.netTxBytes),
-              perSecond(b ? rate(b->netRxBytes, st.netRxBytes, seconds) : std::nullopt),
-              perSecond(b ? rate(b->netTxBytes, st.netTxBytes, seconds) : std::nullopt)});
+              memPct, bytesOr(st.netRxBytes) + " / " + bytesOr(st.netTxBytes), perSecond(rx),
+              perSecond(tx)});
   }
+  seen_ = std::move(next);
   return t.render();
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,11 +22,29 @@ struct StatusSample {
 /// The name shown for a provider (its trusted name, or a short id).
 using PeerLabel = std::function<std::string(const std::string& peerId)>;
 
-/// The `top` table of the running deployments in `cur`: CPU (% of one core), memory use / limit
-/// and %, network I/O since start (received / sent), and received and sent per second since
-/// `prev` (a "-" without a previous sample of the same deployment).
-std::string topTable(const std::optional<StatusSample>& prev, const StatusSample& cur,
-                     const PeerLabel& label);
+/// The `top` table over successive rounds: CPU (% of one core), memory use / limit and %,
+/// network I/O since start (received / sent), and received and sent per second. A provider
+/// samples a deployment every few seconds whatever the refresh interval and says when
+/// (`stats_at`): a rate spans the last two *different* samples of a deployment, by their own
+/// times, and a round that brings the same sample again shows the same rate ("-" until there
+/// are two). From a provider that does not say when, each round counts as a new sample taken
+/// when it arrived.
+class TopView {
+ public:
+  /// Takes one round and renders the table of its running deployments.
+  std::string update(const StatusSample& cur, const PeerLabel& label);
+
+ private:
+  struct Sample {
+    protocol::DeploymentStatus status;
+    std::chrono::steady_clock::time_point at;  ///< when the round that brought it arrived
+  };
+  struct Seen {
+    Sample latest;
+    std::optional<Sample> before;  ///< the sample before `latest`
+  };
+  std::map<std::string, Seen> seen_;  ///< by provider/deployment; only those in the last round
+};
 
 /// One change between two status samples, as `status -w` prints it.
 struct StatusChange {

@@ -25,25 +25,50 @@ const PeerLabel kLabel = [](const std::string&) { return std::string("prov"); };
 
 TEST(LiveView, TopShowsUseAndRatesFromTwoSamples) {
   const auto t0 = std::chrono::steady_clock::time_point{};
-  StatusSample a{t0, {running("dep-a", 1000, 100)}};
-  const std::string first = topTable(std::nullopt, a, kLabel);
+  TopView view;
+  const std::string first = view.update({t0, {running("dep-a", 1000, 100)}}, kLabel);
   EXPECT_NE(first.find("12.5"), std::string::npos) << first;  // 125 millicores = 12.5 %
   EXPECT_NE(first.find("16 MiB / 64 MiB"), std::string::npos) << first;
   EXPECT_NE(first.find("25.0"), std::string::npos) << first;  // memory %
   EXPECT_NE(first.find(" -"), std::string::npos) << first;    // no rate from one sample
-  StatusSample b{t0 + seconds(2), {running("dep-a", 1000 + 4096, 100 + 2048)}};
-  const std::string second = topTable(a, b, kLabel);
+  // A provider that does not say when it sampled: rounds count as samples, by arrival.
+  const std::string second =
+      view.update({t0 + seconds(2), {running("dep-a", 1000 + 4096, 100 + 2048)}}, kLabel);
   EXPECT_NE(second.find("2 KiB/s"), std::string::npos) << second;  // 4096 B in 2 s
   EXPECT_NE(second.find("1 KiB/s"), std::string::npos) << second;  // 2048 B in 2 s
+}
+
+TEST(LiveView, TopRatesSpanTheProvidersSamplesNotTheRefreshes) {
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  auto at = [](PeerStatus r, std::int64_t statsAtMs) {
+    r.status.statsAtMs = statsAtMs;
+    return r;
+  };
+  TopView view;
+  (void)view.update({t0, {at(running("dep-a", 0, 0), 10'000)}}, kLabel);
+  // The provider's next sample, 5 s after its first, reaches a refresh 2 s later: 10 KiB in 5 s.
+  const std::string a =
+      view.update({t0 + seconds(2), {at(running("dep-a", 10240, 5120), 15'000)}}, kLabel);
+  EXPECT_NE(a.find("2 KiB/s"), std::string::npos) << a;
+  EXPECT_NE(a.find("1 KiB/s"), std::string::npos) << a;
+  // The next refresh brings the same sample again (cached): the same rates, not zero.
+  const std::string b =
+      view.update({t0 + seconds(4), {at(running("dep-a", 10240, 5120), 15'000)}}, kLabel);
+  EXPECT_NE(b.find("2 KiB/s"), std::string::npos) << b;
+  EXPECT_EQ(b.find(" 0 B/s"), std::string::npos) << b;
+  // A new sample 5 s on with nothing sent: zero now.
+  const std::string c =
+      view.update({t0 + seconds(6), {at(running("dep-a", 10240, 5120), 20'000)}}, kLabel);
+  EXPECT_NE(c.find("0 B/s"), std::string::npos) << c;
 }
 
 TEST(LiveView, TopOmitsWhatIsNotRunningAndRestartedCountersHaveNoRate) {
   const auto t0 = std::chrono::steady_clock::time_point{};
   auto stopped = running("dep-stopped", 0, 0);
   stopped.status.state = DeploymentState::kStopped;
-  StatusSample a{t0, {running("dep-a", 5000, 5000), stopped}};
-  StatusSample b{t0 + seconds(1), {running("dep-a", 10, 10), stopped}};
-  const std::string t = topTable(a, b, kLabel);
+  TopView view;
+  (void)view.update({t0, {running("dep-a", 5000, 5000), stopped}}, kLabel);
+  const std::string t = view.update({t0 + seconds(1), {running("dep-a", 10, 10), stopped}}, kLabel);
   EXPECT_EQ(t.find("dep-stopped"), std::string::npos) << t;
   EXPECT_EQ(t.find("B/s"), std::string::npos) << t;  // counters went back: the container restarted
 }

@@ -52,30 +52,45 @@ Result<std::vector<std::string>> statusTargets(const Globals& g, const std::stri
   return targets;
 }
 
-net::asio::awaitable<std::vector<PeerStatus>> collectStatus(Node& node,
-                                                            const std::vector<std::string>& targets,
-                                                            const std::string& id, Report& report) {
-  std::vector<PeerStatus> rows;
+net::asio::awaitable<std::vector<TargetStatus>> askEachTarget(
+    Node& node, const std::vector<std::string>& targets, const std::string& id) {
+  std::vector<TargetStatus> out;
   for (const auto& target : targets) {
+    TargetStatus t{target, std::nullopt, {}};
     protocol::StatusRequest req;
     req.header = protocol::newRequestHeader(protocol::unixMillisNow());
     if (!id.empty()) {
       req.deploymentId = id;
     }
+    // (GCC 12: the message is a named local, not converted inside the co_await expression.)
+    const protocol::Message msg = req;
     const std::string proto(protocol::kStatusProtocol);
-    auto m = co_await requestOnce(node, target, proto, req);
+    auto m = co_await requestOnce(node, target, proto, msg, kStatusAnswerWithin);
     if (!m) {
-      report.errors.push_back(m.error().context("status from " + target));
-      continue;
+      t.error = m.error().context("status from " + target);
+    } else if (auto* r = std::get_if<protocol::StatusResponse>(&m->message); r == nullptr) {
+      t.error = fail(Errc::kUnexpectedAnswer, "unexpected answer to status from " + target);
+    } else {
+      for (auto& st : r->deployments) {
+        t.rows.push_back({m->peerId, std::move(st)});
+      }
     }
-    auto* r = std::get_if<protocol::StatusResponse>(&m->message);
-    if (r == nullptr) {
-      report.errors.push_back(
-          fail(Errc::kUnexpectedAnswer, "unexpected answer to status from " + target));
-      continue;
+    out.push_back(std::move(t));
+  }
+  co_return out;
+}
+
+net::asio::awaitable<std::vector<PeerStatus>> collectStatus(Node& node,
+                                                            const std::vector<std::string>& targets,
+                                                            const std::string& id, Report& report) {
+  auto each = co_await askEachTarget(node, targets, id);
+  std::vector<PeerStatus> rows;
+  for (auto& t : each) {
+    if (t.error) {
+      report.errors.push_back(std::move(*t.error));
     }
-    for (auto& st : r->deployments) {
-      rows.push_back({m->peerId, std::move(st)});
+    for (auto& r : t.rows) {
+      rows.push_back(std::move(r));
     }
   }
   co_return rows;

@@ -1,5 +1,7 @@
 #pragma once
 /// Asking providers for the status of deployments: what `status`, `status -w` and `top` share.
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +18,24 @@ namespace pc::cli {
 Result<std::vector<std::string>> statusTargets(const Globals& g, const std::string& id,
                                                const std::string& peer);
 
-/// Asks each of `targets` for `id` (or all of ours); a provider that fails adds an error to
-/// `report` and the others are still asked.
+/// How long a provider has to answer a status request once asked (a silently dead connection
+/// or a request never answered is an error, not a wait as long as the keep-alive).
+inline constexpr std::chrono::milliseconds kStatusAnswerWithin{15'000};
+
+/// One provider's answer: its rows, or why there are none.
+struct TargetStatus {
+  std::string target;  ///< as the caller named it
+  std::optional<Error> error;
+  std::vector<PeerStatus> rows;
+};
+
+/// Asks each of `targets` for `id` (or all of ours), each within kStatusAnswerWithin; one entry
+/// a target, in order.
+net::asio::awaitable<std::vector<TargetStatus>> askEachTarget(
+    Node& node, const std::vector<std::string>& targets, const std::string& id);
+
+/// The same, flattened: a provider that fails adds an error to `report` and the others are still
+/// asked.
 net::asio::awaitable<std::vector<PeerStatus>> collectStatus(Node& node,
                                                             const std::vector<std::string>& targets,
                                                             const std::string& id, Report& report);

@@ -161,6 +161,7 @@ void fields(V& v, Member<V, DeploymentStatus>& m) {
   v.field("memory_limit", m.memoryLimit, kNonNegative);
   v.field("net_rx_bytes", m.netRxBytes, kNonNegative);
   v.field("net_tx_bytes", m.netTxBytes, kNonNegative);
+  v.field("stats_at", m.statsAtMs, kNonNegative);
   v.field("exit_code", m.exitCode, Int<>{-(std::int64_t{1} << 31), (std::int64_t{1} << 31) - 1});
   v.field("error", m.error, Text{kMaxStatusErrorLength});
   v.rule(urlsAgree(m.url, m.urls), Errc::kBadFormat, "urls must begin with url");

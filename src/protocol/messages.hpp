@@ -203,7 +203,9 @@ struct StatusRequest {
 /// ms), optional `url`, optional `urls` (as in DeployResponse), optional `cpu_usage_millicores`
 /// (current use, 1000 = one core busy; absent when not running), optional `memory_bytes` (current
 /// use), `memory_limit` (bytes), optional `net_rx_bytes` / `net_tx_bytes` (received and sent
-/// since the container started; absent when not running), optional `exit_code`
+/// since the container started; absent when not running), optional `stats_at` (unix ms: when
+/// the provider took the CPU, memory and network sample, which it caches for a few seconds, so
+/// a client computes rates between two samples by their own times), optional `exit_code`
 /// (−2^31..2^31−1, for stopped/failed containers), optional `error` (why it failed,
 /// ≤ kMaxStatusErrorLength bytes of UTF-8; see truncateUtf8()).
 struct DeploymentStatus {
@@ -218,6 +220,7 @@ struct DeploymentStatus {
   std::int64_t memoryLimit = 0;
   std::optional<std::int64_t> netRxBytes;
   std::optional<std::int64_t> netTxBytes;
+  std::optional<std::int64_t> statsAtMs;
   std::optional<std::int64_t> exitCode;
   std::optional<std::string> error;
   std::vector<std::string> urls;  ///< on the wire after `url` (the table sets the order)

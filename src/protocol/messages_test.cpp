@@ -205,6 +205,7 @@ TEST(Messages, EveryTypeRoundTrips) {
                       64 << 20,
                       123456,
                       7890,
+                      test::kNow,
                       std::nullopt,
                       std::nullopt,
                       {}};
@@ -216,6 +217,7 @@ TEST(Messages, EveryTypeRoundTrips) {
                           std::nullopt,
                           std::nullopt,
                           64 << 20,
+                          std::nullopt,
                           std::nullopt,
                           std::nullopt,
                           137,

@@ -101,6 +101,7 @@ TEST(WireFormat, Responses) {
                            67108864,
                            2048,
                            1024,
+                           1700000001000,
                            std::nullopt,
                            std::nullopt,
                            {}});
@@ -114,13 +115,14 @@ TEST(WireFormat, Responses) {
                            0,
                            std::nullopt,
                            std::nullopt,
+                           std::nullopt,
                            -1,
                            "pull failed: manifest unknown \xe2\x80\xa6",
                            {}});
   expectWire(s, R"({"deployments":[{"deployment_id":"dep-abcdefghijklmnop","image":"nginx:1",)"
                 R"("state":"running","started_at":1700000000000,"cpu_usage_millicores":250,)"
                 R"("memory_bytes":1048576,"memory_limit":67108864,"net_rx_bytes":2048,)"
-                R"("net_tx_bytes":1024},)"
+                R"("net_tx_bytes":1024,"stats_at":1700000001000},)"
                 R"({"deployment_id":"dep-abcdefghijklmnop","image":"x","state":"failed",)"
                 R"("memory_limit":0,"exit_code":-1,"error":"pull failed: manifest unknown )"
                 "\xe2\x80\xa6\"}]}");

@@ -404,6 +404,7 @@ awaitable<void> Service::status(StreamPtr s, ConnPtr conn) {
       constexpr std::uint64_t kMax = (std::uint64_t{1} << 53) - 1;
       st.netRxBytes = static_cast<std::int64_t>(std::min(it->second.netRxBytes, kMax));
       st.netTxBytes = static_cast<std::int64_t>(std::min(it->second.netTxBytes, kMax));
+      if (it->second.sampledAtMs > 0) st.statsAtMs = it->second.sampledAtMs;
     }
     resp.deployments.push_back(std::move(st));
   }

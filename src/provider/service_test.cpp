@@ -48,6 +48,9 @@ TEST_F(ProviderTest, DeployStatusLogsStop) {
   EXPECT_EQ(st->deployments[0].memoryBytes, 3 << 20);
   EXPECT_EQ(st->deployments[0].netRxBytes, 4096);
   EXPECT_EQ(st->deployments[0].netTxBytes, 512);
+  // When the provider took the sample (a client's rates span two samples by their own times).
+  ASSERT_TRUE(st->deployments[0].statsAtMs.has_value());
+  EXPECT_LE(*st->deployments[0].statsAtMs, protocol::unixMillisNow());
   EXPECT_EQ(st->deployments[0].memoryLimit, 64 << 20);
 
   rt.emit(id, "hello stdout");

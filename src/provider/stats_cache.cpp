@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "protocol/messages.hpp"
+
 namespace pc::provider {
 
 namespace asio = net::asio;
@@ -43,6 +45,7 @@ awaitable<std::map<std::string, runtime::Stats>> StatsCache::collect(
                     std::string cid) -> awaitable<void> {
       auto s = co_await self->rt_.stats(cid);
       if (s) {
+        s->sampledAtMs = protocol::unixMillisNow();
         p->results[id] = *s;
         self->samples_[id] = Sample{std::chrono::steady_clock::now(), *s};
       }

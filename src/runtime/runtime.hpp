@@ -124,6 +124,7 @@ struct Stats {
   std::uint64_t netRxBytes = 0;  ///< received on all its networks since it started
   std::uint64_t netTxBytes = 0;  ///< sent on all its networks since it started
   double cpuSeconds = 0;         ///< CPU time used since the container started
+  std::int64_t sampledAtMs = 0;  ///< when the sample was taken (unix ms; 0: not recorded)
 };
 
 enum class EventKind { kCreate, kStart, kDie, kOom, kStop, kKill, kDestroy, kOther };
