@@ -49,11 +49,13 @@ class ResponseBudget {
 
   /// "192.0.2.0/24", "2001:db8:0:100::/56" (for the log line).
   static std::string blockName(const boost::asio::ip::address& source);
+  /// A source's block (an IPv4-mapped address counts as its IPv4 address).
+  using Key = std::array<std::uint8_t, 8>;  ///< family byte + the block's leading bytes
+  static Key keyOf(const boost::asio::ip::address& source);
   [[nodiscard]] std::size_t blocks() const { return blocks_.size(); }
   [[nodiscard]] const BudgetLimits& limits() const { return limits_; }
 
  private:
-  using Key = std::array<std::uint8_t, 8>;  ///< family byte + the block's leading bytes
   struct KeyHash {
     std::size_t operator()(const Key& k) const;
   };
@@ -61,7 +63,6 @@ class ResponseBudget {
     TokenBucket bucket;
     unsigned overBudget = 0;
   };
-  static Key keyOf(const boost::asio::ip::address& source);
   Entry* entryFor(const Key& key, Clock::time_point now);
   Verdict charge(Entry& e, Clock::time_point now) const;
 

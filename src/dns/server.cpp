@@ -57,7 +57,7 @@ Result<Addresses> parseAddresses(const std::vector<std::string>& ips) {
 /// A TCP connection's place in the counts, given back when the connection ends.
 class DnsServer::SourceSlot {
  public:
-  SourceSlot(std::shared_ptr<DnsServer> server, boost::asio::ip::address source)
+  SourceSlot(std::shared_ptr<DnsServer> server, ResponseBudget::Key source)
       : server_(std::move(server)), source_(source) {
     ++server_->tcpPerSource_[source_];
     ++server_->tcpOpen_;
@@ -72,7 +72,7 @@ class DnsServer::SourceSlot {
 
  private:
   std::shared_ptr<DnsServer> server_;
-  boost::asio::ip::address source_;
+  ResponseBudget::Key source_;
 };
 
 DnsServer::DnsServer(const asio::any_io_executor& ex, std::shared_ptr<Zone> zone,
@@ -209,7 +209,8 @@ asio::awaitable<void> DnsServer::acceptLoop() {
     boost::system::error_code ignored;
     const auto peer = sock.remote_endpoint(ignored);
     if (ignored) continue;
-    const auto it = tcpPerSource_.find(peer.address());
+    const auto block = ResponseBudget::keyOf(peer.address());
+    const auto it = tcpPerSource_.find(block);
     // Each bound refuses at once: a client holding sockets idle cannot starve the others.
     if (tcpOpen_ >= kMaxTcpConnections ||
         (it != tcpPerSource_.end() && it->second >= kMaxTcpConnectionsPerSource)) {
@@ -226,7 +227,7 @@ asio::awaitable<void> DnsServer::acceptLoop() {
       continue;
     }
     ++stats_.tcpConnections;
-    auto slot = std::make_shared<SourceSlot>(self, peer.address());
+    auto slot = std::make_shared<SourceSlot>(self, block);
     auto s = std::make_shared<tcp::socket>(std::move(sock));
     tasks_.spawn([self, s, slot] { return self->serveTcp(s, slot); });
   }
@@ -236,7 +237,7 @@ asio::awaitable<void> DnsServer::serveTcp(std::shared_ptr<tcp::socket> socket,
                                           std::shared_ptr<SourceSlot> slot) {
   (void)slot;  // held until the connection ends
   std::array<std::uint8_t, kMaxQuerySize> buf{};
-  while (!closed_) {
+  for (std::size_t answered = 0; !closed_ && answered < kMaxTcpQueriesPerConnection; ++answered) {
     // One deadline per message, from its first byte to its answer written: an idle or slow
     // client loses its connection (and slot) after kTcpIdleTimeout.
     net::Watchdog deadline(ex_, kTcpIdleTimeout, [socket] {

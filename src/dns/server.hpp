@@ -23,11 +23,15 @@
 
 namespace pc::dns {
 
-/// TCP: connections at once, per source address, and how long one may sit between messages
-/// (RFC 7766 §6.2.3 advises seconds, not minutes). Each bound stops one client holding sockets.
+/// TCP: connections at once, per source block (the response budget's IPv4 /24 or IPv6 /56, so
+/// rotating addresses within a site gains nothing), how long one may sit between messages
+/// (RFC 7766 §6.2.3 advises seconds, not minutes), and queries per connection (a client keeping
+/// its connections busy still gives its slots back). Each bound stops one client holding the
+/// sockets every resolver needs, those the UDP slip sends to TCP included.
 inline constexpr std::size_t kMaxTcpConnections = 256;
 inline constexpr std::size_t kMaxTcpConnectionsPerSource = 8;
 inline constexpr std::chrono::seconds kTcpIdleTimeout{10};
+inline constexpr std::size_t kMaxTcpQueriesPerConnection = 100;
 static_assert(kMaxTcpConnectionsPerSource <= kMaxTcpConnections);
 /// Log lines a second about sources over budget or refused connections.
 inline constexpr unsigned kDnsLogLinesPerSecond = 2;
@@ -89,7 +93,7 @@ class DnsServer : public std::enable_shared_from_this<DnsServer> {
   net::tcp::acceptor tcp_;
   boost::asio::ip::udp::endpoint endpoint_;
   bool tcpPortTaken_ = false;  ///< the last bind found the UDP port taken for TCP
-  std::map<boost::asio::ip::address, std::size_t> tcpPerSource_;
+  std::map<ResponseBudget::Key, std::size_t> tcpPerSource_;  ///< open connections by block
   std::size_t tcpOpen_ = 0;
   ServerStats stats_{};
   EventBudget logBudget_{kDnsLogLinesPerSecond};

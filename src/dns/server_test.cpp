@@ -130,8 +130,11 @@ TEST(DnsServer, TcpConnectionsPerSourceAreBounded) {
     const auto ex = co_await asio::this_coro::executor;
     const tcp::endpoint ep(server.endpoint().address(), server.endpoint().port());
     std::vector<std::unique_ptr<tcp::socket>> held;
+    // From two addresses of one /24: one block, one bound (rotating addresses gains nothing).
     for (std::size_t i = 0; i < kMaxTcpConnectionsPerSource + 1; ++i) {
-      held.push_back(std::make_unique<tcp::socket>(ex));
+      held.push_back(std::make_unique<tcp::socket>(ex, tcp::v4()));
+      const auto from = asio::ip::make_address(i % 2 == 0 ? "127.0.0.1" : "127.0.0.2");
+      held.back()->bind(tcp::endpoint(from, 0));
       co_await held.back()->async_connect(ep, kNoThrow);
     }
     // The one over the bound is closed by the server: its read ends at once.
@@ -139,6 +142,36 @@ TEST(DnsServer, TcpConnectionsPerSourceAreBounded) {
     auto [ec, n] = co_await held.back()->async_read_some(asio::buffer(b), kNoThrow);
     EXPECT_TRUE(ec);
     EXPECT_EQ(server.stats().tcpRefused, 1u);
+  });
+}
+
+TEST(DnsServer, ATcpConnectionIsClosedAfterItsQueryBound) {
+  withServer(BudgetLimits{100000, 100000, 2}, [](DnsServer& server) -> asio::awaitable<void> {
+    tcp::socket s(co_await asio::this_coro::executor);
+    const tcp::endpoint ep(server.endpoint().address(), server.endpoint().port());
+    co_await s.async_connect(ep, kNoThrow);
+    Bytes out;
+    // Exactly the bound (unread bytes at the close would make it a reset, losing answers).
+    for (std::size_t i = 0; i < kMaxTcpQueriesPerConnection; ++i) {
+      auto q = query(static_cast<std::uint16_t>(i), "z.example.org");
+      out.push_back(0);
+      out.push_back(static_cast<std::uint8_t>(q.size()));
+      append(out, q);
+    }
+    co_await asio::async_write(s, asio::buffer(out), kNoThrow);
+    std::size_t answers = 0;
+    while (true) {
+      std::array<std::uint8_t, 2> len{};
+      auto [e1, n1] = co_await asio::async_read(s, asio::buffer(len), kNoThrow);
+      if (e1) break;
+      Bytes body((static_cast<std::size_t>(len[0]) << 8) | len[1]);
+      auto [e2, n2] = co_await asio::async_read(s, asio::buffer(body), kNoThrow);
+      if (e2) break;
+      ++answers;
+    }
+    // Every query up to the bound answered, then the server closed (the read loop above ended on
+    // the end of the stream); the client may reconnect.
+    EXPECT_EQ(answers, kMaxTcpQueriesPerConnection);
   });
 }
 

@@ -148,7 +148,7 @@ void Zone::addSoa(const Name& apexAsAsked, std::vector<Record>& section, std::ui
   Name mailbox = apex_;
   mailbox.insert(mailbox.begin(), std::string(kHostmasterLabel));
   append(rdata, wire::nameToWire(mailbox).value());
-  for (std::uint32_t v : {serial_, kSoaRefresh, kSoaRetry, kSoaExpire, kNegativeTtl}) {
+  for (std::uint32_t v : {serial_, kSoaRefresh, kSoaRetry, kSoaExpire, negativeTtl()}) {
     appendU32(rdata, v);
   }
   section.push_back(addressRecord(apexAsAsked, Type::kSoa, ttl, std::move(rdata)));
@@ -186,8 +186,9 @@ void Zone::answerIn(const Query& q, Message& out) const {
     }
   }
   // Every name under the zone exists (wildcard zone), so no NXDOMAIN: a type it lacks is NODATA,
-  // with the SOA for negative caching (RFC 2308 §2.2: its TTL bounds the caching).
-  if (answers.empty()) addSoa(q.apexAsAsked, out.authorities, std::min(kSoaTtl, kNegativeTtl));
+  // with the SOA for negative caching (RFC 2308 §2.2: its TTL bounds the caching). Never longer
+  // than the addresses' TTL: a gateway that comes back (its AAAA after a NODATA) is seen as soon.
+  if (answers.empty()) addSoa(q.apexAsAsked, out.authorities, std::min(kSoaTtl, negativeTtl()));
 }
 
 Response Zone::render(const Query& q, Message m, std::size_t limit, Outcome outcome) const {

@@ -10,6 +10,7 @@
 /// Threading: not thread-safe; one owner on one executor (the daemon's only thread). The ACME
 /// and cluster code change it through the setters on that executor; a change is seen by the
 /// next query.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -103,6 +104,9 @@ class Zone {
   Result<void> setAddresses(Addresses addresses);
   [[nodiscard]] const Addresses& addresses() const { return addresses_; }
   void setTtl(std::uint32_t ttl) { ttl_ = ttl; }
+  /// How long a resolver may cache "no such record" (the SOA minimum): kNegativeTtl, or the
+  /// addresses' TTL when shorter.
+  [[nodiscard]] std::uint32_t negativeTtl() const { return std::min(kNegativeTtl, ttl_); }
 
   /// TXT values for `name` (e.g. "_acme-challenge.example.org", any case, trailing dot allowed),
   /// one TXT record per value, until clearChallenge(name). Replaces earlier values of the name.
