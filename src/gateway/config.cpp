@@ -5,6 +5,7 @@
 
 #include "admin/listen.hpp"
 #include "config/binder.hpp"
+#include "core/ascii.hpp"
 #include "core/units.hpp"
 #include "dns/server.hpp"
 #include "gateway/acme.hpp"
@@ -98,6 +99,14 @@ Result<void> GatewayConfig::validateDns() const {
 
 Result<void> GatewayConfig::validatePeers() const {
   if (peerGateways.empty()) return {};
+  // The domain travels in every heartbeat, whose codec takes host names only: a domain it
+  // cannot carry would leave the peers without heartbeats (and each other for dead).
+  if (!acme::isValidHostName(lowerAscii(domain))) {
+    return fail(Errc::kInvalidArgument,
+                "peer_gateways needs a domain that is a DNS host name (letters, digits, '-' and "
+                "'.', at most 253 characters): '" +
+                    domain + "'");
+  }
   // The gateways of a domain find each other's liveness through their DNS answers: without
   // the DNS there is nothing to share.
   if (dnsListen.empty()) {

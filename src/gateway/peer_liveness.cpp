@@ -93,11 +93,15 @@ std::optional<crypto::PeerId> PeerLiveness::ordererBelowSelf() const {
   return std::nullopt;
 }
 
-std::optional<crypto::PeerId> PeerLiveness::fresherCertificate(std::uint64_t ours) const {
+std::optional<crypto::PeerId> PeerLiveness::fresherCertificate(std::uint64_t ours,
+                                                               std::uint64_t nowSeconds,
+                                                               const CertUsable& usable) const {
   std::optional<crypto::PeerId> best;
   std::uint64_t bestNotAfter = ours;
   for (const auto& [id, e] : peers_) {
-    if (e.state == PeerState::kAlive && e.status.certNotAfter > bestNotAfter) {
+    const std::uint64_t notAfter = e.status.certNotAfter;
+    if (notAfter <= nowSeconds || (usable && !usable(id, notAfter))) continue;
+    if (e.state == PeerState::kAlive && notAfter > bestNotAfter) {
       best = id;
       bestNotAfter = e.status.certNotAfter;
     }

@@ -13,6 +13,7 @@
 /// While a lower-id peer is still unknown nobody below it is sure, so no one orders yet: that
 /// wait is what lets a restarted gateway hear (and fetch) its peers' certificate first.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,8 +78,12 @@ class PeerLiveness {
   /// orders, or still unknown).
   [[nodiscard]] std::optional<crypto::PeerId> ordererBelowSelf() const;
   /// The live peer whose certificate expires last, when that is later than `ours` (unix
-  /// seconds, 0 = none): where to fetch a fresher certificate from.
-  [[nodiscard]] std::optional<crypto::PeerId> fresherCertificate(std::uint64_t ours) const;
+  /// seconds, 0 = none): where to fetch a fresher certificate from. A certificate already
+  /// expired at `nowSeconds`, or one `usable` rejects (we were sent it and could not take it),
+  /// does not count: deferring to it would stall the order for good.
+  using CertUsable = std::function<bool(const crypto::PeerId&, std::uint64_t notAfter)>;
+  [[nodiscard]] std::optional<crypto::PeerId> fresherCertificate(
+      std::uint64_t ours, std::uint64_t nowSeconds = 0, const CertUsable& usable = {}) const;
 
   [[nodiscard]] const LivenessSettings& settings() const { return settings_; }
 

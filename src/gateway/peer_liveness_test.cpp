@@ -129,6 +129,11 @@ TEST(PeerLiveness, FresherCertificateIsTheLatestLiveOne) {
   EXPECT_EQ(l.fresherCertificate(0), ids[2]);
   EXPECT_EQ(l.fresherCertificate(1500), ids[2]);
   EXPECT_EQ(l.fresherCertificate(2000), std::nullopt) << "not newer than ours";
+  // Expired now, or sent and refused: not a reason to wait for it.
+  EXPECT_EQ(l.fresherCertificate(0, 2000), std::nullopt) << "expired";
+  EXPECT_EQ(l.fresherCertificate(0, 1500), ids[2]) << "the one still valid";
+  const auto notIds2 = [&](const crypto::PeerId& id, std::uint64_t) { return id != ids[2]; };
+  EXPECT_EQ(l.fresherCertificate(0, 0, notIds2), ids[1]) << "ids[2]'s was refused";
   // The holder of the newest dies: the next one is where to look.
   l.heard(ids[1], status(2, true, 1000), t0 + 4s);
   l.tick(t0 + 5100ms);

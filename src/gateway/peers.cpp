@@ -36,6 +36,7 @@ struct GatewayPeers::Link {
   std::uint32_t sentSeq = 0;                ///< the latest challenge sent on `out`
   std::uint32_t ackedSeq = 0;               ///< the latest challenge it confirmed
   std::set<std::string> challenges;         ///< TXT names it set in our zone
+  std::uint64_t refusedNotAfter = 0;        ///< the certificate it sent that we could not take
   std::uint64_t requestedNotAfter = 0;      ///< the certificate last asked of it, and when
   Clock::time_point requestedAt{};
 };
@@ -55,6 +56,12 @@ bool sameAddresses(const dns::Addresses& a, const dns::Addresses& b) {
 }
 
 std::string shortId(const crypto::PeerId& id) { return id.toBase58(); }
+
+std::uint64_t unixSeconds() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
 
 awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
   s->reset();
@@ -209,12 +216,25 @@ awaitable<void> GatewayPeers::dialLoop(crypto::PeerId id) {
 awaitable<void> GatewayPeers::sendLoop(Link& link, std::shared_ptr<net::yamux::Stream> stream) {
   link.out = stream;
   link.queue.clear();
+  // What the peer missed while no stream was up: the challenge answers still in force (the CA
+  // may ask its DNS for them any moment now).
+  for (const auto& [name, set] : challenges_) {
+    const peer::Message m = set;
+    if (auto frame = peer::encode(m)) {
+      link.queue.push_back(std::move(*frame));
+      link.sentSeq = std::max(link.sentSeq, set.seq);
+    }
+  }
   const auto ex = host_->executor();
   auto nextBeat = Clock::now();
   while (!stopped_ && link.out == stream) {
     if (Clock::now() >= nextBeat) {
       const peer::Message beat = heartbeat();
-      if (auto frame = peer::encode(beat)) link.queue.push_front(std::move(*frame));
+      if (auto frame = peer::encode(beat)) {
+        link.queue.push_front(std::move(*frame));
+      } else {
+        spdlog::error("gateway peers: cannot encode a heartbeat: {}", frame.error().message());
+      }
       nextBeat = Clock::now() + options_.liveness.heartbeat;
     }
     bool failed = false;
@@ -264,7 +284,9 @@ peer::Heartbeat GatewayPeers::heartbeat() const {
   h.flags = options_.ordersWildcard ? peer::kFlagOrdersWildcard : 0;
   h.domain = domain_;
   h.addresses = options_.ownAddresses;
-  h.certNotAfter = ourCertNotAfter();
+  // An expired certificate is none: a peer must not wait to fetch it.
+  const std::uint64_t notAfter = ourCertNotAfter();
+  h.certNotAfter = notAfter > unixSeconds() ? notAfter : 0;
   return h;
 }
 
@@ -400,6 +422,8 @@ void GatewayPeers::onCertificate(Link& link, const peer::Certificate& c) {
   if (!r) {
     spdlog::warn("peers: certificate from peer gateway {} not taken: {}", shortId(link.id),
                  r.error().message());
+    // Not asked for again, and no reason to leave the order to it (fresherPeer).
+    if (const auto* st = liveness_.status(link.id)) link.refusedNotAfter = st->certNotAfter;
   }
 }
 
@@ -456,6 +480,13 @@ std::uint64_t GatewayPeers::ourCertNotAfter() const {
   return certs ? certs->wildcardNotAfter() : 0;
 }
 
+std::optional<crypto::PeerId> GatewayPeers::fresherPeer() const {
+  return liveness_.fresherCertificate(ourCertNotAfter(), unixSeconds(),
+                                      [this](const crypto::PeerId& id, std::uint64_t notAfter) {
+                                        return links_.at(id)->refusedNotAfter != notAfter;
+                                      });
+}
+
 std::optional<std::string> GatewayPeers::deferOrder() const {
   for (const auto& [id, link] : links_) {
     if (liveness_.state(id) == peer::PeerState::kUnknown) {
@@ -466,7 +497,7 @@ std::optional<std::string> GatewayPeers::deferOrder() const {
   if (auto p = liveness_.ordererBelowSelf()) {
     return "peer gateway " + shortId(*p) + " orders it (the lowest peer id alive)";
   }
-  if (auto p = liveness_.fresherCertificate(ourCertNotAfter())) {
+  if (auto p = fresherPeer()) {
     return "peer gateway " + shortId(*p) + " holds a newer one; fetching it";
   }
   return std::nullopt;
@@ -474,7 +505,7 @@ std::optional<std::string> GatewayPeers::deferOrder() const {
 
 void GatewayPeers::fetchFresherCertificate() {
   if (certs_.expired()) return;
-  auto p = liveness_.fresherCertificate(ourCertNotAfter());
+  auto p = fresherPeer();
   if (!p) return;
   Link& link = *links_.at(*p);
   const std::uint64_t theirs = liveness_.status(*p)->certNotAfter;
@@ -493,14 +524,19 @@ void GatewayPeers::fetchFresherCertificate() {
 void GatewayPeers::publishChallenge(const std::string& name,
                                     const std::vector<std::string>& values) {
   const peer::ChallengeSet msg{++challengeSeq_, lowerAscii(name), values};
+  challenges_[msg.name] = msg;
   for (const auto& id : liveness_.alive()) {
     Link& link = *links_.at(id);
-    if (send(link, msg)) link.sentSeq = msg.seq;
+    // Counted as sent even when its stream is down: awaitChallenge then waits for the peer's
+    // ack of the copy its next stream starts with (sendLoop), or names it at the timeout.
+    (void)send(link, msg);
+    link.sentSeq = msg.seq;
   }
 }
 
 void GatewayPeers::withdrawChallenge(const std::string& name) {
   const peer::ChallengeClear msg{lowerAscii(name)};
+  challenges_.erase(msg.name);
   for (auto& [id, link] : links_) send(*link, msg);
 }
 

@@ -138,6 +138,8 @@ class GatewayPeers : public std::enable_shared_from_this<GatewayPeers> {
   void updateZone();
   void fetchFresherCertificate();
   [[nodiscard]] std::uint64_t ourCertNotAfter() const;
+  /// The live peer with a later certificate we can use (not expired, not refused before).
+  [[nodiscard]] std::optional<crypto::PeerId> fresherPeer() const;
 
   std::shared_ptr<net::Host> host_;
   std::weak_ptr<dns::DnsServer> dns_;
@@ -147,6 +149,7 @@ class GatewayPeers : public std::enable_shared_from_this<GatewayPeers> {
   std::map<crypto::PeerId, std::unique_ptr<Link>> links_;
   std::weak_ptr<CertManager> certs_;
   std::uint32_t challengeSeq_ = 0;
+  std::map<std::string, peer::ChallengeSet> challenges_;  ///< published, not yet withdrawn
   net::Signal acked_;  ///< a challenge ack arrived or a peer died
   std::optional<dns::Addresses> published_;
   bool stopped_ = false;
