@@ -35,22 +35,6 @@ std::vector<double> pullBuckets() {
 
 double seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-/// Per-deployment resource figures summed under one label.
-struct Usage {
-  double cpuSeconds = 0;
-  double memoryBytes = 0;
-  double memoryLimitBytes = 0;
-  double rxBytes = 0;
-  double txBytes = 0;
-  void add(const runtime::Stats& s) {
-    cpuSeconds += s.cpuSeconds;
-    memoryBytes += static_cast<double>(s.memoryBytes);
-    memoryLimitBytes += static_cast<double>(s.memoryLimitBytes);
-    rxBytes += static_cast<double>(s.netRxBytes);
-    txBytes += static_cast<double>(s.netTxBytes);
-  }
-};
-
 }  // namespace
 
 ProviderObserver::ProviderObserver(const asio::any_io_executor& ex, ObservedProvider parts)
@@ -92,6 +76,7 @@ asio::awaitable<void> ProviderObserver::sampleLoop() {
     auto running = parts_.scheduler->running();
     auto sample = co_await parts_.scheduler->stats(std::move(running));
     stats_ = std::move(sample);
+    series_.update(stats_);
     asio::steady_timer t(ex_, kStatsEvery);
     auto [ec] = co_await t.async_wait(net::kNoThrow);
     if (ec) {
@@ -155,13 +140,10 @@ void ProviderObserver::addDeploymentFamilies(admin::Exposition& e) const {
     e.gauge("peercomputed_deployments", "Deployments by state", static_cast<double>(byState[s]),
             {{"state", std::string(protocol::toString(s))}});
   }
-  // The first kMaxDeploymentSeries running deployments (by id) get their own label, the rest
-  // are summed under "other": a provider's exposition stays bounded whatever max_deployments is.
-  std::map<std::string, Usage> usage;
-  for (const auto& [id, s] : stats_) {
-    const bool own = usage.size() < kMaxDeploymentSeries || usage.contains(id);
-    usage[own ? id : std::string(admin::kOtherLabel)].add(s);
-  }
+  // Bounded (kMaxDeploymentSeries labels, the rest under "other", whose counters only grow):
+  // see DeploymentSeries.
+  const auto usage = series_.series();
+  using Usage = DeploymentSeries::Usage;
   const auto family = [&e, &usage](const std::string& name, const std::string& help, bool counter,
                                    double Usage::*field) {
     e.declare(name, help,
@@ -250,11 +232,30 @@ std::string ProviderObserver::summaryJson() const {
     refusals += n;
   }
   o["refusals_total"] = refusals;
+  // Totals over every record (the list below is cut at kDashboardDeployments).
   std::vector<const Deployment*> ds;
+  std::size_t running = 0;
+  double cpuPercent = 0;
+  double memoryBytes = 0;
   for (const auto& [id, d] : parts_.scheduler->records().all()) {
     ds.push_back(&d);
+    if (d.state != DeploymentState::kRunning) continue;
+    ++running;
+    if (auto s = stats_.find(id); s != stats_.end()) {
+      cpuPercent += s->second.cpuPercent;
+      memoryBytes += static_cast<double>(s->second.memoryBytes);
+    }
   }
-  std::sort(ds.begin(), ds.end(), [](const Deployment* a, const Deployment* b) {
+  o["running"] = running;
+  o["cpu_percent_total"] = cpuPercent;
+  o["memory_bytes_total"] = memoryBytes;
+  // Live deployments first (a long-running one is never pushed out by many short ones), then
+  // the newest.
+  const auto ended = [](const Deployment* d) {
+    return d->state == DeploymentState::kStopped || d->state == DeploymentState::kFailed;
+  };
+  std::sort(ds.begin(), ds.end(), [&ended](const Deployment* a, const Deployment* b) {
+    if (ended(a) != ended(b)) return !ended(a);
     return a->createdAtMs > b->createdAtMs;
   });
   json::array deployments;

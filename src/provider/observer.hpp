@@ -18,6 +18,7 @@
 #include "admin/site.hpp"
 #include "crypto/peer_id.hpp"
 #include "net/asio.hpp"
+#include "provider/deployment_series.hpp"
 #include "runtime/runtime.hpp"
 
 namespace pc::net {
@@ -37,7 +38,7 @@ inline constexpr std::chrono::seconds kStatsEvery{5};
 inline constexpr std::size_t kMaxDeploymentSeries = 256;
 /// Audit events kept for the dashboard (newest first there).
 inline constexpr std::size_t kRecentAuditEvents = 50;
-/// Deployments the dashboard lists (newest first).
+/// Deployments the dashboard lists (live ones first, then the newest).
 inline constexpr std::size_t kDashboardDeployments = 200;
 /// Audit event kinds counted by name; more (a bug: the kinds are constants) count as "other".
 inline constexpr std::size_t kMaxAuditKinds = 64;
@@ -86,6 +87,7 @@ class ProviderObserver : public std::enable_shared_from_this<ProviderObserver> {
   ObservedProvider parts_;
   std::chrono::steady_clock::time_point started_;
   std::map<std::string, runtime::Stats> stats_;  ///< the last sample of each running deployment
+  DeploymentSeries series_{kMaxDeploymentSeries};
   admin::Histogram pulls_;
   admin::Histogram starts_;
   std::map<std::string, std::chrono::steady_clock::time_point> pullingSince_;
