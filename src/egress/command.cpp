@@ -84,6 +84,9 @@ Result<CommandResult> runCommand(const std::vector<std::string>& argv, const std
   posix_spawn_file_actions_adddup2(&fa, in.fd[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
+  // The daemon's sockets (listeners, peer connections, the engine's socket) are not the child's:
+  // a child outliving a crashed provider must not keep its ports bound.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

@@ -158,9 +158,9 @@ std::string hookChain(const Table& t, std::string_view target) {
   return t.has(kEngineUserChain) ? std::string(kEngineUserChain) : "FORWARD";
 }
 
-/// Makes "-j <target>" the first rule of its hook chain (deleting copies further down).
-void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
-  const std::string chain = hookChain(t, target);
+/// Makes "-j <target>" the first rule of `chain` (deleting copies further down).
+void hookFirst(const Table& t, const std::string& chain, std::string_view target,
+               std::ostringstream& rules) {
   const std::string jump = "-A " + chain + " -j " + std::string(target);
   const auto& current = t.rules(chain);
   if (!current.empty() && current.front() == jump &&
@@ -171,6 +171,21 @@ void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
     rules << "-D " << chain << " -j " << target << "\n";
   }
   rules << "-I " << chain << " 1 -j " << target << "\n";
+}
+
+/// The jumps that send traffic through `target`: first in its hook chain and, when that is the
+/// engine's user chain, FORWARD's jump to it first too. That chain is reached only through that
+/// jump: a flush of FORWARD (a firewall reload) dropping it would leave our rules unreached while
+/// the engine's NAT still takes containers out.
+std::vector<std::pair<std::string, std::string>> hooks(const Table& t, std::string_view target) {
+  const std::string chain = hookChain(t, target);
+  std::vector<std::pair<std::string, std::string>> out{{chain, std::string(target)}};
+  if (chain == kEngineUserChain) out.emplace_back("FORWARD", std::string(kEngineUserChain));
+  return out;
+}
+
+void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
+  for (const auto& [chain, to] : hooks(t, target)) hookFirst(t, chain, to, rules);
 }
 
 void replace(const Table& t, const std::string& chain, const std::vector<std::string>& want,
@@ -265,10 +280,11 @@ Result<void> verify(const Table& current, const PolicyChains& policy,
     return fail(Errc::kRuleMissing, std::string(toString(f)) + " egress rule missing: " + what);
   };
   for (auto target : {kForwardChain, kHostChain}) {
-    const std::string chain = hookChain(current, target);
-    const auto& r = current.rules(chain);
-    if (r.empty() || r.front() != "-A " + chain + " -j " + std::string(target)) {
-      return missing("the jump to " + std::string(target) + " is not the first rule of " + chain);
+    for (const auto& [chain, to] : hooks(current, target)) {
+      const auto& r = current.rules(chain);
+      if (r.empty() || r.front() != "-A " + chain + " -j " + to) {
+        return missing("the jump to " + to + " is not the first rule of " + chain);
+      }
     }
   }
   for (const auto& [chain, want] :

@@ -159,6 +159,9 @@ TEST(EgressRules, TamperingIsFoundAndRepaired) {
   t.chains["PC-EGRESS"].clear();  // iptables -F PC-EGRESS
   check(t, "PC-EGRESS");
   t = good;
+  t.chains["FORWARD"].clear();  // iptables -F FORWARD: the user chain is no longer reached
+  check(t, "the jump to DOCKER-USER is not the first rule of FORWARD");
+  t = good;
   t.chains[pol.forward].pop_back();
   check(t, pol.forward);
   t = good;

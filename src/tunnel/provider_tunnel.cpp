@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <optional>
 #include <random>
 
 #include "net/error.hpp"
@@ -127,7 +128,9 @@ awaitable<void> ProviderTunnel::runLoop() {
   std::mt19937 rng(std::random_device{}());
   auto backoff = options_.minBackoff;
   while (!stopped_) {
-    const auto began = std::chrono::steady_clock::now();
+    // When the last session began: a dial or handshake that timed out is not a tunnel that
+    // stayed up, and must not reset the backoff.
+    std::optional<std::chrono::steady_clock::time_point> began;
     auto conn = co_await host_->connect(options_.gateway);
     if (stopped_) co_return;
     if (conn) {
@@ -136,6 +139,7 @@ awaitable<void> ProviderTunnel::runLoop() {
       if (stopped_) co_return;
       if (s) {
         spdlog::info("tunnel: connected to gateway {}", gatewayId_.toBase58());
+        began = std::chrono::steady_clock::now();
         co_await runSession(*s);
         if (stopped_) co_return;
         spdlog::warn("tunnel: lost gateway {}; reconnecting", gatewayId_.toBase58());
@@ -154,7 +158,7 @@ awaitable<void> ProviderTunnel::runLoop() {
                    conn.error().message());
     }
     // A tunnel that stayed up a while starts the next attempt from the minimum again.
-    if (std::chrono::steady_clock::now() - began > std::chrono::seconds(10)) {
+    if (began && std::chrono::steady_clock::now() - *began > std::chrono::seconds(10)) {
       backoff = options_.minBackoff;
     }
     // Full jitter in [backoff/2, backoff]: many providers that lost one gateway do not all

@@ -190,10 +190,18 @@ if [ "$RUNTIME" = runc ]; then
   policy_holds "$A"
 
   # -- removed from outside (a firewall reload, a flush): put back within the check interval --
+  # Our chain flushed, and FORWARD's jump to the engine's user chain gone (which would leave
+  # that chain, and ours, unreached while the engine's NAT still takes containers out).
   iptables -w -F PC-EGRESS
-  for _ in $(seq 1 50); do iptables -w -S PC-EGRESS | grep -q "pc:$A" && break; sleep 0.2; done
-  iptables -w -S PC-EGRESS | grep -q "pc:$A" && grep -q "put back" "$W/prov.log" &&
-    ok "flushed rules put back (and logged)" || ko "rules not put back: $(iptables -S PC-EGRESS)"
+  iptables -w -D FORWARD -j DOCKER-USER
+  forward_hooked() { [ "$(iptables -w -S FORWARD | sed -n 2p)" = "-A FORWARD -j DOCKER-USER" ]; }
+  for _ in $(seq 1 50); do
+    iptables -w -S PC-EGRESS | grep -q "pc:$A" && forward_hooked && break
+    sleep 0.2
+  done
+  iptables -w -S PC-EGRESS | grep -q "pc:$A" && forward_hooked && grep -q "put back" "$W/prov.log" &&
+    ok "flushed rules and FORWARD's jump put back (and logged)" ||
+    ko "rules not put back: $(iptables -S PC-EGRESS; iptables -S FORWARD | head -3)"
   expect_closed "$A" 10.77.1.2 7001 "LAN host, after the flush"
 
   # -- a dockerd restart: the containers come back (restarted by the provider) confined --------
