@@ -5,12 +5,10 @@ PC.poll((s) => {
   PC.set("peer-id", s.peer_id);
   PC.set("version", s.version);
   PC.set("uptime", PC.duration(s.uptime_seconds));
-  const running = s.deployments.filter((d) => d.state === "running");
-  PC.set("running", running.length + " of " + s.capacity.max_deployments);
-  const cpu = running.reduce((a, d) => a + (d.cpu_percent || 0), 0);
-  const mem = running.reduce((a, d) => a + (d.memory_bytes || 0), 0);
-  PC.set("cpu", PC.num(cpu, 1) + " %");
-  PC.set("memory", PC.bytes(mem));
+  // Totals from the provider, over every deployment (the list is cut at 200, live ones first).
+  PC.set("running", s.running + " of " + s.capacity.max_deployments);
+  PC.set("cpu", PC.num(s.cpu_percent_total, 1) + " %");
+  PC.set("memory", PC.bytes(s.memory_bytes_total));
   const tunnel = document.getElementById("tunnel");
   const allUp = s.tunnels_connected === s.gateways;
   tunnel.textContent = s.gateways
