@@ -72,6 +72,13 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::Con
 awaitable<Result<runtime::Started>> ConfinedRuntime::start(std::string id) {
   auto info = co_await inner_.inspect(id);
   if (!info) co_return info.error();
+  // Its network must be on the bridge the rules name before it runs again (see listOwned).
+  const auto iface = runtime::deploymentInterface(info->deploymentId);
+  if (!firewall_.hasInterface(iface)) {
+    co_return egress::fail(
+        egress::Errc::kWrongNetwork,
+        "the deployment's network is not on bridge " + iface + "; not started: deploy again");
+  }
   if (auto a = co_await admit(info->deploymentId); !a) co_return a.error();
   co_return co_await inner_.start(std::move(id));
 }
@@ -143,7 +150,26 @@ awaitable<Result<void>> ConfinedRuntime::removeImage(std::string image) {
   return inner_.removeImage(std::move(image));
 }
 awaitable<Result<std::vector<runtime::ContainerInfo>>> ConfinedRuntime::listOwned() {
-  return inner_.listOwned();
+  auto owned = co_await inner_.listOwned();
+  if (!owned) co_return owned;
+  // What the provider adopts at start (a container running on): one whose network is not on the
+  // bridge its rules name (made by an older provider) would run with no egress rules at all, the
+  // catch-alls matching only our bridges. It is removed rather than adopted.
+  std::vector<runtime::ContainerInfo> kept;
+  for (auto& c : *owned) {
+    const auto iface = runtime::deploymentInterface(c.deploymentId);
+    if (c.state == runtime::ContainerState::kRunning && !firewall_.hasInterface(iface)) {
+      spdlog::error(
+          "{}: its network is not on bridge {}, so no egress rule confines it; its "
+          "container {} is removed (deploy again)",
+          c.deploymentId, iface, c.id.substr(0, 12));
+      const std::string cid = c.id;
+      (void)co_await inner_.remove(cid);
+      continue;
+    }
+    kept.push_back(std::move(c));
+  }
+  co_return kept;
 }
 awaitable<Result<void>> ConfinedRuntime::events(runtime::EventOptions o, runtime::EventSink sink) {
   return inner_.events(o, std::move(sink));

@@ -71,6 +71,22 @@ TEST_F(Confined, ANetworkOnAnotherBridgeIsRemovedNotServed) {
   EXPECT_FALSE(fw.confined.contains("dep-a"));
 }
 
+TEST_F(Confined, AContainerOffItsBridgeIsNeitherRestartedNorAdopted) {
+  auto a = test::run(io, confined.createAndStart(spec("dep-a")));
+  ASSERT_TRUE(a);
+  // As if its network were on a bridge the rules do not name (made by an older provider).
+  fw.interfacesExist = false;
+  auto again = test::run(io, confined.start(a->id));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error(), egress::Errc::kWrongNetwork);
+  EXPECT_EQ(rt.starts, 0);
+  // Adopted at a provider start: removed instead of listed.
+  auto owned = test::run(io, confined.listOwned());
+  ASSERT_TRUE(owned);
+  EXPECT_TRUE(owned->empty());
+  EXPECT_EQ(rt.removes, 1);
+}
+
 TEST_F(Confined, RestartingAContainerAdmitsItAgain) {
   auto a = test::run(io, confined.createAndStart(spec("dep-a")));
   ASSERT_TRUE(a);
