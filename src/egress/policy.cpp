@@ -47,6 +47,12 @@ Result<AllowEntry> AllowEntry::parse(std::string_view text) {
     auto p = parsePort(text.substr(close + 2), text);
     if (!p) return p.error();
     port = *p;
+  } else if (std::count(text.begin(), text.end(), ':') > 1 && text.find('/') == text.npos) {
+    // "fd00::1:443" is a valid address, but did it mean port 443? Stops an entry that opens
+    // every port of a host where one was meant.
+    return fail(Errc::kBadSetting, "egress_allow '" + std::string(text) +
+                                       "': write an IPv6 host with a port as [fd00::1]:443, or "
+                                       "the whole host as fd00::1/128");
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
     const auto colon = text.find(':');
     net = text.substr(0, colon);
@@ -56,6 +62,14 @@ Result<AllowEntry> AllowEntry::parse(std::string_view text) {
   }
   auto c = Cidr::parse(net);
   if (!c) return c.error().context("egress_allow '" + std::string(text) + "'");
+  // The list opens chosen private destinations; the internet is open already. A network wider
+  // than kMinAllowPrefix (0.0.0.0/0, ::/0) would open every private range, the host's included.
+  if (c->prefix < kMinAllowPrefix) {
+    return fail(Errc::kBadSetting, "egress_allow '" + std::string(text) + "': a network of /" +
+                                       std::to_string(kMinAllowPrefix) +
+                                       " or narrower (it opens chosen private destinations; "
+                                       "egress = \"internet\" already opens the public ones)");
+  }
   return AllowEntry{*c, port};
 }
 

@@ -23,6 +23,9 @@ Result<Mode> parseMode(std::string_view text);
 Mode narrower(Mode a, Mode b);
 
 /// One `egress_allow` entry: a private destination the provider chooses to share.
+/// The widest network an egress_allow entry may name (10.0.0.0/8, fc00::/7 pass; /0 does not).
+inline constexpr unsigned kMinAllowPrefix = 7;
+
 struct AllowEntry {
   Cidr net;
   std::optional<std::uint16_t> port;  ///< TCP and UDP; every port when unset

@@ -27,7 +27,9 @@ TEST(EgressPolicy, AllowEntries) {
   EXPECT_EQ(AllowEntry::parse("[fd00::/8]:53")->toString(), "[fd00::/8]:53");
   for (const char* bad :
        {"10.1.2.0/24:0", "10.1.2.0/24:65536", "10.1.2.0/24:", "10.1.2.0/24:x", "[fd00::/8]",
-        "[fd00::/8]443", "[fd00::/8]:", "10.1.2.3/24", "lan", ":80", "10.0.0.0/8:80:81"}) {
+        "[fd00::/8]443", "[fd00::/8]:", "10.1.2.3/24", "lan", ":80", "10.0.0.0/8:80:81",
+        // wider than a private range; an IPv6 host whose last group may be a port
+        "0.0.0.0/0", "::/0", "0.0.0.0/6:443", "fd00::1:443", "fd00::1"}) {
     EXPECT_FALSE(AllowEntry::parse(bad)) << bad;
   }
 }

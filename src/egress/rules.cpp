@@ -36,14 +36,17 @@ void openPort(std::vector<std::string>& out, const std::string& dst, std::uint16
 }
 
 /// The rules both policy chains start with: the host's resolvers on port 53 (the engine's DNS
-/// forwards from the container's network), then what the provider chose to share.
-std::vector<std::string> openings(const Policy& p, Family f) {
+/// forwards from the container's network), then what the provider chose to share. Toward the
+/// host itself (`toHost`) only the entries naming one address: sharing a LAN range (a NAS's
+/// port on 192.168.1.0/24) must not also open that port on the provider, which may sit in it.
+std::vector<std::string> openings(const Policy& p, Family f, bool toHost) {
   std::vector<std::string> out;
   for (const auto& r : p.resolvers) {
     if (sameFamily(r, f)) openPort(out, host(r), 53);
   }
   for (const auto& a : p.allow) {
     if (!sameFamily(a.net, f)) continue;
+    if (toHost && a.net.prefix != (a.net.isV6() ? 128U : 32U)) continue;
     if (a.port) {
       openPort(out, a.net.toString(), *a.port);
     } else {
@@ -62,7 +65,7 @@ std::string nat64Of(const Cidr& v4) {
 }
 
 std::vector<std::string> forwardBody(const Policy& p, Family f) {
-  std::vector<std::string> out = openings(p, f);
+  std::vector<std::string> out = openings(p, f, false);
   const std::string rej = " " + reject(f);
   for (const auto& d : p.deny) {
     if (sameFamily(d, f)) out.push_back("-d " + d.toString() + rej);
@@ -225,7 +228,7 @@ Table parseSave(std::string_view text) {
 
 PolicyChains renderPolicy(const Policy& p, Family f) {
   const auto fwd = forwardBody(p, f);
-  auto in = openings(p, f);
+  auto in = openings(p, f, true);
   in.push_back(reject(f));
   const std::string h = fnv8(fwd, in);
   PolicyChains c;

@@ -98,6 +98,15 @@ TEST(EgressRules, PolicyChainOrder) {
   at("-d 169.254.0.0/16 -j REJECT --reject-with icmp-admin-prohibited");
   EXPECT_EQ(pol.hostRules.back(),
             "-A " + pol.host + " -j REJECT --reject-with icmp-admin-prohibited");
+  // Toward the host: the resolvers and the one address named, not the shared range.
+  const auto& h = pol.hostRules;
+  const auto inHost = [&](const std::string& needle) {
+    return std::any_of(h.begin(), h.end(),
+                       [&](const std::string& l) { return l.find(needle) != l.npos; });
+  };
+  EXPECT_TRUE(inHost("-d 10.255.255.53/32 -p udp -m udp --dport 53 -j RETURN"));
+  EXPECT_TRUE(inHost("-d 10.8.0.5/32 -j RETURN"));
+  EXPECT_FALSE(inHost("10.9.0.0/24"));
   // Different policies, different chains; the same policy, the same chain.
   EXPECT_NE(renderPolicy(Policy{}, Family::kV4).forward, pol.forward);
   EXPECT_EQ(renderPolicy(lanPolicy(), Family::kV4).forward, pol.forward);

@@ -9,7 +9,8 @@
 #   LAN host        10.77.1.2  (ns lan)    ── veth ── host 10.77.1.1
 #   shared service  10.77.2.2  (ns shared) ── veth ── host 10.77.2.1   egress_allow 10.77.2.0/24:7002
 #   "internet" host 198.18.77.2 (ns inet)  ── veth ── host 198.18.77.1
-#   a service of the provider host itself on 0.0.0.0:7005
+#   a service of the provider host itself on 0.0.0.0:7005, and on 10.77.2.1:7002 (its address in
+#   the allowed range, at the allowed port: sharing the range does not open the host)
 # A probe deployment (the demo web image, busybox nc inside) is deployed through peerctl and
 # tries each destination with `docker exec`; nothing forbidden opens, the allowed ones do.
 # With runc (the default) it also checks: --network none, LAN → deployment refused, kill -9 of
@@ -72,7 +73,7 @@ listen() { # listen NS ADDR:PORT...
 listen lan 10.77.1.2:7001
 listen shared 10.77.2.2:7002 10.77.2.2:7003
 listen inet 198.18.77.2:7004
-python3 "$HERE/listen.py" 0.0.0.0:7005 >"$W/listen-host" 2>&1 &
+python3 "$HERE/listen.py" 0.0.0.0:7005 10.77.2.1:7002 >"$W/listen-host" 2>&1 &
 HOSTSVC=$!
 for f in lan shared inet host; do
   for _ in $(seq 1 50); do grep -q READY "$W/listen-$f" 2>/dev/null && break; sleep 0.1; done
@@ -136,6 +137,7 @@ policy_holds() { # policy_holds DEP: the whole matrix, as the provider's policy 
   expect_open "$d" 198.18.77.2 7004 "internet"
   expect_open "$d" 10.77.2.2 7002 "egress_allow 10.77.2.0/24:7002"
   expect_closed "$d" 10.77.2.2 7003 "allowed range, other port"
+  expect_closed "$d" 10.77.2.1 7002 "the host's own address in the allowed range"
   expect_closed "$d" 10.77.1.2 7001 "LAN host"
   expect_closed "$d" "$(gw_of "$d")" 7005 "host via its bridge gateway"
   expect_closed "$d" 10.77.1.1 7005 "host's LAN address"
