@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "egress/error.hpp"
@@ -97,12 +98,29 @@ std::vector<Address> parseResolvConf(std::string_view text) {
   return out;
 }
 
-std::vector<Address> hostResolvers(const std::string& path) {
+namespace {
+
+std::optional<std::string> readText(const std::string& path) {
   std::ifstream f(path);
-  if (!f) return {};
+  if (!f) return std::nullopt;
   std::stringstream s;
   s << f.rdbuf();
-  return parseResolvConf(s.str());
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<Address> hostResolvers(const std::string& path, const std::string& upstreamPath) {
+  const auto text = readText(path);
+  if (!text) return {};
+  auto r = parseResolvConf(*text);
+  // systemd-resolved (Ubuntu): resolv.conf names only its loopback stub, and the engine gives
+  // containers the upstream servers instead, which it reaches from their networks: those are
+  // the resolvers to open.
+  if (r.empty()) {
+    if (const auto upstream = readText(upstreamPath)) r = parseResolvConf(*upstream);
+  }
+  return r;
 }
 
 }  // namespace pc::egress

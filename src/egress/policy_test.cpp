@@ -1,6 +1,10 @@
 #include "egress/policy.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 
 namespace pc::egress {
 namespace {
@@ -45,6 +49,26 @@ TEST(EgressPolicy, ResolvConf) {
   EXPECT_EQ(r[2].to_string(), "192.168.1.1");
   EXPECT_TRUE(parseResolvConf("").empty());
   EXPECT_TRUE(hostResolvers("/nonexistent/resolv.conf").empty());
+}
+
+TEST(EgressPolicy, SystemdResolvedStubMeansItsUpstreamServers) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pc-resolv-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto write = [&](const char* name, const char* text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  const auto stub = write("stub.conf", "nameserver 127.0.0.53\noptions edns0 trust-ad\n");
+  const auto upstream = write("upstream.conf", "nameserver 192.168.1.1\nnameserver 9.9.9.9\n");
+  const auto plain = write("plain.conf", "nameserver 10.0.0.2\n");
+  const auto r = hostResolvers(stub, upstream);
+  ASSERT_EQ(r.size(), 2U);
+  EXPECT_EQ(r[0].to_string(), "192.168.1.1");
+  // A resolv.conf naming real servers is taken as it is.
+  ASSERT_EQ(hostResolvers(plain, upstream).size(), 1U);
+  EXPECT_EQ(hostResolvers(plain, upstream)[0].to_string(), "10.0.0.2");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
