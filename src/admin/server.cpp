@@ -124,22 +124,58 @@ awaitable<void> AdminServer::acceptLoop() {
       co_await net::sleepFor(std::chrono::milliseconds(50));  // EMFILE: back off, no spin
       continue;
     }
-    if (connections_ >= kMaxConnections) {
+    boost::system::error_code rec;
+    const auto remote = sock.remote_endpoint(rec);
+    if (rec || !admit(remote.address())) {
       boost::system::error_code ignored;
-      sock.close(ignored);  // over the bound: closed at once, never queued
+      sock.close(ignored);  // over a bound: closed at once, never queued
       continue;
     }
+    // Counted now, before the next accept: a burst of connections cannot slip past the bounds.
+    auto slot = std::make_shared<Slot>(shared_from_this(), remote.address());
     auto s = std::make_shared<net::tcp::socket>(std::move(sock));
-    tasks_.spawn([self = shared_from_this(), s] { return self->serve(std::move(*s)); });
+    tasks_.spawn([self = shared_from_this(), s, slot] { return self->serve(std::move(*s), slot); });
   }
 }
 
-awaitable<void> AdminServer::serve(net::tcp::socket socket) {
-  ++connections_;
-  struct Count {
-    std::size_t& n;
-    ~Count() { --n; }
-  } count{connections_};
+struct AdminServer::Slot {
+  std::shared_ptr<AdminServer> server;  ///< the counts it gives back live there
+  AdminServer& s;
+  boost::asio::ip::address remote;
+  bool local;
+  Slot(std::shared_ptr<AdminServer> owner, boost::asio::ip::address a)
+      : server(std::move(owner)), s(*server), remote(a), local(isLoopback(a)) {
+    ++s.connections_;
+    if (!local) {
+      ++s.remoteConnections_;
+      ++s.perRemoteAddress_[remote];
+    }
+  }
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  ~Slot() {
+    --s.connections_;
+    if (!local) {
+      --s.remoteConnections_;
+      if (--s.perRemoteAddress_[remote] == 0) s.perRemoteAddress_.erase(remote);
+    }
+  }
+};
+
+bool AdminServer::admit(const boost::asio::ip::address& remote) const {
+  if (connections_ >= kMaxConnections) {
+    return false;
+  }
+  if (isLoopback(remote)) {
+    return true;
+  }
+  const auto it = perRemoteAddress_.find(remote);
+  return remoteConnections_ < kMaxConnections - kLoopbackReservedConnections &&
+         (it == perRemoteAddress_.end() || it->second < kMaxRemoteConnectionsPerAddress);
+}
+
+awaitable<void> AdminServer::serve(net::tcp::socket socket, std::shared_ptr<Slot> slot) {
+  (void)slot;  // held until the connection ends
   boost::system::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) {

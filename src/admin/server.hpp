@@ -25,8 +25,15 @@ namespace pc::admin {
 
 /// Bytes of one request head (request line and fields); a longer one is answered 431.
 inline constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
-/// Connections served at once; more are closed as soon as they are accepted.
+/// Connections served at once; more are closed as soon as they are accepted. Clients from
+/// elsewhere than loopback (served only with the token, which is checked once a request is read)
+/// may take at most kMaxRemoteConnectionsPerAddress each and never the last
+/// kLoopbackReservedConnections: a host holding idle connections cannot lock the operator's own
+/// tools (and a loopback Prometheus) out.
 inline constexpr std::size_t kMaxConnections = 16;
+inline constexpr std::size_t kLoopbackReservedConnections = 4;
+inline constexpr std::size_t kMaxRemoteConnectionsPerAddress = 4;
+static_assert(kLoopbackReservedConnections < kMaxConnections);
 /// From the moment the server waits for a request to the end of its answer (a keep-alive client
 /// idle for longer is closed; Prometheus reconnects at its next scrape).
 inline constexpr std::chrono::seconds kRequestTimeout{10};
@@ -74,13 +81,19 @@ class AdminServer : public std::enable_shared_from_this<AdminServer> {
 
  private:
   net::asio::awaitable<void> acceptLoop();
-  net::asio::awaitable<void> serve(net::tcp::socket socket);
+  /// A connection's place in the counts, taken when it is accepted and given back at its end.
+  struct Slot;
+  net::asio::awaitable<void> serve(net::tcp::socket socket, std::shared_ptr<Slot> slot);
+  /// Whether a connection just accepted from `remote` may be served now (the bounds above).
+  [[nodiscard]] bool admit(const boost::asio::ip::address& remote) const;
 
   net::asio::any_io_executor ex_;
   ServerOptions options_;
   std::optional<net::tcp::acceptor> acceptor_;
   net::tcp::endpoint endpoint_;
   std::size_t connections_ = 0;
+  std::size_t remoteConnections_ = 0;
+  std::map<boost::asio::ip::address, std::size_t> perRemoteAddress_;
   std::uint64_t refused_ = 0;
   bool closed_ = false;
   net::TaskGroup tasks_;  ///< last: its tasks use the members above

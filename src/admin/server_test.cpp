@@ -153,6 +153,31 @@ TEST_F(AdminServerTest, RefusesNonLoopbackClientWithoutToken) {
   EXPECT_EQ(server->refused(), 2U);
 }
 
+TEST_F(AdminServerTest, ARemoteHostCannotTakeEveryConnection) {
+  const auto own = ownNonLoopbackAddress();
+  if (!own) {
+    GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
+  }
+  server = start("0.0.0.0:0", options(AdminToken::fromText(kToken).value()));
+  const tcp::endpoint remote(*own, server->endpoint().port());
+  const auto outcome = test::run(io, [&]() -> asio::awaitable<std::string> {
+    const auto ex = co_await asio::this_coro::executor;
+    // Idle connections from one non-loopback address, up to its bound, held open.
+    std::vector<std::unique_ptr<tcp::socket>> held;
+    for (std::size_t i = 0; i < kMaxRemoteConnectionsPerAddress + 1; ++i) {
+      held.push_back(std::make_unique<tcp::socket>(ex, tcp::v4()));
+      held.back()->bind(tcp::endpoint(*own, 0));
+      co_await held.back()->async_connect(remote, kNoThrow);
+    }
+    // The one over the bound is closed at once; the loopback operator is still served.
+    std::array<char, 1> b{};
+    auto [ec, n] = co_await held.back()->async_read_some(asio::buffer(b), kNoThrow);
+    const auto local = co_await exchange(server->endpoint(), get("/hello"));
+    co_return std::string(ec ? "closed" : "open") + " " + local.substr(0, 12);
+  }());
+  EXPECT_EQ(outcome, "closed HTTP/1.1 200");
+}
+
 TEST_F(AdminServerTest, SiteServesPagesAndMetrics) {
   AdminSettings settings;
   settings.listen = "127.0.0.1:0";
