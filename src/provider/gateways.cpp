@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "protocol/stream_protocols.hpp"
 
 namespace pc::provider {
@@ -47,23 +49,46 @@ awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
 }
 
 /// Marks a deployment as being published while it lives (answers for it are kept meanwhile,
-/// though its record is not `running` yet).
+/// though its record is not `running` yet), its route among those every tunnel registers.
 class PublishingMark {
  public:
-  PublishingMark(std::map<std::string, int>& marks, std::string id)
-      : marks_(marks), id_(std::move(id)) {
+  PublishingMark(std::map<std::string, int>& marks, RoutesInFlight& inFlight,
+                 const tunnel::Route& r)
+      : marks_(marks), inFlight_(inFlight), id_(r.deploymentId) {
     ++marks_[id_];
+    inFlight_[id_] = r;
   }
   PublishingMark(const PublishingMark&) = delete;
   PublishingMark& operator=(const PublishingMark&) = delete;
   ~PublishingMark() {
-    if (--marks_[id_] == 0) marks_.erase(id_);
+    if (--marks_[id_] == 0) {
+      marks_.erase(id_);
+      inFlight_.erase(id_);
+    }
   }
 
  private:
   std::map<std::string, int>& marks_;
+  RoutesInFlight& inFlight_;
   std::string id_;
 };
+
+/// The routes a tunnel registers on a (new) session: the running deployments', and those being
+/// published. A gateway that connects while a publish is in flight (its record not yet
+/// `running`) would otherwise never get that route, and answer 404 for it until its next
+/// reconnection.
+GatewayTunnels::Routes withInFlight(GatewayTunnels::Routes running,
+                                    std::shared_ptr<const RoutesInFlight> inFlight) {
+  return [running = std::move(running), inFlight = std::move(inFlight)] {
+    auto routes = running();
+    for (const auto& [id, r] : *inFlight) {
+      const bool listed = std::any_of(routes.begin(), routes.end(),
+                                      [&](const tunnel::Route& x) { return x.deploymentId == id; });
+      if (!listed) routes.push_back(r);
+    }
+    return routes;
+  };
+}
 
 }  // namespace
 
@@ -74,11 +99,13 @@ GatewayTunnels::GatewayTunnels(std::shared_ptr<net::Host> host,
     : host_(std::move(host)),
       targetFor_(targetFor),
       urls_(gateways.size()),
+      inFlight_(std::make_shared<RoutesInFlight>()),
       tasks_(host_->executor()) {
+  const Routes all = withInFlight(std::move(routes), inFlight_);
   for (const auto& gw : gateways) {
     tunnel::ProviderTunnelOptions o = options;
     o.gateway = gw;
-    tunnels_.push_back(std::make_shared<tunnel::ProviderTunnel>(host_, o, routes, targetFor));
+    tunnels_.push_back(std::make_shared<tunnel::ProviderTunnel>(host_, o, all, targetFor));
   }
 }
 
@@ -123,7 +150,7 @@ awaitable<void> GatewayTunnels::shutdown() {
 awaitable<std::vector<std::string>> GatewayTunnels::publish(tunnel::Route r) {
   auto self = shared_from_this();
   const std::string id = r.deploymentId;
-  const PublishingMark mark(publishing_, id);
+  const PublishingMark mark(publishing_, *inFlight_, r);
   auto fanout = std::make_shared<Fanout>(host_->executor(), tunnels_.size());
   // Every gateway at once: one that is slow to answer holds up none of the others.
   for (std::size_t i = 0; i < tunnels_.size(); ++i) {

@@ -22,6 +22,9 @@
 
 namespace pc::provider {
 
+/// The routes being published now, by deployment id.
+using RoutesInFlight = std::map<std::string, tunnel::Route>;
+
 class GatewayTunnels : public std::enable_shared_from_this<GatewayTunnels> {
  public:
   using Routes = std::function<std::vector<tunnel::Route>()>;
@@ -73,6 +76,9 @@ class GatewayTunnels : public std::enable_shared_from_this<GatewayTunnels> {
   TargetFor targetFor_;
   PublicUrls urls_;
   std::map<std::string, int> publishing_;  ///< deployments with a publish in flight, counted
+  /// Their routes, which a tunnel's new session registers too (shared with the tunnels' route
+  /// functions, which may be called after this is gone).
+  std::shared_ptr<RoutesInFlight> inFlight_;
   UrlsListener onUrls_;
   net::TaskGroup tasks_;  ///< the per-gateway publishes; last: cancelled first
 };
