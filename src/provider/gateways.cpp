@@ -81,10 +81,11 @@ GatewayTunnels::Routes withInFlight(GatewayTunnels::Routes running,
                                     std::shared_ptr<const RoutesInFlight> inFlight) {
   return [running = std::move(running), inFlight = std::move(inFlight)] {
     auto routes = running();
-    for (const auto& [id, r] : *inFlight) {
+    for (const auto& entry : *inFlight) {
+      const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
       const bool listed = std::any_of(routes.begin(), routes.end(),
                                       [&](const tunnel::Route& x) { return x.deploymentId == id; });
-      if (!listed) routes.push_back(r);
+      if (!listed) routes.push_back(entry.second);
     }
     return routes;
   };
