@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <thread>
 
 #include <filesystem>
 #include <functional>
@@ -16,6 +17,10 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 namespace {
+
+/// How long the periodic check waits before it looks again at a FORWARD without the jump to the
+/// engine's user chain (the engine's own delete-then-insert takes milliseconds).
+constexpr std::chrono::milliseconds kEngineHookSettle{200};
 
 struct FamilyTools {
   Family family;
@@ -125,14 +130,23 @@ class IptablesFirewall final : public Firewall {
     for (const auto& f : families_) {
       auto t = read(f);
       if (!t) return t.error();
-      if (auto v = verify(*t, f.policy, running, f.family); v)
+      // The engine deletes and re-inserts FORWARD's jump to its user chain around each network
+      // it creates: a jump missing at one look is looked at again before it counts as removed.
+      if (engineHookMissing(*t) && verify(*t, f.policy, running, f.family)) {
+        std::this_thread::sleep_for(kEngineHookSettle);
+        t = read(f);
+        if (!t) return t.error();
+      }
+      if (auto v = verify(*t, f.policy, running, f.family, true); v)
         continue;
       else
         missing.push_back(v.error().message());
-      if (auto w = write(f, plan(*t, f.policy, running, {}, f.family)); !w) return w.error();
+      if (auto w = write(f, plan(*t, f.policy, running, {}, f.family, true)); !w) {
+        return w.error();
+      }
       t = read(f);
       if (!t) return t.error();
-      if (auto v = verify(*t, f.policy, running, f.family); !v) return v.error();
+      if (auto v = verify(*t, f.policy, running, f.family, true); !v) return v.error();
     }
     return missing;
   }

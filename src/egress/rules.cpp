@@ -176,19 +176,13 @@ void hookFirst(const Table& t, const std::string& chain, std::string_view target
   rules << "-I " << chain << " 1 -j " << target << "\n";
 }
 
-/// The jumps that send traffic through `target`: first in its hook chain and, when that is the
-/// engine's user chain, FORWARD's jump to it first too. That chain is reached only through that
-/// jump: a flush of FORWARD (a firewall reload) dropping it would leave our rules unreached while
-/// the engine's NAT still takes containers out.
-std::vector<std::pair<std::string, std::string>> hooks(const Table& t, std::string_view target) {
-  const std::string chain = hookChain(t, target);
-  std::vector<std::pair<std::string, std::string>> out{{chain, std::string(target)}};
-  if (chain == kEngineUserChain) out.emplace_back("FORWARD", std::string(kEngineUserChain));
-  return out;
+void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
+  hookFirst(t, hookChain(t, target), target, rules);
 }
 
-void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
-  for (const auto& [chain, to] : hooks(t, target)) hookFirst(t, chain, to, rules);
+const std::string& engineHookRule() {
+  static const std::string rule = "-A FORWARD -j " + std::string(kEngineUserChain);
+  return rule;
 }
 
 void replace(const Table& t, const std::string& chain, const std::vector<std::string>& want,
@@ -253,7 +247,7 @@ std::vector<std::string> deploymentLines(const Confinement& c, const PolicyChain
 
 std::string plan(const Table& current, const PolicyChains& policy,
                  const std::vector<Confinement>& add, const std::vector<std::string>& remove,
-                 Family f) {
+                 Family f, bool engineHook) {
   std::set<std::string> drop(remove.begin(), remove.end());
   std::vector<std::string> fwdExtra;
   std::vector<std::string> hostExtra;
@@ -273,22 +267,34 @@ std::string plan(const Table& current, const PolicyChains& policy,
   replace(current, hs.chain, reshaped(current, hs, drop, hostExtra), decl, rules);
   hook(current, kForwardChain, rules);
   hook(current, kHostChain, rules);
+  // Inserted only when absent, never moved: the engine keeps its own copy first in FORWARD.
+  if (engineHook && engineHookMissing(current)) {
+    rules << "-I FORWARD 1 -j " << kEngineUserChain << "\n";
+  }
   if (decl.str().empty() && rules.str().empty()) return {};
   return "*filter\n" + decl.str() + rules.str() + "COMMIT\n";
 }
 
+bool engineHookMissing(const Table& current) {
+  if (hookChain(current, kForwardChain) != kEngineUserChain) return false;
+  const auto& r = current.rules("FORWARD");
+  return std::find(r.begin(), r.end(), engineHookRule()) == r.end();
+}
+
 Result<void> verify(const Table& current, const PolicyChains& policy,
-                    const std::vector<Confinement>& deployments, Family f) {
+                    const std::vector<Confinement>& deployments, Family f, bool engineHook) {
   auto missing = [f](const std::string& what) {
     return fail(Errc::kRuleMissing, std::string(toString(f)) + " egress rule missing: " + what);
   };
   for (auto target : {kForwardChain, kHostChain}) {
-    for (const auto& [chain, to] : hooks(current, target)) {
-      const auto& r = current.rules(chain);
-      if (r.empty() || r.front() != "-A " + chain + " -j " + to) {
-        return missing("the jump to " + to + " is not the first rule of " + chain);
-      }
+    const std::string chain = hookChain(current, target);
+    const auto& r = current.rules(chain);
+    if (r.empty() || r.front() != "-A " + chain + " -j " + std::string(target)) {
+      return missing("the jump to " + std::string(target) + " is not the first rule of " + chain);
     }
+  }
+  if (engineHook && engineHookMissing(current)) {
+    return missing("FORWARD does not jump to " + std::string(kEngineUserChain));
   }
   for (const auto& [chain, want] :
        {std::pair{policy.forward, policy.forwardRules}, std::pair{policy.host, policy.hostRules}}) {

@@ -72,14 +72,23 @@ PolicyChains renderPolicy(const Policy& p, Family f);
 /// the shared chains in shape (keeping every deployment line, ours and other providers'), our
 /// policy chains exactly, `add` present and `remove` (deployment ids) gone. Empty when
 /// `current` is already there.
+///
+/// With `engineHook`, also FORWARD's jump to the engine's user chain, put first when FORWARD has
+/// none (a flush of FORWARD or a firewall reload removed it, leaving our chain unreached while
+/// the engine's NAT still takes containers out). Only the periodic check asks for it: the
+/// engine itself deletes and re-inserts that jump around every network it creates, so a deploy
+/// must not judge it in passing.
 std::string plan(const Table& current, const PolicyChains& policy,
                  const std::vector<Confinement>& add, const std::vector<std::string>& remove,
-                 Family f);
+                 Family f, bool engineHook = false);
 
-/// Checks that `current` confines each of `deployments` as `policy` says. The error names the
-/// first missing or misplaced rule (kRuleMissing).
+/// Checks that `current` confines each of `deployments` as `policy` says (with `engineHook`,
+/// that FORWARD jumps to the engine's user chain, as above). The error names the first missing
+/// or misplaced rule (kRuleMissing).
 Result<void> verify(const Table& current, const PolicyChains& policy,
-                    const std::vector<Confinement>& deployments, Family f);
+                    const std::vector<Confinement>& deployments, Family f, bool engineHook = false);
+/// Whether FORWARD jumps to the engine's user chain, when our hook is in that chain.
+bool engineHookMissing(const Table& current);
 
 /// The deployment lines (in PC-EGRESS and PC-HOST) of `c`, as iptables-save prints them.
 std::vector<std::string> deploymentLines(const Confinement& c, const PolicyChains& policy,
