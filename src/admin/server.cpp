@@ -139,25 +139,24 @@ awaitable<void> AdminServer::acceptLoop() {
 }
 
 struct AdminServer::Slot {
-  std::shared_ptr<AdminServer> server;  ///< the counts it gives back live there
-  AdminServer& s;
+  std::shared_ptr<AdminServer> s;  ///< the counts it gives back live there
   boost::asio::ip::address remote;
   bool local;
-  Slot(std::shared_ptr<AdminServer> owner, boost::asio::ip::address a)
-      : server(std::move(owner)), s(*server), remote(a), local(isLoopback(a)) {
-    ++s.connections_;
+  Slot(std::shared_ptr<AdminServer> server, boost::asio::ip::address a)
+      : s(std::move(server)), remote(a), local(isLoopback(a)) {
+    ++s->connections_;
     if (!local) {
-      ++s.remoteConnections_;
-      ++s.perRemoteAddress_[remote];
+      ++s->remoteConnections_;
+      ++s->perRemoteAddress_[remote];
     }
   }
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
   ~Slot() {
-    --s.connections_;
+    --s->connections_;
     if (!local) {
-      --s.remoteConnections_;
-      if (--s.perRemoteAddress_[remote] == 0) s.perRemoteAddress_.erase(remote);
+      --s->remoteConnections_;
+      if (--s->perRemoteAddress_[remote] == 0) s->perRemoteAddress_.erase(remote);
     }
   }
 };

@@ -56,8 +56,8 @@ struct Policy {
 /// the host, not through the container's network).
 std::vector<Address> parseResolvConf(std::string_view text);
 
-/// Reads /etc/resolv.conf (or `path`); an unreadable file gives no resolvers. When it names
-/// loopback resolvers only (systemd-resolved's stub), the upstream servers in `upstreamPath`
+/// Reads /etc/resolv.conf (or `path`); an unreadable file gives no resolvers. When it gives none
+/// (it names only loopback ones, as systemd-resolved's stub), the servers in `upstreamPath`
 /// (systemd-resolved's own list, which the engine hands containers in that case).
 std::vector<Address> hostResolvers(
     const std::string& path = "/etc/resolv.conf",

@@ -161,9 +161,9 @@ std::string hookChain(const Table& t, std::string_view target) {
   return t.has(kEngineUserChain) ? std::string(kEngineUserChain) : "FORWARD";
 }
 
-/// Makes "-j <target>" the first rule of `chain` (deleting copies further down).
-void hookFirst(const Table& t, const std::string& chain, std::string_view target,
-               std::ostringstream& rules) {
+/// Makes "-j <target>" the first rule of its hook chain (deleting copies further down).
+void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
+  const std::string chain = hookChain(t, target);
   const std::string jump = "-A " + chain + " -j " + std::string(target);
   const auto& current = t.rules(chain);
   if (!current.empty() && current.front() == jump &&
@@ -174,15 +174,6 @@ void hookFirst(const Table& t, const std::string& chain, std::string_view target
     rules << "-D " << chain << " -j " << target << "\n";
   }
   rules << "-I " << chain << " 1 -j " << target << "\n";
-}
-
-void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
-  hookFirst(t, hookChain(t, target), target, rules);
-}
-
-const std::string& engineHookRule() {
-  static const std::string rule = "-A FORWARD -j " + std::string(kEngineUserChain);
-  return rule;
 }
 
 void replace(const Table& t, const std::string& chain, const std::vector<std::string>& want,
@@ -278,7 +269,7 @@ std::string plan(const Table& current, const PolicyChains& policy,
 bool engineHookMissing(const Table& current) {
   if (hookChain(current, kForwardChain) != kEngineUserChain) return false;
   const auto& r = current.rules("FORWARD");
-  return std::find(r.begin(), r.end(), engineHookRule()) == r.end();
+  return std::find(r.begin(), r.end(), "-A FORWARD -j " + std::string(kEngineUserChain)) == r.end();
 }
 
 Result<void> verify(const Table& current, const PolicyChains& policy,

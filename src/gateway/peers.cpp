@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "core/ascii.hpp"
+#include "core/time.hpp"
 #include "dns/server.hpp"
 #include "gateway/certs.hpp"
 #include "net/error.hpp"
@@ -57,11 +58,7 @@ bool sameAddresses(const dns::Addresses& a, const dns::Addresses& b) {
 
 std::string shortId(const crypto::PeerId& id) { return id.toBase58(); }
 
-std::uint64_t unixSeconds() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
+std::uint64_t unixSeconds() { return static_cast<std::uint64_t>(time::unixMillisNow() / 1000); }
 
 awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
   s->reset();

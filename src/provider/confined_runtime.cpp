@@ -46,6 +46,12 @@ awaitable<void> ConfinedRuntime::release(const std::string& deploymentId) {
   }
 }
 
+std::optional<std::string> ConfinedRuntime::missingBridge(const std::string& deploymentId) const {
+  auto iface = runtime::deploymentInterface(deploymentId);
+  if (firewall_.hasInterface(iface)) return std::nullopt;
+  return iface;
+}
+
 awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::ContainerSpec spec) {
   const std::string id = spec.deploymentId;
   if (auto a = co_await admit(id); !a) co_return a.error();
@@ -54,15 +60,14 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::Con
     co_await release(id);
     co_return started.error();
   }
-  // The rules confine the bridge by name. A network on another bridge (one left by an older
-  // provider and adopted) would escape them: it is removed at once, not served.
-  const auto iface = runtime::deploymentInterface(id);
-  if (!firewall_.hasInterface(iface)) {
+  // A network on another bridge (one left by an older provider and adopted) is removed at once,
+  // not served.
+  if (const auto iface = missingBridge(id)) {
     const std::string cid = started->id;
     (void)co_await inner_.remove(cid);
     co_await release(id);
     co_return egress::fail(egress::Errc::kWrongNetwork,
-                           "the deployment's network is not on bridge " + iface +
+                           "the deployment's network is not on bridge " + *iface +
                                " (a network left by an older provider?); the container was "
                                "removed: deploy again");
   }
@@ -72,12 +77,11 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::Con
 awaitable<Result<runtime::Started>> ConfinedRuntime::start(std::string id) {
   auto info = co_await inner_.inspect(id);
   if (!info) co_return info.error();
-  // Its network must be on the bridge the rules name before it runs again (see listOwned).
-  const auto iface = runtime::deploymentInterface(info->deploymentId);
-  if (!firewall_.hasInterface(iface)) {
+  // Its network must be on the bridge the rules name before it runs again.
+  if (const auto iface = missingBridge(info->deploymentId)) {
     co_return egress::fail(
         egress::Errc::kWrongNetwork,
-        "the deployment's network is not on bridge " + iface + "; not started: deploy again");
+        "the deployment's network is not on bridge " + *iface + "; not started: deploy again");
   }
   if (auto a = co_await admit(info->deploymentId); !a) co_return a.error();
   co_return co_await inner_.start(std::move(id));
@@ -157,12 +161,13 @@ awaitable<Result<std::vector<runtime::ContainerInfo>>> ConfinedRuntime::listOwne
   // catch-alls matching only our bridges. It is removed rather than adopted.
   std::vector<runtime::ContainerInfo> kept;
   for (auto& c : *owned) {
-    const auto iface = runtime::deploymentInterface(c.deploymentId);
-    if (c.state == runtime::ContainerState::kRunning && !firewall_.hasInterface(iface)) {
+    const auto iface =
+        c.state == runtime::ContainerState::kRunning ? missingBridge(c.deploymentId) : std::nullopt;
+    if (iface) {
       spdlog::error(
           "{}: its network is not on bridge {}, so no egress rule confines it; its "
           "container {} is removed (deploy again)",
-          c.deploymentId, iface, c.id.substr(0, 12));
+          c.deploymentId, *iface, c.id.substr(0, 12));
       const std::string cid = c.id;
       (void)co_await inner_.remove(cid);
       continue;

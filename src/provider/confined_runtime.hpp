@@ -7,6 +7,7 @@
 /// Threading: one executor, like the Runtime it wraps.
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ class ConfinedRuntime final : public runtime::Runtime {
                                               runtime::EventSink sink) override;
 
  private:
+  /// The bridge `deploymentId`'s rules confine, when no such bridge exists: the rules name the
+  /// bridge, so a network on another one (left by an older provider) escapes them. nullopt when
+  /// it is there.
+  [[nodiscard]] std::optional<std::string> missingBridge(const std::string& deploymentId) const;
   /// Installs and checks `deploymentId`'s rules; the error says the container was not started.
   boost::asio::awaitable<Result<void>> admit(const std::string& deploymentId);
   boost::asio::awaitable<void> release(const std::string& deploymentId);

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "protocol/messages.hpp"
+#include "core/time.hpp"
 
 namespace pc::provider {
 
@@ -45,7 +45,7 @@ awaitable<std::map<std::string, runtime::Stats>> StatsCache::collect(
                     std::string cid) -> awaitable<void> {
       auto s = co_await self->rt_.stats(cid);
       if (s) {
-        s->sampledAtMs = protocol::unixMillisNow();
+        s->sampledAtMs = time::unixMillisNow();
         p->results[id] = *s;
         self->samples_[id] = Sample{std::chrono::steady_clock::now(), *s};
       }
