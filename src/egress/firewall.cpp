@@ -18,8 +18,9 @@ using asio::awaitable;
 
 namespace {
 
-/// How long the periodic check waits before it looks again at a FORWARD without the jump to the
-/// engine's user chain (the engine's own delete-then-insert takes milliseconds).
+/// How long the periodic check waits before it looks again at a FORWARD whose jump to the
+/// engine's user chain is absent, not first or doubled (the engine's own delete-then-insert
+/// around a network it creates takes milliseconds).
 constexpr std::chrono::milliseconds kEngineHookSettle{200};
 
 struct FamilyTools {
@@ -131,8 +132,8 @@ class IptablesFirewall final : public Firewall {
       auto t = read(f);
       if (!t) return t.error();
       // The engine deletes and re-inserts FORWARD's jump to its user chain around each network
-      // it creates: a jump missing at one look is looked at again before it counts as removed.
-      if (engineHookMissing(*t) && verify(*t, f.policy, running, f.family)) {
+      // it creates: a jump out of place at one look is looked at again before it is moved.
+      if (engineHookMisplaced(*t) && verify(*t, f.policy, running, f.family)) {
         std::this_thread::sleep_for(kEngineHookSettle);
         t = read(f);
         if (!t) return t.error();

@@ -161,19 +161,29 @@ std::string hookChain(const Table& t, std::string_view target) {
   return t.has(kEngineUserChain) ? std::string(kEngineUserChain) : "FORWARD";
 }
 
-/// Makes "-j <target>" the first rule of its hook chain (deleting copies further down).
-void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
-  const std::string chain = hookChain(t, target);
+/// Whether "-j <target>" is the first rule of `chain`, and the only jump there to `target`.
+bool firstAndOnly(const Table& t, const std::string& chain, std::string_view target) {
   const std::string jump = "-A " + chain + " -j " + std::string(target);
   const auto& current = t.rules(chain);
-  if (!current.empty() && current.front() == jump &&
-      std::count(current.begin(), current.end(), jump) == 1) {
-    return;
-  }
+  return !current.empty() && current.front() == jump &&
+         std::count(current.begin(), current.end(), jump) == 1;
+}
+
+/// Makes "-j <target>" the first rule of `chain` and its only jump there (deleting copies
+/// further down: a copy below an engine ACCEPT is a copy that lets traffic past).
+void hookAt(const Table& t, const std::string& chain, std::string_view target,
+            std::ostringstream& rules) {
+  if (firstAndOnly(t, chain, target)) return;
+  const std::string jump = "-A " + chain + " -j " + std::string(target);
+  const auto& current = t.rules(chain);
   for (auto n = std::count(current.begin(), current.end(), jump); n > 0; --n) {
     rules << "-D " << chain << " -j " << target << "\n";
   }
   rules << "-I " << chain << " 1 -j " << target << "\n";
+}
+
+void hook(const Table& t, std::string_view target, std::ostringstream& rules) {
+  hookAt(t, hookChain(t, target), target, rules);
 }
 
 void replace(const Table& t, const std::string& chain, const std::vector<std::string>& want,
@@ -258,18 +268,19 @@ std::string plan(const Table& current, const PolicyChains& policy,
   replace(current, hs.chain, reshaped(current, hs, drop, hostExtra), decl, rules);
   hook(current, kForwardChain, rules);
   hook(current, kHostChain, rules);
-  // Inserted only when absent, never moved: the engine keeps its own copy first in FORWARD.
-  if (engineHook && engineHookMissing(current)) {
-    rules << "-I FORWARD 1 -j " << kEngineUserChain << "\n";
+  // Moved first and made the only one, as the engine itself keeps it: a jump left further down
+  // (the engine re-inserts it around each network it creates, so two can exist for a moment)
+  // sinks below the ACCEPT rules the engine inserts for later networks, and stops confining.
+  if (engineHook && engineHookMisplaced(current)) {
+    hookAt(current, "FORWARD", kEngineUserChain, rules);
   }
   if (decl.str().empty() && rules.str().empty()) return {};
   return "*filter\n" + decl.str() + rules.str() + "COMMIT\n";
 }
 
-bool engineHookMissing(const Table& current) {
+bool engineHookMisplaced(const Table& current) {
   if (hookChain(current, kForwardChain) != kEngineUserChain) return false;
-  const auto& r = current.rules("FORWARD");
-  return std::find(r.begin(), r.end(), "-A FORWARD -j " + std::string(kEngineUserChain)) == r.end();
+  return !firstAndOnly(current, "FORWARD", kEngineUserChain);
 }
 
 Result<void> verify(const Table& current, const PolicyChains& policy,
@@ -284,8 +295,9 @@ Result<void> verify(const Table& current, const PolicyChains& policy,
       return missing("the jump to " + std::string(target) + " is not the first rule of " + chain);
     }
   }
-  if (engineHook && engineHookMissing(current)) {
-    return missing("FORWARD does not jump to " + std::string(kEngineUserChain));
+  if (engineHook && engineHookMisplaced(current)) {
+    return missing("FORWARD's jump to " + std::string(kEngineUserChain) +
+                   " is not its first rule, or not its only one");
   }
   for (const auto& [chain, want] :
        {std::pair{policy.forward, policy.forwardRules}, std::pair{policy.host, policy.hostRules}}) {

@@ -73,11 +73,12 @@ PolicyChains renderPolicy(const Policy& p, Family f);
 /// policy chains exactly, `add` present and `remove` (deployment ids) gone. Empty when
 /// `current` is already there.
 ///
-/// With `engineHook`, also FORWARD's jump to the engine's user chain, put first when FORWARD has
-/// none (a flush of FORWARD or a firewall reload removed it, leaving our chain unreached while
-/// the engine's NAT still takes containers out). Only the periodic check asks for it: the
-/// engine itself deletes and re-inserts that jump around every network it creates, so a deploy
-/// must not judge it in passing.
+/// With `engineHook`, also FORWARD's jump to the engine's user chain: made its first rule and its
+/// only copy. Absent (a flush of FORWARD or a firewall reload removed it), our chain is not
+/// reached while the engine's NAT still takes containers out; a copy left below the ACCEPT rules
+/// the engine inserts for each new network lets traffic past the same way. Only the periodic
+/// check asks for it: the engine itself deletes and re-inserts that jump around every network it
+/// creates, so a deploy must not judge it in passing.
 std::string plan(const Table& current, const PolicyChains& policy,
                  const std::vector<Confinement>& add, const std::vector<std::string>& remove,
                  Family f, bool engineHook = false);
@@ -87,8 +88,9 @@ std::string plan(const Table& current, const PolicyChains& policy,
 /// or misplaced rule (kRuleMissing).
 Result<void> verify(const Table& current, const PolicyChains& policy,
                     const std::vector<Confinement>& deployments, Family f, bool engineHook = false);
-/// Whether FORWARD jumps to the engine's user chain, when our hook is in that chain.
-bool engineHookMissing(const Table& current);
+/// Whether FORWARD's jump to the engine's user chain is absent, not first, or doubled (when our
+/// hook is in that chain).
+bool engineHookMisplaced(const Table& current);
 
 /// The deployment lines (in PC-EGRESS and PC-HOST) of `c`, as iptables-save prints them.
 std::vector<std::string> deploymentLines(const Confinement& c, const PolicyChains& policy,

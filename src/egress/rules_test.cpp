@@ -174,14 +174,25 @@ TEST(EgressRules, TamperingIsFoundAndRepaired) {
   EXPECT_TRUE(verify(t, pol, {kWeb}, Family::kV4));
   auto v = verify(t, pol, {kWeb}, Family::kV4, true);
   ASSERT_FALSE(v);
-  EXPECT_NE(v.error().message().find("FORWARD does not jump to DOCKER-USER"), std::string::npos);
+  EXPECT_NE(v.error().message().find("FORWARD's jump to DOCKER-USER"), std::string::npos);
   t = applyRestore(t, plan(t, pol, {kWeb}, {}, Family::kV4, true));
   EXPECT_TRUE(verify(t, pol, {kWeb}, Family::kV4, true));
   EXPECT_EQ(t.rules("FORWARD").front(), "-A FORWARD -j DOCKER-USER");
-  // Present further down (the engine mid-way through moving it): left where it is.
-  t.chains["FORWARD"].insert(t.chains["FORWARD"].begin(), "-A FORWARD -o br-x -j DOCKER");
-  EXPECT_TRUE(verify(t, pol, {kWeb}, Family::kV4, true));
   EXPECT_EQ(plan(t, pol, {kWeb}, {}, Family::kV4, true), "");
+  // Further down, below an engine ACCEPT (a copy the engine's re-insert left behind, which
+  // then sank): traffic is accepted before it reaches our chain, so it is moved first.
+  const std::string accept = "-A FORWARD -i br-x ! -o br-x -j ACCEPT";
+  t.chains["FORWARD"].insert(t.chains["FORWARD"].begin(), accept);
+  ASSERT_FALSE(verify(t, pol, {kWeb}, Family::kV4, true));
+  t = applyRestore(t, plan(t, pol, {kWeb}, {}, Family::kV4, true));
+  EXPECT_TRUE(verify(t, pol, {kWeb}, Family::kV4, true));
+  EXPECT_EQ(t.rules("FORWARD"), (std::vector<std::string>{"-A FORWARD -j DOCKER-USER", accept}));
+  // Two copies, the first in place: one deletion of a copy must not leave the chain unreached.
+  t.chains["FORWARD"].push_back("-A FORWARD -j DOCKER-USER");
+  ASSERT_FALSE(verify(t, pol, {kWeb}, Family::kV4, true));
+  EXPECT_TRUE(verify(t, pol, {kWeb}, Family::kV4));  // a deploy does not judge it
+  t = applyRestore(t, plan(t, pol, {kWeb}, {}, Family::kV4, true));
+  EXPECT_EQ(t.rules("FORWARD"), (std::vector<std::string>{"-A FORWARD -j DOCKER-USER", accept}));
   t = good;
   t.chains[pol.forward].pop_back();
   check(t, pol.forward);

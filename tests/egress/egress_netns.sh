@@ -192,11 +192,16 @@ if [ "$RUNTIME" = runc ]; then
   policy_holds "$A"
 
   # -- removed from outside (a firewall reload, a flush): put back within the check interval --
-  # Our chain flushed, and FORWARD's jump to the engine's user chain gone (which would leave
-  # that chain, and ours, unreached while the engine's NAT still takes containers out).
+  # Our chain flushed, and FORWARD's jump to the engine's user chain moved last, below the
+  # engine's ACCEPT rules (as a copy left by the engine's own delete-and-insert sinks when later
+  # networks are made): that chain, and ours, would no longer see a container's traffic.
   iptables -w -F PC-EGRESS
   iptables -w -D FORWARD -j DOCKER-USER
-  forward_hooked() { [ "$(iptables -w -S FORWARD | sed -n 2p)" = "-A FORWARD -j DOCKER-USER" ]; }
+  iptables -w -A FORWARD -j DOCKER-USER
+  forward_hooked() {
+    [ "$(iptables -w -S FORWARD | sed -n 2p)" = "-A FORWARD -j DOCKER-USER" ] &&
+      [ "$(iptables -w -S FORWARD | grep -c -- '-j DOCKER-USER$')" = 1 ]
+  }
   for _ in $(seq 1 50); do
     iptables -w -S PC-EGRESS | grep -q "pc:$A" && forward_hooked && break
     sleep 0.2
