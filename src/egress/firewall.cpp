@@ -43,16 +43,12 @@ class IptablesFirewall final : public Firewall {
   ~IptablesFirewall() override { pool_.join(); }
 
   Result<void> install() override { return change({}, {}); }
-  [[nodiscard]] bool hasInterface(const std::string& iface) const override {
-    // The name is ours (pcd-<base32>), never a path component an attacker controls.
-    if (options_.netns.empty()) {
-      std::error_code ec;
-      return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
-    }
-    // Our /sys shows our own namespace: ask `ip` inside the engine's.
-    auto r = runCommand(inNetns({"ip", "-o", "link", "show", "dev", iface}), "",
-                        options_.commandTimeout);
-    return r && r->exitCode == 0;
+  awaitable<bool> hasInterface(std::string iface) override {
+    std::function<Result<bool>()> job = [this, iface] {
+      return Result<bool>(interfaceHere(iface));
+    };
+    auto r = co_await offload(std::move(job));
+    co_return r&&* r;
   }
   // (GCC 12: each job is bound to a local before the co_await, never a temporary in it.)
   awaitable<Result<void>> admit(Confinement c) override {
@@ -71,6 +67,19 @@ class IptablesFirewall final : public Firewall {
   }
 
  private:
+  /// Runs on the worker: `ip` in the engine's namespace takes milliseconds to a command timeout.
+  [[nodiscard]] bool interfaceHere(const std::string& iface) const {
+    // The name is ours (pcd-<base32>), never a path component an attacker controls.
+    if (options_.netns.empty()) {
+      std::error_code ec;
+      return std::filesystem::exists(std::filesystem::path("/sys/class/net") / iface, ec);
+    }
+    // Our /sys shows our own namespace: ask `ip` inside the engine's.
+    auto r = runCommand(inNetns({"ip", "-o", "link", "show", "dev", iface}), "",
+                        options_.commandTimeout);
+    return r && r->exitCode == 0;
+  }
+
   template <class T>
   awaitable<Result<T>> offload(std::function<Result<T>()> work) {
     // The coroutine runs on the worker; the caller resumes on its own executor.

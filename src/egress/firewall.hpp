@@ -28,8 +28,9 @@ class Firewall {
   /// deployments does not start).
   virtual Result<void> install() = 0;
   /// Whether the host has the network interface `iface` (a deployment's bridge), which the
-  /// rules confine by name: a network on another interface would escape them.
-  [[nodiscard]] virtual bool hasInterface(const std::string& iface) const = 0;
+  /// rules confine by name: a network on another interface would escape them. Asked on the
+  /// firewall's worker (in the engine's namespace it runs `ip`).
+  virtual boost::asio::awaitable<bool> hasInterface(std::string iface) = 0;
   /// Installs `c`'s lines (replacing any older ones of the same deployment) and checks every
   /// rule `c` depends on. Errors: kCommandFailed, kRuleMissing.
   virtual boost::asio::awaitable<Result<void>> admit(Confinement c) = 0;

@@ -46,10 +46,10 @@ awaitable<void> ConfinedRuntime::release(const std::string& deploymentId) {
   }
 }
 
-std::optional<std::string> ConfinedRuntime::missingBridge(const std::string& deploymentId) const {
-  auto iface = runtime::deploymentInterface(deploymentId);
-  if (firewall_.hasInterface(iface)) return std::nullopt;
-  return iface;
+awaitable<std::optional<std::string>> ConfinedRuntime::missingBridge(std::string deploymentId) {
+  std::string iface = runtime::deploymentInterface(deploymentId);
+  if (co_await firewall_.hasInterface(iface)) co_return std::nullopt;
+  co_return iface;
 }
 
 awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::ContainerSpec spec) {
@@ -62,7 +62,7 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::createAndStart(runtime::Con
   }
   // A network on another bridge (one left by an older provider and adopted) is removed at once,
   // not served.
-  if (const auto iface = missingBridge(id)) {
+  if (const auto iface = co_await missingBridge(id)) {
     const std::string cid = started->id;
     (void)co_await inner_.remove(cid);
     co_await release(id);
@@ -78,12 +78,13 @@ awaitable<Result<runtime::Started>> ConfinedRuntime::start(std::string id) {
   auto info = co_await inner_.inspect(id);
   if (!info) co_return info.error();
   // Its network must be on the bridge the rules name before it runs again.
-  if (const auto iface = missingBridge(info->deploymentId)) {
+  const std::string dep = info->deploymentId;  // (GCC 12: a named local in the co_await)
+  if (const auto iface = co_await missingBridge(dep)) {
     co_return egress::fail(
         egress::Errc::kWrongNetwork,
         "the deployment's network is not on bridge " + *iface + "; not started: deploy again");
   }
-  if (auto a = co_await admit(info->deploymentId); !a) co_return a.error();
+  if (auto a = co_await admit(dep); !a) co_return a.error();
   co_return co_await inner_.start(std::move(id));
 }
 
@@ -161,8 +162,9 @@ awaitable<Result<std::vector<runtime::ContainerInfo>>> ConfinedRuntime::listOwne
   // catch-alls matching only our bridges. It is removed rather than adopted.
   std::vector<runtime::ContainerInfo> kept;
   for (auto& c : *owned) {
-    const auto iface =
-        c.state == runtime::ContainerState::kRunning ? missingBridge(c.deploymentId) : std::nullopt;
+    std::optional<std::string> iface;
+    const std::string dep = c.deploymentId;
+    if (c.state == runtime::ContainerState::kRunning) iface = co_await missingBridge(dep);
     if (iface) {
       spdlog::error(
           "{}: its network is not on bridge {}, so no egress rule confines it; its "

@@ -60,7 +60,7 @@ class ConfinedRuntime final : public runtime::Runtime {
   /// The bridge `deploymentId`'s rules confine, when no such bridge exists: the rules name the
   /// bridge, so a network on another one (left by an older provider) escapes them. nullopt when
   /// it is there.
-  [[nodiscard]] std::optional<std::string> missingBridge(const std::string& deploymentId) const;
+  boost::asio::awaitable<std::optional<std::string>> missingBridge(std::string deploymentId);
   /// Installs and checks `deploymentId`'s rules; the error says the container was not started.
   boost::asio::awaitable<Result<void>> admit(const std::string& deploymentId);
   boost::asio::awaitable<void> release(const std::string& deploymentId);

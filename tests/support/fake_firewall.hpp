@@ -22,7 +22,7 @@ class FakeFirewall final : public egress::Firewall {
     if (failWith) return egress::fail(egress::Errc::kCommandFailed, *failWith);
     return {};
   }
-  [[nodiscard]] bool hasInterface(const std::string&) const override { return interfacesExist; }
+  boost::asio::awaitable<bool> hasInterface(std::string) override { co_return interfacesExist; }
   boost::asio::awaitable<Result<void>> admit(egress::Confinement c) override {
     if (failWith) co_return egress::fail(egress::Errc::kCommandFailed, *failWith);
     log.push_back("admit " + c.deploymentId + " " + egress::toString(c.mode));
