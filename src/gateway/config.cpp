@@ -146,8 +146,9 @@ Result<void> GatewayConfig::validatePeers() const {
     }
     seen.push_back(id->toBase58());
   }
-  if (peerHeartbeatInterval < std::chrono::milliseconds(10) ||
-      peerHeartbeatInterval > std::chrono::minutes(1)) {
+  // The range a heartbeat can announce (peers judge our silence by it).
+  if (peerHeartbeatInterval < std::chrono::milliseconds(peer::kMinHeartbeatMs) ||
+      peerHeartbeatInterval > std::chrono::milliseconds(peer::kMaxHeartbeatMs)) {
     return fail(Errc::kInvalidArgument, "peer_heartbeat_interval must be 10ms to 60s");
   }
   if (peerDnsTtl.count() < 0 || peerDnsTtl.count() > 3600) {

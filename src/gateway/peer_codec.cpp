@@ -126,6 +126,10 @@ Result<Message> readHeartbeat(Cursor& c) {
   for (std::size_t i = 0; c.ok() && i < n6; ++i) h.addresses.v6.push_back(c.raw<16>());
   h.certNotAfter = c.be(8);
   if (h.certNotAfter > kMaxUnixSeconds) c.bad("cert_not_after out of range");
+  h.intervalMs = static_cast<std::uint32_t>(c.be(4));
+  if (c.ok() && (h.intervalMs < kMinHeartbeatMs || h.intervalMs > kMaxHeartbeatMs)) {
+    c.bad("interval_ms out of range");
+  }
   if (auto r = c.end(); !r) return r.error();
   return Message(std::move(h));
 }
@@ -198,6 +202,7 @@ Result<std::pair<Type, Bytes>> encodeBody(const Message& m) {
     put8(b, static_cast<std::uint8_t>(h->addresses.v6.size()));
     for (const auto& a : h->addresses.v6) append(b, a);
     putBE(b, h->certNotAfter, 8);
+    putBE(b, h->intervalMs, 4);
     return std::pair{Type::kHeartbeat, std::move(b)};
   }
   if (const auto* s = std::get_if<ChallengeSet>(&m)) {

@@ -7,6 +7,8 @@
 /// string is a length (1 byte, or 2 for PEM) and its bytes. Bodies:
 ///   Heartbeat (0x01)      flags(1) ‖ domain(str8) ‖ n4(1) ‖ n4 × 4 bytes ‖ n6(1) ‖ n6 × 16 bytes
 ///                         ‖ cert_not_after(8: unix seconds, 0 = no certificate)
+///                         ‖ interval_ms(4: how often this gateway beats, so its peers judge
+///                         its silence by its own interval, not theirs)
 ///   ChallengeSet (0x02)   seq(4) ‖ name(str8) ‖ count(1) ‖ count × value(str8)
 ///   ChallengeAck (0x03)   seq(4)
 ///   ChallengeClear (0x04) name(str8)
@@ -43,9 +45,13 @@ inline constexpr std::size_t kMaxChainPem = 32 * 1024;
 inline constexpr std::size_t kMaxKeyPem = 8 * 1024;
 /// The latest expiry we read (9999-12-31T23:59:59Z): stays far inside system_clock's range.
 inline constexpr std::uint64_t kMaxUnixSeconds = 253402300799ULL;
+/// The heartbeat intervals a gateway may announce (its `peer_heartbeat_interval` range). The top
+/// bounds how long a peer that fell silent stays in the DNS answers.
+inline constexpr std::uint32_t kMinHeartbeatMs = 10;
+inline constexpr std::uint32_t kMaxHeartbeatMs = 60'000;
 /// Largest body of each type, and of any type.
 inline constexpr std::size_t kMaxHeartbeatBody =
-    1 + 1 + kMaxNameLength + 2 + kMaxAddressesPerGateway * 16 + 8;
+    1 + 1 + kMaxNameLength + 2 + kMaxAddressesPerGateway * 16 + 8 + 4;
 inline constexpr std::size_t kMaxChallengeSetBody =
     4 + 1 + kMaxNameLength + 1 + dns::kMaxChallengeValues * (1 + dns::kMaxTxtValueLength);
 inline constexpr std::size_t kMaxCertificateBody = 2 + kMaxChainPem + 2 + kMaxKeyPem;
@@ -71,12 +77,14 @@ enum class Type : std::uint8_t {
 /// Sent first on every stream and then each heartbeat interval: who we are for the domain.
 struct Heartbeat {
   std::uint8_t flags = 0;
-  std::string domain;              ///< lower-case [a-z0-9.-], 1..kMaxNameLength
-  dns::Addresses addresses;        ///< 1..kMaxAddressesPerGateway, both families together
-  std::uint64_t certNotAfter = 0;  ///< the wildcard certificate we serve (0: none)
+  std::string domain;               ///< lower-case [a-z0-9.-], 1..kMaxNameLength
+  dns::Addresses addresses;         ///< 1..kMaxAddressesPerGateway, both families together
+  std::uint64_t certNotAfter = 0;   ///< the wildcard certificate we serve (0: none)
+  std::uint32_t intervalMs = 1000;  ///< kMinHeartbeatMs..kMaxHeartbeatMs
   friend bool operator==(const Heartbeat& a, const Heartbeat& b) {
     return a.flags == b.flags && a.domain == b.domain && a.addresses.v4 == b.addresses.v4 &&
-           a.addresses.v6 == b.addresses.v6 && a.certNotAfter == b.certNotAfter;
+           a.addresses.v6 == b.addresses.v6 && a.certNotAfter == b.certNotAfter &&
+           a.intervalMs == b.intervalMs;
   }
 };
 

@@ -13,6 +13,7 @@ Heartbeat beat() {
   h.addresses.v4.push_back({192, 0, 2, 1});
   h.addresses.v6.push_back({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
   h.certNotAfter = 1'800'000'000;
+  h.intervalMs = 2500;
   return h;
 }
 
@@ -100,6 +101,11 @@ TEST(PeerCodec, RefusesBadFields) {
   h = beat();
   h.certNotAfter = kMaxUnixSeconds + 1;
   EXPECT_TRUE(bad(h));
+  h = beat();
+  h.intervalMs = kMinHeartbeatMs - 1;
+  EXPECT_TRUE(bad(h)) << "interval below the range";
+  h.intervalMs = kMaxHeartbeatMs + 1;
+  EXPECT_TRUE(bad(h)) << "interval above the range: a silent peer would stay named for hours";
   EXPECT_TRUE(bad(ChallengeSet{1, "_acme-challenge.example.org", {}})) << "no value";
   EXPECT_TRUE(bad(ChallengeSet{1, "_acme-challenge.example.org", {"a b"}})) << "space";
   EXPECT_TRUE(bad(ChallengeSet{1, "_acme-challenge.example.org", {std::string(256, 'a')}}));

@@ -29,13 +29,23 @@ std::vector<Transition> PeerLiveness::tick(Clock::time_point now) {
   for (auto& [id, e] : peers_) {
     if (e.state == PeerState::kDead) continue;
     const Clock::time_point since = e.lastHeard.value_or(start_);
-    if (now - since >= settings_.deadAfter()) {
+    if (now - since >= deadAfter(e)) {
       e.state = PeerState::kDead;
       e.status = PeerStatus{};  // a dead peer's addresses and certificate are not used
       out.push_back(Transition{id, PeerState::kDead});
     }
   }
   return out;
+}
+
+std::chrono::milliseconds PeerLiveness::deadAfter(const Entry& e) const {
+  if (e.status.heartbeat.count() <= 0) return settings_.deadAfter();
+  return e.status.heartbeat * settings_.missedBeforeDead;
+}
+
+std::chrono::milliseconds PeerLiveness::deadAfter(const crypto::PeerId& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? settings_.deadAfter() : deadAfter(it->second);
 }
 
 PeerState PeerLiveness::state(const crypto::PeerId& peer) const {

@@ -3,9 +3,10 @@
 /// drive it with a manual clock. peers.cpp feeds it the heartbeats that arrive and ticks it.
 ///
 /// A listed peer starts *unknown*. Its first heartbeat makes it *alive*; no word from it for
-/// `deadAfter()` (missedBeforeDead heartbeat intervals) makes it *dead*, and so does never
-/// having been heard `deadAfter()` after the table was made (a gateway starting alone does not
-/// wait for ever). A dead peer's next heartbeat makes it alive again.
+/// missedBeforeDead of *its* heartbeat intervals (each heartbeat says how often it beats, so
+/// gateways with different settings judge each other fairly) makes it *dead*, and so does never
+/// having been heard `deadAfter()` (ours) after the table was made (a gateway starting alone
+/// does not wait for ever). A dead peer's next heartbeat makes it alive again.
 ///
 /// From that it answers the two questions a domain's gateways share: which public addresses the
 /// DNS names (its own and the live peers'), and which gateway orders the wildcard certificate:
@@ -38,7 +39,8 @@ enum class PeerState { kUnknown, kAlive, kDead };
 struct PeerStatus {
   dns::Addresses addresses;
   bool ordersWildcard = false;
-  std::uint64_t certNotAfter = 0;  ///< unix seconds, 0 = no certificate
+  std::uint64_t certNotAfter = 0;          ///< unix seconds, 0 = no certificate
+  std::chrono::milliseconds heartbeat{0};  ///< the peer's own interval (0: not said, ours)
 };
 
 /// A change tick() or heard() made.
@@ -64,6 +66,9 @@ class PeerLiveness {
   std::vector<Transition> tick(Clock::time_point now);
 
   [[nodiscard]] PeerState state(const crypto::PeerId& peer) const;
+  /// How long `peer` may be silent before it counts as dead: missedBeforeDead of the interval
+  /// its last heartbeat announced (ours while it has announced none).
+  [[nodiscard]] std::chrono::milliseconds deadAfter(const crypto::PeerId& peer) const;
   [[nodiscard]] std::vector<crypto::PeerId> alive() const;
   [[nodiscard]] bool isListed(const crypto::PeerId& peer) const;
   /// The latest status of a live peer (nullptr when it is not alive).
@@ -93,6 +98,7 @@ class PeerLiveness {
     std::optional<Clock::time_point> lastHeard;
     PeerStatus status;
   };
+  [[nodiscard]] std::chrono::milliseconds deadAfter(const Entry& e) const;
   crypto::PeerId self_;
   LivenessSettings settings_;
   Clock::time_point start_;

@@ -70,6 +70,29 @@ TEST(PeerLiveness, NeverHeardIsDeadAfterTheSameTime) {
   EXPECT_EQ(l.state(ids[0]), PeerState::kDead);
 }
 
+// A peer that beats every 5 s (its operator's choice) is judged by its own interval: with ours
+// (1 s) it would be dead, and dropped from the DNS answers, between every two heartbeats.
+TEST(PeerLiveness, APeerIsJudgedByTheIntervalItAnnounces) {
+  const auto ids = sortedIds(2);
+  const auto t0 = Clock::time_point{} + 100s;
+  PeerLiveness l(ids[0], {ids[1]}, kSettings, t0);
+  EXPECT_EQ(l.deadAfter(ids[1]), 3000ms) << "ours while it has said nothing";
+  PeerStatus slow = status(2);
+  slow.heartbeat = 5000ms;
+  ASSERT_TRUE(l.heard(ids[1], slow, t0));
+  EXPECT_EQ(l.deadAfter(ids[1]), 15000ms);
+  EXPECT_TRUE(l.tick(t0 + 4500ms).empty()) << "one slow interval of silence is not death";
+  ASSERT_FALSE(l.heard(ids[1], slow, t0 + 5s));
+  EXPECT_TRUE(l.tick(t0 + 19999ms).empty());
+  EXPECT_EQ(l.tick(t0 + 20s).size(), 1u) << "three of its intervals after its last heartbeat";
+  // A fast one (100 ms) is dead after 300 ms of silence, not after our 3 s.
+  PeerStatus fast = status(2);
+  fast.heartbeat = 100ms;
+  ASSERT_TRUE(l.heard(ids[1], fast, t0 + 30s));
+  EXPECT_TRUE(l.tick(t0 + 30299ms).empty());
+  EXPECT_EQ(l.tick(t0 + 30300ms).size(), 1u);
+}
+
 TEST(PeerLiveness, UnlistedPeersAndSelfAreIgnored) {
   const auto ids = sortedIds(3);
   const auto t0 = Clock::time_point{} + 100s;

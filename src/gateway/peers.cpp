@@ -284,6 +284,7 @@ peer::Heartbeat GatewayPeers::heartbeat() const {
   // An expired certificate is none: a peer must not wait to fetch it.
   const std::uint64_t notAfter = ourCertNotAfter();
   h.certNotAfter = notAfter > unixSeconds() ? notAfter : 0;
+  h.intervalMs = static_cast<std::uint32_t>(options_.liveness.heartbeat.count());
   return h;
 }
 
@@ -315,7 +316,7 @@ awaitable<void> GatewayPeers::serveInbound(std::shared_ptr<net::yamux::Stream> s
   std::string why;
   while (!stopped_ && link.in == stream) {
     // Every peer writes at least a heartbeat each interval: silence this long is a dead stream.
-    net::Watchdog dog(host_->executor(), options_.liveness.deadAfter(),
+    net::Watchdog dog(host_->executor(), liveness_.deadAfter(link.id),
                       [stream] { stream->reset(); });
     auto n = co_await stream->readSome(std::span<std::uint8_t>(buf.data(), buf.size()));
     if (!n || *n == 0) break;
@@ -382,7 +383,8 @@ bool GatewayPeers::onHeartbeat(Link& link, const peer::Heartbeat& h) {
   link.refusedDomain.clear();
   const auto* before = liveness_.status(link.id);
   const bool addressesChanged = before == nullptr || !sameAddresses(before->addresses, h.addresses);
-  peer::PeerStatus status{h.addresses, (h.flags & peer::kFlagOrdersWildcard) != 0, h.certNotAfter};
+  peer::PeerStatus status{h.addresses, (h.flags & peer::kFlagOrdersWildcard) != 0, h.certNotAfter,
+                          std::chrono::milliseconds(h.intervalMs)};
   if (auto t = liveness_.heard(link.id, status, Clock::now())) {
     spdlog::info("peers: peer gateway {} is alive (addresses {})", shortId(link.id),
                  addressText(h.addresses));
@@ -441,8 +443,10 @@ void GatewayPeers::applyTransitions(const std::vector<peer::Transition>& changes
   auto d = dns_.lock();
   for (const auto& t : changes) {
     Link& link = *links_.at(t.peer);
-    spdlog::warn("peers: peer gateway {} is dead (no heartbeat for {} ms): DNS no longer names it",
-                 shortId(t.peer), options_.liveness.deadAfter().count());
+    spdlog::warn(
+        "peers: peer gateway {} is dead (silent for {} of its heartbeat intervals): DNS no "
+        "longer names it",
+        shortId(t.peer), options_.liveness.missedBeforeDead);
     // Its challenge answers go with it (it will publish them again if it comes back mid-order).
     for (const auto& name : link.challenges) {
       if (d) d->zone().clearChallenge(name);
