@@ -48,6 +48,11 @@ CertManager::~CertManager() = default;
 Result<std::shared_ptr<CertManager>> CertManager::open(const asio::any_io_executor& ex,
                                                        CertManagerOptions options) {
   if (auto r = fs::ensurePrivateDir(options.dir / "certs"); !r) return r.error();
+  // Said at start, not at the first certificate a peer sends (weeks later, at a renewal).
+  if (std::error_code ec; !options.issuerCaFile.empty() &&
+                          !std::filesystem::is_regular_file(options.issuerCaFile, ec)) {
+    return fail(Errc::kInvalidArgument, "acme_issuer_ca: no such file " + options.issuerCaFile);
+  }
   const auto accountPath = options.dir / "account.key";
   std::optional<acme::EcKey> account;
   if (std::filesystem::exists(accountPath)) {

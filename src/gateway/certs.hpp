@@ -66,6 +66,9 @@ struct CertManagerOptions {
   std::function<std::vector<OrderShare>(const std::string& host)> sharesOf;
   /// dns-01 mode: the domain of the one wildcard certificate ("" = per-host orders).
   std::string wildcardDomain;
+  /// dns-01 with peer gateways: roots (PEM file) a certificate sent by a peer must chain to;
+  /// empty: the system's trust store (where a public CA's roots are).
+  std::string issuerCaFile;
   /// dns-01 mode: sets / clears the TXT values of a name in the gateway's zone.
   std::function<Result<void>(const std::string& name, const std::vector<std::string>& values)>
       publishTxt;

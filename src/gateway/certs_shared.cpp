@@ -3,6 +3,13 @@
 // as if it had ordered it, so a restart serves it without asking anyone.
 #include <spdlog/spdlog.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+
 #include "core/fs.hpp"
 #include "core/time.hpp"
 #include "gateway/certs.hpp"
@@ -14,6 +21,37 @@ using SystemClock = std::chrono::system_clock;
 namespace {
 /// How far a peer's clock (or the CA's) may be ahead of ours.
 constexpr std::chrono::minutes kMaxClockSkew{5};
+
+/// Whether `ck`'s chain leads to one of the roots in `caFile` (empty: the system's). Validity in
+/// time is judged by the caller (with the clock skew it allows), not here.
+Result<void> issuedByTrustedRoot(const CertifiedKey& ck, const std::string& caFile) {
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
+  if (!store || !ctx) return fail(Errc::kIo, "out of memory for a certificate check");
+  const int loaded = caFile.empty()
+                         ? X509_STORE_set_default_paths(store.get())
+                         : X509_STORE_load_locations(store.get(), caFile.c_str(), nullptr);
+  if (loaded != 1) {
+    ERR_clear_error();
+    return fail(Errc::kIo,
+                "cannot read the issuer roots " + (caFile.empty() ? "of the system" : caFile));
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), ck.leaf(), ck.chain()) != 1) {
+    ERR_clear_error();
+    return fail(Errc::kIo, "cannot check the certificate chain");
+  }
+  X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME);
+  X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
+  const int ok = X509_verify_cert(ctx.get());
+  const int err = X509_STORE_CTX_get_error(ctx.get());
+  ERR_clear_error();
+  if (ok != 1) {
+    return fail(Errc::kMalformed, std::string("it is not issued by a trusted CA (") +
+                                      X509_verify_cert_error_string(err) + ")");
+  }
+  return {};
+}
 }  // namespace
 
 std::uint64_t CertManager::wildcardNotAfter() const {
@@ -42,6 +80,10 @@ Result<bool> CertManager::installShared(const std::string& chainPem, const std::
   if (!namesAll(**ck, names)) {
     return fail(Errc::kMalformed, "it does not name " + names[0] + " and " + names[1]);
   }
+  // Only a CA's certificate: a peer (faulty, or its host taken over) cannot make every gateway
+  // of the domain serve a self-made one that browsers refuse, nor block renewals with one that
+  // expires in a century (no rollback below keeps the latest expiry).
+  if (auto t = issuedByTrustedRoot(**ck, options_.issuerCaFile); !t) return t.error();
   // Not yet valid is allowed within a clock difference between the gateways (and the CA).
   const auto now = SystemClock::now();
   if ((*ck)->notAfter() <= now || (*ck)->notBefore() > now + kMaxClockSkew) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -32,6 +34,13 @@ Pem makeCert(const std::string& sans, long days) {
   X509_gmtime_adj(X509_getm_notBefore(x), -60);
   X509_gmtime_adj(X509_getm_notAfter(x), days * 24 * 3600);
   X509_set_pubkey(x, key.native());
+  // A name of its own (self-signed: subject = issuer), so each is its own root in the roots file.
+  static int made = 0;
+  const std::string cn = "test root " + std::to_string(++made);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(x, name);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, sans.c_str());
   X509_add_ext(x, ext, -1);
   X509_EXTENSION_free(ext);
@@ -48,6 +57,11 @@ Pem makeCert(const std::string& sans, long days) {
 
 const std::string kBoth = "DNS:*.example.net,DNS:example.net";
 
+/// The test's "CA": self-signed certificates are trusted once they are in the roots file.
+void trust(const std::filesystem::path& dir, const Pem& p) {
+  std::ofstream(dir / "roots.pem", std::ios::app) << p.chain;
+}
+
 std::shared_ptr<CertManager> manager(boost::asio::io_context& io, const std::filesystem::path& dir,
                                      std::function<std::optional<std::string>()> defer = {},
                                      std::uint16_t caPort = 1) {
@@ -57,6 +71,8 @@ std::shared_ptr<CertManager> manager(boost::asio::io_context& io, const std::fil
   o.acme.directoryUrl = "https://127.0.0.1:" + std::to_string(caPort) + "/directory";
   o.challenge = acme::ChallengeType::kDns01;
   o.wildcardDomain = "example.net";
+  o.issuerCaFile = (dir / "roots.pem").string();
+  std::ofstream(dir / "roots.pem", std::ios::app).flush();
   o.retryAfterFailure = std::chrono::seconds(3600);
   o.deferOrder = std::move(defer);
   o.deferRecheck = std::chrono::milliseconds(10);
@@ -74,6 +90,7 @@ TEST(CertManager, Dns01TakesAPeersWildcardOnlyIfItIsTheDomainsAndNewer) {
   const Pem other = makeCert("DNS:*.example.org,DNS:example.org", 90);
   EXPECT_FALSE(m->installShared(other.chain, other.key, "peer"));
   const Pem good = makeCert(kBoth, 90);
+  trust(dir.path(), good);
   EXPECT_FALSE(m->installShared(good.chain, other.key, "peer")) << "not the leaf's key";
   EXPECT_FALSE(m->certificate("dep-a.example.net")) << "nothing taken so far";
 
@@ -89,11 +106,13 @@ TEST(CertManager, Dns01TakesAPeersWildcardOnlyIfItIsTheDomainsAndNewer) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
   const Pem older = makeCert(kBoth, 30);
+  trust(dir.path(), older);
   auto o = m->installShared(older.chain, older.key, "peer");
   ASSERT_TRUE(o);
   EXPECT_FALSE(*o) << "no rollback to an older certificate";
   EXPECT_EQ(m->wildcardPem()->first, good.chain);
   const Pem newer = makeCert(kBoth, 120);
+  trust(dir.path(), newer);
   EXPECT_TRUE(m->installShared(newer.chain, newer.key, "peer").value());
   EXPECT_EQ(m->wildcardPem()->first, newer.chain);
 
@@ -103,6 +122,38 @@ TEST(CertManager, Dns01TakesAPeersWildcardOnlyIfItIsTheDomainsAndNewer) {
   EXPECT_EQ(again->wildcardPem()->first, newer.chain);
   again->stop();
   io.run_for(std::chrono::milliseconds(50));
+}
+
+// A peer's certificate for the right names, valid, with its key, but not from a CA we trust (a
+// faulty peer, or one whose host was taken over): not taken, and not served. One expiring in a
+// century would otherwise also block every renewal (no rollback keeps the latest expiry).
+TEST(CertManager, Dns01RefusesAPeersCertificateNotFromATrustedCa) {
+  boost::asio::io_context io;
+  test::TempDir dir;
+  auto m = manager(io, dir.path());
+  trust(dir.path(), makeCert(kBoth, 90));  // the CA we trust: another one
+  const Pem selfMade = makeCert(kBoth, 36500);
+  auto r = m->installShared(selfMade.chain, selfMade.key, "peer");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("not issued by a trusted CA"), std::string::npos)
+      << r.error().message();
+  EXPECT_EQ(m->wildcardNotAfter(), 0u);
+  EXPECT_FALSE(m->wildcardPem());
+  m->stop();
+  io.run_for(std::chrono::milliseconds(50));
+}
+
+TEST(CertManager, AMissingIssuerRootsFileIsAnErrorAtStart) {
+  boost::asio::io_context io;
+  test::TempDir dir;
+  CertManagerOptions o;
+  o.dir = dir.path();
+  o.challenge = acme::ChallengeType::kDns01;
+  o.wildcardDomain = "example.net";
+  o.issuerCaFile = (dir.path() / "nope.pem").string();
+  auto m = CertManager::open(io.get_executor(), o);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("acme_issuer_ca"), std::string::npos);
 }
 
 TEST(CertManager, Dns01LeavesTheOrderToAPeerWhileToldTo) {

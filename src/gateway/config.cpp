@@ -288,6 +288,10 @@ void bindSettings(config::Binder& b, GatewayConfig& cfg) {
          "CA certificate (PEM) to trust for the ACME server itself (test CAs; default: the "
          "system store)",
          cfg.acmeCa);
+  b.text("acme_issuer_ca", "--acme-issuer-ca",
+         "Root certificates (PEM) a wildcard certificate received from a peer gateway must "
+         "chain to (a test CA's; default: the system store)",
+         cfg.acmeIssuerCa);
   b.text("acme_challenge", "--acme-challenge",
          "http-01 (validated on the HTTP port, default) | tls-alpn-01 (on the HTTPS port), both "
          "a certificate per host | dns-01 (one certificate for *.<domain> and <domain>, "

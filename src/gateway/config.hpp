@@ -30,6 +30,8 @@ struct GatewayConfig {
   std::string acmeDirectory;
   std::string acmeEmail;
   std::string acmeCa;  ///< CA (PEM) trusted for the ACME server (test CAs)
+  /// Roots (PEM) a wildcard certificate from a peer gateway must chain to ("" = the system's).
+  std::string acmeIssuerCa;
   /// http-01 | tls-alpn-01 (a certificate per host) | dns-01 (one wildcard; needs dns_listen)
   std::string acmeChallenge = "http-01";
   std::chrono::seconds acmeRenewBefore{30 * 24 * 3600};
@@ -102,8 +104,8 @@ struct GatewayConfig {
 
 /// Declares every setting of `cfg` on `b` (TOML keys: domain, bind, http_port, https_port,
 /// public_port, tunnel_listen, data_dir, tls, cert, key, acme_directory, acme_email, acme_ca,
-/// acme_challenge, acme_renew_before, acme_max_orders_per_hour, rate_per_ip, burst_per_ip,
-/// rate_per_host, burst_per_host, header_timeout, idle_timeout, client_write_timeout,
+/// acme_issuer_ca, acme_challenge, acme_renew_before, acme_max_orders_per_hour, rate_per_ip,
+/// burst_per_ip, rate_per_host, burst_per_host, header_timeout, idle_timeout, client_write_timeout,
 /// max_streams_per_tunnel, max_streams_per_client, max_streams_per_deployment,
 /// max_connections_per_ip, max_routes_per_provider, relay_max_reservations,
 /// relay_reservation_ttl, relay_max_circuits_per_reservation, relay_max_circuits_per_source,

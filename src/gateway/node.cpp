@@ -220,6 +220,7 @@ Result<void> startAcme(Parts& p, FrontOptions& front, tunnel::TunnelServiceOptio
   co.acme.directoryUrl = p.cfg.acmeDirectory;
   co.acme.email = p.cfg.acmeEmail;
   co.acme.caFile = p.cfg.acmeCa;
+  co.issuerCaFile = p.cfg.acmeIssuerCa;
   co.challenge = *acme::parseChallengeType(p.cfg.acmeChallenge);
   co.renewBefore = p.cfg.acmeRenewBefore;
   co.maxOrdersPerHour = p.cfg.acmeMaxOrdersPerHour;

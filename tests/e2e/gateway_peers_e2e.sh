@@ -63,7 +63,8 @@ start_gateway() {  # a|b, extra flags…
     --dns-listen "127.0.0.1:${DNS[$g]}" --public-ip "${IP[$g]}" \
     --peer-gateway "/ip4/127.0.0.1/tcp/${TUN[$o]}/p2p/${ID[$o]}" \
     --tls acme --acme-challenge dns-01 --acme-directory "https://127.0.0.1:$PEBBLE_PORT/dir" \
-    --acme-ca "$W/pebble.crt" --acme-email ops@example.org "$@" >>"$W/$g.log" 2>&1 &
+    --acme-ca "$W/pebble.crt" --acme-issuer-ca "$W/root.pem" --acme-email ops@example.org \
+    "$@" >>"$W/$g.log" 2>&1 &
   GPID[$g]=$!
   PIDS+=($!)
   wait_for "$W/$g.log" "HTTPS listening" || ko "gateway $g did not start: $(cat "$W/$g.log")"
