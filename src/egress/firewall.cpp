@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <thread>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
@@ -63,6 +64,11 @@ class IptablesFirewall final : public Firewall {
     std::function<Result<std::vector<std::string>>()> job = [this, running] {
       return repairNow(running);
     };
+    co_return co_await offload(std::move(job));
+  }
+  awaitable<Result<bool>> followResolvers(std::vector<Address> now,
+                                          std::vector<Confinement> running) override {
+    std::function<Result<bool>()> job = [this, now, running] { return resolversNow(now, running); };
     co_return co_await offload(std::move(job));
   }
 
@@ -159,6 +165,42 @@ class IptablesFirewall final : public Firewall {
       if (auto v = verify(*t, f.policy, running, f.family, true); !v) return v.error();
     }
     return missing;
+  }
+
+  Result<bool> resolversNow(const std::vector<Address>& now,
+                            const std::vector<Confinement>& running) {
+    if (now.empty() || now == options_.policy.resolvers) return false;
+    options_.policy.resolvers = now;
+    std::vector<PolicyChains> old;
+    for (auto& f : families_) {
+      old.push_back(f.policy);
+      f.policy = renderPolicy(options_.policy, f.family);
+    }
+    // The new chains first and every deployment's line moved to them, in one transaction per
+    // family; on failure the periodic check keeps trying with the new policy.
+    if (auto c = change(running, {}); !c) return c.error();
+    for (std::size_t i = 0; i < families_.size(); ++i) {
+      dropUnused(families_[i], {old[i].forward, old[i].host});
+    }
+    return true;
+  }
+
+  /// Deletes `chains` where nothing jumps to them any more (another provider on this host with
+  /// the same policy may still use one: it stays). Best effort: a leftover chain is unreached.
+  void dropUnused(const FamilyTools& f, const std::vector<std::string>& chains) {
+    auto t = read(f);
+    if (!t) return;
+    std::string payload;
+    for (const auto& c : chains) {
+      if (c == f.policy.forward || c == f.policy.host || !t->has(c)) continue;
+      const bool used = std::any_of(t->chains.begin(), t->chains.end(), [&c](const auto& kv) {
+        return std::any_of(kv.second.begin(), kv.second.end(), [&c](const std::string& r) {
+          return r.ends_with(" -g " + c) || r.ends_with(" -j " + c);
+        });
+      });
+      if (!used) payload += "-F " + c + "\n-X " + c + "\n";
+    }
+    if (!payload.empty()) (void)write(f, "*filter\n" + payload + "COMMIT\n");
   }
 
   IptablesOptions options_;

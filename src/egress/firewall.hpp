@@ -40,6 +40,12 @@ class Firewall {
   /// was missing (empty: all was in place), or an error when it could not be put back.
   virtual boost::asio::awaitable<Result<std::vector<std::string>>> repair(
       std::vector<Confinement> running) = 0;
+  /// The host's DNS resolvers as they are now (DHCP on another network changed them): when they
+  /// differ from the policy's, the policy chains are made again with them, each of `running`
+  /// re-pointed to them and the old chains dropped. An empty list (resolv.conf unreadable, or
+  /// rewritten at this instant) keeps the last ones. Returns whether anything changed.
+  virtual boost::asio::awaitable<Result<bool>> followResolvers(
+      std::vector<Address> now, std::vector<Confinement> running) = 0;
 };
 
 struct IptablesOptions {

@@ -189,6 +189,7 @@ void bindSettings(config::Binder& b, ProviderConfig& cfg) {
   b.list("egress_deny", "--egress-deny", "Public CIDR deployments may not open, repeatable",
          cfg.egressDeny);
   b.value("egress_check_interval", "", "", config::seconds(cfg.egressCheckInterval));
+  b.text("egress_resolv_conf", "", "", cfg.egressResolvConf);
   b.text("engine_netns", "--engine-netns",
          "Network namespace of the engine's bridges (e.g. /proc/1/ns/net) when this provider "
          "runs in another one; the egress rules are kept there",

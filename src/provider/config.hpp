@@ -25,6 +25,7 @@
 ///   egress_allow = ["10.1.2.0/24:443"]      # private destinations shared with deployments
 ///   egress_deny = ["198.18.0.0/15"]         # public destinations refused as well
 ///   egress_check_interval = "5s"            # how often the firewall rules are checked
+///   egress_resolv_conf = "/etc/resolv.conf" # the engine's resolvers, followed when they change
 ///   pull_policy = "as-requested"            # or "always": every deploy pulls its image
 ///   admin_listen = "127.0.0.1:9101"         # /metrics and the dashboard (default: off)
 ///   admin_token_file = ""                   # token (file 0600) for non-loopback admin clients
@@ -110,6 +111,9 @@ struct ProviderConfig {
   std::vector<std::string> egressDeny;
   /// How often the firewall rules are checked (and put back when something removed them).
   std::chrono::seconds egressCheckInterval{5};
+  /// The resolv.conf whose nameservers deployments may reach on port 53 (the engine's own: its
+  /// DNS inside each container forwards to them), read again at every check.
+  std::string egressResolvConf = "/etc/resolv.conf";
   /// The admin listener (/metrics, the dashboard) and the log format (admin/settings.hpp).
   admin::AdminSettings admin;
   /// The engine's network namespace (e.g. /proc/1/ns/net) when this provider runs in another

@@ -114,6 +114,7 @@ awaitable<void> ConfinedRuntime::watch(std::chrono::seconds every,
     }
     std::vector<egress::Confinement> cs;
     for (const auto& id : confined_) cs.push_back(confinementOf(id));
+    if (resolvers_) co_await checkResolvers(cs);
     auto r = co_await firewall_.repair(std::move(cs));
     if (!r) {
       // Said once per cause: every deploy is refused meanwhile, with this reason.
@@ -127,6 +128,22 @@ awaitable<void> ConfinedRuntime::watch(std::chrono::seconds every,
     for (const auto& m : *r) {
       spdlog::error("{} (removed from outside: a firewall reload or flush?); put back", m);
     }
+  }
+}
+
+awaitable<void> ConfinedRuntime::checkResolvers(std::vector<egress::Confinement> cs) {
+  std::vector<egress::Address> now = resolvers_();
+  auto changed = co_await firewall_.followResolvers(now, std::move(cs));
+  if (!changed) {
+    spdlog::error("egress: the rules could not follow the host's DNS resolvers: {}",
+                  changed.error().message());
+  } else if (*changed) {
+    std::string list;
+    for (const auto& a : now) list += (list.empty() ? "" : ", ") + a.to_string();
+    spdlog::info(
+        "egress: the host's DNS resolvers are now {}: deployments may reach them on "
+        "port 53",
+        list);
   }
 }
 

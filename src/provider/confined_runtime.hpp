@@ -35,6 +35,11 @@ class ConfinedRuntime final : public runtime::Runtime {
   /// at once. Runs until cancelled (cancelling is safe).
   boost::asio::awaitable<void> watch(std::chrono::seconds every,
                                      std::function<std::vector<std::string>()> running);
+  /// Where watch() reads the host's DNS resolvers at each check: when they change (DHCP on
+  /// another network), the rules follow, so new deployments' DNS keeps working. Unset: the
+  /// resolvers read at start stay.
+  using ResolversSource = std::function<std::vector<egress::Address>()>;
+  void followResolvers(ResolversSource source) { resolvers_ = std::move(source); }
 
   // -- Runtime: createAndStart, start and remove confine; the rest passes through --
   boost::asio::awaitable<Result<runtime::EngineInfo>> ping() override;
@@ -64,11 +69,14 @@ class ConfinedRuntime final : public runtime::Runtime {
   /// Installs and checks `deploymentId`'s rules; the error says the container was not started.
   boost::asio::awaitable<Result<void>> admit(const std::string& deploymentId);
   boost::asio::awaitable<void> release(const std::string& deploymentId);
+  /// One check of the host's resolvers (watch): the rules follow a change, logged.
+  boost::asio::awaitable<void> checkResolvers(std::vector<egress::Confinement> cs);
 
   runtime::Runtime& inner_;
   egress::Firewall& firewall_;
   egress::Mode providerMode_;
   NetworkOf networkOf_;
+  ResolversSource resolvers_;
   /// Deployments whose rules are kept in place. Changed only on the executor, right before the
   /// firewall job is queued: the firewall runs jobs in order, so a check that read this set
   /// never puts back the rules of a deployment released after it.

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -104,6 +108,29 @@ TEST_F(Confined, TheProvidersNoneWinsOverTheRequest) {
   EXPECT_EQ(confined.confinementOf("dep-a").mode, Mode::kInternet);
   asked["dep-a"] = Mode::kNone;
   EXPECT_EQ(confined.confinementOf("dep-a").mode, Mode::kNone);
+}
+
+// The host's resolvers are read at each check and handed to the firewall with the confined
+// deployments (DHCP on another network changed them: new deployments' DNS must keep working).
+TEST_F(Confined, EachCheckHandsTheFirewallTheHostsResolversNow) {
+  ASSERT_TRUE(test::run(io, confined.createAndStart(spec("dep-a"))));
+  using boost::asio::ip::make_address;
+  std::vector<egress::Address> now{make_address("192.0.2.53")};
+  confined.followResolvers([&now] { return now; });
+  boost::asio::cancellation_signal stop;
+  boost::asio::co_spawn(
+      io, confined.watch(std::chrono::seconds(1), [] { return std::vector<std::string>{}; }),
+      boost::asio::bind_cancellation_slot(stop.slot(), boost::asio::detached));
+  auto until = [this](const std::function<bool()>& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) test::pump(io, std::chrono::milliseconds(10));
+    return done();
+  };
+  ASSERT_TRUE(until([&] { return fw.resolvers == now; })) << "the first check is at once";
+  EXPECT_EQ(fw.log.back(), "resolvers 1 for 1") << "with the confined deployment";
+  now = {make_address("192.0.2.54"), make_address("2001:db8::53")};
+  EXPECT_TRUE(until([&] { return fw.resolvers == now; })) << "a later check follows the change";
+  stop.emit(boost::asio::cancellation_type::all);
+  test::pump(io, std::chrono::milliseconds(20));
 }
 
 TEST(DeploymentInterface, IsAValidBridgeNameWithOurPrefix) {

@@ -109,7 +109,7 @@ Result<void> confine(Parts& p, runtime::Runtime& engine) {
   if (!policy) return policy.error();
   egress::Firewall* fw = p.deps.firewall;
   if (fw == nullptr) {
-    policy->resolvers = egress::hostResolvers();
+    policy->resolvers = egress::hostResolvers(p.cfg.egressResolvConf);
     egress::IptablesOptions o;
     o.policy = *policy;
     o.netns = p.cfg.engineNetns;
@@ -127,6 +127,10 @@ Result<void> confine(Parts& p, runtime::Runtime& engine) {
     return d != nullptr ? d->network : egress::Mode::kNone;
   };
   p.confined = std::make_unique<ConfinedRuntime>(engine, *fw, policy->mode, networkOf);
+  if (p.iptables) {
+    p.confined->followResolvers(
+        [path = p.cfg.egressResolvConf] { return egress::hostResolvers(path); });
+  }
   p.runtime = p.confined.get();
   spdlog::info("egress: deployments may open {}{}", egress::toString(policy->mode),
                policy->mode == egress::Mode::kInternet

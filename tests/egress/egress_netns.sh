@@ -70,7 +70,7 @@ listen() { # listen NS ADDR:PORT...
   local ns=$1; shift
   ip netns exec "$P-$ns" python3 "$HERE/listen.py" "$@" >"$W/listen-$ns" 2>&1 &
 }
-listen lan 10.77.1.2:7001
+listen lan 10.77.1.2:7001 10.77.1.2:53
 listen shared 10.77.2.2:7002 10.77.2.2:7003
 listen inet 198.18.77.2:7004
 python3 "$HERE/listen.py" 0.0.0.0:7005 10.77.2.1:7002 >"$W/listen-host" 2>&1 &
@@ -87,9 +87,11 @@ ip netns exec "$P-lan" timeout 3 bash -c 'exec 3<>/dev/tcp/10.77.1.1/7005' 2>/de
 
 # -- provider and developer -------------------------------------------------------------------
 mkdir -p "$W/prov"
+cp /etc/resolv.conf "$W/resolv.conf"  # the engine's resolvers, as the provider reads them
 cat >"$W/prov/config.toml" <<TOML
 egress_allow = ["10.77.2.0/24:7002"]
 egress_check_interval = "1s"
+egress_resolv_conf = "$W/resolv.conf"
 TOML
 as init >/dev/null
 PEERCOMPUTE_HOME=$W/prov "$PEERCTL" peers add "$(as id)" --name dev >/dev/null
@@ -210,6 +212,25 @@ if [ "$RUNTIME" = runc ]; then
     ok "flushed rules and FORWARD's jump put back (and logged)" ||
     ko "rules not put back: $(iptables -S PC-EGRESS; iptables -S FORWARD | head -3)"
   expect_closed "$A" 10.77.1.2 7001 "LAN host, after the flush"
+
+  # -- the host's resolvers change (DHCP on another network): the rules follow -----------------
+  # A resolver on the LAN host named first: its port 53 opens within the check interval, nothing
+  # else of it does; named no more: closed again (the old policy chains are dropped).
+  expect_closed "$A" 10.77.1.2 53 "LAN host's port 53, not a resolver yet"
+  { echo "nameserver 10.77.1.2"; cat /etc/resolv.conf; } >"$W/resolv.conf.new"
+  mv "$W/resolv.conf.new" "$W/resolv.conf"
+  for _ in $(seq 1 50); do opens "$A" 10.77.1.2 53 && break; sleep 0.2; done
+  expect_open "$A" 10.77.1.2 53 "a resolver the host names after start"
+  grep -q "resolvers are now 10.77.1.2" "$W/prov.log" && ok "the change is logged" ||
+    ko "the resolver change is not logged: $(grep egress "$W/prov.log" | tail -3)"
+  expect_closed "$A" 10.77.1.2 7001 "the new resolver's other ports"
+  mid=$(iptables -w -S PC-EGRESS | grep "pc:$A" | sed 's/.* -g //')
+  cp /etc/resolv.conf "$W/resolv.conf"
+  for _ in $(seq 1 50); do opens "$A" 10.77.1.2 53 || break; sleep 0.2; done
+  expect_closed "$A" 10.77.1.2 53 "a resolver the host no longer names"
+  [ -n "$mid" ] && ! iptables -w -S "$mid" >/dev/null 2>&1 &&
+    ok "the policy chain of the old resolvers ($mid) is dropped" ||
+    ko "policy chain '$mid' left: $(iptables -w -S "$mid" 2>&1 | head -3)"
 
   # -- a dockerd restart: the containers come back (restarted by the provider) confined --------
   old=$(pgrep -x dockerd)

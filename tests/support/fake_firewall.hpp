@@ -17,6 +17,7 @@ class FakeFirewall final : public egress::Firewall {
   std::vector<std::string> log;                         ///< "admit dep mode", "release dep"
   std::optional<std::string> failWith;                  ///< every call fails with this reason
   bool interfacesExist = true;
+  std::vector<egress::Address> resolvers;  ///< the last ones followResolvers was told
 
   Result<void> install() override {
     if (failWith) return egress::fail(egress::Errc::kCommandFailed, *failWith);
@@ -43,6 +44,15 @@ class FakeFirewall final : public egress::Firewall {
       confined[c.deploymentId] = c;
     }
     co_return missing;
+  }
+  boost::asio::awaitable<Result<bool>> followResolvers(
+      std::vector<egress::Address> now, std::vector<egress::Confinement> running) override {
+    if (failWith) co_return egress::fail(egress::Errc::kCommandFailed, *failWith);
+    if (now.empty() || now == resolvers) co_return false;
+    resolvers = std::move(now);
+    log.push_back("resolvers " + std::to_string(resolvers.size()) + " for " +
+                  std::to_string(running.size()));
+    co_return true;
   }
 };
 
