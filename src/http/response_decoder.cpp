@@ -34,6 +34,18 @@ struct ResponseDecoder::Impl {
   /// run() waits for new bytes instead.
   bool starved = false;
 
+  /// Beast (1.74) asserts when it is offered a last-chunk line it has already seen in fewer
+  /// than 5 bytes ("0\r\n" and one more, the body's first and only chunk arriving a byte at a
+  /// time). No chunked message ends in fewer ("0\r\n\r\n"), so such input waits for more.
+  [[nodiscard]] bool shortLastChunk() const {
+    if (pending.size() >= 5 || !parser.is_header_done() || !parser.chunked()) {
+      return false;
+    }
+    const std::size_t zeros = pending.find_first_not_of('0');
+    return zeros != 0 && zeros != std::string::npos &&
+           pending.find("\r\n", zeros) != std::string::npos;
+  }
+
   Result<void> run(std::string& body) {
     if (starved) {
       return {};
@@ -42,9 +54,10 @@ struct ResponseDecoder::Impl {
       parser.get().body().data = scratch.data();
       parser.get().body().size = scratch.size();
       boost::system::error_code ec;
+      const bool offer = !pending.empty() && !shortLastChunk();
       const std::size_t used =
-          pending.empty() ? 0 : parser.put(boost::asio::buffer(pending.data(), pending.size()), ec);
-      if (pending.empty()) {
+          offer ? parser.put(boost::asio::buffer(pending.data(), pending.size()), ec) : 0;
+      if (!offer) {
         ec = beast_http::error::need_more;
       }
       const std::size_t produced = scratch.size() - parser.get().body().size;
