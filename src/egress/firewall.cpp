@@ -43,7 +43,17 @@ class IptablesFirewall final : public Firewall {
   }
   ~IptablesFirewall() override { pool_.join(); }
 
-  Result<void> install() override { return change({}, {}); }
+  Result<void> install() override {
+    if (auto c = change({}, {}); !c) return c;
+    // Chains of policies this host had before (other settings, older resolvers) that nothing
+    // uses any more.
+    for (const auto& f : families_) {
+      dropUnused(f, [](const std::string& c) {
+        return c.starts_with(kPolicyForwardPrefix) || c.starts_with(kPolicyHostPrefix);
+      });
+    }
+    return {};
+  }
   awaitable<bool> hasInterface(std::string iface) override {
     std::function<Result<bool>()> job = [this, iface] {
       return Result<bool>(interfaceHere(iface));
@@ -180,21 +190,25 @@ class IptablesFirewall final : public Firewall {
     // family; on failure the periodic check keeps trying with the new policy.
     if (auto c = change(running, {}); !c) return c.error();
     for (std::size_t i = 0; i < families_.size(); ++i) {
-      dropUnused(families_[i], {old[i].forward, old[i].host});
+      dropUnused(families_[i], [&was = old[i]](const std::string& c) {
+        return c == was.forward || c == was.host;
+      });
     }
     return true;
   }
 
-  /// Deletes `chains` where nothing jumps to them any more (another provider on this host with
-  /// the same policy may still use one: it stays). Best effort: a leftover chain is unreached.
-  void dropUnused(const FamilyTools& f, const std::vector<std::string>& chains) {
+  /// Deletes the chains `which` picks, other than ours, where nothing jumps to them any more
+  /// (another provider on this host may still use one: it stays). One transaction: if a line
+  /// came to use one meanwhile, nothing is deleted. Best effort: a leftover chain is unreached.
+  void dropUnused(const FamilyTools& f, const std::function<bool(const std::string&)>& which) {
     auto t = read(f);
     if (!t) return;
     std::string payload;
-    for (const auto& c : chains) {
-      if (c == f.policy.forward || c == f.policy.host || !t->has(c)) continue;
-      const bool used = std::any_of(t->chains.begin(), t->chains.end(), [&c](const auto& kv) {
-        return std::any_of(kv.second.begin(), kv.second.end(), [&c](const std::string& r) {
+    for (const auto& kv : t->chains) {
+      const std::string& c = kv.first;  // (not a structured binding: captured below)
+      if (!which(c) || c == f.policy.forward || c == f.policy.host) continue;
+      const bool used = std::any_of(t->chains.begin(), t->chains.end(), [&c](const auto& other) {
+        return std::any_of(other.second.begin(), other.second.end(), [&c](const std::string& r) {
           return r.ends_with(" -g " + c) || r.ends_with(" -j " + c);
         });
       });

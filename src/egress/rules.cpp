@@ -227,8 +227,8 @@ PolicyChains renderPolicy(const Policy& p, Family f) {
   in.push_back(reject(f));
   const std::string h = fnv8(fwd, in);
   PolicyChains c;
-  c.forward = "PC-OUT-" + h;
-  c.host = "PC-IN-" + h;
+  c.forward = std::string(kPolicyForwardPrefix) + h;
+  c.host = std::string(kPolicyHostPrefix) + h;
   c.forwardRules = named(c.forward, fwd);
   c.hostRules = named(c.host, in);
   return c;

@@ -39,6 +39,9 @@ const char* toString(Family f);
 inline constexpr std::string_view kForwardChain = "PC-EGRESS";
 inline constexpr std::string_view kHostChain = "PC-HOST";
 inline constexpr std::string_view kEngineUserChain = "DOCKER-USER";
+/// A policy's chains: the prefix and a hash of their rules (one pair per distinct policy).
+inline constexpr std::string_view kPolicyForwardPrefix = "PC-OUT-";
+inline constexpr std::string_view kPolicyHostPrefix = "PC-IN-";
 /// Bridges of deployment networks; iptables' "+" suffix matches them all.
 inline constexpr std::string_view kInterfaceWildcard = "pcd-+";
 

@@ -51,6 +51,7 @@ suite_cleanup() {
     ip link del "$P$n" 2>/dev/null
   done
   kill "${HOSTSVC:-}" 2>/dev/null
+  iptables -w -X PC-OUT-0badc0de 2>/dev/null
   return 0
 }
 trap 'exit 1' INT TERM  # the EXIT trap then tears the topology down
@@ -104,9 +105,13 @@ start_provider() {
   DPID=$!
   for _ in $(seq 1 100); do grep -q "Listening on" "$W/prov.log" && break; sleep 0.1; done
 }
+# A policy chain nothing uses (left by a provider with other settings): dropped at start.
+iptables -w -N PC-OUT-0badc0de 2>/dev/null
 start_provider
 ADDR=$(awk '/Listening on/ {print $3; exit}' "$W/prov.log")
 [ -n "$ADDR" ] && ok "provider started ($RUNTIME)" || { ko "provider: $(cat "$W/prov.log")"; exit 1; }
+iptables -w -S PC-OUT-0badc0de >/dev/null 2>&1 && ko "an unused policy chain is left at start" ||
+  ok "an unused policy chain is dropped at start"
 as peers add "$(awk '/Peer ID/ {print $3; exit}' "$W/prov.log")" --name prov \
   --addr "${ADDR%/p2p/*}" >/dev/null
 
