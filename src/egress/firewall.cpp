@@ -59,7 +59,8 @@ class IptablesFirewall final : public Firewall {
       return Result<bool>(interfaceHere(iface));
     };
     auto r = co_await offload(std::move(job));
-    co_return r&&* r;
+    const bool present = r && *r;
+    co_return present;
   }
   // (GCC 12: each job is bound to a local before the co_await, never a temporary in it.)
   awaitable<Result<void>> admit(Confinement c) override {
