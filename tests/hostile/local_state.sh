@@ -12,12 +12,13 @@ PEERCTL=${1:?usage}
 DAEMON=${2:?usage}
 GATEWAY=${3:?usage}
 
-# start_provider DIR LOG: starts a provider on DIR; prints its pid once it listens (or nothing).
+# start_provider DIR LOG: starts a provider on DIR; sets pid once it listens (else empty). Not in
+# a $(…) subshell: its PIDS entry must reach the clean-up, or the provider outlives the suite.
 start_provider() {
   "$DAEMON" --data-dir "$1" --listen /ip4/127.0.0.1/tcp/0 --no-mdns >"$2" 2>&1 &
-  local pid=$!
+  pid=$!
   PIDS+=($pid)
-  if wait_for "$2" "Listening on" 100; then echo $pid; fi
+  wait_for "$2" "Listening on" 100 || pid=
 }
 # refused NAME FIX CMD…: CMD fails and its output names FIX (the chmod/chown that repairs it).
 refused() {
@@ -73,7 +74,7 @@ refused "world-writable config file" "chmod go-w $P/config.toml" \
 rm "$P/config.toml"
 
 # The database: created 0600 with its WAL files; an older 0644 one is tightened at start.
-pid=$(start_provider "$P" "$W/prov.log")
+start_provider "$P" "$W/prov.log"
 [ -n "$pid" ] || { ko "provider did not start: $(cat "$W/prov.log")"; finish; }
 [ "$(mode_of "$P/provider.db")" = 600 ] && ok "provider.db is created 0600" ||
   ko "provider.db is created $(mode_of "$P/provider.db")"
@@ -81,7 +82,7 @@ kill "$pid"
 wait "$pid" 2>/dev/null
 chmod 644 "$P/provider.db"
 rotate_log "$W/prov.log"
-pid=$(start_provider "$P" "$W/prov.log")
+start_provider "$P" "$W/prov.log"
 [ -n "$pid" ] || { ko "provider did not restart: $(cat "$W/prov.log")"; finish; }
 for f in provider.db provider.db-wal provider.db-shm; do
   if [ ! -e "$P/$f" ]; then
