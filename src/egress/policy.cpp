@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
-#include <optional>
 #include <sstream>
 
+#include "core/fs.hpp"
 #include "egress/error.hpp"
 
 namespace pc::egress {
@@ -98,27 +97,17 @@ std::vector<Address> parseResolvConf(std::string_view text) {
   return out;
 }
 
-namespace {
-
-std::optional<std::string> readText(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return std::nullopt;
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
 std::vector<Address> hostResolvers(const std::string& path, const std::string& upstreamPath) {
-  const auto text = readText(path);
+  const auto text = fs::readFile(path, kMaxResolvConfBytes);
   if (!text) return {};
   auto r = parseResolvConf(*text);
   // systemd-resolved (Ubuntu): resolv.conf names only its loopback stub, and the engine gives
   // containers the upstream servers instead, which it reaches from their networks: those are
   // the resolvers to open.
   if (r.empty()) {
-    if (const auto upstream = readText(upstreamPath)) r = parseResolvConf(*upstream);
+    if (const auto upstream = fs::readFile(upstreamPath, kMaxResolvConfBytes)) {
+      r = parseResolvConf(*upstream);
+    }
   }
   return r;
 }

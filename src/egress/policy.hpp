@@ -41,6 +41,8 @@ struct AllowEntry {
 inline constexpr std::size_t kMaxAllowEntries = 64;
 inline constexpr std::size_t kMaxDenyEntries = 64;
 inline constexpr std::size_t kMaxResolvers = 3;  ///< as many as resolv.conf may name (MAXNS)
+/// The largest resolv.conf read (a real one is a few hundred bytes); a larger one gives none.
+inline constexpr std::size_t kMaxResolvConfBytes = 64 * 1024;
 
 struct Policy {
   Mode mode = Mode::kInternet;
@@ -56,9 +58,9 @@ struct Policy {
 /// the host, not through the container's network).
 std::vector<Address> parseResolvConf(std::string_view text);
 
-/// Reads /etc/resolv.conf (or `path`); an unreadable file gives no resolvers. When it gives none
-/// (it names only loopback ones, as systemd-resolved's stub), the servers in `upstreamPath`
-/// (systemd-resolved's own list, which the engine hands containers in that case).
+/// Reads /etc/resolv.conf (or `path`); an unreadable (or oversized) file gives no resolvers. When
+/// it gives none (it names only loopback ones, as systemd-resolved's stub), the servers in
+/// `upstreamPath` (systemd-resolved's own list, which the engine hands containers in that case).
 std::vector<Address> hostResolvers(
     const std::string& path = "/etc/resolv.conf",
     const std::string& upstreamPath = "/run/systemd/resolve/resolv.conf");
