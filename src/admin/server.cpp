@@ -132,7 +132,7 @@ awaitable<void> AdminServer::acceptLoop() {
       continue;
     }
     // Counted now, before the next accept: a burst of connections cannot slip past the bounds.
-    auto slot = std::make_shared<Slot>(shared_from_this(), remote.address());
+    auto slot = std::make_shared<Slot>(shared_from_this(), remote);
     auto s = std::make_shared<net::tcp::socket>(std::move(sock));
     tasks_.spawn([self = shared_from_this(), s, slot] { return self->serve(std::move(*s), slot); });
   }
@@ -140,10 +140,11 @@ awaitable<void> AdminServer::acceptLoop() {
 
 struct AdminServer::Slot {
   std::shared_ptr<AdminServer> s;  ///< the counts it gives back live there
+  net::tcp::endpoint peer;         ///< the client, as accepted
   boost::asio::ip::address remote;
   bool local;
-  Slot(std::shared_ptr<AdminServer> server, boost::asio::ip::address a)
-      : s(std::move(server)), remote(a), local(isLoopback(a)) {
+  Slot(std::shared_ptr<AdminServer> server, const net::tcp::endpoint& client)
+      : s(std::move(server)), peer(client), remote(client.address()), local(isLoopback(remote)) {
     ++s->connections_;
     if (!local) {
       ++s->remoteConnections_;
@@ -174,12 +175,7 @@ bool AdminServer::admit(const boost::asio::ip::address& remote) const {
 }
 
 awaitable<void> AdminServer::serve(net::tcp::socket socket, std::shared_ptr<Slot> slot) {
-  (void)slot;  // held until the connection ends
-  boost::system::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) {
-    co_return;
-  }
+  const net::tcp::endpoint remote = slot->peer;  // the slot is held until the connection ends
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   while (!closed_) {
@@ -234,7 +230,8 @@ awaitable<void> AdminServer::serve(net::tcp::socket socket, std::shared_ptr<Slot
       break;
     }
   }
-  stream.socket().shutdown(net::tcp::socket::shutdown_send, ec);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace pc::admin
