@@ -52,23 +52,19 @@ awaitable<void> refuseStream(std::shared_ptr<net::yamux::Stream> s) {
 /// though its record is not `running` yet), its route among those every tunnel registers.
 class PublishingMark {
  public:
-  PublishingMark(std::map<std::string, int>& marks, RoutesInFlight& inFlight,
-                 const tunnel::Route& r)
-      : marks_(marks), inFlight_(inFlight), id_(r.deploymentId) {
-    ++marks_[id_];
-    inFlight_[id_] = r;
+  PublishingMark(RoutesInFlight& inFlight, const tunnel::Route& r)
+      : inFlight_(inFlight), id_(r.deploymentId) {
+    auto& entry = inFlight_[id_];
+    entry.route = r;
+    ++entry.publishes;
   }
   PublishingMark(const PublishingMark&) = delete;
   PublishingMark& operator=(const PublishingMark&) = delete;
   ~PublishingMark() {
-    if (--marks_[id_] == 0) {
-      marks_.erase(id_);
-      inFlight_.erase(id_);
-    }
+    if (--inFlight_[id_].publishes == 0) inFlight_.erase(id_);
   }
 
  private:
-  std::map<std::string, int>& marks_;
   RoutesInFlight& inFlight_;
   std::string id_;
 };
@@ -85,7 +81,7 @@ GatewayTunnels::Routes withInFlight(GatewayTunnels::Routes running,
       const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
       const bool listed = std::any_of(routes.begin(), routes.end(),
                                       [&](const tunnel::Route& x) { return x.deploymentId == id; });
-      if (!listed) routes.push_back(entry.second);
+      if (!listed) routes.push_back(entry.second.route);
     }
     return routes;
   };
@@ -151,7 +147,7 @@ awaitable<void> GatewayTunnels::shutdown() {
 awaitable<std::vector<std::string>> GatewayTunnels::publish(tunnel::Route r) {
   auto self = shared_from_this();
   const std::string id = r.deploymentId;
-  const PublishingMark mark(publishing_, *inFlight_, r);
+  const PublishingMark mark(*inFlight_, r);
   auto fanout = std::make_shared<Fanout>(host_->executor(), tunnels_.size());
   // Every gateway at once: one that is slow to answer holds up none of the others.
   for (std::size_t i = 0; i < tunnels_.size(); ++i) {
@@ -181,7 +177,7 @@ void GatewayTunnels::withdraw(const std::string& deploymentId) {
 void GatewayTunnels::answered(std::size_t index, const std::string& id, const std::string& url) {
   // An answer for a deployment that is neither being published nor running (it stopped while
   // the registration was in flight) is dropped: the book holds live deployments only.
-  if (!publishing_.contains(id) && !targetFor_(id)) {
+  if (!inFlight_->contains(id) && !targetFor_(id)) {
     return;
   }
   auto changed = urls_.set(id, index, url);

@@ -22,8 +22,13 @@
 
 namespace pc::provider {
 
+/// A route being published now, and how many publishes of it are in flight.
+struct RouteInFlight {
+  tunnel::Route route;
+  int publishes = 0;
+};
 /// The routes being published now, by deployment id.
-using RoutesInFlight = std::map<std::string, tunnel::Route>;
+using RoutesInFlight = std::map<std::string, RouteInFlight>;
 
 class GatewayTunnels : public std::enable_shared_from_this<GatewayTunnels> {
  public:
@@ -75,9 +80,9 @@ class GatewayTunnels : public std::enable_shared_from_this<GatewayTunnels> {
   std::vector<std::shared_ptr<tunnel::ProviderTunnel>> tunnels_;  ///< configured order
   TargetFor targetFor_;
   PublicUrls urls_;
-  std::map<std::string, int> publishing_;  ///< deployments with a publish in flight, counted
-  /// Their routes, which a tunnel's new session registers too (shared with the tunnels' route
-  /// functions, which may be called after this is gone).
+  /// Deployments with a publish in flight (answers for them are kept though their record is not
+  /// `running` yet) and their routes, which a tunnel's new session registers too (shared with
+  /// the tunnels' route functions, which may be called after this is gone).
   std::shared_ptr<RoutesInFlight> inFlight_;
   UrlsListener onUrls_;
   net::TaskGroup tasks_;  ///< the per-gateway publishes; last: cancelled first
