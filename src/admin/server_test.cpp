@@ -89,6 +89,14 @@ class AdminServerTest : public ::testing::Test {
   std::shared_ptr<AdminServer> start(std::string_view listen, ServerOptions o) {
     return AdminServer::start(io.get_executor(), parseListen(listen).value(), std::move(o)).value();
   }
+  /// The server on every address with the token, and where a client from this machine's own
+  /// non-loopback address reaches it (nullopt, nothing started: the machine has none).
+  std::optional<tcp::endpoint> startForRemoteClients() {
+    const auto own = ownNonLoopbackAddress();
+    if (!own) return std::nullopt;
+    server = start("0.0.0.0:0", options(AdminToken::fromText(kToken).value()));
+    return tcp::endpoint(*own, server->endpoint().port());
+  }
   void TearDown() override {
     if (server) {
       test::run(io, [this]() -> asio::awaitable<bool> {
@@ -134,39 +142,39 @@ TEST_F(AdminServerTest, RefusesRebindingHost) {
 }
 
 TEST_F(AdminServerTest, RefusesNonLoopbackClientWithoutToken) {
-  const auto own = ownNonLoopbackAddress();
-  if (!own) {
+  const auto serverAt = startForRemoteClients();
+  if (!serverAt) {
     GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
   }
-  server = start("0.0.0.0:0", options(AdminToken::fromText(kToken).value()));
-  const tcp::endpoint to(*own, server->endpoint().port());
-  const std::string host = "Host: " + own->to_string() + "\r\n";
-  const auto refused = test::run(io, exchange(to, get("/hello", host), *own));
+  const tcp::endpoint to = *serverAt;
+  const auto own = to.address();
+  const std::string host = "Host: " + own.to_string() + "\r\n";
+  const auto refused = test::run(io, exchange(to, get("/hello", host), own));
   EXPECT_EQ(refused.rfind("HTTP/1.1 403", 0), 0U) << refused;
   EXPECT_NE(refused.find("Bearer"), std::string::npos);
   const auto wrong = test::run(
-      io, exchange(to, get("/hello", host + "Authorization: Bearer " + kToken + "0\r\n"), *own));
+      io, exchange(to, get("/hello", host + "Authorization: Bearer " + kToken + "0\r\n"), own));
   EXPECT_EQ(wrong.rfind("HTTP/1.1 403", 0), 0U) << wrong;
   const auto allowed = test::run(
-      io, exchange(to, get("/hello", host + "Authorization: Bearer " + kToken + "\r\n"), *own));
+      io, exchange(to, get("/hello", host + "Authorization: Bearer " + kToken + "\r\n"), own));
   EXPECT_EQ(allowed.rfind("HTTP/1.1 200", 0), 0U) << allowed;
   EXPECT_EQ(server->refused(), 2U);
 }
 
 TEST_F(AdminServerTest, ARemoteHostCannotTakeEveryConnection) {
-  const auto own = ownNonLoopbackAddress();
-  if (!own) {
+  const auto serverAt = startForRemoteClients();
+  if (!serverAt) {
     GTEST_SKIP() << "this machine has no non-loopback IPv4 address";
   }
-  server = start("0.0.0.0:0", options(AdminToken::fromText(kToken).value()));
-  const tcp::endpoint remote(*own, server->endpoint().port());
+  const tcp::endpoint remote = *serverAt;
+  const auto own = remote.address();
   const auto outcome = test::run(io, [&]() -> asio::awaitable<std::string> {
     const auto ex = co_await asio::this_coro::executor;
     // Idle connections from one non-loopback address, up to its bound, held open.
     std::vector<std::unique_ptr<tcp::socket>> held;
     for (std::size_t i = 0; i < kMaxRemoteConnectionsPerAddress + 1; ++i) {
       held.push_back(std::make_unique<tcp::socket>(ex, tcp::v4()));
-      held.back()->bind(tcp::endpoint(*own, 0));
+      held.back()->bind(tcp::endpoint(own, 0));
       co_await held.back()->async_connect(remote, kNoThrow);
     }
     // The one over the bound is closed at once; the loopback operator is still served.

@@ -221,9 +221,13 @@ if [ "$RUNTIME" = runc ]; then
   # -- the host's resolvers change (DHCP on another network): the rules follow -----------------
   # A resolver on the LAN host named first: its port 53 opens within the check interval, nothing
   # else of it does; named no more: closed again (the old policy chains are dropped).
+  # name_first ADDR: the engine's resolv.conf names ADDR before the host's own (replaced whole).
+  name_first() {
+    { echo "nameserver $1"; cat /etc/resolv.conf; } >"$W/resolv.conf.new"
+    mv "$W/resolv.conf.new" "$W/resolv.conf"
+  }
   expect_closed "$A" 10.77.1.2 53 "LAN host's port 53, not a resolver yet"
-  { echo "nameserver 10.77.1.2"; cat /etc/resolv.conf; } >"$W/resolv.conf.new"
-  mv "$W/resolv.conf.new" "$W/resolv.conf"
+  name_first 10.77.1.2
   for _ in $(seq 1 50); do opens "$A" 10.77.1.2 53 && break; sleep 0.2; done
   expect_open "$A" 10.77.1.2 53 "a resolver the host names after start"
   grep -q "resolvers are now 10.77.1.2" "$W/prov.log" && ok "the change is logged" ||
@@ -232,8 +236,7 @@ if [ "$RUNTIME" = runc ]; then
   mid=$(iptables -w -S PC-EGRESS | grep "pc:$A" | sed 's/.* -g //')
   # (Another resolver first, not just the original file: a host behind systemd-resolved's stub
   # may give no usable one, and an empty list keeps the last.)
-  { echo "nameserver 198.18.77.2"; cat /etc/resolv.conf; } >"$W/resolv.conf.new"
-  mv "$W/resolv.conf.new" "$W/resolv.conf"
+  name_first 198.18.77.2
   for _ in $(seq 1 50); do opens "$A" 10.77.1.2 53 || break; sleep 0.2; done
   expect_closed "$A" 10.77.1.2 53 "a resolver the host no longer names"
   [ -n "$mid" ] && ! iptables -w -S "$mid" >/dev/null 2>&1 &&
